@@ -1,0 +1,63 @@
+/*
+ * The one error type. Every refusal a service makes is a `struct error`: a
+ * stable machine code from the list below (which also fixes its HTTP status
+ * and title), a human detail, optional field errors and extra members. It
+ * becomes an application/problem+json reply in exactly one place (http.c).
+ */
+#ifndef ITGOV_ERROR_H
+#define ITGOV_ERROR_H
+
+#include <cjson/cJSON.h>
+
+/* X(name, http status, code, title) — the single list of error codes. */
+#define ITGOV_ERRORS(X)                                                                            \
+    X(ERR_INVALID_JSON, 400, "invalid_json", "Invalid JSON")                                       \
+    X(ERR_VALIDATION, 400, "validation_failed", "Validation failed")                               \
+    X(ERR_UNAUTHORIZED, 401, "unauthorized", "Unauthorized")                                       \
+    X(ERR_INVALID_CREDENTIALS, 401, "invalid_credentials", "Invalid credentials")                  \
+    X(ERR_FORBIDDEN, 403, "forbidden", "Forbidden")                                                \
+    X(ERR_NOT_FOUND, 404, "not_found", "Not found")                                                \
+    X(ERR_METHOD_NOT_ALLOWED, 405, "method_not_allowed", "Method not allowed")                     \
+    X(ERR_CONFLICT, 409, "conflict", "Conflict")                                                   \
+    X(ERR_INVALID_STATE, 409, "invalid_state", "Invalid state")                                    \
+    X(ERR_PRECONDITION_FAILED, 412, "precondition_failed", "Precondition failed")                  \
+    X(ERR_PAYLOAD_TOO_LARGE, 413, "payload_too_large", "Payload too large")                        \
+    X(ERR_UNPROCESSABLE, 422, "unprocessable", "Unprocessable")                                    \
+    X(ERR_PRECONDITION_REQUIRED, 428, "precondition_required", "Precondition required")            \
+    X(ERR_LOGIN_LOCKED, 429, "login_locked", "Login locked")                                       \
+    X(ERR_INTERNAL, 500, "internal", "Internal error")                                             \
+    X(ERR_UNAVAILABLE, 503, "unavailable", "Service unavailable")
+
+enum err_code {
+#define X(name, status, code, title) name,
+    ITGOV_ERRORS(X)
+#undef X
+        ERR_COUNT
+};
+
+struct error {
+    enum err_code code;
+    char detail[256];
+    cJSON *fields;    /* array of {field, message}, or NULL */
+    cJSON *extra;     /* object of extra problem members (state, missing, ...), or NULL */
+    int retry_after;  /* seconds; 0 = no Retry-After header */
+    const char *code_override; /* a gate's own code (e.g. "missing_deliverables"), or NULL */
+};
+
+/* Creates an error; detail is printf-formatted (may be NULL). */
+struct error *error_new(enum err_code code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void error_destroy(struct error **self_p);
+
+/* Adds {field, message} to a validation error. */
+void error_add_field(struct error *e, const char *field, const char *message);
+/* Adds an extra member to the problem body (takes ownership of value). */
+void error_set(struct error *e, const char *name, cJSON *value);
+
+int error_status(enum err_code code);
+const char *error_code_str(const struct error *e);
+const char *error_title(enum err_code code);
+/* The problem+json body; caller owns the result. */
+cJSON *error_to_json(const struct error *e);
+
+#endif

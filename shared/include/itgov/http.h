@@ -1,0 +1,101 @@
+/*
+ * The HTTP front end every service shares: an evhttp server, a route table
+ * with :param segments (wrong method → 405 with Allow), token check and role
+ * check before the handler runs, CORS, request ids, access logs, metrics,
+ * and the one reply path. A handler never calls evhttp itself: it ends,
+ * possibly after asynchronous work, in exactly one reply_*() call, which
+ * sends the answer and frees the request.
+ */
+#ifndef ITGOV_HTTP_H
+#define ITGOV_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <cjson/cJSON.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include "itgov/error.h"
+#include "itgov/session.h"
+
+#define HTTP_MAX_BODY (1024 * 1024)
+#define HTTP_MAX_PARAMS 4
+
+struct req;
+struct server;
+typedef void (*handler_fn)(struct req *r);
+
+/* One row of a service's route table. roles: ROLE_* bits allowed to call it;
+ * ROLE_PUBLIC means no token is needed. */
+struct route {
+    const char *method;
+    const char *path;
+    handler_fn handler;
+    unsigned roles;
+};
+
+struct server_config {
+    const char *service;         /* name used in logs and metrics */
+    const char *bind;            /* listen address */
+    int port;
+    const char *cors_origins;    /* comma-separated, may be NULL */
+    const struct route *routes;
+    size_t nroutes;
+    struct redis *redis;         /* sessions; also checked by /readyz */
+    struct db *db;               /* checked by /readyz, may be NULL */
+    void *app;                   /* service state, reachable from handlers */
+};
+
+struct server *server_new(struct event_base *base, const struct server_config *cfg);
+void server_destroy(struct server **self_p);
+/* Extra text appended to /metrics (a service's own gauges), may be NULL. */
+void server_set_metrics_hook(struct server *s, void (*hook)(void *app, struct evbuffer *out));
+
+/* The request as a handler sees it. */
+struct req {
+    struct evhttp_request *ev;
+    struct server *srv;
+    void *app;                   /* server_config.app */
+    const struct route *route;
+    const struct principal *user; /* NULL on public routes */
+    void *ctx;                   /* handler's own state, freed by the handler */
+    char request_id[65];
+    /* private */
+    const char *param_names[HTTP_MAX_PARAMS];
+    char *param_values[HTTP_MAX_PARAMS];
+    int nparams;
+    struct principal *principal;
+    cJSON *body;
+    void *query;
+    int route_index;
+    double started;
+};
+
+const char *req_param(const struct req *r, const char *name);
+/* A positive integer path parameter; replies 404 and returns false if not. */
+bool req_param_id(struct req *r, const char *name, long long *out);
+/* A query-string parameter, or NULL. */
+const char *req_query(struct req *r, const char *name);
+const char *req_header(const struct req *r, const char *name);
+/* Client address as seen by the service (X-Forwarded-For first hop if any). */
+const char *req_client_ip(const struct req *r);
+/* The body as JSON; on failure replies (400/413) and returns NULL. The
+ * request owns the result. */
+const cJSON *req_body(struct req *r);
+/* limit (default 50, 1..200) and cursor (opaque, from a previous page);
+ * on a bad value replies 400 validation_failed and returns false. */
+bool req_page(struct req *r, int *limit, long long *cursor);
+void req_add_header(struct req *r, const char *name, const char *value);
+
+/* The one reply path. Each takes ownership of what it is given. */
+void reply_json(struct req *r, int status, cJSON *body);
+void reply_raw(struct req *r, int status, const char *json, size_t len);
+void reply_error(struct req *r, struct error *e);
+void reply_status(struct req *r, int status); /* empty body, e.g. 204 */
+
+/* Pure routing, exposed for unit tests: matches path against pattern,
+ * filling names/values (values point into a copy owned by the caller).
+ * Returns the number of params, or -1 if no match. */
+int route_match(const char *pattern, const char *path, const char **names, char **values,
+                int max);
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * JSON input: parsing a request body (exactly one JSON value, valid UTF-8)
+ * and reading its fields with validation that collects every bad field into
+ * one validation_failed error instead of stopping at the first.
+ */
+#ifndef ITGOV_JSON_H
+#define ITGOV_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <cjson/cJSON.h>
+#include "itgov/error.h"
+
+/* True when buf[0..len) is well-formed UTF-8 (no overlongs, no surrogates). */
+bool utf8_valid(const char *buf, size_t len);
+
+/* Parses exactly one JSON value. On failure returns NULL and sets *err. */
+cJSON *json_parse(const char *buf, size_t len, struct error **err);
+
+/* Field reader: every getter records a field error and returns a neutral
+ * value when the field is missing (and required) or malformed. */
+struct fields {
+    const cJSON *obj;
+    struct error *err; /* NULL while every field is fine */
+};
+
+enum { F_OPTIONAL = 0, F_REQUIRED = 1 };
+
+void fields_init(struct fields *f, const cJSON *body);
+void fields_fail(struct fields *f, const char *field, const char *message);
+bool fields_has(const struct fields *f, const char *name);
+/* A string of 1..max characters (after trimming nothing); NULL if absent/bad. */
+const char *fields_str(struct fields *f, const char *name, int flags, size_t min, size_t max);
+/* One of allowed (NULL-terminated); NULL if absent/bad. */
+const char *fields_enum(struct fields *f, const char *name, int flags, const char *const *allowed);
+/* An integer in [min,max]; returns false if absent/bad (*out untouched). */
+bool fields_int(struct fields *f, const char *name, int flags, long long min, long long max,
+                long long *out);
+bool fields_bool(struct fields *f, const char *name, int flags, bool *out);
+/* An array (of any length); NULL if absent/bad. */
+const cJSON *fields_array(struct fields *f, const char *name, int flags);
+/* A YYYY-MM-DD calendar date; NULL if absent/bad. */
+const char *fields_date(struct fields *f, const char *name, int flags);
+/* Rejects members not in known (NULL-terminated). */
+void fields_only(struct fields *f, const char *const *known);
+/* Returns the collected error (caller owns it) or NULL. */
+struct error *fields_done(struct fields *f);
+
+/* Appends "\"s\"" as a JSON string literal; returns a malloc'd literal. */
+char *json_quote(const char *s);
+
+#endif

@@ -1,0 +1,26 @@
+/*
+ * An asynchronous Redis connection on the libevent loop (hiredis), which
+ * reconnects by itself. A command's callback always runs later from the loop,
+ * with reply NULL when Redis is unreachable or the connection dropped.
+ */
+#ifndef ITGOV_REDIS_H
+#define ITGOV_REDIS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <hiredis/hiredis.h>
+#include <event2/event.h>
+
+struct redis;
+typedef void (*redis_cb)(void *arg, redisReply *reply);
+
+struct redis *redis_new(struct event_base *base, const char *host, int port);
+void redis_destroy(struct redis **self_p);
+bool redis_ready(const struct redis *rd);
+void redis_cmd(struct redis *rd, redis_cb cb, void *arg, int argc, const char **argv,
+               const size_t *lens);
+/* EVAL script with nkeys keys followed by args (all strings). */
+void redis_eval(struct redis *rd, redis_cb cb, void *arg, const char *script, int nkeys, int argc,
+                const char **argv);
+
+#endif

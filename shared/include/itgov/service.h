@@ -1,0 +1,44 @@
+/*
+ * What every service's main() does, in one place: read the common
+ * configuration, apply migrations, run a bootstrap step, open the database
+ * pool, Redis, the broker publisher and the outbox relay, serve the route
+ * table, and stop cleanly on SIGTERM/SIGINT (so sanitizers can report).
+ */
+#ifndef ITGOV_SERVICE_H
+#define ITGOV_SERVICE_H
+
+#include <stddef.h>
+#include <libpq-fe.h>
+#include "itgov/http.h"
+#include "itgov/migrate.h"
+
+struct service {
+    const char *name;
+    struct event_base *base;
+    struct db *db;
+    struct redis *redis;
+    void *zctx;
+    struct bus_pub *pub;
+    struct outbox *outbox;
+    struct server *http;
+    struct worker *worker;
+    void *app;
+};
+
+struct service_def {
+    const char *name;            /* "accounts": schema, role, ITGOV_ACCOUNTS_* */
+    int default_port;
+    const struct route *routes;
+    size_t nroutes;
+    const struct config_row *config; /* the service's own settings, may be NULL */
+    size_t nconfig;
+    /* Runs once after migrations on a blocking connection; 0 = ok. */
+    int (*bootstrap)(PGconn *conn);
+    /* Runs after the loop's resources exist (timers, subscribers); 0 = ok. */
+    int (*start)(struct service *svc);
+    void *app;
+};
+
+int service_main(const struct service_def *def, int argc, char **argv);
+
+#endif

@@ -1,0 +1,81 @@
+/*
+ * Sessions in Redis (architecture, invariant 5). A login yields a random
+ * token; Redis keeps only its SHA-256, with a TTL, and every service checks
+ * the token on every request, so ending a session takes effect everywhere at
+ * once. Keys (prefix itgov:):
+ *   sess:<token sha256>  hash  sid uid ip ua created_at last_seen_at expires_at
+ *   sid:<sid>            string  token sha256
+ *   usess:<uid>          set of sids of a user
+ *   sessions             zset sid → expiry (epoch s), for the admin list
+ *   user:<uid>           the user's public JSON (roles, department, disabled),
+ *                        refreshed by accounts on every change, so a role
+ *                        change applies to the next request.
+ * Each operation is one Lua script: one round trip, atomic.
+ */
+#ifndef ITGOV_SESSION_H
+#define ITGOV_SESSION_H
+
+#include <stdbool.h>
+#include <cjson/cJSON.h>
+#include "itgov/error.h"
+
+enum role {
+    ROLE_ADMIN = 1u << 0,
+    ROLE_IT_OFFICE = 1u << 1,
+    ROLE_APPLICANT = 1u << 2,
+    ROLE_EXPERT = 1u << 3,
+    ROLE_SECRETARY = 1u << 4,
+    ROLE_AUDITOR = 1u << 5,
+};
+#define ROLE_PUBLIC 0u
+#define ROLE_ANY 0x3fu
+
+/* The bit of a role name, 0 if unknown. */
+unsigned role_bit(const char *name);
+
+/* Who is calling. */
+struct principal {
+    long long id;
+    long long department_id;
+    unsigned roles;
+    char sid[33];
+    char *user_json; /* the cached public user record */
+};
+void principal_destroy(struct principal **self_p);
+/* Builds a principal from the cached user JSON; NULL if malformed. */
+struct principal *principal_from_json(const char *sid, const char *user_json);
+
+struct redis;
+
+typedef void (*session_auth_cb)(void *arg, struct principal *p, struct error *err);
+/* p: the session's user (caller owns it), NULL if no such live session or the
+ * user is disabled. err: Redis unavailable (caller owns it). */
+void session_auth(struct redis *rd, const char *token, session_auth_cb cb, void *arg);
+
+struct session_new {
+    char token[65];
+    char sid[33];
+    long long expires_at; /* epoch seconds */
+};
+typedef void (*session_create_cb)(void *arg, const struct session_new *s, struct error *err);
+void session_create(struct redis *rd, long long uid, const char *user_json, const char *ip,
+                    const char *user_agent, int ttl_s, session_create_cb cb, void *arg);
+
+typedef void (*session_end_cb)(void *arg, cJSON *ended, struct error *err);
+/* Ends one session by id; ended = array of {sid, uid} (empty if none). */
+void session_end(struct redis *rd, const char *sid, session_end_cb cb, void *arg);
+/* Ends every session of a user except keep_sid (may be NULL). */
+void session_end_user(struct redis *rd, long long uid, const char *keep_sid, session_end_cb cb,
+                      void *arg);
+
+typedef void (*session_list_cb)(void *arg, cJSON *items, struct error *err);
+/* Live sessions as [{id,user_id,username,ip,user_agent,created_at,
+ * last_seen_at,expires_at}], ordered by id, from after_sid (exclusive). */
+void session_list(struct redis *rd, session_list_cb cb, void *arg);
+
+typedef void (*session_done_cb)(void *arg, struct error *err);
+/* Replaces the cached user JSON if the user has one cached. */
+void session_cache_user(struct redis *rd, long long uid, const char *user_json, session_done_cb cb,
+                        void *arg);
+
+#endif

@@ -1,0 +1,332 @@
+/*
+ * An asynchronous PostgreSQL pool. Each connection is a non-blocking libpq
+ * connection watched by the loop; each runs one statement at a time and the
+ * pool queues the rest. Connections are opened with PQconnectStart/Poll so
+ * even (re)connecting never blocks the loop; a broken one is retried every
+ * second. While no connection is up, queries fail at once with 503.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "itgov/db.h"
+#include "itgov/log.h"
+
+#define DB_MAX_QUEUE 20000
+#define DB_MAX_ATTEMPTS 5
+
+struct job {
+    char *sql;
+    int nparams;
+    char **params;
+    db_cb cb;
+    void *arg;
+    int attempts;
+    struct job *next;
+};
+
+enum conn_state { C_DOWN, C_CONNECTING, C_IDLE, C_BUSY };
+
+struct conn {
+    struct db *db;
+    PGconn *pg;
+    enum conn_state state;
+    struct event *ev;
+    struct job *job;
+    PGresult *res;
+};
+
+struct db {
+    struct event_base *base;
+    char *conninfo;
+    int size;
+    struct conn *conns;
+    struct job *head, *tail;
+    int queued;
+    struct event *retry;
+    bool was_up;
+};
+
+static void s_dispatch(struct db *db);
+static void s_connect(struct conn *c);
+
+/* ---- jobs --------------------------------------------------------------- */
+
+static void s_job_free(struct job *j)
+{
+    for (int i = 0; i < j->nparams; i++) free(j->params[i]);
+    free(j->params);
+    free(j->sql);
+    free(j);
+}
+
+static void s_job_fail(struct job *j, struct error *err)
+{
+    j->cb(j->arg, NULL, err);
+    s_job_free(j);
+}
+
+static void s_fail_later(evutil_socket_t fd, short what, void *arg)
+{
+    s_job_fail(arg, error_new(ERR_UNAVAILABLE, "the database is unreachable"));
+}
+
+static void s_enqueue(struct db *db, struct job *j, bool front)
+{
+    if (front) {
+        j->next = db->head;
+        db->head = j;
+        if (!db->tail) db->tail = j;
+    } else {
+        j->next = NULL;
+        if (db->tail)
+            db->tail->next = j;
+        else
+            db->head = j;
+        db->tail = j;
+    }
+    db->queued++;
+}
+
+static struct job *s_dequeue(struct db *db)
+{
+    struct job *j = db->head;
+    if (!j) return NULL;
+    db->head = j->next;
+    if (!db->head) db->tail = NULL;
+    db->queued--;
+    return j;
+}
+
+/* ---- errors ------------------------------------------------------------- */
+
+bool db_sqlstate_retryable(const char *st)
+{
+    return st && (strcmp(st, "40001") == 0 || strcmp(st, "40P01") == 0);
+}
+
+struct error *db_error_from(const PGresult *res, PGconn *conn)
+{
+    const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+    if (!st || strncmp(st, "08", 2) == 0 || strncmp(st, "57P", 3) == 0 ||
+        (conn && PQstatus(conn) != CONNECTION_OK))
+        return error_new(ERR_UNAVAILABLE, "the database is unreachable");
+    if (strcmp(st, "23505") == 0)
+        return error_new(ERR_CONFLICT, "%s", detail ? detail : "the value is already taken");
+    if (strcmp(st, "23503") == 0 || strcmp(st, "23514") == 0 || strncmp(st, "22", 2) == 0) {
+        struct error *e = error_new(ERR_VALIDATION, "some fields are invalid");
+        const char *constraint = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+        const char *table = PQresultErrorField(res, PG_DIAG_TABLE_NAME);
+        char field[64] = "";
+        size_t tl = table ? strlen(table) : 0;
+        if (constraint && table && strncmp(constraint, table, tl) == 0 && constraint[tl] == '_') {
+            snprintf(field, sizeof field, "%s", constraint + tl + 1);
+            char *suffix = strstr(field, "_fkey");
+            if (!suffix) suffix = strstr(field, "_check");
+            if (suffix) *suffix = '\0';
+        }
+        error_add_field(e, field, strcmp(st, "23503") == 0 ? "refers to a record that does not exist"
+                                                           : (msg ? msg : "is invalid"));
+        return e;
+    }
+    log_error("database error %s: %s", st, msg ? msg : "");
+    return error_new(ERR_INTERNAL, "the database refused the request (%s)", st);
+}
+
+/* ---- connections -------------------------------------------------------- */
+
+static void s_watch(struct conn *c, short what, event_callback_fn fn)
+{
+    if (c->ev) event_free(c->ev);
+    c->ev = event_new(c->db->base, PQsocket(c->pg), what, fn, c);
+    event_add(c->ev, NULL);
+}
+
+static bool s_any_up(const struct db *db)
+{
+    for (int i = 0; i < db->size; i++)
+        if (db->conns[i].state != C_DOWN) return true;
+    return false;
+}
+
+static void s_down(struct conn *c, const char *why)
+{
+    struct db *db = c->db;
+    if (c->state == C_IDLE || c->state == C_BUSY) log_warn("postgresql: connection lost: %s", why);
+    if (c->ev) event_free(c->ev);
+    c->ev = NULL;
+    if (c->res) PQclear(c->res);
+    c->res = NULL;
+    if (c->pg) PQfinish(c->pg);
+    c->pg = NULL;
+    c->state = C_DOWN;
+    if (c->job) {
+        struct job *j = c->job;
+        c->job = NULL;
+        s_job_fail(j, error_new(ERR_UNAVAILABLE, "the database connection was lost"));
+    }
+    if (!s_any_up(db))
+        while (db->head) s_job_fail(s_dequeue(db), error_new(ERR_UNAVAILABLE, "the database is unreachable"));
+}
+
+static void s_finish_job(struct conn *c)
+{
+    struct job *j = c->job;
+    PGresult *res = c->res;
+    c->job = NULL;
+    c->res = NULL;
+    c->state = C_IDLE;
+    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+        j->cb(j->arg, res, NULL);
+        s_job_free(j);
+    } else if (res && db_sqlstate_retryable(PQresultErrorField(res, PG_DIAG_SQLSTATE)) &&
+               ++j->attempts < DB_MAX_ATTEMPTS) {
+        s_enqueue(c->db, j, true);
+    } else {
+        s_job_fail(j, db_error_from(res, c->pg));
+    }
+    if (res) PQclear(res);
+}
+
+static void s_on_io(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn *c = arg;
+    if (what & EV_WRITE) {
+        int f = PQflush(c->pg);
+        if (f < 0) return s_down(c, PQerrorMessage(c->pg));
+        s_watch(c, f ? EV_READ | EV_WRITE : EV_READ | EV_PERSIST, s_on_io);
+        if (!(what & EV_READ)) return;
+    }
+    if (!PQconsumeInput(c->pg)) return s_down(c, PQerrorMessage(c->pg));
+    while (c->job && !PQisBusy(c->pg)) {
+        PGresult *res = PQgetResult(c->pg);
+        if (!res) {
+            s_finish_job(c);
+            break;
+        }
+        if (c->res) PQclear(c->res);
+        c->res = res;
+    }
+    if (PQstatus(c->pg) != CONNECTION_OK) return s_down(c, PQerrorMessage(c->pg));
+    if (c->state == C_IDLE) s_dispatch(c->db);
+}
+
+static void s_send(struct conn *c, struct job *j)
+{
+    c->job = j;
+    c->state = C_BUSY;
+    if (!PQsendQueryParams(c->pg, j->sql, j->nparams, NULL, (const char *const *)j->params, NULL,
+                           NULL, 0))
+        return s_down(c, PQerrorMessage(c->pg));
+    int f = PQflush(c->pg);
+    if (f < 0) return s_down(c, PQerrorMessage(c->pg));
+    if (f) s_watch(c, EV_READ | EV_WRITE, s_on_io);
+}
+
+static void s_dispatch(struct db *db)
+{
+    for (int i = 0; i < db->size && db->head; i++)
+        if (db->conns[i].state == C_IDLE) s_send(&db->conns[i], s_dequeue(db));
+}
+
+static void s_on_connect_io(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn *c = arg;
+    switch (PQconnectPoll(c->pg)) {
+    case PGRES_POLLING_READING: s_watch(c, EV_READ, s_on_connect_io); return;
+    case PGRES_POLLING_WRITING: s_watch(c, EV_WRITE, s_on_connect_io); return;
+    case PGRES_POLLING_OK:
+        PQsetnonblocking(c->pg, 1);
+        c->state = C_IDLE;
+        s_watch(c, EV_READ | EV_PERSIST, s_on_io);
+        if (!c->db->was_up) log_info("postgresql: connected");
+        c->db->was_up = true;
+        s_dispatch(c->db);
+        return;
+    default: {
+        bool was = c->db->was_up;
+        c->db->was_up = false;
+        if (was) log_warn("postgresql: cannot connect: %s", PQerrorMessage(c->pg));
+        s_down(c, "connect failed");
+    }
+    }
+}
+
+static void s_connect(struct conn *c)
+{
+    c->pg = PQconnectStart(c->db->conninfo);
+    if (!c->pg || PQstatus(c->pg) == CONNECTION_BAD) return s_down(c, "connect failed");
+    c->state = C_CONNECTING;
+    s_watch(c, EV_WRITE, s_on_connect_io);
+}
+
+static void s_on_retry(evutil_socket_t fd, short what, void *arg)
+{
+    struct db *db = arg;
+    for (int i = 0; i < db->size; i++)
+        if (db->conns[i].state == C_DOWN) s_connect(&db->conns[i]);
+}
+
+/* ---- public ------------------------------------------------------------- */
+
+struct db *db_new(struct event_base *base, const char *conninfo, int size)
+{
+    struct db *db = calloc(1, sizeof *db);
+    if (!db) abort();
+    db->base = base;
+    db->conninfo = strdup(conninfo);
+    db->size = size < 1 ? 1 : size;
+    db->conns = calloc((size_t)db->size, sizeof *db->conns);
+    if (!db->conns) abort();
+    db->retry = event_new(base, -1, EV_PERSIST, s_on_retry, db);
+    struct timeval one = {1, 0};
+    event_add(db->retry, &one);
+    for (int i = 0; i < db->size; i++) {
+        db->conns[i].db = db;
+        s_connect(&db->conns[i]);
+    }
+    return db;
+}
+
+void db_destroy(struct db **self_p)
+{
+    struct db *db = *self_p;
+    if (!db) return;
+    for (int i = 0; i < db->size; i++) s_down(&db->conns[i], "shutdown");
+    while (db->head) s_job_fail(s_dequeue(db), error_new(ERR_UNAVAILABLE, "shutting down"));
+    event_free(db->retry);
+    free(db->conns);
+    free(db->conninfo);
+    free(db);
+    *self_p = NULL;
+}
+
+bool db_ready(const struct db *db)
+{
+    for (int i = 0; i < db->size; i++)
+        if (db->conns[i].state == C_IDLE || db->conns[i].state == C_BUSY) return true;
+    return false;
+}
+
+void db_query(struct db *db, const char *sql, int nparams, const char *const *params, db_cb cb,
+              void *arg)
+{
+    struct job *j = calloc(1, sizeof *j);
+    if (!j) abort();
+    j->sql = strdup(sql);
+    j->nparams = nparams;
+    j->params = calloc((size_t)(nparams ? nparams : 1), sizeof *j->params);
+    if (!j->params) abort();
+    for (int i = 0; i < nparams; i++) j->params[i] = params[i] ? strdup(params[i]) : NULL;
+    j->cb = cb;
+    j->arg = arg;
+    if (!s_any_up(db) || db->queued >= DB_MAX_QUEUE) {
+        struct timeval now = {0, 0};
+        event_base_once(db->base, -1, EV_TIMEOUT, s_fail_later, j, &now);
+        return;
+    }
+    s_enqueue(db, j, false);
+    s_dispatch(db);
+}

@@ -1,0 +1,88 @@
+/*
+ * The error type and its problem+json form (RFC 9457): type, title, status,
+ * code, detail, errors[] for field errors, plus any extra members a gate
+ * adds (the current state, what is missing).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "itgov/error.h"
+
+static const struct {
+    int status;
+    const char *code;
+    const char *title;
+} s_errors[] = {
+#define X(name, status, code, title) {status, code, title},
+    ITGOV_ERRORS(X)
+#undef X
+};
+
+struct error *error_new(enum err_code code, const char *fmt, ...)
+{
+    struct error *e = calloc(1, sizeof *e);
+    if (!e) abort();
+    e->code = code;
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(e->detail, sizeof e->detail, fmt, ap);
+        va_end(ap);
+    }
+    if (code == ERR_UNAVAILABLE) e->retry_after = 1;
+    return e;
+}
+
+void error_destroy(struct error **self_p)
+{
+    if (!*self_p) return;
+    cJSON_Delete((*self_p)->fields);
+    cJSON_Delete((*self_p)->extra);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+void error_add_field(struct error *e, const char *field, const char *message)
+{
+    if (!e->fields) e->fields = cJSON_CreateArray();
+    cJSON *item = cJSON_CreateObject();
+    cJSON_AddStringToObject(item, "field", field);
+    cJSON_AddStringToObject(item, "message", message);
+    cJSON_AddItemToArray(e->fields, item);
+}
+
+void error_set(struct error *e, const char *name, cJSON *value)
+{
+    if (!e->extra) e->extra = cJSON_CreateObject();
+    cJSON_AddItemToObject(e->extra, name, value);
+}
+
+int error_status(enum err_code code)
+{
+    return code < ERR_COUNT ? s_errors[code].status : 500;
+}
+
+const char *error_code_str(const struct error *e)
+{
+    if (e->code_override) return e->code_override;
+    return e->code < ERR_COUNT ? s_errors[e->code].code : "internal";
+}
+
+const char *error_title(enum err_code code)
+{
+    return code < ERR_COUNT ? s_errors[code].title : "Internal error";
+}
+
+cJSON *error_to_json(const struct error *e)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "type", "about:blank");
+    cJSON_AddStringToObject(j, "title", error_title(e->code));
+    cJSON_AddNumberToObject(j, "status", error_status(e->code));
+    cJSON_AddStringToObject(j, "code", error_code_str(e));
+    cJSON_AddStringToObject(j, "detail", e->detail[0] ? e->detail : error_title(e->code));
+    if (e->fields) cJSON_AddItemToObject(j, "errors", cJSON_Duplicate(e->fields, 1));
+    for (const cJSON *m = e->extra ? e->extra->child : NULL; m; m = m->next)
+        cJSON_AddItemToObject(j, m->string, cJSON_Duplicate(m, 1));
+    return j;
+}

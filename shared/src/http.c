@@ -1,0 +1,505 @@
+/*
+ * The HTTP front end: evhttp server, route table, token and role checks,
+ * CORS, request ids, access log, metrics and the one reply path.
+ *
+ * A request's life: s_on_request() matches the route (404 / 405 with Allow),
+ * answers CORS preflights and the built-ins (/healthz, /readyz, /metrics),
+ * checks the bearer token in Redis (401) and the caller's roles (403), then
+ * calls the handler. Whatever the handler does next, the request ends in one
+ * reply_*() call: s_finish() sends it, counts it, logs it and frees it.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <sys/queue.h>
+#include <event2/keyvalq_struct.h>
+#include "itgov/crypto.h"
+#include "itgov/db.h"
+#include "itgov/http.h"
+#include "itgov/json.h"
+#include "itgov/log.h"
+#include "itgov/metrics.h"
+#include "itgov/redis.h"
+
+#define MAX_ORIGINS 16
+#define TRANSPORT_MAX_BODY (4 * HTTP_MAX_BODY) /* beyond this evhttp refuses by itself */
+
+enum { BUILTIN_HEALTHZ, BUILTIN_READYZ, BUILTIN_METRICS, BUILTIN_COUNT };
+static const char *const s_builtin_paths[BUILTIN_COUNT] = {"/healthz", "/readyz", "/metrics"};
+
+struct server {
+    struct event_base *base;
+    struct evhttp *http;
+    struct server_config cfg;
+    char *origins_buf;
+    const char *origins[MAX_ORIGINS];
+    size_t norigins;
+    char **labels; /* metrics label per route; then builtins; then "unmatched" */
+    struct metrics *metrics;
+    void (*metrics_hook)(void *app, struct evbuffer *out);
+};
+
+static double s_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static const char *s_method_name(enum evhttp_cmd_type cmd)
+{
+    switch (cmd) {
+    case EVHTTP_REQ_GET: return "GET";
+    case EVHTTP_REQ_POST: return "POST";
+    case EVHTTP_REQ_PUT: return "PUT";
+    case EVHTTP_REQ_PATCH: return "PATCH";
+    case EVHTTP_REQ_DELETE: return "DELETE";
+    case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+    case EVHTTP_REQ_HEAD: return "HEAD";
+    default: return "OTHER";
+    }
+}
+
+static const char *s_reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 412: return "Precondition Failed";
+    case 413: return "Payload Too Large";
+    case 422: return "Unprocessable Content";
+    case 428: return "Precondition Required";
+    case 429: return "Too Many Requests";
+    case 503: return "Service Unavailable";
+    default: return status < 400 ? "OK" : "Error";
+    }
+}
+
+/* ---- routing (pure) ---------------------------------------------------- */
+
+int route_match(const char *pattern, const char *path, const char **names, char **values, int max)
+{
+    int n = 0;
+    const char *p = pattern, *s = path;
+    while (*p && *s) {
+        if (*p == ':') {
+            const char *pend = strchr(p, '/'), *send = strchr(s, '/');
+            size_t plen = pend ? (size_t)(pend - p) : strlen(p);
+            size_t slen = send ? (size_t)(send - s) : strlen(s);
+            if (slen == 0 || n >= max) goto fail;
+            names[n] = p + 1;
+            values[n] = strndup(s, slen);
+            n++;
+            p += plen;
+            s += slen;
+        } else if (*p++ != *s++) {
+            goto fail;
+        }
+    }
+    if (*p || *s) goto fail;
+    return n;
+fail:
+    for (int i = 0; i < n; i++) free(values[i]);
+    return -1;
+}
+
+static bool s_param_is(const char *name_in_pattern, const char *name)
+{
+    size_t len = strlen(name);
+    return strncmp(name_in_pattern, name, len) == 0 &&
+           (name_in_pattern[len] == '/' || name_in_pattern[len] == '\0');
+}
+
+const char *req_param(const struct req *r, const char *name)
+{
+    for (int i = 0; i < r->nparams; i++)
+        if (s_param_is(r->param_names[i], name)) return r->param_values[i];
+    return NULL;
+}
+
+bool req_param_id(struct req *r, const char *name, long long *out)
+{
+    const char *v = req_param(r, name);
+    char *end;
+    long long id = v ? strtoll(v, &end, 10) : 0;
+    if (!v || *end || id <= 0 || !isdigit((unsigned char)v[0])) {
+        reply_error(r, error_new(ERR_NOT_FOUND, "no such resource"));
+        return false;
+    }
+    *out = id;
+    return true;
+}
+
+/* ---- request accessors ------------------------------------------------- */
+
+const char *req_header(const struct req *r, const char *name)
+{
+    return evhttp_find_header(evhttp_request_get_input_headers(r->ev), name);
+}
+
+void req_add_header(struct req *r, const char *name, const char *value)
+{
+    evhttp_add_header(evhttp_request_get_output_headers(r->ev), name, value);
+}
+
+const char *req_query(struct req *r, const char *name)
+{
+    if (!r->query) {
+        r->query = calloc(1, sizeof(struct evkeyvalq));
+        if (!r->query) abort();
+        TAILQ_INIT((struct evkeyvalq *)r->query);
+        const char *q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(r->ev));
+        if (q) evhttp_parse_query_str(q, r->query);
+    }
+    return evhttp_find_header(r->query, name);
+}
+
+const char *req_client_ip(const struct req *r)
+{
+    static char ip[64];
+    const char *xff = req_header(r, "X-Forwarded-For");
+    if (xff && *xff) {
+        size_t n = strcspn(xff, ", ");
+        snprintf(ip, sizeof ip, "%.*s", (int)(n < sizeof ip ? n : sizeof ip - 1), xff);
+        return ip;
+    }
+    char *addr = NULL;
+    ev_uint16_t port = 0;
+    struct evhttp_connection *c = evhttp_request_get_connection(r->ev);
+    if (c) evhttp_connection_get_peer(c, &addr, &port);
+    snprintf(ip, sizeof ip, "%s", addr ? addr : "");
+    return ip;
+}
+
+const cJSON *req_body(struct req *r)
+{
+    if (r->body) return r->body;
+    struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
+    size_t len = evbuffer_get_length(in);
+    if (len > HTTP_MAX_BODY) {
+        reply_error(r, error_new(ERR_PAYLOAD_TOO_LARGE, "the request body exceeds %d bytes",
+                                 HTTP_MAX_BODY));
+        return NULL;
+    }
+    struct error *err = NULL;
+    r->body = json_parse((const char *)evbuffer_pullup(in, -1), len, &err);
+    if (!r->body) reply_error(r, err);
+    return r->body;
+}
+
+bool req_page(struct req *r, int *limit, long long *cursor)
+{
+    struct error *e = NULL;
+    const char *l = req_query(r, "limit"), *c = req_query(r, "cursor");
+    long v;
+    *limit = 50;
+    *cursor = 0;
+    if (l) {
+        char *end;
+        v = strtol(l, &end, 10);
+        if (!*l || *end || v < 1 || v > 200) {
+            e = error_new(ERR_VALIDATION, "bad paging parameters");
+            error_add_field(e, "limit", "must be an integer from 1 to 200");
+        } else {
+            *limit = (int)v;
+        }
+    }
+    if (c) {
+        char *end;
+        long long cv = strtoll(c, &end, 10);
+        if (!*c || *end || cv < 0 || !isdigit((unsigned char)c[0])) {
+            if (!e) e = error_new(ERR_VALIDATION, "bad paging parameters");
+            error_add_field(e, "cursor", "is not a cursor this API returned");
+        } else {
+            *cursor = cv;
+        }
+    }
+    if (e) reply_error(r, e);
+    return e == NULL;
+}
+
+/* ---- the reply path ---------------------------------------------------- */
+
+static void s_free(struct req *r)
+{
+    for (int i = 0; i < r->nparams; i++) free(r->param_values[i]);
+    if (r->query) {
+        evhttp_clear_headers(r->query);
+        free(r->query);
+    }
+    cJSON_Delete(r->body);
+    principal_destroy(&r->principal);
+    free(r);
+}
+
+static void s_finish(struct req *r, int status, struct evbuffer *body, const char *type)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
+    if (type) evhttp_add_header(h, "Content-Type", type);
+    evhttp_add_header(h, "X-Request-Id", r->request_id);
+    evhttp_add_header(h, "Cache-Control", "no-store");
+    evhttp_send_reply(r->ev, status, s_reason(status), body);
+
+    struct server *s = r->srv;
+    double secs = s_now() - r->started;
+    metrics_observe(s->metrics, (size_t)r->route_index, status, secs);
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddStringToObject(f, "msg", "request");
+    cJSON_AddStringToObject(f, "request_id", r->request_id);
+    if (r->user) cJSON_AddNumberToObject(f, "user_id", (double)r->user->id);
+    cJSON_AddStringToObject(f, "route", s->labels[r->route_index]);
+    cJSON_AddNumberToObject(f, "status", status);
+    cJSON_AddNumberToObject(f, "ms", secs * 1000.0);
+    log_fields(status >= 500 ? LOG_WARN : LOG_DEBUG, f);
+    s_free(r);
+}
+
+void reply_raw(struct req *r, int status, const char *json, size_t len)
+{
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add(b, json, len);
+    s_finish(r, status, b, "application/json");
+    evbuffer_free(b);
+}
+
+void reply_json(struct req *r, int status, cJSON *body)
+{
+    char *text = cJSON_PrintUnformatted(body);
+    cJSON_Delete(body);
+    reply_raw(r, status, text, strlen(text));
+    free(text);
+}
+
+void reply_error(struct req *r, struct error *e)
+{
+    if (e->retry_after > 0) {
+        char v[16];
+        snprintf(v, sizeof v, "%d", e->retry_after);
+        req_add_header(r, "Retry-After", v);
+    }
+    if (e->code == ERR_INTERNAL || e->code == ERR_UNAVAILABLE)
+        log_warn("request %s failed: %s: %s", r->request_id, error_code_str(e), e->detail);
+    int status = error_status(e->code);
+    cJSON *problem = error_to_json(e);
+    char *text = cJSON_PrintUnformatted(problem);
+    cJSON_Delete(problem);
+    error_destroy(&e);
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add(b, text, strlen(text));
+    s_finish(r, status, b, "application/problem+json");
+    evbuffer_free(b);
+    free(text);
+}
+
+void reply_status(struct req *r, int status)
+{
+    s_finish(r, status, NULL, NULL);
+}
+
+/* ---- dispatch ---------------------------------------------------------- */
+
+static bool s_origin_allowed(const struct server *s, const char *origin)
+{
+    for (size_t i = 0; origin && i < s->norigins; i++)
+        if (strcmp(s->origins[i], origin) == 0) return true;
+    return false;
+}
+
+static void s_set_request_id(struct req *r)
+{
+    const char *given = req_header(r, "X-Request-Id");
+    size_t n = given ? strlen(given) : 0;
+    bool ok = n > 0 && n < sizeof r->request_id;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = isalnum((unsigned char)given[i]) || strchr("-_.:", given[i]);
+    if (ok)
+        memcpy(r->request_id, given, n + 1);
+    else
+        random_hex(r->request_id, 16);
+}
+
+static void s_builtin(struct req *r, int which)
+{
+    struct server *s = r->srv;
+    if (which == BUILTIN_HEALTHZ) {
+        reply_raw(r, 200, "{\"status\":\"ok\"}", 15);
+    } else if (which == BUILTIN_READYZ) {
+        bool db_ok = !s->cfg.db || db_ready(s->cfg.db);
+        bool redis_ok = !s->cfg.redis || redis_ready(s->cfg.redis);
+        if (db_ok && redis_ok) {
+            reply_raw(r, 200, "{\"status\":\"ready\"}", 18);
+        } else {
+            reply_error(r, error_new(ERR_UNAVAILABLE, "%s%s unreachable", db_ok ? "" : "postgresql ",
+                                     redis_ok ? "" : "redis"));
+        }
+    } else {
+        struct evbuffer *b = evbuffer_new();
+        metrics_render(s->metrics, b);
+        if (s->metrics_hook) s->metrics_hook(s->cfg.app, b);
+        s_finish(r, 200, b, "text/plain; version=0.0.4");
+        evbuffer_free(b);
+    }
+}
+
+static void s_on_auth(void *arg, struct principal *p, struct error *err)
+{
+    struct req *r = arg;
+    if (err) return reply_error(r, err);
+    if (!p) return reply_error(r, error_new(ERR_UNAUTHORIZED, "a valid session token is required"));
+    r->principal = p;
+    r->user = p;
+    if (!(p->roles & r->route->roles))
+        return reply_error(r, error_new(ERR_FORBIDDEN, "your roles do not allow this"));
+    r->route->handler(r);
+}
+
+static void s_preflight(struct req *r, const char *allow)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
+    if (s_origin_allowed(r->srv, req_header(r, "Origin"))) {
+        evhttp_add_header(h, "Access-Control-Allow-Methods", allow);
+        evhttp_add_header(h, "Access-Control-Allow-Headers",
+                          "Authorization, Content-Type, If-Match, X-Request-Id");
+        evhttp_add_header(h, "Access-Control-Max-Age", "600");
+    }
+    reply_status(r, 204);
+}
+
+static void s_on_request(struct evhttp_request *ev, void *arg)
+{
+    struct server *s = arg;
+    struct req *r = calloc(1, sizeof *r);
+    if (!r) abort();
+    r->ev = ev;
+    r->srv = s;
+    r->app = s->cfg.app;
+    r->started = s_now();
+    r->route_index = (int)(s->cfg.nroutes + BUILTIN_COUNT); /* "unmatched" */
+    s_set_request_id(r);
+
+    const char *origin = req_header(r, "Origin");
+    if (s_origin_allowed(s, origin)) {
+        struct evkeyvalq *h = evhttp_request_get_output_headers(ev);
+        evhttp_add_header(h, "Access-Control-Allow-Origin", origin);
+        evhttp_add_header(h, "Access-Control-Expose-Headers", "ETag, Retry-After, X-Request-Id");
+        evhttp_add_header(h, "Vary", "Origin");
+    }
+
+    const char *method = s_method_name(evhttp_request_get_command(ev));
+    const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(ev));
+    if (!path || !*path) path = "/";
+
+    for (int i = 0; i < BUILTIN_COUNT; i++)
+        if (strcmp(path, s_builtin_paths[i]) == 0) {
+            r->route_index = (int)s->cfg.nroutes + i;
+            if (strcmp(method, "GET") != 0) {
+                req_add_header(r, "Allow", "GET");
+                return reply_error(r, error_new(ERR_METHOD_NOT_ALLOWED, "use GET"));
+            }
+            return s_builtin(r, i);
+        }
+
+    char allow[128] = "";
+    for (size_t i = 0; i < s->cfg.nroutes; i++) {
+        const struct route *rt = &s->cfg.routes[i];
+        const char *names[HTTP_MAX_PARAMS];
+        char *values[HTTP_MAX_PARAMS];
+        int n = route_match(rt->path, path, names, values, HTTP_MAX_PARAMS);
+        if (n < 0) continue;
+        if (strcmp(rt->method, method) == 0 && !r->route) {
+            r->route = rt;
+            r->route_index = (int)i;
+            r->nparams = n;
+            memcpy(r->param_names, names, sizeof names);
+            memcpy(r->param_values, values, sizeof values);
+        } else {
+            for (int k = 0; k < n; k++) free(values[k]);
+        }
+        size_t used = strlen(allow);
+        snprintf(allow + used, sizeof allow - used, "%s%s", used ? ", " : "", rt->method);
+    }
+
+    if (!allow[0]) return reply_error(r, error_new(ERR_NOT_FOUND, "no such path: %s", path));
+    if (!r->route) {
+        if (strcmp(method, "OPTIONS") == 0) return s_preflight(r, allow);
+        req_add_header(r, "Allow", allow);
+        return reply_error(r, error_new(ERR_METHOD_NOT_ALLOWED, "%s is not allowed here; use %s",
+                                        method, allow));
+    }
+    if (r->route->roles == ROLE_PUBLIC) return r->route->handler(r);
+
+    const char *auth = req_header(r, "Authorization");
+    if (!auth || strncasecmp(auth, "Bearer ", 7) != 0 || !auth[7])
+        return reply_error(r, error_new(ERR_UNAUTHORIZED, "a bearer token is required"));
+    session_auth(s->cfg.redis, auth + 7, s_on_auth, r);
+}
+
+/* ---- server ------------------------------------------------------------ */
+
+struct server *server_new(struct event_base *base, const struct server_config *cfg)
+{
+    struct server *s = calloc(1, sizeof *s);
+    if (!s) abort();
+    s->base = base;
+    s->cfg = *cfg;
+    if (cfg->cors_origins) {
+        s->origins_buf = strdup(cfg->cors_origins);
+        char *save = NULL;
+        for (char *t = strtok_r(s->origins_buf, ", ", &save); t && s->norigins < MAX_ORIGINS;
+             t = strtok_r(NULL, ", ", &save))
+            s->origins[s->norigins++] = t;
+    }
+    size_t nlabels = cfg->nroutes + BUILTIN_COUNT + 1;
+    s->labels = calloc(nlabels, sizeof *s->labels);
+    if (!s->labels) abort();
+    for (size_t i = 0; i < cfg->nroutes; i++)
+        if (asprintf(&s->labels[i], "%s %s", cfg->routes[i].method, cfg->routes[i].path) < 0)
+            abort();
+    for (size_t i = 0; i < BUILTIN_COUNT; i++)
+        if (asprintf(&s->labels[cfg->nroutes + i], "GET %s", s_builtin_paths[i]) < 0) abort();
+    s->labels[nlabels - 1] = strdup("unmatched");
+    s->metrics = metrics_new(cfg->service, (const char *const *)s->labels, nlabels);
+
+    s->http = evhttp_new(base);
+    evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+                                            EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE |
+                                            EVHTTP_REQ_OPTIONS | EVHTTP_REQ_HEAD);
+    evhttp_set_max_body_size(s->http, TRANSPORT_MAX_BODY);
+    evhttp_set_timeout(s->http, 30);
+    evhttp_set_gencb(s->http, s_on_request, s);
+    if (!evhttp_bind_socket_with_handle(s->http, cfg->bind, (ev_uint16_t)cfg->port)) {
+        log_error("cannot listen on %s:%d", cfg->bind, cfg->port);
+        server_destroy(&s);
+        return NULL;
+    }
+    return s;
+}
+
+void server_set_metrics_hook(struct server *s, void (*hook)(void *app, struct evbuffer *out))
+{
+    s->metrics_hook = hook;
+}
+
+void server_destroy(struct server **self_p)
+{
+    struct server *s = *self_p;
+    if (!s) return;
+    if (s->http) evhttp_free(s->http);
+    metrics_destroy(&s->metrics);
+    for (size_t i = 0; i < s->cfg.nroutes + BUILTIN_COUNT + 1; i++) free(s->labels[i]);
+    free(s->labels);
+    free(s->origins_buf);
+    free(s);
+    *self_p = NULL;
+}

@@ -1,0 +1,143 @@
+/*
+ * The outbox relay. One cycle: read up to a batch of unpublished rows in id
+ * order, publish each to the broker, then mark exactly those published. It
+ * runs when kicked after a write and every second; it does nothing while the
+ * broker is not connected, so rows wait in PostgreSQL, never in memory.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "itgov/bus.h"
+#include "itgov/db.h"
+#include "itgov/log.h"
+#include "itgov/outbox.h"
+
+#define OUTBOX_BATCH 500
+
+const char outbox_sql[] =
+    "CREATE TABLE IF NOT EXISTS outbox (\n"
+    "  id bigserial PRIMARY KEY,\n"
+    "  event jsonb NOT NULL,\n"
+    "  created_at timestamptz NOT NULL DEFAULT now(),\n"
+    "  published_at timestamptz\n"
+    ");\n"
+    "CREATE INDEX IF NOT EXISTS outbox_unpublished ON outbox (id) WHERE published_at IS NULL;\n"
+    "CREATE OR REPLACE FUNCTION rfc3339(t timestamptz) RETURNS text\n"
+    "  LANGUAGE sql IMMUTABLE AS\n"
+    "$$ SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') $$;\n"
+    "CREATE OR REPLACE FUNCTION emit(p_type text, p_subject text, p_actor bigint, p_data jsonb)\n"
+    "  RETURNS bigint LANGUAGE sql AS $$\n"
+    "  INSERT INTO outbox (event) VALUES (jsonb_build_object(\n"
+    "    'specversion', '1.0', 'id', gen_random_uuid(),\n"
+    "    'source', '/itgov/' || current_schema(), 'type', p_type,\n"
+    "    'time', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),\n"
+    "    'subject', p_subject, 'actor', p_actor,\n"
+    "    'datacontenttype', 'application/json', 'data', p_data))\n"
+    "  RETURNING id\n"
+    "$$;\n";
+
+struct outbox {
+    struct db *db;
+    struct bus_pub *pub;
+    struct event *timer;
+    bool busy, again;
+    long long published;
+};
+
+static void s_cycle(struct outbox *o);
+
+static void s_on_marked(void *arg, PGresult *res, struct error *err)
+{
+    struct outbox *o = arg;
+    o->busy = false;
+    if (err) {
+        log_warn("outbox: cannot mark events published: %s", err->detail);
+        error_destroy(&err);
+        return;
+    }
+    if (o->again) s_cycle(o);
+}
+
+static void s_on_batch(void *arg, PGresult *res, struct error *err)
+{
+    struct outbox *o = arg;
+    if (err) {
+        o->busy = false;
+        error_destroy(&err);
+        return;
+    }
+    int n = PQntuples(res), sent = 0;
+    size_t cap = (size_t)n * 21 + 3, used = 0;
+    char *ids = malloc(cap);
+    if (!ids) abort();
+    ids[used++] = '{';
+    for (; sent < n; sent++) {
+        const char *type = PQgetvalue(res, sent, 1);
+        if (!bus_pub_send(o->pub, bus_topic(type), PQgetvalue(res, sent, 2),
+                          (size_t)PQgetlength(res, sent, 2)))
+            break;
+        used += (size_t)snprintf(ids + used, cap - used, "%s%s", sent ? "," : "",
+                                 PQgetvalue(res, sent, 0));
+    }
+    ids[used++] = '}';
+    ids[used] = '\0';
+    o->again = n == OUTBOX_BATCH && sent == n;
+    o->published += sent;
+    if (sent == 0) {
+        o->busy = false;
+        free(ids);
+        return;
+    }
+    const char *params[] = {ids};
+    db_query(o->db, "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", 1,
+             params, s_on_marked, o);
+    free(ids);
+}
+
+static void s_cycle(struct outbox *o)
+{
+    if (o->busy) {
+        o->again = true;
+        return;
+    }
+    if (!bus_pub_ready(o->pub) || !db_ready(o->db)) return;
+    o->busy = true;
+    o->again = false;
+    char limit[16];
+    snprintf(limit, sizeof limit, "%d", OUTBOX_BATCH);
+    const char *params[] = {limit};
+    db_query(o->db,
+             "SELECT id, event->>'type', event::text FROM outbox WHERE published_at IS NULL "
+             "ORDER BY id LIMIT $1",
+             1, params, s_on_batch, o);
+}
+
+static void s_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    s_cycle(arg);
+}
+
+struct outbox *outbox_new(struct event_base *base, struct db *db, struct bus_pub *pub)
+{
+    struct outbox *o = calloc(1, sizeof *o);
+    if (!o) abort();
+    o->db = db;
+    o->pub = pub;
+    o->timer = event_new(base, -1, EV_PERSIST, s_on_timer, o);
+    struct timeval iv = {0, 250000};
+    event_add(o->timer, &iv);
+    return o;
+}
+
+void outbox_destroy(struct outbox **self_p)
+{
+    if (!*self_p) return;
+    event_free((*self_p)->timer);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+void outbox_kick(struct outbox *o)
+{
+    s_cycle(o);
+}

@@ -1,0 +1,157 @@
+/*
+ * The common main() of every service: configuration, migrations and
+ * bootstrap on a blocking connection before serving, then the loop with its
+ * database pool, Redis, broker publisher, outbox relay, worker threads and
+ * HTTP server; SIGTERM/SIGINT stop the loop and everything is torn down in
+ * reverse order.
+ */
+#include <ctype.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+#include "itgov/bus.h"
+#include "itgov/config.h"
+#include "itgov/crypto.h"
+#include "itgov/db.h"
+#include "itgov/log.h"
+#include "itgov/outbox.h"
+#include "itgov/redis.h"
+#include "itgov/service.h"
+#include "itgov/worker.h"
+
+#define STARTUP_WAIT_S 60
+
+struct common {
+    const char *bind, *db_url, *redis_host, *broker_host, *cors, *log_level;
+    long port, db_pool, redis_port, xsub_port;
+};
+
+static void s_env_name(char *out, size_t n, const char *service, const char *suffix)
+{
+    size_t i = (size_t)snprintf(out, n, "ITGOV_");
+    for (const char *c = service; *c && i + 1 < n; c++) out[i++] = (char)toupper((unsigned char)*c);
+    snprintf(out + i, n - i, "_%s", suffix);
+}
+
+static bool s_load_config(const struct service_def *def, struct common *c)
+{
+    char port_var[64], db_var[64], def_port[8], def_db[160];
+    s_env_name(port_var, sizeof port_var, def->name, "PORT");
+    s_env_name(db_var, sizeof db_var, def->name, "DATABASE_URL");
+    snprintf(def_port, sizeof def_port, "%d", def->default_port);
+    const char *generic_db = getenv("ITGOV_DATABASE_URL");
+    snprintf(def_db, sizeof def_db, "%s",
+             generic_db && *generic_db ? generic_db : "host=127.0.0.1 port=5432 dbname=itgov");
+    if (!generic_db || !*generic_db) {
+        size_t used = strlen(def_db);
+        snprintf(def_db + used, sizeof def_db - used, " user=%s", def->name);
+    }
+    const struct config_row rows[] = {
+        {"ITGOV_BIND", CFG_STR, &c->bind, "127.0.0.1", 0, 0},
+        {port_var, CFG_INT, &c->port, def_port, 1, 65535},
+        {db_var, CFG_STR, &c->db_url, def_db, 0, 0},
+        {"ITGOV_DB_POOL", CFG_INT, &c->db_pool, "4", 1, 64},
+        {"ITGOV_REDIS_HOST", CFG_STR, &c->redis_host, "127.0.0.1", 0, 0},
+        {"ITGOV_REDIS_PORT", CFG_INT, &c->redis_port, "6379", 1, 65535},
+        {"ITGOV_BROKER_HOST", CFG_STR, &c->broker_host, "127.0.0.1", 0, 0},
+        {"ITGOV_BROKER_XSUB_PORT", CFG_INT, &c->xsub_port, "5550", 1, 65535},
+        {"ITGOV_CORS_ORIGINS", CFG_STR, &c->cors, "", 0, 0},
+        {"ITGOV_LOG_LEVEL", CFG_STR, &c->log_level, "info", 0, 0},
+    };
+    bool ok = config_load(rows, sizeof rows / sizeof rows[0]);
+    if (def->config && !config_load(def->config, def->nconfig)) ok = false;
+    return ok;
+}
+
+/* Migrations and bootstrap, waiting for PostgreSQL to come up. */
+static bool s_prepare_db(const struct service_def *def, const char *url)
+{
+    PGconn *conn = NULL;
+    for (int i = 0; i < STARTUP_WAIT_S; i++) {
+        conn = PQconnectdb(url);
+        if (PQstatus(conn) == CONNECTION_OK) break;
+        if (i == 0) log_warn("postgresql not reachable yet, waiting: %s", PQerrorMessage(conn));
+        PQfinish(conn);
+        conn = NULL;
+        sleep(1);
+    }
+    if (!conn) {
+        log_error("postgresql unreachable for %d s; giving up", STARTUP_WAIT_S);
+        return false;
+    }
+    char err[512];
+    bool ok = migrate_run(conn, itgov_migrations, err, sizeof err) == 0;
+    if (!ok) log_error("migrations failed: %s", err);
+    if (ok && def->bootstrap && def->bootstrap(conn) != 0) ok = false;
+    PQfinish(conn);
+    return ok;
+}
+
+static void s_on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    log_info("signal %d: stopping", (int)sig);
+    event_base_loopbreak(arg);
+}
+
+int service_main(const struct service_def *def, int argc, char **argv)
+{
+    struct common c = {0};
+    log_init(def->name, getenv("ITGOV_LOG_LEVEL"));
+    if (!s_load_config(def, &c)) return 2;
+    if (!crypto_init()) {
+        log_error("libsodium failed to initialise");
+        return 1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    if (!s_prepare_db(def, c.db_url)) return 1;
+
+    struct service svc = {.name = def->name, .app = def->app};
+    svc.base = event_base_new();
+    svc.db = db_new(svc.base, c.db_url, (int)c.db_pool);
+    svc.redis = redis_new(svc.base, c.redis_host, (int)c.redis_port);
+    svc.zctx = zmq_ctx_new();
+    char endpoint[300];
+    snprintf(endpoint, sizeof endpoint, "tcp://%s:%ld", c.broker_host, c.xsub_port);
+    svc.pub = bus_pub_new(svc.zctx, endpoint);
+    int rc = 1;
+    if (!svc.pub) goto done;
+    svc.outbox = outbox_new(svc.base, svc.db, svc.pub);
+    svc.worker = worker_new(svc.base, 2);
+    struct server_config sc = {
+        .service = def->name,
+        .bind = c.bind,
+        .port = (int)c.port,
+        .cors_origins = c.cors,
+        .routes = def->routes,
+        .nroutes = def->nroutes,
+        .redis = svc.redis,
+        .db = svc.db,
+        .app = &svc,
+    };
+    svc.http = server_new(svc.base, &sc);
+    if (!svc.http) goto done;
+    if (def->start && def->start(&svc) != 0) goto done;
+
+    struct event *sigterm = evsignal_new(svc.base, SIGTERM, s_on_signal, svc.base);
+    struct event *sigint = evsignal_new(svc.base, SIGINT, s_on_signal, svc.base);
+    event_add(sigterm, NULL);
+    event_add(sigint, NULL);
+    log_info("listening on %s:%ld", c.bind, c.port);
+    event_base_dispatch(svc.base);
+    event_free(sigterm);
+    event_free(sigint);
+    rc = 0;
+done:
+    server_destroy(&svc.http);
+    worker_destroy(&svc.worker);
+    outbox_destroy(&svc.outbox);
+    bus_pub_destroy(&svc.pub);
+    redis_destroy(&svc.redis);
+    db_destroy(&svc.db);
+    zmq_ctx_term(svc.zctx);
+    event_base_free(svc.base);
+    return rc;
+}

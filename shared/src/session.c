@@ -1,0 +1,280 @@
+/*
+ * The Redis session store (see session.h for the keys). Every operation is
+ * one Lua script, so it is one round trip and atomic; the token itself never
+ * reaches Redis, only its SHA-256.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "itgov/crypto.h"
+#include "itgov/redis.h"
+#include "itgov/session.h"
+
+static const char *const s_roles[] = {"admin",  "it_office", "applicant",
+                                      "expert", "secretary", "auditor"};
+
+unsigned role_bit(const char *name)
+{
+    for (unsigned i = 0; i < sizeof s_roles / sizeof *s_roles; i++)
+        if (strcmp(s_roles[i], name) == 0) return 1u << i;
+    return 0;
+}
+
+void principal_destroy(struct principal **self_p)
+{
+    if (!*self_p) return;
+    free((*self_p)->user_json);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+struct principal *principal_from_json(const char *sid, const char *user_json)
+{
+    cJSON *u = cJSON_Parse(user_json);
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(u, "id");
+    const cJSON *dept = cJSON_GetObjectItemCaseSensitive(u, "department_id");
+    const cJSON *roles = cJSON_GetObjectItemCaseSensitive(u, "roles");
+    if (!cJSON_IsNumber(id) || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(u, "disabled"))) {
+        cJSON_Delete(u);
+        return NULL;
+    }
+    struct principal *p = calloc(1, sizeof *p);
+    if (!p) abort();
+    p->id = (long long)id->valuedouble;
+    p->department_id = cJSON_IsNumber(dept) ? (long long)dept->valuedouble : 0;
+    const cJSON *r;
+    cJSON_ArrayForEach(r, roles) if (cJSON_IsString(r)) p->roles |= role_bit(r->valuestring);
+    snprintf(p->sid, sizeof p->sid, "%s", sid ? sid : "");
+    p->user_json = strdup(user_json);
+    cJSON_Delete(u);
+    return p;
+}
+
+static void s_iso(time_t t, char out[32])
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static struct error *s_unavailable(const redisReply *reply)
+{
+    if (!reply) return error_new(ERR_UNAVAILABLE, "the session store is unreachable");
+    if (reply->type == REDIS_REPLY_ERROR)
+        return error_new(ERR_UNAVAILABLE, "the session store failed: %s", reply->str);
+    return NULL;
+}
+
+/* ---- auth -------------------------------------------------------------- */
+
+static const char s_auth_lua[] =
+    "local s = redis.call('HMGET', KEYS[1], 'uid', 'sid')\n"
+    "if not s[1] then return false end\n"
+    "local u = redis.call('GET', 'itgov:user:' .. s[1])\n"
+    "if not u then return false end\n"
+    "redis.call('HSET', KEYS[1], 'last_seen_at', ARGV[1])\n"
+    "return {s[2], u}\n";
+
+struct call {
+    void *cb;
+    void *arg;
+    struct session_new s;
+};
+
+static struct call *s_call(void *cb, void *arg)
+{
+    struct call *c = calloc(1, sizeof *c);
+    if (!c) abort();
+    c->cb = cb;
+    c->arg = arg;
+    return c;
+}
+
+static void s_on_auth(void *arg, redisReply *reply)
+{
+    struct call *c = arg;
+    session_auth_cb cb = (session_auth_cb)c->cb;
+    struct error *err = s_unavailable(reply);
+    struct principal *p = NULL;
+    if (!err && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
+        reply->element[1]->type == REDIS_REPLY_STRING)
+        p = principal_from_json(reply->element[0]->str, reply->element[1]->str);
+    cb(c->arg, p, err);
+    free(c);
+}
+
+void session_auth(struct redis *rd, const char *token, session_auth_cb cb, void *arg)
+{
+    char key[80], now[32];
+    memcpy(key, "itgov:sess:", 11);
+    sha256_hex(token, strlen(token), key + 11);
+    s_iso(time(NULL), now);
+    const char *argv[] = {key, now};
+    redis_eval(rd, s_on_auth, s_call((void *)cb, arg), s_auth_lua, 1, 2, argv);
+}
+
+/* ---- create ------------------------------------------------------------ */
+
+static const char s_create_lua[] =
+    "local sid = tostring(redis.call('INCR', 'itgov:sid_seq'))\n"
+    "local k = 'itgov:sess:' .. ARGV[1]\n"
+    "redis.call('HSET', k, 'sid', sid, 'uid', ARGV[2], 'ip', ARGV[4], 'ua', ARGV[5],\n"
+    "  'created_at', ARGV[6], 'last_seen_at', ARGV[6], 'expires_at', ARGV[7])\n"
+    "redis.call('EXPIRE', k, ARGV[9])\n"
+    "redis.call('SET', 'itgov:sid:' .. sid, ARGV[1], 'EX', ARGV[9])\n"
+    "redis.call('SADD', 'itgov:usess:' .. ARGV[2], sid)\n"
+    "redis.call('ZADD', 'itgov:sessions', ARGV[8], sid)\n"
+    "redis.call('SET', 'itgov:user:' .. ARGV[2], ARGV[3])\n"
+    "return sid\n";
+
+static void s_on_create(void *arg, redisReply *reply)
+{
+    struct call *c = arg;
+    session_create_cb cb = (session_create_cb)c->cb;
+    struct error *err = s_unavailable(reply);
+    if (!err && reply->type != REDIS_REPLY_STRING)
+        err = error_new(ERR_UNAVAILABLE, "the session store gave an unexpected answer");
+    if (!err) snprintf(c->s.sid, sizeof c->s.sid, "%s", reply->str);
+    cb(c->arg, err ? NULL : &c->s, err);
+    free(c);
+}
+
+void session_create(struct redis *rd, long long uid, const char *user_json, const char *ip,
+                    const char *user_agent, int ttl_s, session_create_cb cb, void *arg)
+{
+    struct call *c = s_call((void *)cb, arg);
+    char hash[65], uids[24], created[32], expires[32], epoch[24], ttl[16];
+    random_hex(c->s.token, 32);
+    sha256_hex(c->s.token, strlen(c->s.token), hash);
+    time_t now = time(NULL);
+    c->s.expires_at = (long long)now + ttl_s;
+    s_iso(now, created);
+    s_iso((time_t)c->s.expires_at, expires);
+    snprintf(uids, sizeof uids, "%lld", uid);
+    snprintf(epoch, sizeof epoch, "%lld", c->s.expires_at);
+    snprintf(ttl, sizeof ttl, "%d", ttl_s);
+    const char *argv[] = {hash,    uids,    user_json, ip ? ip : "", user_agent ? user_agent : "",
+                          created, expires, epoch,     ttl};
+    redis_eval(rd, s_on_create, c, s_create_lua, 0, 9, argv);
+}
+
+/* ---- end --------------------------------------------------------------- */
+
+static const char s_end_lua[] =
+    "local h = redis.call('GET', 'itgov:sid:' .. ARGV[1])\n"
+    "redis.call('ZREM', 'itgov:sessions', ARGV[1])\n"
+    "if not h then return {} end\n"
+    "local uid = redis.call('HGET', 'itgov:sess:' .. h, 'uid')\n"
+    "redis.call('DEL', 'itgov:sess:' .. h, 'itgov:sid:' .. ARGV[1])\n"
+    "if not uid then return {} end\n"
+    "redis.call('SREM', 'itgov:usess:' .. uid, ARGV[1])\n"
+    "return {ARGV[1], uid}\n";
+
+static const char s_end_user_lua[] =
+    "local out = {}\n"
+    "for _, sid in ipairs(redis.call('SMEMBERS', 'itgov:usess:' .. ARGV[1])) do\n"
+    "  if sid ~= ARGV[2] then\n"
+    "    local h = redis.call('GET', 'itgov:sid:' .. sid)\n"
+    "    if h and redis.call('DEL', 'itgov:sess:' .. h) == 1 then\n"
+    "      table.insert(out, sid); table.insert(out, ARGV[1])\n"
+    "    end\n"
+    "    redis.call('DEL', 'itgov:sid:' .. sid)\n"
+    "    redis.call('SREM', 'itgov:usess:' .. ARGV[1], sid)\n"
+    "    redis.call('ZREM', 'itgov:sessions', sid)\n"
+    "  end\n"
+    "end\n"
+    "return out\n";
+
+static void s_on_end(void *arg, redisReply *reply)
+{
+    struct call *c = arg;
+    session_end_cb cb = (session_end_cb)c->cb;
+    struct error *err = s_unavailable(reply);
+    cJSON *ended = NULL;
+    if (!err) {
+        ended = cJSON_CreateArray();
+        for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY && i + 1 < reply->elements; i += 2) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddNumberToObject(o, "sid", atof(reply->element[i]->str));
+            cJSON_AddNumberToObject(o, "uid", atof(reply->element[i + 1]->str));
+            cJSON_AddItemToArray(ended, o);
+        }
+    }
+    cb(c->arg, ended, err);
+    free(c);
+}
+
+void session_end(struct redis *rd, const char *sid, session_end_cb cb, void *arg)
+{
+    const char *argv[] = {sid};
+    redis_eval(rd, s_on_end, s_call((void *)cb, arg), s_end_lua, 0, 1, argv);
+}
+
+void session_end_user(struct redis *rd, long long uid, const char *keep_sid, session_end_cb cb,
+                      void *arg)
+{
+    char uids[24];
+    snprintf(uids, sizeof uids, "%lld", uid);
+    const char *argv[] = {uids, keep_sid ? keep_sid : ""};
+    redis_eval(rd, s_on_end, s_call((void *)cb, arg), s_end_user_lua, 0, 2, argv);
+}
+
+/* ---- list and cache ------------------------------------------------------ */
+
+static const char s_list_lua[] =
+    "redis.call('ZREMRANGEBYSCORE', 'itgov:sessions', '-inf', ARGV[1])\n"
+    "local out = {}\n"
+    "for _, sid in ipairs(redis.call('ZRANGE', 'itgov:sessions', 0, -1)) do\n"
+    "  local h = redis.call('GET', 'itgov:sid:' .. sid)\n"
+    "  local s = h and redis.call('HMGET', 'itgov:sess:' .. h, 'uid', 'ip', 'ua',\n"
+    "    'created_at', 'last_seen_at', 'expires_at')\n"
+    "  if s and s[1] then\n"
+    "    local u = cjson.decode(redis.call('GET', 'itgov:user:' .. s[1]) or '{}')\n"
+    "    table.insert(out, cjson.encode({id = tonumber(sid), user_id = tonumber(s[1]),\n"
+    "      username = u.username or '', ip = s[2], user_agent = s[3], created_at = s[4],\n"
+    "      last_seen_at = s[5], expires_at = s[6]}))\n"
+    "  else redis.call('ZREM', 'itgov:sessions', sid) end\n"
+    "end\n"
+    "return out\n";
+
+static void s_on_list(void *arg, redisReply *reply)
+{
+    struct call *c = arg;
+    session_list_cb cb = (session_list_cb)c->cb;
+    struct error *err = s_unavailable(reply);
+    cJSON *items = NULL;
+    if (!err) {
+        items = cJSON_CreateArray();
+        for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY && i < reply->elements; i++) {
+            cJSON *o = cJSON_Parse(reply->element[i]->str);
+            if (o) cJSON_AddItemToArray(items, o);
+        }
+    }
+    cb(c->arg, items, err);
+    free(c);
+}
+
+void session_list(struct redis *rd, session_list_cb cb, void *arg)
+{
+    char now[24];
+    snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+    const char *argv[] = {now};
+    redis_eval(rd, s_on_list, s_call((void *)cb, arg), s_list_lua, 0, 1, argv);
+}
+
+static void s_on_done(void *arg, redisReply *reply)
+{
+    struct call *c = arg;
+    ((session_done_cb)c->cb)(c->arg, s_unavailable(reply));
+    free(c);
+}
+
+void session_cache_user(struct redis *rd, long long uid, const char *user_json, session_done_cb cb,
+                        void *arg)
+{
+    char key[48];
+    snprintf(key, sizeof key, "itgov:user:%lld", uid);
+    const char *argv[] = {"SET", key, user_json};
+    redis_cmd(rd, s_on_done, s_call((void *)cb, arg), 3, argv, NULL);
+}
