@@ -171,15 +171,20 @@ log_tail() {
   echo "----" >&2
 }
 
-# Waits until "$2 ..." succeeds while pid $1 lives; fails after READY_TIMEOUT_S.
+# Waits until "$2 ..." succeeds while pid $1 lives. Fails (and says why) if
+# the process exits, or after READY_TIMEOUT_S seconds.
 wait_until() {
   local pid=$1 i
   shift
   for ((i = 0; i < READY_TIMEOUT_S * 10; i++)); do
-    alive "$pid" || return 1
+    if ! alive "$pid"; then
+      echo "local.sh: pid $pid exited before it was ready" >&2
+      return 1
+    fi
     "$@" >/dev/null 2>&1 && return 0
     sleep 0.1
   done
+  echo "local.sh: pid $pid not ready after ${READY_TIMEOUT_S} s ($*)" >&2
   return 1
 }
 
@@ -317,7 +322,7 @@ start_service() {
     wait_until "$pid" tcp_open "$ITGOV_BROKER_XSUB_PORT" && wait_until "$pid" tcp_open "$ITGOV_BROKER_XPUB_PORT"
   else
     wait_until "$pid" http_healthy "$(service_port "$svc")"
-  fi || { log_tail "$log"; die "$svc did not become ready within ${READY_TIMEOUT_S} s"; }
+  fi || { log_tail "$log"; die "$svc did not start"; }
 }
 
 stop_service() { stop_by_pid_file "$1"; }
