@@ -64,7 +64,12 @@ set_defaults() {
   ITGOV_STATE_DIR=${ITGOV_STATE_DIR:-$ROOT/.run}
   mkdir -p "$ITGOV_STATE_DIR"
   ITGOV_STATE_DIR=$(cd "$ITGOV_STATE_DIR" && pwd)
-  [ -e "$ITGOV_STATE_DIR/.itgov-state" ] || : >"$ITGOV_STATE_DIR/.itgov-state"
+  # The marker lets `down --purge` delete the directory: only one made for us.
+  if [ ! -e "$ITGOV_STATE_DIR/.itgov-state" ]; then
+    [ -z "$(ls -A "$ITGOV_STATE_DIR")" ] ||
+      die "ITGOV_STATE_DIR=$ITGOV_STATE_DIR is neither empty nor an itgov state dir"
+    : >"$ITGOV_STATE_DIR/.itgov-state"
+  fi
   STATE=$ITGOV_STATE_DIR
   export ITGOV_BUILD_DIR ITGOV_STATE_DIR
 }
