@@ -104,30 +104,45 @@ bool db_sqlstate_retryable(const char *st)
     return st && (strcmp(st, "40001") == 0 || strcmp(st, "40P01") == 0);
 }
 
+/* "users_department_id_fkey" on table "users" → "department_id". */
+static void s_constraint_field(const PGresult *res, char *field, size_t n)
+{
+    const char *constraint = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+    const char *table = PQresultErrorField(res, PG_DIAG_TABLE_NAME);
+    size_t tl = table ? strlen(table) : 0;
+    field[0] = '\0';
+    if (!constraint || !table || strncmp(constraint, table, tl) != 0 || constraint[tl] != '_')
+        return;
+    snprintf(field, n, "%s", constraint + tl + 1);
+    static const char *const suffixes[] = {"_fkey", "_key", "_check"};
+    for (size_t i = 0; i < 3; i++) {
+        size_t fl = strlen(field), sl = strlen(suffixes[i]);
+        if (fl > sl && strcmp(field + fl - sl, suffixes[i]) == 0) {
+            field[fl - sl] = '\0';
+            return;
+        }
+    }
+}
+
 struct error *db_error_from(const PGresult *res, PGconn *conn)
 {
     const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-    const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
     if (!st || strncmp(st, "08", 2) == 0 || strncmp(st, "57P", 3) == 0 ||
         (conn && PQstatus(conn) != CONNECTION_OK))
         return error_new(ERR_UNAVAILABLE, "the database is unreachable");
-    if (strcmp(st, "23505") == 0)
-        return error_new(ERR_CONFLICT, "%s", detail ? detail : "the value is already taken");
-    if (strcmp(st, "23503") == 0 || strcmp(st, "23514") == 0 || strncmp(st, "22", 2) == 0) {
-        struct error *e = error_new(ERR_VALIDATION, "some fields are invalid");
-        const char *constraint = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
-        const char *table = PQresultErrorField(res, PG_DIAG_TABLE_NAME);
-        char field[64] = "";
-        size_t tl = table ? strlen(table) : 0;
-        if (constraint && table && strncmp(constraint, table, tl) == 0 && constraint[tl] == '_') {
-            snprintf(field, sizeof field, "%s", constraint + tl + 1);
-            char *suffix = strstr(field, "_fkey");
-            if (!suffix) suffix = strstr(field, "_check");
-            if (suffix) *suffix = '\0';
-        }
-        error_add_field(e, field, strcmp(st, "23503") == 0 ? "refers to a record that does not exist"
-                                                           : (msg ? msg : "is invalid"));
+    if (strcmp(st, "23505") == 0 || strcmp(st, "23503") == 0 || strcmp(st, "23514") == 0 ||
+        strncmp(st, "22", 2) == 0) {
+        bool taken = strcmp(st, "23505") == 0;
+        struct error *e = taken ? error_new(ERR_CONFLICT, "a record with this value already exists")
+                                : error_new(ERR_VALIDATION, "some fields are invalid");
+        char field[64];
+        s_constraint_field(res, field, sizeof field);
+        error_add_field(e, field,
+                        taken                          ? "is already taken"
+                        : strcmp(st, "23503") == 0     ? "refers to a record that does not exist"
+                        : msg                          ? msg
+                                                       : "is invalid");
         return e;
     }
     log_error("database error %s: %s", st, msg ? msg : "");

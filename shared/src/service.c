@@ -155,3 +155,29 @@ done:
     event_base_free(svc.base);
     return rc;
 }
+
+/* ---- reply helpers for one-statement handlers ---------------------------- */
+
+static void s_reply_first(struct req *r, int status, PGresult *res, struct error *err, bool wrote)
+{
+    if (err) return reply_error(r, err);
+    if (wrote) outbox_kick(req_service(r)->outbox);
+    if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0))
+        return reply_error(r, error_new(ERR_NOT_FOUND, "no such resource"));
+    reply_raw(r, status, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+}
+
+void reply_row(void *req, PGresult *res, struct error *err)
+{
+    s_reply_first(req, 200, res, err, false);
+}
+
+void reply_row_written(void *req, PGresult *res, struct error *err)
+{
+    s_reply_first(req, 200, res, err, true);
+}
+
+void reply_row_created(void *req, PGresult *res, struct error *err)
+{
+    s_reply_first(req, 201, res, err, true);
+}

@@ -117,7 +117,7 @@ void session_auth(struct redis *rd, const char *token, session_auth_cb cb, void 
 /* ---- create ------------------------------------------------------------ */
 
 static const char s_create_lua[] =
-    "local sid = tostring(redis.call('INCR', 'itgov:sid_seq'))\n"
+    "local sid = ARGV[10]\n"
     "local k = 'itgov:sess:' .. ARGV[1]\n"
     "redis.call('HSET', k, 'sid', sid, 'uid', ARGV[2], 'ip', ARGV[4], 'ua', ARGV[5],\n"
     "  'created_at', ARGV[6], 'last_seen_at', ARGV[6], 'expires_at', ARGV[7])\n"
@@ -140,11 +140,13 @@ static void s_on_create(void *arg, redisReply *reply)
     free(c);
 }
 
-void session_create(struct redis *rd, long long uid, const char *user_json, const char *ip,
-                    const char *user_agent, int ttl_s, session_create_cb cb, void *arg)
+void session_create(struct redis *rd, long long sid, long long uid, const char *user_json,
+                    const char *ip, const char *user_agent, int ttl_s, session_create_cb cb,
+                    void *arg)
 {
     struct call *c = s_call((void *)cb, arg);
-    char hash[65], uids[24], created[32], expires[32], epoch[24], ttl[16];
+    char hash[65], uids[24], created[32], expires[32], epoch[24], ttl[16], sids[24];
+    snprintf(sids, sizeof sids, "%lld", sid);
     random_hex(c->s.token, 32);
     sha256_hex(c->s.token, strlen(c->s.token), hash);
     time_t now = time(NULL);
@@ -155,8 +157,8 @@ void session_create(struct redis *rd, long long uid, const char *user_json, cons
     snprintf(epoch, sizeof epoch, "%lld", c->s.expires_at);
     snprintf(ttl, sizeof ttl, "%d", ttl_s);
     const char *argv[] = {hash,    uids,    user_json, ip ? ip : "", user_agent ? user_agent : "",
-                          created, expires, epoch,     ttl};
-    redis_eval(rd, s_on_create, c, s_create_lua, 0, 9, argv);
+                          created, expires, epoch,     ttl,          sids};
+    redis_eval(rd, s_on_create, c, s_create_lua, 0, 10, argv);
 }
 
 /* ---- end --------------------------------------------------------------- */

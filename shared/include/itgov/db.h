@@ -26,6 +26,14 @@ bool db_ready(const struct db *db);
 void db_query(struct db *db, const char *sql, int nparams, const char *const *params, db_cb cb,
               void *arg);
 
+/* Wraps a keyset-paged query into one JSON list {items, next_cursor}. The
+ * inner query selects (id, doc) with "WHERE id > $1 ... ORDER BY id LIMIT $2"
+ * where $1 is the cursor and $2 the limit. */
+#define DB_PAGE_SQL(inner)                                                                         \
+    "SELECT json_build_object('items', coalesce(json_agg(doc ORDER BY id), '[]'::json), "          \
+    "'next_cursor', CASE WHEN count(*) = $2::int THEN max(id)::text END)::text FROM (" inner       \
+    ") page"
+
 /* Maps a failed result to an error: 23505 → conflict, 23503/22xxx →
  * validation, connection trouble → unavailable, else internal. */
 struct error *db_error_from(const PGresult *res, PGconn *conn);

@@ -41,4 +41,18 @@ struct service_def {
 
 int service_main(const struct service_def *def, int argc, char **argv);
 
+/* The service a request belongs to. */
+static inline struct service *req_service(const struct req *r)
+{
+    return (struct service *)r->app;
+}
+
+/* Database callbacks for handlers whose answer is the JSON text in the first
+ * column of the first row (arg is the struct req). No row → 404. The
+ * *_write ones also wake the outbox relay, since the statement emitted an
+ * event. */
+void reply_row(void *req, PGresult *res, struct error *err);
+void reply_row_written(void *req, PGresult *res, struct error *err);
+void reply_row_created(void *req, PGresult *res, struct error *err);
+
 #endif

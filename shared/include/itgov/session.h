@@ -58,8 +58,10 @@ struct session_new {
     long long expires_at; /* epoch seconds */
 };
 typedef void (*session_create_cb)(void *arg, const struct session_new *s, struct error *err);
-void session_create(struct redis *rd, long long uid, const char *user_json, const char *ip,
-                    const char *user_agent, int ttl_s, session_create_cb cb, void *arg);
+/* sid: a new session id (accounts allocates them from PostgreSQL). */
+void session_create(struct redis *rd, long long sid, long long uid, const char *user_json,
+                    const char *ip, const char *user_agent, int ttl_s, session_create_cb cb,
+                    void *arg);
 
 typedef void (*session_end_cb)(void *arg, cJSON *ended, struct error *err);
 /* Ends one session by id; ended = array of {sid, uid} (empty if none). */
@@ -70,7 +72,7 @@ void session_end_user(struct redis *rd, long long uid, const char *keep_sid, ses
 
 typedef void (*session_list_cb)(void *arg, cJSON *items, struct error *err);
 /* Live sessions as [{id,user_id,username,ip,user_agent,created_at,
- * last_seen_at,expires_at}], ordered by id, from after_sid (exclusive). */
+ * last_seen_at,expires_at}], in no particular order. */
 void session_list(struct redis *rd, session_list_cb cb, void *arg);
 
 typedef void (*session_done_cb)(void *arg, struct error *err);

@@ -1,0 +1,26 @@
+/* accounts: departments, users, roles, passwords and sessions (port 8081). */
+#include "accounts.h"
+#include "itgov/config.h"
+#include "itgov/service.h"
+
+struct accounts_config accounts_cfg;
+
+int main(int argc, char **argv)
+{
+    const struct config_row config[] = {
+        {"ITGOV_ADMIN_PASSWORD", CFG_STR, &accounts_cfg.admin_password, "", 0, 0},
+        {"ITGOV_SESSION_TTL_S", CFG_INT, &accounts_cfg.session_ttl_s, "28800", 60, 31 * 86400},
+        {"ITGOV_LOGIN_MAX_FAILURES", CFG_INT, &accounts_cfg.max_failures, "5", 1, 100},
+        {"ITGOV_LOGIN_LOCK_S", CFG_INT, &accounts_cfg.lock_s, "900", 1, 86400},
+    };
+    const struct service_def def = {
+        .name = "accounts",
+        .default_port = 8081,
+        .routes = accounts_routes,
+        .nroutes = accounts_nroutes,
+        .config = config,
+        .nconfig = sizeof config / sizeof config[0],
+        .bootstrap = accounts_bootstrap,
+    };
+    return service_main(&def, argc, argv);
+}
