@@ -129,10 +129,28 @@ pid_file() {
 
 # A pid that exists and is not a zombie (PID 1 here may not reap orphans).
 alive() {
-  local state
+  local stat
   kill -0 "$1" 2>/dev/null || return 1
-  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
-  [ "$state" != Z ]
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [ "${stat:0:1}" != Z ]
+}
+
+# What a component's command line contains, so a pid file whose process died
+# and whose pid was reused never makes us signal a stranger.
+cmdline_mark() {
+  case $1 in
+    postgres) echo "$(pg_root)/data" ;;
+    redis) echo redis-server ;;
+    gateway) echo "nginx -p $STATE/nginx" ;;
+    *) service_bin "$1" ;;
+  esac
+}
+
+is_component() {
+  local cmdline
+  cmdline=$(tr '\0' ' ' <"/proc/$2/cmdline" 2>/dev/null) || return 1
+  [[ $cmdline == *"$(cmdline_mark "$1")"* ]]
 }
 
 # Prints the pid of a running component; fails if it is not running.
@@ -141,7 +159,7 @@ running_pid() {
   f=$(pid_file "$1")
   [ -s "$f" ] || return 1
   read -r pid <"$f" || true
-  [[ $pid =~ ^[0-9]+$ ]] && alive "$pid" && echo "$pid"
+  [[ $pid =~ ^[0-9]+$ ]] && alive "$pid" && is_component "$1" "$pid" && echo "$pid"
 }
 
 # SIGTERM, up to STOP_TIMEOUT_S seconds, then SIGKILL (noted in the log, so
