@@ -194,7 +194,10 @@ const cJSON *req_body(struct req *r)
     }
     struct error *err = NULL;
     r->body = json_parse((const char *)evbuffer_pullup(in, -1), len, &err);
-    if (!r->body) reply_error(r, err);
+    if (!r->body) {
+        reply_error(r, err); /* frees r */
+        return NULL;
+    }
     return r->body;
 }
 
@@ -225,8 +228,9 @@ bool req_page(struct req *r, int *limit, long long *cursor)
             *cursor = cv;
         }
     }
-    if (e) reply_error(r, e);
-    return e == NULL;
+    if (!e) return true;
+    reply_error(r, e);
+    return false;
 }
 
 /* ---- the reply path ---------------------------------------------------- */
@@ -261,7 +265,7 @@ static void s_finish(struct req *r, int status, struct evbuffer *body, const cha
     cJSON_AddStringToObject(f, "route", s->labels[r->route_index]);
     cJSON_AddNumberToObject(f, "status", status);
     cJSON_AddNumberToObject(f, "ms", secs * 1000.0);
-    log_fields(status >= 500 ? LOG_WARN : LOG_DEBUG, f);
+    log_fields(status >= 500 ? LOG_WARN : LOG_INFO, f);
     s_free(r);
 }
 
@@ -288,6 +292,7 @@ void reply_error(struct req *r, struct error *e)
         snprintf(v, sizeof v, "%d", e->retry_after);
         req_add_header(r, "Retry-After", v);
     }
+    if (error_status(e->code) == 401) req_add_header(r, "WWW-Authenticate", "Bearer");
     if (e->code == ERR_INTERNAL || e->code == ERR_UNAVAILABLE)
         log_warn("request %s failed: %s: %s", r->request_id, error_code_str(e), e->detail);
     int status = error_status(e->code);
@@ -364,11 +369,11 @@ static void s_on_auth(void *arg, struct principal *p, struct error *err)
     r->route->handler(r);
 }
 
-static void s_preflight(struct req *r, const char *allow)
+static void s_preflight(struct req *r)
 {
     struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
     if (s_origin_allowed(r->srv, req_header(r, "Origin"))) {
-        evhttp_add_header(h, "Access-Control-Allow-Methods", allow);
+        evhttp_add_header(h, "Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE");
         evhttp_add_header(h, "Access-Control-Allow-Headers",
                           "Authorization, Content-Type, If-Match, X-Request-Id");
         evhttp_add_header(h, "Access-Control-Max-Age", "600");
@@ -432,7 +437,7 @@ static void s_on_request(struct evhttp_request *ev, void *arg)
 
     if (!allow[0]) return reply_error(r, error_new(ERR_NOT_FOUND, "no such path: %s", path));
     if (!r->route) {
-        if (strcmp(method, "OPTIONS") == 0) return s_preflight(r, allow);
+        if (strcmp(method, "OPTIONS") == 0) return s_preflight(r);
         req_add_header(r, "Allow", allow);
         return reply_error(r, error_new(ERR_METHOD_NOT_ALLOWED, "%s is not allowed here; use %s",
                                         method, allow));

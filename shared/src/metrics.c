@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "itgov/metrics.h"
 
 #define METRICS_STATUSES 16
@@ -60,6 +61,15 @@ void metrics_observe(struct metrics *m, size_t route, int status, double seconds
         if (seconds <= s_bounds[b]) c->buckets[b]++;
 }
 
+/* A route label "GET /api/v1/me" becomes method="GET",route="/api/v1/me". */
+static void s_labels(const struct metrics *m, size_t route, int status, char *out, size_t n)
+{
+    const char *label = m->labels[route], *space = strchr(label, ' ');
+    int mlen = space ? (int)(space - label) : 0;
+    snprintf(out, n, "service=\"%s\",method=\"%.*s\",route=\"%s\",status=\"%d\"", m->service,
+             mlen, label, space ? space + 1 : label, status);
+}
+
 void metrics_render(const struct metrics *m, struct evbuffer *out)
 {
     evbuffer_add_printf(out, "# HELP itgov_http_requests_total HTTP requests answered.\n"
@@ -68,10 +78,9 @@ void metrics_render(const struct metrics *m, struct evbuffer *out)
         for (int i = 0; i < METRICS_STATUSES; i++) {
             const struct cell *c = &m->cells[r * METRICS_STATUSES + i];
             if (!c->status) continue;
-            evbuffer_add_printf(out,
-                                "itgov_http_requests_total{service=\"%s\",route=\"%s\","
-                                "status=\"%d\"} %llu\n",
-                                m->service, m->labels[r], c->status, c->count);
+            char lbl[256];
+            s_labels(m, r, c->status, lbl, sizeof lbl);
+            evbuffer_add_printf(out, "itgov_http_requests_total{%s} %llu\n", lbl, c->count);
         }
     evbuffer_add_printf(out, "# HELP itgov_http_request_duration_seconds Time to answer.\n"
                              "# TYPE itgov_http_request_duration_seconds histogram\n");
@@ -80,8 +89,7 @@ void metrics_render(const struct metrics *m, struct evbuffer *out)
             const struct cell *c = &m->cells[r * METRICS_STATUSES + i];
             if (!c->status) continue;
             char lbl[256];
-            snprintf(lbl, sizeof lbl, "service=\"%s\",route=\"%s\",status=\"%d\"", m->service,
-                     m->labels[r], c->status);
+            s_labels(m, r, c->status, lbl, sizeof lbl);
             for (size_t b = 0; b < NBOUNDS; b++)
                 evbuffer_add_printf(out,
                                     "itgov_http_request_duration_seconds_bucket{%s,le=\"%g\"} "

@@ -77,6 +77,32 @@ static void s_id_text(char out[24], long long id)
     snprintf(out, 24, "%lld", id);
 }
 
+/* A request already refused for other fields still names a department_id
+ * that does not exist, so the caller sees every bad field at once. */
+static void s_on_department(void *arg, PGresult *res, struct error *err)
+{
+    struct req *r = arg;
+    struct error *refusal = r->ctx;
+    if (err) {
+        error_destroy(&refusal);
+        return reply_error(r, err);
+    }
+    if (PQntuples(res) == 0)
+        error_add_field(refusal, "department_id", "refers to a record that does not exist");
+    reply_error(r, refusal);
+}
+
+static void s_refuse(struct req *r, struct error *refusal, bool has_dept, long long dept)
+{
+    if (!has_dept) return reply_error(r, refusal);
+    char ids[24];
+    s_id_text(ids, dept);
+    const char *params[] = {ids};
+    r->ctx = refusal;
+    db_query(req_service(r)->db, "SELECT 1 FROM departments WHERE id = $1", 1, params,
+             s_on_department, r);
+}
+
 /* ---- after a change: refresh the cached user, then answer ----------------- */
 
 static void s_on_cached(void *arg, struct error *err)
@@ -158,8 +184,8 @@ void users_create(struct req *r)
     s_check_username(&f, username);
     fields_str(&f, "display_name", F_REQUIRED, 1, 100);
     fields_str(&f, "employee_id", F_REQUIRED, 1, 64);
-    long long dept;
-    fields_int(&f, "department_id", F_REQUIRED, 1, 1LL << 53, &dept);
+    long long dept = 0;
+    bool has_dept = fields_int(&f, "department_id", F_REQUIRED, 1, 1LL << 53, &dept);
     char roles[128];
     s_roles(&f, F_REQUIRED, roles, sizeof roles);
     const char *pw = fields_str(&f, "password", F_REQUIRED, 1, 1024);
@@ -168,7 +194,7 @@ void users_create(struct req *r)
                                         "department_id", "roles", "password", NULL};
     fields_only(&f, known);
     struct error *err = fields_done(&f);
-    if (err) return reply_error(r, err);
+    if (err) return s_refuse(r, err, has_dept, dept);
 
     struct user_new *u = calloc(1, sizeof *u);
     if (!u) abort();
@@ -232,7 +258,7 @@ void users_update(struct req *r)
     if (!f.err && !name && !has_dept && !has_roles)
         fields_fail(&f, "", "give at least one of display_name, roles, department_id");
     struct error *err = fields_done(&f);
-    if (err) return reply_error(r, err);
+    if (err) return s_refuse(r, err, has_dept, dept);
 
     char ids[24], depts[24], actor[24];
     s_id_text(ids, id);
