@@ -11,17 +11,20 @@
 #include "itgov/db.h"
 #include "itgov/log.h"
 #include "itgov/outbox.h"
+#include "itgov/service.h"
 
 #define OUTBOX_BATCH 500
 
 const char outbox_sql[] =
     "CREATE TABLE IF NOT EXISTS outbox (\n"
     "  id bigserial PRIMARY KEY,\n"
+    "  seq bigint CONSTRAINT outbox_seq_key UNIQUE,\n"
     "  event jsonb NOT NULL,\n"
     "  created_at timestamptz NOT NULL DEFAULT now(),\n"
     "  published_at timestamptz\n"
     ");\n"
-    "CREATE INDEX IF NOT EXISTS outbox_unpublished ON outbox (id) WHERE published_at IS NULL;\n"
+    "CREATE INDEX IF NOT EXISTS outbox_unsequenced ON outbox (id) WHERE seq IS NULL;\n"
+    "CREATE INDEX IF NOT EXISTS outbox_unpublished ON outbox (seq) WHERE published_at IS NULL;\n"
     "CREATE OR REPLACE FUNCTION rfc3339(t timestamptz) RETURNS text\n"
     "  LANGUAGE sql IMMUTABLE AS\n"
     "$$ SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') $$;\n"
@@ -34,7 +37,25 @@ const char outbox_sql[] =
     "    'subject', p_subject, 'actor', p_actor,\n"
     "    'datacontenttype', 'application/json', 'data', p_data))\n"
     "  RETURNING id\n"
-    "$$;\n";
+    "$$;\n"
+    /* Gives committed, unsequenced rows the next per-source sequence numbers,
+     * in id order. The transaction lock makes sequencers take turns, so seq
+     * order is commit order and a reader following seq never skips a row. */
+    "CREATE OR REPLACE FUNCTION outbox_next(p_limit int)\n"
+    "  RETURNS TABLE (seq bigint, type text, event text) LANGUAGE plpgsql AS $$\n"
+    "DECLARE base bigint;\n"
+    "BEGIN\n"
+    "  PERFORM pg_advisory_xact_lock(hashtext(current_schema() || '.outbox'));\n"
+    "  SELECT coalesce(max(o.seq), 0) INTO base FROM outbox o;\n"
+    "  UPDATE outbox o SET seq = base + n.rn\n"
+    "    FROM (SELECT u.id, row_number() OVER (ORDER BY u.id) AS rn\n"
+    "            FROM outbox u WHERE u.seq IS NULL ORDER BY u.id LIMIT 1000) n\n"
+    "   WHERE o.id = n.id;\n"
+    "  RETURN QUERY SELECT o.seq, o.event->>'type',\n"
+    "      (o.event || jsonb_build_object('sourceseq', o.seq))::text\n"
+    "    FROM outbox o WHERE o.published_at IS NULL AND o.seq IS NOT NULL\n"
+    "   ORDER BY o.seq LIMIT p_limit;\n"
+    "END $$;\n";
 
 struct outbox {
     struct db *db;
@@ -89,7 +110,7 @@ static void s_on_batch(void *arg, PGresult *res, struct error *err)
         return;
     }
     const char *params[] = {ids};
-    db_query(o->db, "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", 1,
+    db_query(o->db, "UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])", 1,
              params, s_on_marked, o);
     free(ids);
 }
@@ -106,10 +127,7 @@ static void s_cycle(struct outbox *o)
     char limit[16];
     snprintf(limit, sizeof limit, "%d", OUTBOX_BATCH);
     const char *params[] = {limit};
-    db_query(o->db,
-             "SELECT id, event->>'type', event::text FROM outbox WHERE published_at IS NULL "
-             "ORDER BY id LIMIT $1",
-             1, params, s_on_batch, o);
+    db_query(o->db, "SELECT seq, type, event FROM outbox_next($1)", 1, params, s_on_batch, o);
 }
 
 static void s_on_timer(evutil_socket_t fd, short what, void *arg)
@@ -140,4 +158,33 @@ void outbox_destroy(struct outbox **self_p)
 void outbox_kick(struct outbox *o)
 {
     s_cycle(o);
+}
+
+/* GET /internal/v1/outbox?after=N&limit=M → {items: [events with
+ * sourceseq], next_after}: the source's events after seq N, in order. */
+void outbox_feed(struct req *r)
+{
+    const char *after = req_query(r, "after"), *lim = req_query(r, "limit");
+    long long a = 0, l = 500;
+    char *end = NULL;
+    struct error *e = NULL;
+    if (after && (!*after || (a = strtoll(after, &end, 10)) < 0 || *end)) {
+        e = error_new(ERR_VALIDATION, "bad query parameters");
+        error_add_field(e, "after", "must be a sequence number (0 or more)");
+    }
+    if (lim && (!*lim || (l = strtoll(lim, &end, 10)) < 1 || l > 1000 || *end)) {
+        if (!e) e = error_new(ERR_VALIDATION, "bad query parameters");
+        error_add_field(e, "limit", "must be an integer from 1 to 1000");
+    }
+    if (e) return reply_error(r, e);
+    char as[24], ls[24];
+    snprintf(as, sizeof as, "%lld", a);
+    snprintf(ls, sizeof ls, "%lld", l);
+    const char *params[] = {as, ls};
+    db_query(req_service(r)->db,
+             "SELECT json_build_object('items', coalesce(json_agg(e ORDER BY seq), '[]'::json), "
+             "'next_after', coalesce(max(seq), $1::bigint))::text FROM ("
+             "SELECT seq, event || jsonb_build_object('sourceseq', seq) AS e FROM outbox "
+             "WHERE seq > $1::bigint ORDER BY seq LIMIT $2::int) page",
+             2, params, reply_row, r);
 }

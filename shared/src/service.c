@@ -109,6 +109,7 @@ int service_main(const struct service_def *def, int argc, char **argv)
     if (!s_prepare_db(def, c.db_url)) return 1;
 
     struct service svc = {.name = def->name, .app = def->app};
+    struct route *routes = NULL;
     svc.base = event_base_new();
     svc.db = db_new(svc.base, c.db_url, (int)c.db_pool);
     svc.redis = redis_new(svc.base, c.redis_host, (int)c.redis_port);
@@ -120,13 +121,22 @@ int service_main(const struct service_def *def, int argc, char **argv)
     if (!svc.pub) goto done;
     svc.outbox = outbox_new(svc.base, svc.db, svc.pub);
     svc.worker = worker_new(svc.base, 2);
+    /* the service's routes plus the internal ones every service serves */
+    static const struct route internal[] = {
+        {"GET", "/internal/v1/outbox", outbox_feed, ROLE_PUBLIC},
+    };
+    size_t nroutes = def->nroutes + sizeof internal / sizeof internal[0];
+    routes = calloc(nroutes, sizeof *routes);
+    if (!routes) abort();
+    memcpy(routes, def->routes, def->nroutes * sizeof *routes);
+    memcpy(routes + def->nroutes, internal, sizeof internal);
     struct server_config sc = {
         .service = def->name,
         .bind = c.bind,
         .port = (int)c.port,
         .cors_origins = c.cors,
-        .routes = def->routes,
-        .nroutes = def->nroutes,
+        .routes = routes,
+        .nroutes = nroutes,
         .redis = svc.redis,
         .db = svc.db,
         .app = &svc,
@@ -145,14 +155,17 @@ int service_main(const struct service_def *def, int argc, char **argv)
     event_free(sigint);
     rc = 0;
 done:
-    server_destroy(&svc.http);
+    /* Work in flight ends first, while the requests waiting for it can
+     * still be answered (with 503); then the server goes. */
     worker_destroy(&svc.worker);
     outbox_destroy(&svc.outbox);
-    bus_pub_destroy(&svc.pub);
-    redis_destroy(&svc.redis);
     db_destroy(&svc.db);
+    redis_destroy(&svc.redis);
+    server_destroy(&svc.http);
+    bus_pub_destroy(&svc.pub);
     zmq_ctx_term(svc.zctx);
     event_base_free(svc.base);
+    free(routes);
     return rc;
 }
 

@@ -3,9 +3,14 @@
  * has the table outbox(id, event jsonb, created_at, published_at) and the SQL
  * function emit(type, subject, actor, data) that writes a CloudEvent into it
  * inside the caller's statement, so a change and its event commit together.
- * The relay publishes unpublished rows in id order to the broker and only
- * then marks them published; a crash in between resends (consumers are
- * idempotent by event id), so nothing is lost.
+ * The relay gives committed rows a gap-free per-source sequence number
+ * (seq, in commit order), publishes them in that order with seq as the
+ * CloudEvents extension attribute "sourceseq", and only then marks them
+ * published; a crash in between resends (consumers are idempotent by event
+ * id), so nothing is lost. A consumer that sees a gap in sourceseq, or
+ * restarts, reads what it missed from the source's
+ * GET /internal/v1/outbox?after=<seq>&limit=<n> (served by every service on
+ * its own port, never through the gateway).
  */
 #ifndef ITGOV_OUTBOX_H
 #define ITGOV_OUTBOX_H
@@ -20,6 +25,10 @@ struct outbox *outbox_new(struct event_base *base, struct db *db, struct bus_pub
 void outbox_destroy(struct outbox **self_p);
 /* Tells the relay there is something new (it also polls every second). */
 void outbox_kick(struct outbox *o);
+
+struct req;
+/* The handler of GET /internal/v1/outbox: {items, next_after}. */
+void outbox_feed(struct req *r);
 
 /* The shared migration that creates outbox, emit() and rfc3339(). */
 extern const char outbox_sql[];
