@@ -11,7 +11,7 @@
 #include "itgov/db.h"
 #include "itgov/log.h"
 
-#define DB_MAX_QUEUE 20000
+#define DB_MAX_QUEUE    20000
 #define DB_MAX_ATTEMPTS 5
 
 struct job {
@@ -53,7 +53,8 @@ static void s_connect(struct conn *c);
 
 static void s_job_free(struct job *j)
 {
-    for (int i = 0; i < j->nparams; i++) free(j->params[i]);
+    for (int i = 0; i < j->nparams; i++)
+        free(j->params[i]);
     free(j->params);
     free(j->sql);
     free(j);
@@ -139,10 +140,10 @@ struct error *db_error_from(const PGresult *res, PGconn *conn)
         char field[64];
         s_constraint_field(res, field, sizeof field);
         error_add_field(e, field,
-                        taken                          ? "is already taken"
-                        : strcmp(st, "23503") == 0     ? "refers to a record that does not exist"
-                        : msg                          ? msg
-                                                       : "is invalid");
+                        taken                      ? "is already taken"
+                        : strcmp(st, "23503") == 0 ? "refers to a record that does not exist"
+                        : msg                      ? msg
+                                                   : "is invalid");
         return e;
     }
     log_error("database error %s: %s", st, msg ? msg : "");
@@ -182,7 +183,8 @@ static void s_down(struct conn *c, const char *why)
         s_job_fail(j, error_new(ERR_UNAVAILABLE, "the database connection was lost"));
     }
     if (!s_any_up(db))
-        while (db->head) s_job_fail(s_dequeue(db), error_new(ERR_UNAVAILABLE, "the database is unreachable"));
+        while (db->head)
+            s_job_fail(s_dequeue(db), error_new(ERR_UNAVAILABLE, "the database is unreachable"));
 }
 
 static void s_finish_job(struct conn *c)
@@ -250,8 +252,12 @@ static void s_on_connect_io(evutil_socket_t fd, short what, void *arg)
 {
     struct conn *c = arg;
     switch (PQconnectPoll(c->pg)) {
-    case PGRES_POLLING_READING: s_watch(c, EV_READ, s_on_connect_io); return;
-    case PGRES_POLLING_WRITING: s_watch(c, EV_WRITE, s_on_connect_io); return;
+    case PGRES_POLLING_READING:
+        s_watch(c, EV_READ, s_on_connect_io);
+        return;
+    case PGRES_POLLING_WRITING:
+        s_watch(c, EV_WRITE, s_on_connect_io);
+        return;
     case PGRES_POLLING_OK:
         PQsetnonblocking(c->pg, 1);
         c->state = C_IDLE;
@@ -309,8 +315,10 @@ void db_destroy(struct db **self_p)
 {
     struct db *db = *self_p;
     if (!db) return;
-    for (int i = 0; i < db->size; i++) s_down(&db->conns[i], "shutdown");
-    while (db->head) s_job_fail(s_dequeue(db), error_new(ERR_UNAVAILABLE, "shutting down"));
+    for (int i = 0; i < db->size; i++)
+        s_down(&db->conns[i], "shutdown");
+    while (db->head)
+        s_job_fail(s_dequeue(db), error_new(ERR_UNAVAILABLE, "shutting down"));
     event_free(db->retry);
     free(db->conns);
     free(db->conninfo);
@@ -334,7 +342,8 @@ void db_query(struct db *db, const char *sql, int nparams, const char *const *pa
     j->nparams = nparams;
     j->params = calloc((size_t)(nparams ? nparams : 1), sizeof *j->params);
     if (!j->params) abort();
-    for (int i = 0; i < nparams; i++) j->params[i] = params[i] ? strdup(params[i]) : NULL;
+    for (int i = 0; i < nparams; i++)
+        j->params[i] = params[i] ? strdup(params[i]) : NULL;
     j->cb = cb;
     j->arg = arg;
     if (!s_any_up(db) || db->queued >= DB_MAX_QUEUE) {

@@ -25,7 +25,7 @@
 #include "itgov/metrics.h"
 #include "itgov/redis.h"
 
-#define MAX_ORIGINS 16
+#define MAX_ORIGINS        16
 #define TRANSPORT_MAX_BODY (4 * HTTP_MAX_BODY) /* beyond this evhttp refuses by itself */
 
 enum { BUILTIN_HEALTHZ, BUILTIN_READYZ, BUILTIN_METRICS, BUILTIN_COUNT };
@@ -53,36 +53,60 @@ static double s_now(void)
 static const char *s_method_name(enum evhttp_cmd_type cmd)
 {
     switch (cmd) {
-    case EVHTTP_REQ_GET: return "GET";
-    case EVHTTP_REQ_POST: return "POST";
-    case EVHTTP_REQ_PUT: return "PUT";
-    case EVHTTP_REQ_PATCH: return "PATCH";
-    case EVHTTP_REQ_DELETE: return "DELETE";
-    case EVHTTP_REQ_OPTIONS: return "OPTIONS";
-    case EVHTTP_REQ_HEAD: return "HEAD";
-    default: return "OTHER";
+    case EVHTTP_REQ_GET:
+        return "GET";
+    case EVHTTP_REQ_POST:
+        return "POST";
+    case EVHTTP_REQ_PUT:
+        return "PUT";
+    case EVHTTP_REQ_PATCH:
+        return "PATCH";
+    case EVHTTP_REQ_DELETE:
+        return "DELETE";
+    case EVHTTP_REQ_OPTIONS:
+        return "OPTIONS";
+    case EVHTTP_REQ_HEAD:
+        return "HEAD";
+    default:
+        return "OTHER";
     }
 }
 
 static const char *s_reason(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 412: return "Precondition Failed";
-    case 413: return "Payload Too Large";
-    case 422: return "Unprocessable Content";
-    case 428: return "Precondition Required";
-    case 429: return "Too Many Requests";
-    case 503: return "Service Unavailable";
-    default: return status < 400 ? "OK" : "Error";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 204:
+        return "No Content";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 412:
+        return "Precondition Failed";
+    case 413:
+        return "Payload Too Large";
+    case 422:
+        return "Unprocessable Content";
+    case 428:
+        return "Precondition Required";
+    case 429:
+        return "Too Many Requests";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return status < 400 ? "OK" : "Error";
     }
 }
 
@@ -110,7 +134,8 @@ int route_match(const char *pattern, const char *path, const char **names, char 
     if (*p || *s) goto fail;
     return n;
 fail:
-    for (int i = 0; i < n; i++) free(values[i]);
+    for (int i = 0; i < n; i++)
+        free(values[i]);
     return -1;
 }
 
@@ -237,7 +262,8 @@ bool req_page(struct req *r, int *limit, long long *cursor)
 
 static void s_free(struct req *r)
 {
-    for (int i = 0; i < r->nparams; i++) free(r->param_values[i]);
+    for (int i = 0; i < r->nparams; i++)
+        free(r->param_values[i]);
     if (r->query) {
         evhttp_clear_headers(r->query);
         free(r->query);
@@ -345,8 +371,8 @@ static void s_builtin(struct req *r, int which)
         if (db_ok && redis_ok) {
             reply_raw(r, 200, "{\"status\":\"ready\"}", 18);
         } else {
-            reply_error(r, error_new(ERR_UNAVAILABLE, "%s%s unreachable", db_ok ? "" : "postgresql ",
-                                     redis_ok ? "" : "redis"));
+            reply_error(r, error_new(ERR_UNAVAILABLE, "%s%s unreachable",
+                                     db_ok ? "" : "postgresql ", redis_ok ? "" : "redis"));
         }
     } else {
         struct evbuffer *b = evbuffer_new();
@@ -429,7 +455,8 @@ static void s_on_request(struct evhttp_request *ev, void *arg)
             memcpy(r->param_names, names, sizeof names);
             memcpy(r->param_values, values, sizeof values);
         } else {
-            for (int k = 0; k < n; k++) free(values[k]);
+            for (int k = 0; k < n; k++)
+                free(values[k]);
         }
         size_t used = strlen(allow);
         snprintf(allow + used, sizeof allow - used, "%s%s", used ? ", " : "", rt->method);
@@ -439,8 +466,8 @@ static void s_on_request(struct evhttp_request *ev, void *arg)
     if (!r->route) {
         if (strcmp(method, "OPTIONS") == 0) return s_preflight(r);
         req_add_header(r, "Allow", allow);
-        return reply_error(r, error_new(ERR_METHOD_NOT_ALLOWED, "%s is not allowed here; use %s",
-                                        method, allow));
+        return reply_error(
+            r, error_new(ERR_METHOD_NOT_ALLOWED, "%s is not allowed here; use %s", method, allow));
     }
     if (r->route->roles == ROLE_PUBLIC) return r->route->handler(r);
 
@@ -502,7 +529,8 @@ void server_destroy(struct server **self_p)
     if (!s) return;
     if (s->http) evhttp_free(s->http);
     metrics_destroy(&s->metrics);
-    for (size_t i = 0; i < s->cfg.nroutes + BUILTIN_COUNT + 1; i++) free(s->labels[i]);
+    for (size_t i = 0; i < s->cfg.nroutes + BUILTIN_COUNT + 1; i++)
+        free(s->labels[i]);
     free(s->labels);
     free(s->origins_buf);
     free(s);

@@ -51,7 +51,8 @@ cJSON *json_parse(const char *buf, size_t len, struct error **err)
     const char *end = NULL;
     cJSON *j = cJSON_ParseWithLengthOpts(buf, len, &end, false);
     if (j && end) {
-        while (end < buf + len && strchr(" \t\r\n", *end)) end++;
+        while (end < buf + len && strchr(" \t\r\n", *end))
+            end++;
         if (end != buf + len) {
             cJSON_Delete(j);
             *err = error_new(ERR_INVALID_JSON, "the request body holds more than one JSON value");
@@ -87,8 +88,7 @@ bool fields_has(const struct fields *f, const char *name)
 /* The member, or NULL; records "is required" when it must be there. */
 static const cJSON *s_get(struct fields *f, const char *name, int flags)
 {
-    const cJSON *v =
-        cJSON_IsObject(f->obj) ? cJSON_GetObjectItemCaseSensitive(f->obj, name) : NULL;
+    const cJSON *v = cJSON_IsObject(f->obj) ? cJSON_GetObjectItemCaseSensitive(f->obj, name) : NULL;
     if (v && cJSON_IsNull(v)) v = NULL;
     if (!v && (flags & F_REQUIRED) && cJSON_IsObject(f->obj)) fields_fail(f, name, "is required");
     return v;
@@ -206,7 +206,8 @@ void fields_only(struct fields *f, const char *const *known)
     if (!cJSON_IsObject(f->obj)) return;
     for (const cJSON *m = f->obj->child; m; m = m->next) {
         const char *const *k = known;
-        while (*k && strcmp(*k, m->string) != 0) k++;
+        while (*k && strcmp(*k, m->string) != 0)
+            k++;
         if (!*k) fields_fail(f, m->string, "is not a known field");
     }
 }

@@ -66,8 +66,8 @@ static void s_labels(const struct metrics *m, size_t route, int status, char *ou
 {
     const char *label = m->labels[route], *space = strchr(label, ' ');
     int mlen = space ? (int)(space - label) : 0;
-    snprintf(out, n, "service=\"%s\",method=\"%.*s\",route=\"%s\",status=\"%d\"", m->service,
-             mlen, label, space ? space + 1 : label, status);
+    snprintf(out, n, "service=\"%s\",method=\"%.*s\",route=\"%s\",status=\"%d\"", m->service, mlen,
+             label, space ? space + 1 : label, status);
 }
 
 void metrics_render(const struct metrics *m, struct evbuffer *out)

@@ -15,7 +15,9 @@ static int s_exec(PGconn *conn, const char *sql, int n, const char *const *param
 {
     PGresult *res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(res);
-    int rc = (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) ? (st == PGRES_TUPLES_OK ? PQntuples(res) : 0) : -1;
+    int rc = (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+                 ? (st == PGRES_TUPLES_OK ? PQntuples(res) : 0)
+                 : -1;
     if (rc < 0) snprintf(err, errlen, "%s", PQerrorMessage(conn));
     PQclear(res);
     return rc;
@@ -31,8 +33,8 @@ static int s_apply(PGconn *conn, const char *name, const char *sql, char *err, s
     bool ok = PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK;
     if (!ok) snprintf(err, errlen, "%s: %s", name, PQerrorMessage(conn));
     PQclear(res);
-    if (!ok || s_exec(conn, "INSERT INTO schema_migrations (name) VALUES ($1)", 1, p, err,
-                      errlen) < 0) {
+    if (!ok ||
+        s_exec(conn, "INSERT INTO schema_migrations (name) VALUES ($1)", 1, p, err, errlen) < 0) {
         PQclear(PQexec(conn, "ROLLBACK"));
         return -1;
     }
@@ -41,8 +43,8 @@ static int s_apply(PGconn *conn, const char *name, const char *sql, char *err, s
 
 int migrate_run(PGconn *conn, const struct migration *list, char *err, size_t errlen)
 {
-    if (s_exec(conn, "SELECT pg_advisory_lock(hashtext(current_schema()))", 0, NULL, err,
-               errlen) < 0)
+    if (s_exec(conn, "SELECT pg_advisory_lock(hashtext(current_schema()))", 0, NULL, err, errlen) <
+        0)
         return -1;
     int rc = s_exec(conn,
                     "CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, "

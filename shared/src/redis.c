@@ -145,6 +145,7 @@ void redis_eval(struct redis *rd, redis_cb cb, void *arg, const char *script, in
     all[0] = "EVAL";
     all[1] = script;
     all[2] = n;
-    for (int i = 0; i < argc; i++) all[3 + i] = argv[i];
+    for (int i = 0; i < argc; i++)
+        all[3 + i] = argv[i];
     redis_cmd(rd, cb, arg, argc + 3, all, NULL);
 }

@@ -32,7 +32,8 @@ struct common {
 static void s_env_name(char *out, size_t n, const char *service, const char *suffix)
 {
     size_t i = (size_t)snprintf(out, n, "ITGOV_");
-    for (const char *c = service; *c && i + 1 < n; c++) out[i++] = (char)toupper((unsigned char)*c);
+    for (const char *c = service; *c && i + 1 < n; c++)
+        out[i++] = (char)toupper((unsigned char)*c);
     snprintf(out + i, n - i, "_%s", suffix);
 }
 

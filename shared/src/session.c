@@ -68,13 +68,12 @@ static struct error *s_unavailable(const redisReply *reply)
 
 /* ---- auth -------------------------------------------------------------- */
 
-static const char s_auth_lua[] =
-    "local s = redis.call('HMGET', KEYS[1], 'uid', 'sid')\n"
-    "if not s[1] then return false end\n"
-    "local u = redis.call('GET', 'itgov:user:' .. s[1])\n"
-    "if not u then return false end\n"
-    "redis.call('HSET', KEYS[1], 'last_seen_at', ARGV[1])\n"
-    "return {s[2], u}\n";
+static const char s_auth_lua[] = "local s = redis.call('HMGET', KEYS[1], 'uid', 'sid')\n"
+                                 "if not s[1] then return false end\n"
+                                 "local u = redis.call('GET', 'itgov:user:' .. s[1])\n"
+                                 "if not u then return false end\n"
+                                 "redis.call('HSET', KEYS[1], 'last_seen_at', ARGV[1])\n"
+                                 "return {s[2], u}\n";
 
 struct call {
     void *cb;
@@ -163,15 +162,14 @@ void session_create(struct redis *rd, long long sid, long long uid, const char *
 
 /* ---- end --------------------------------------------------------------- */
 
-static const char s_end_lua[] =
-    "local h = redis.call('GET', 'itgov:sid:' .. ARGV[1])\n"
-    "redis.call('ZREM', 'itgov:sessions', ARGV[1])\n"
-    "if not h then return {} end\n"
-    "local uid = redis.call('HGET', 'itgov:sess:' .. h, 'uid')\n"
-    "redis.call('DEL', 'itgov:sess:' .. h, 'itgov:sid:' .. ARGV[1])\n"
-    "if not uid then return {} end\n"
-    "redis.call('SREM', 'itgov:usess:' .. uid, ARGV[1])\n"
-    "return {ARGV[1], uid}\n";
+static const char s_end_lua[] = "local h = redis.call('GET', 'itgov:sid:' .. ARGV[1])\n"
+                                "redis.call('ZREM', 'itgov:sessions', ARGV[1])\n"
+                                "if not h then return {} end\n"
+                                "local uid = redis.call('HGET', 'itgov:sess:' .. h, 'uid')\n"
+                                "redis.call('DEL', 'itgov:sess:' .. h, 'itgov:sid:' .. ARGV[1])\n"
+                                "if not uid then return {} end\n"
+                                "redis.call('SREM', 'itgov:usess:' .. uid, ARGV[1])\n"
+                                "return {ARGV[1], uid}\n";
 
 static const char s_end_user_lua[] =
     "local out = {}\n"

@@ -34,7 +34,8 @@ static void *s_thread(void *arg)
     struct worker *w = arg;
     for (;;) {
         pthread_mutex_lock(&w->lock);
-        while (!w->head && !w->stopping) pthread_cond_wait(&w->cond, &w->lock);
+        while (!w->head && !w->stopping)
+            pthread_cond_wait(&w->cond, &w->lock);
         struct job *j = w->head;
         if (j) {
             w->head = j->next;
@@ -67,7 +68,8 @@ struct worker *worker_new(struct event_base *base, int threads)
     w->ev = event_new(base, w->pipefd[0], EV_READ | EV_PERSIST, s_on_done, w);
     event_add(w->ev, NULL);
     w->nthreads = threads < 1 ? 1 : threads > WORKER_MAX_THREADS ? WORKER_MAX_THREADS : threads;
-    for (int i = 0; i < w->nthreads; i++) pthread_create(&w->threads[i], NULL, s_thread, w);
+    for (int i = 0; i < w->nthreads; i++)
+        pthread_create(&w->threads[i], NULL, s_thread, w);
     return w;
 }
 
@@ -79,7 +81,8 @@ void worker_destroy(struct worker **self_p)
     w->stopping = true;
     pthread_cond_broadcast(&w->cond);
     pthread_mutex_unlock(&w->lock);
-    for (int i = 0; i < w->nthreads; i++) pthread_join(w->threads[i], NULL);
+    for (int i = 0; i < w->nthreads; i++)
+        pthread_join(w->threads[i], NULL);
     s_on_done(w->pipefd[0], EV_READ, w); /* finish what completed */
     for (struct job *j = w->head, *next; j; j = next) {
         next = j->next;

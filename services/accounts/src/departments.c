@@ -55,7 +55,6 @@ void departments_get(struct req *r)
     long long id;
     if (!req_param_id(r, "id", &id)) return;
     const char *params[] = {req_param(r, "id")};
-    db_query(req_service(r)->db,
-             "SELECT department_doc(d)::text FROM departments d WHERE id = $1", 1, params,
-             reply_row, r);
+    db_query(req_service(r)->db, "SELECT department_doc(d)::text FROM departments d WHERE id = $1",
+             1, params, reply_row, r);
 }

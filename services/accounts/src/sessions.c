@@ -352,8 +352,8 @@ static void s_on_lock(void *arg, redisReply *reply)
     }
     const char *params[] = {l->key};
     db_query(req_service(l->r)->db,
-             "SELECT id, password_hash, disabled FROM users WHERE lower(username) = $1", 1,
-             params, s_on_user, l);
+             "SELECT id, password_hash, disabled FROM users WHERE lower(username) = $1", 1, params,
+             s_on_user, l);
 }
 
 void sessions_login(struct req *r)

@@ -55,14 +55,15 @@ static bool s_roles(struct fields *f, int flags, char *out, size_t n)
     {
         unsigned bit = cJSON_IsString(it) ? role_bit(it->valuestring) : 0;
         if (!bit) {
-            fields_fail(f, "roles", "holds an unknown role (admin, it_office, applicant, expert, "
-                                    "secretary, auditor)");
+            fields_fail(f, "roles",
+                        "holds an unknown role (admin, it_office, applicant, expert, "
+                        "secretary, auditor)");
             return false;
         }
         if (seen & bit) continue;
         seen |= bit;
-        used += (size_t)snprintf(out + used, n - used, "%s%s", used > 1 ? "," : "",
-                                 it->valuestring);
+        used +=
+            (size_t)snprintf(out + used, n - used, "%s%s", used > 1 ? "," : "", it->valuestring);
     }
     if (!seen) {
         fields_fail(f, "roles", "must hold at least one role");
@@ -190,8 +191,8 @@ void users_create(struct req *r)
     s_roles(&f, F_REQUIRED, roles, sizeof roles);
     const char *pw = fields_str(&f, "password", F_REQUIRED, 1, 1024);
     s_check_password(&f, "password", pw, username);
-    static const char *const known[] = {"username", "display_name", "employee_id",
-                                        "department_id", "roles", "password", NULL};
+    static const char *const known[] = {"username", "display_name", "employee_id", "department_id",
+                                        "roles",    "password",     NULL};
     fields_only(&f, known);
     struct error *err = fields_done(&f);
     if (err) return s_refuse(r, err, has_dept, dept);
@@ -229,8 +230,8 @@ void users_get(struct req *r)
     if (!(r->user->roles & (ROLE_ADMIN | ROLE_AUDITOR)) && id != r->user->id)
         return reply_error(r, error_new(ERR_FORBIDDEN, "you may only read your own account"));
     const char *params[] = {req_param(r, "id")};
-    db_query(req_service(r)->db, "SELECT user_doc(u)::text FROM users u WHERE id = $1", 1,
-             params, reply_row, r);
+    db_query(req_service(r)->db, "SELECT user_doc(u)::text FROM users u WHERE id = $1", 1, params,
+             reply_row, r);
 }
 
 void me_get(struct req *r)

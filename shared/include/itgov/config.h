@@ -13,11 +13,11 @@
 enum config_type { CFG_STR, CFG_INT };
 
 struct config_row {
-    const char *name;   /* environment variable */
+    const char *name; /* environment variable */
     enum config_type type;
-    void *target;       /* const char ** or long * */
-    const char *def;    /* default as text; NULL = required */
-    long min, max;      /* bounds for CFG_INT */
+    void *target;    /* const char ** or long * */
+    const char *def; /* default as text; NULL = required */
+    long min, max;   /* bounds for CFG_INT */
 };
 
 /* Fills every target; on any bad or missing value prints one line per

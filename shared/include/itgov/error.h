@@ -38,9 +38,9 @@ enum err_code {
 struct error {
     enum err_code code;
     char detail[256];
-    cJSON *fields;    /* array of {field, message}, or NULL */
-    cJSON *extra;     /* object of extra problem members (state, missing, ...), or NULL */
-    int retry_after;  /* seconds; 0 = no Retry-After header */
+    cJSON *fields;             /* array of {field, message}, or NULL */
+    cJSON *extra;              /* object of extra problem members (state, missing, ...), or NULL */
+    int retry_after;           /* seconds; 0 = no Retry-After header */
     const char *code_override; /* a gate's own code (e.g. "missing_deliverables"), or NULL */
 };
 

@@ -17,7 +17,7 @@
 #include "itgov/error.h"
 #include "itgov/session.h"
 
-#define HTTP_MAX_BODY (1024 * 1024)
+#define HTTP_MAX_BODY   (1024 * 1024)
 #define HTTP_MAX_PARAMS 4
 
 struct req;
@@ -34,15 +34,15 @@ struct route {
 };
 
 struct server_config {
-    const char *service;         /* name used in logs and metrics */
-    const char *bind;            /* listen address */
+    const char *service; /* name used in logs and metrics */
+    const char *bind;    /* listen address */
     int port;
-    const char *cors_origins;    /* comma-separated, may be NULL */
+    const char *cors_origins; /* comma-separated, may be NULL */
     const struct route *routes;
     size_t nroutes;
-    struct redis *redis;         /* sessions; also checked by /readyz */
-    struct db *db;               /* checked by /readyz, may be NULL */
-    void *app;                   /* service state, reachable from handlers */
+    struct redis *redis; /* sessions; also checked by /readyz */
+    struct db *db;       /* checked by /readyz, may be NULL */
+    void *app;           /* service state, reachable from handlers */
 };
 
 struct server *server_new(struct event_base *base, const struct server_config *cfg);
@@ -54,10 +54,10 @@ void server_set_metrics_hook(struct server *s, void (*hook)(void *app, struct ev
 struct req {
     struct evhttp_request *ev;
     struct server *srv;
-    void *app;                   /* server_config.app */
+    void *app; /* server_config.app */
     const struct route *route;
     const struct principal *user; /* NULL on public routes */
-    void *ctx;                   /* handler's own state, freed by the handler */
+    void *ctx;                    /* handler's own state, freed by the handler */
     char request_id[65];
     /* private */
     const char *param_names[HTTP_MAX_PARAMS];
@@ -95,7 +95,6 @@ void reply_status(struct req *r, int status); /* empty body, e.g. 204 */
 /* Pure routing, exposed for unit tests: matches path against pattern,
  * filling names/values (values point into a copy owned by the caller).
  * Returns the number of params, or -1 if no match. */
-int route_match(const char *pattern, const char *path, const char **names, char **values,
-                int max);
+int route_match(const char *pattern, const char *path, const char **names, char **values, int max);
 
 #endif

@@ -26,7 +26,7 @@ struct service {
 };
 
 struct service_def {
-    const char *name;            /* "accounts": schema, role, ITGOV_ACCOUNTS_* */
+    const char *name; /* "accounts": schema, role, ITGOV_ACCOUNTS_* */
     int default_port;
     const struct route *routes;
     size_t nroutes;

@@ -28,7 +28,7 @@ enum role {
     ROLE_AUDITOR = 1u << 5,
 };
 #define ROLE_PUBLIC 0u
-#define ROLE_ANY 0x3fu
+#define ROLE_ANY    0x3fu
 
 /* The bit of a role name, 0 if unknown. */
 unsigned role_bit(const char *name);
