@@ -156,6 +156,7 @@ int service_main(const struct service_def *def, int argc, char **argv)
     event_free(sigint);
     rc = 0;
 done:
+    if (def->stop) def->stop(&svc);
     /* Work in flight ends first, while the requests waiting for it can
      * still be answered (with 503); then the server goes. */
     worker_destroy(&svc.worker);

@@ -36,6 +36,9 @@ struct service_def {
     int (*bootstrap)(PGconn *conn);
     /* Runs after the loop's resources exist (timers, subscribers); 0 = ok. */
     int (*start)(struct service *svc);
+    /* Runs when the loop has stopped (or start failed), before the shared
+     * resources are torn down: free what start() made. May be NULL. */
+    void (*stop)(struct service *svc);
     void *app;
 };
 
