@@ -12,7 +12,8 @@
 #      then fails if any service log holds a sanitizer report, a service died
 #      during the tests, or one had to be SIGKILLed because it ignored SIGTERM;
 #      the logs are kept in build-test/test-logs/
-#   6. with ITGOV_TEST_COMPOSE=1, tests/compose-smoke.sh if it exists
+#   6. with ITGOV_TEST_COMPOSE=1, tests/compose-smoke.sh if it exists (its
+#      compose logs kept in build-test/test-logs/compose/)
 #   7. prints one line per stage and finally `N passed, M failed` (stages);
 #      exits non-zero if any stage failed.
 #
@@ -216,7 +217,7 @@ build
 record "build" $? || finish
 
 banner "C unit tests (ctest)"
-ctest --test-dir "$BUILD_DIR" --output-on-failure
+ctest --test-dir "$BUILD_DIR" --output-on-failure --timeout 300
 record "ctest" $?
 
 banner "starting the test stack"
@@ -233,7 +234,7 @@ stop_stack
 if [ "${ITGOV_TEST_COMPOSE:-0}" = 1 ]; then
   if [ -x tests/compose-smoke.sh ]; then
     banner "compose smoke test"
-    tests/compose-smoke.sh
+    ITGOV_COMPOSE_KEEP_LOGS=${ITGOV_COMPOSE_KEEP_LOGS:-$LOGS_KEPT/compose} tests/compose-smoke.sh
     record "compose-smoke" $?
   else
     echo "ITGOV_TEST_COMPOSE=1 but tests/compose-smoke.sh is not there (yet); skipped"
