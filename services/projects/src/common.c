@@ -1,0 +1,46 @@
+/* Small helpers the resources share: ETags, If-Match, invalid_state. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "projects.h"
+
+void id_text(char out[24], long long id)
+{
+    snprintf(out, 24, "%lld", id);
+}
+
+void reply_doc_etag(struct req *r, int status, PGresult *res)
+{
+    char etag[32];
+    snprintf(etag, sizeof etag, "\"%s\"", PQgetvalue(res, 0, 1));
+    req_add_header(r, "ETag", etag);
+    reply_raw(r, status, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+}
+
+int if_match_version(struct req *r, long long *version)
+{
+    const char *h = req_header(r, "If-Match");
+    if (!h) return -1;
+    while (*h == ' ')
+        h++;
+    if (strcmp(h, "*") == 0) return 0;
+    if (strncmp(h, "W/", 2) == 0) h += 2;
+    char *end;
+    const char *digits = *h == '"' ? h + 1 : h;
+    long long v = strtoll(digits, &end, 10);
+    if (end == digits || v < 1) return -2;
+    if (*h == '"' && *end++ != '"') return -2;
+    while (*end == ' ')
+        end++;
+    if (*end) return -2;
+    *version = v;
+    return 1;
+}
+
+void reply_invalid_state(struct req *r, const char *what, const char *state, const char *action)
+{
+    struct error *e =
+        error_new(ERR_INVALID_STATE, "a %s in state %s cannot be %s", what, state, action);
+    error_set(e, "state", cJSON_CreateString(state));
+    reply_error(r, e);
+}

@@ -1,0 +1,193 @@
+/*
+ * What the projects service takes from the approvals service, as events
+ * (bus, with catch-up from its outbox: itgov/feed.h):
+ *   approval.review.recorded / approval.decision.recorded → the project or
+ *     plan the case decides moves, by the rule table below and the state
+ *     machines of project_fsm.c;
+ *   approval.expert.invited → the expert may read the project.
+ * Each effect and its inbox row are one statement, so an event applies
+ * once. An event applies only to the submission its case was opened for
+ * and only in a state where its action exists; one that does not apply
+ * leaves no inbox row, so if it came early (out of order) the catch-up
+ * that follows applies it in order.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "itgov/db.h"
+#include "itgov/feed.h"
+#include "itgov/log.h"
+#include "itgov/outbox.h"
+#include "itgov/service.h"
+#include "project_fsm.h"
+#include "projects.h"
+
+/* event type × case kind × outcome → which machine, which action */
+static const struct {
+    const char *type, *kind, *outcome;
+    const struct fsm *machine;
+    const char *action;
+} s_rules[] = {
+    {"itgov.approval.review.recorded", "initiation", "pass", &project_fsm, "review_pass"},
+    {"itgov.approval.review.recorded", "initiation", "return", &project_fsm, "review_return"},
+    {"itgov.approval.review.recorded", "initiation", "reject", &project_fsm, "review_reject"},
+    {"itgov.approval.decision.recorded", "initiation", "approve", &project_fsm, "decide_approve"},
+    {"itgov.approval.decision.recorded", "initiation", "reject", &project_fsm, "decide_reject"},
+    {"itgov.approval.decision.recorded", "plan", "approve", &plan_fsm, "decide_approve"},
+    {"itgov.approval.decision.recorded", "plan", "reject", &plan_fsm, "decide_reject"},
+};
+
+#define TRANSITION_SQL(table, prefix, eventfn)                                                     \
+    "WITH cur AS (SELECT id, state FROM " table " WHERE id = $1 AND submission = $2), "            \
+    "t AS (SELECT * FROM unnest($3::text[], $4::text[]) AS t(f, t)), "                             \
+    "p AS (UPDATE " table " p SET state = t.t, version = p.version + 1, updated_at = now() "       \
+    "FROM t, cur WHERE p.id = cur.id AND p.state = t.f "                                           \
+    "AND NOT EXISTS (SELECT 1 FROM inbox WHERE event_id = $5) RETURNING p.*), "                    \
+    "i AS (INSERT INTO inbox (event_id, type) SELECT $5, $6 FROM p ON CONFLICT DO NOTHING "        \
+    "RETURNING 1), "                                                                               \
+    "h AS (INSERT INTO transitions (subject, from_state, to_state, action, actor_id, comment) "    \
+    "SELECT '" prefix "' || p.id, cur.state, p.state, $7, $8::bigint, $9 FROM p, cur "             \
+    "RETURNING 1), "                                                                               \
+    "e AS (SELECT emit($10, '" prefix "' || p.id, $8::bigint, " eventfn "(p) || "                  \
+    "jsonb_build_object('case_id', $11::bigint, 'comment', $9)) AS n FROM p) "                     \
+    "SELECT (SELECT count(*) FROM p), (SELECT count(*) FROM i), (SELECT count(*) FROM h), "        \
+    "(SELECT count(*) FROM e)"
+
+static struct feed *s_feed;
+
+struct work {
+    struct service *svc;
+    struct feed_job *job;
+};
+
+static void s_on_applied(void *arg, PGresult *res, struct error *err)
+{
+    struct work *w = arg;
+    if (err) {
+        log_warn("cannot apply an approval event: %s", err->detail);
+        error_destroy(&err);
+        feed_done(w->job, false);
+    } else {
+        if (PQntuples(res) && atoll(PQgetvalue(res, 0, 0)) > 0) outbox_kick(w->svc->outbox);
+        feed_done(w->job, true);
+    }
+    free(w);
+}
+
+static const char *s_str(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static long long s_num(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsNumber(v) ? (long long)v->valuedouble : 0;
+}
+
+/* "projects/42" → 42 when subject starts with prefix, else 0. */
+static long long s_subject_id(const char *subject, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    if (!subject || strncmp(subject, prefix, n) != 0) return 0;
+    char *end;
+    long long id = strtoll(subject + n, &end, 10);
+    return *end || id < 1 ? 0 : id;
+}
+
+static void s_handle(void *arg, const cJSON *ev, struct feed_job *job)
+{
+    struct service *svc = arg;
+    const char *type = s_str(ev, "type"), *id = s_str(ev, "id");
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(ev, "data");
+    const cJSON *kase = cJSON_GetObjectItemCaseSensitive(data, "case");
+    const char *subject = s_str(kase, "subject"), *kind = s_str(kase, "kind");
+    char actor[24], case_id[24];
+    long long a = s_num(ev, "actor");
+    id_text(actor, a);
+    id_text(case_id, s_num(kase, "id"));
+    struct work *w = calloc(1, sizeof *w);
+    if (!w) abort();
+    w->svc = svc;
+    w->job = job;
+
+    if (type && strcmp(type, "itgov.approval.expert.invited") == 0) {
+        long long pid = s_subject_id(subject, "projects/");
+        long long uid = s_num(data, "user_id");
+        if (!pid || uid < 1) goto ignore;
+        char ps[24], us[24];
+        id_text(ps, pid);
+        id_text(us, uid);
+        const char *params[] = {id, type, ps, us, case_id};
+        db_query(svc->db,
+                 "WITH i AS (INSERT INTO inbox (event_id, type) VALUES ($1, $2) "
+                 "ON CONFLICT DO NOTHING RETURNING 1) "
+                 "INSERT INTO project_experts (project_id, user_id, case_id) "
+                 "SELECT $3, $4, $5 FROM i WHERE EXISTS (SELECT 1 FROM projects WHERE id = $3) "
+                 "ON CONFLICT DO NOTHING",
+                 5, params, s_on_applied, w);
+        return;
+    }
+
+    const char *outcome = s_str(data, "outcome");
+    for (size_t i = 0; type && kind && outcome && i < sizeof s_rules / sizeof s_rules[0]; i++) {
+        if (strcmp(s_rules[i].type, type) != 0 || strcmp(s_rules[i].kind, kind) != 0 ||
+            strcmp(s_rules[i].outcome, outcome) != 0)
+            continue;
+        bool is_plan = s_rules[i].machine == &plan_fsm;
+        long long sid = s_subject_id(subject, is_plan ? "plans/" : "projects/");
+        char from[128], to[128], ids[24], sub[24];
+        const char *event = NULL;
+        if (!sid || !fsm_action_sql(s_rules[i].machine, s_rules[i].action, from, sizeof from, to,
+                                    sizeof to, &event))
+            goto ignore;
+        id_text(ids, sid);
+        id_text(sub, s_num(data, "submission"));
+        const char *params[] = {ids,
+                                sub,
+                                from,
+                                to,
+                                id,
+                                type,
+                                s_rules[i].action,
+                                a ? actor : NULL,
+                                s_str(data, "comment"),
+                                event,
+                                case_id};
+        db_query(svc->db,
+                 is_plan ? TRANSITION_SQL("plans", "plans/", "plan_event")
+                         : TRANSITION_SQL("projects", "projects/", "project_event"),
+                 11, params, s_on_applied, w);
+        return;
+    }
+ignore:
+    free(w);
+    feed_done(job, true);
+}
+
+int consumer_start(struct service *svc)
+{
+    static const char *const prefixes[] = {"approval.review.recorded", "approval.decision.recorded",
+                                           "approval.expert.invited", NULL};
+    char endpoint[300];
+    snprintf(endpoint, sizeof endpoint, "tcp://%s:%ld", projects_cfg.broker_host,
+             projects_cfg.broker_xpub_port);
+    struct feed_config fc = {
+        .source = "approvals",
+        .host = projects_cfg.approvals_host,
+        .port = (int)projects_cfg.approvals_port,
+        .bus_endpoint = endpoint,
+        .prefixes = prefixes,
+        .poll_ms = (int)projects_cfg.feed_poll_ms,
+        .handler = s_handle,
+        .arg = svc,
+    };
+    s_feed = feed_new(svc->base, svc->zctx, svc->db, &fc);
+    return s_feed ? 0 : -1;
+}
+
+void consumer_stop(struct service *svc)
+{
+    feed_destroy(&s_feed);
+}

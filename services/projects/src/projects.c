@@ -1,0 +1,371 @@
+/*
+ * Project applications: an applicant drafts one for their own department,
+ * edits it while it is a draft or returned (with If-Match), and submits it;
+ * the approvals service reviews and decides (consumer.c moves the state).
+ * Who reads what: applicants their department's projects, experts those of
+ * the cases they are invited to, it_office, secretary, auditor and admin
+ * all. A project another department owns does not exist for an applicant
+ * (404).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "itgov/db.h"
+#include "itgov/json.h"
+#include "itgov/outbox.h"
+#include "itgov/service.h"
+#include "project_fsm.h"
+#include "projects.h"
+
+#define SEE_ALL    (ROLE_IT_OFFICE | ROLE_SECRETARY | ROLE_AUDITOR | ROLE_ADMIN)
+#define MAX_BUDGET 1000000000000000LL
+
+static const char *const s_kinds[] = {"new_system", "upgrade", "hardware", "procurement", NULL};
+
+/* The visibility parameters of the caller: $uid, $dept, $all, $applicant, $expert. */
+struct who {
+    char uid[24], dept[24];
+    const char *all, *applicant, *expert;
+};
+
+static void s_who(const struct req *r, struct who *w)
+{
+    id_text(w->uid, r->user->id);
+    id_text(w->dept, r->user->department_id);
+    w->all = (r->user->roles & SEE_ALL) ? "true" : "false";
+    w->applicant = (r->user->roles & ROLE_APPLICANT) ? "true" : "false";
+    w->expert = (r->user->roles & ROLE_EXPERT) ? "true" : "false";
+}
+
+/* The visibility test on a project row p, with the who-parameters at $N.. */
+#define VISIBLE(a, b, c, d, e)                                                                     \
+    "($" c "::boolean OR (p.department_id = $" b "::bigint AND $" d "::boolean) OR ($" e           \
+    "::boolean AND EXISTS (SELECT 1 FROM project_experts x WHERE x.project_id = p.id "             \
+    "AND x.user_id = $" a "::bigint)))"
+
+/* ---- create ---------------------------------------------------------------- */
+
+static void s_on_created(void *arg, PGresult *res, struct error *err)
+{
+    struct req *r = arg;
+    if (err) return reply_error(r, err);
+    outbox_kick(req_service(r)->outbox);
+    reply_doc_etag(r, 201, res);
+}
+
+void projects_create(struct req *r)
+{
+    const cJSON *body = req_body(r);
+    if (!body) return;
+    struct fields f;
+    fields_init(&f, body);
+    const char *title = fields_str(&f, "title", F_REQUIRED, 0, 200);
+    const char *kind = fields_enum(&f, "kind", F_REQUIRED, s_kinds);
+    const char *summary = fields_str(&f, "summary", F_OPTIONAL, 0, 10000);
+    long long budget = 0;
+    fields_int(&f, "budget_cents", F_OPTIONAL, 0, MAX_BUDGET, &budget);
+    const char *item = fields_str(&f, "plan_item_code", F_OPTIONAL, 1, 32);
+    bool ext = false;
+    fields_bool(&f, "serves_external_units", F_OPTIONAL, &ext);
+    static const char *const known[] = {
+        "title", "kind", "summary", "budget_cents", "plan_item_code", "serves_external_units",
+        NULL};
+    fields_only(&f, known);
+    struct error *err = fields_done(&f);
+    if (err) return reply_error(r, err);
+
+    char budgets[24], dept[24], uid[24];
+    id_text(budgets, budget);
+    id_text(dept, r->user->department_id);
+    id_text(uid, r->user->id);
+    const char *params[] = {
+        title, kind, summary ? summary : "", budgets, item, ext ? "true" : "false", dept, uid};
+    db_query(req_service(r)->db,
+             "WITH p AS (INSERT INTO projects (title, kind, summary, budget_cents, "
+             "plan_item_code, serves_external_units, department_id, applicant_id) "
+             "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *), "
+             "h AS (INSERT INTO transitions (subject, from_state, to_state, action, actor_id) "
+             "SELECT 'projects/' || p.id, NULL, p.state, 'create', $8 FROM p RETURNING 1) "
+             "SELECT project_doc(p)::text, p.version, (SELECT count(*) FROM h), "
+             "emit('itgov.project.created', 'projects/' || p.id, $8, project_event(p)) FROM p",
+             8, params, s_on_created, r);
+}
+
+/* ---- read ------------------------------------------------------------------- */
+
+void projects_list(struct req *r)
+{
+    int limit;
+    long long cursor;
+    if (!req_page(r, &limit, &cursor)) return;
+    const char *state = req_query(r, "state"), *dept = req_query(r, "department_id");
+    const char *q = req_query(r, "q");
+    struct error *e = NULL;
+    if (state && !fsm_has_state(&project_fsm, state)) {
+        e = error_new(ERR_VALIDATION, "bad query parameters");
+        error_add_field(e, "state", "is not a project state");
+    }
+    char *end = NULL;
+    long long d = dept ? strtoll(dept, &end, 10) : 0;
+    if (dept && (!*dept || *end || d < 1)) {
+        if (!e) e = error_new(ERR_VALIDATION, "bad query parameters");
+        error_add_field(e, "department_id", "must be a department id");
+    }
+    if (q && strlen(q) > 200) {
+        if (!e) e = error_new(ERR_VALIDATION, "bad query parameters");
+        error_add_field(e, "q", "must be at most 200 characters long");
+    }
+    if (e) return reply_error(r, e);
+    struct who w;
+    s_who(r, &w);
+    char c[24], l[16];
+    id_text(c, cursor);
+    snprintf(l, sizeof l, "%d", limit);
+    const char *params[] = {c, l, w.uid, w.dept, w.all, w.applicant, w.expert, state, dept, q};
+    db_query(
+        req_service(r)->db,
+        DB_PAGE_SQL(
+            "SELECT id, project_doc(p) AS doc FROM projects p WHERE id > $1 "
+            "AND " VISIBLE("3", "4", "5", "6",
+                           "7") " "
+                                "AND ($8::text IS NULL OR p.state = $8) "
+                                "AND ($9::bigint IS NULL OR p.department_id = $9) "
+                                "AND ($10::text IS NULL OR strpos(lower(p.title), lower($10)) > 0) "
+                                "ORDER BY id LIMIT $2"),
+        10, params, reply_row, r);
+}
+
+static void s_on_one(void *arg, PGresult *res, struct error *err)
+{
+    struct req *r = arg;
+    if (err) return reply_error(r, err);
+    if (PQntuples(res) == 0) return reply_error(r, error_new(ERR_NOT_FOUND, "no such project"));
+    reply_doc_etag(r, 200, res);
+}
+
+void projects_get(struct req *r)
+{
+    long long id;
+    if (!req_param_id(r, "id", &id)) return;
+    struct who w;
+    s_who(r, &w);
+    const char *params[] = {req_param(r, "id"), w.uid, w.dept, w.all, w.applicant, w.expert};
+    db_query(req_service(r)->db,
+             "SELECT project_doc(p)::text, p.version FROM projects p WHERE p.id = $1 AND " VISIBLE(
+                 "2", "3", "4", "5", "6"),
+             6, params, s_on_one, r);
+}
+
+void projects_history(struct req *r)
+{
+    long long id;
+    if (!req_param_id(r, "id", &id)) return;
+    struct who w;
+    s_who(r, &w);
+    const char *params[] = {req_param(r, "id"), w.uid, w.dept, w.all, w.applicant, w.expert};
+    db_query(req_service(r)->db,
+             "SELECT json_build_object('items', (SELECT coalesce(json_agg(transition_doc(t) "
+             "ORDER BY t.id), '[]'::json) FROM transitions t "
+             "WHERE t.subject = 'projects/' || p.id))::text "
+             "FROM projects p WHERE p.id = $1 AND " VISIBLE("2", "3", "4", "5", "6"),
+             6, params, reply_row, r);
+}
+
+/* ---- actions on one project: load, check in refusal order, write ------------ */
+
+/* Loads the project with what the checks need; 404 when the caller may not
+ * see it, 403 when it is not their department's. Then next(r, res). */
+static void s_load(struct req *r, db_cb next)
+{
+    long long id;
+    if (!req_param_id(r, "id", &id)) return;
+    struct who w;
+    s_who(r, &w);
+    const char *params[] = {req_param(r, "id"), w.uid, w.dept, w.all, w.applicant, w.expert};
+    db_query(req_service(r)->db,
+             "SELECT p.department_id, p.state, p.version, " VISIBLE(
+                 "2", "3", "4", "5",
+                 "6") ", "
+                      "p.title = '', p.summary = '', p.budget_cents <= 0, "
+                      "p.plan_item_code IS NOT NULL AND NOT plan_item_approved(p.plan_item_code) "
+                      "FROM projects p WHERE p.id = $1",
+             6, params, next, r);
+}
+
+/* 404 / 403 from the loaded row; false if it replied. */
+static bool s_owner_checks(struct req *r, PGresult *res)
+{
+    if (PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, 3), "t") != 0) {
+        reply_error(r, error_new(ERR_NOT_FOUND, "no such project"));
+        return false;
+    }
+    if (atoll(PQgetvalue(res, 0, 0)) != r->user->department_id) {
+        reply_error(r, error_new(ERR_FORBIDDEN,
+                                 "only applicants of the owning department may change a project"));
+        return false;
+    }
+    return true;
+}
+
+static void s_on_written(void *arg, PGresult *res, struct error *err)
+{
+    struct req *r = arg;
+    if (err) return reply_error(r, err);
+    outbox_kick(req_service(r)->outbox);
+    if (PQntuples(res) == 0)
+        return reply_error(r, error_new(ERR_PRECONDITION_FAILED,
+                                        "the project changed meanwhile; read it and try again"));
+    reply_doc_etag(r, 200, res);
+}
+
+/* ---- update ------------------------------------------------------------------- */
+
+static void s_on_update_loaded(void *arg, PGresult *res, struct error *err)
+{
+    struct req *r = arg;
+    if (err) return reply_error(r, err);
+    if (!s_owner_checks(r, res)) return;
+
+    const cJSON *body = req_body(r); /* 400 invalid_json only once 404/403 are ruled out */
+    if (!body) return;
+    struct fields f;
+    fields_init(&f, body);
+    const char *title = fields_str(&f, "title", F_OPTIONAL, 0, 200);
+    const char *kind = fields_enum(&f, "kind", F_OPTIONAL, s_kinds);
+    const char *summary = fields_str(&f, "summary", F_OPTIONAL, 0, 10000);
+    long long budget = 0;
+    bool has_budget = fields_int(&f, "budget_cents", F_OPTIONAL, 0, MAX_BUDGET, &budget);
+    const char *item = fields_str(&f, "plan_item_code", F_OPTIONAL, 1, 32);
+    bool clear_item = cJSON_IsObject(body) &&
+                      cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(body, "plan_item_code"));
+    bool ext = false;
+    bool has_ext = fields_bool(&f, "serves_external_units", F_OPTIONAL, &ext);
+    static const char *const known[] = {
+        "title", "kind", "summary", "budget_cents", "plan_item_code", "serves_external_units",
+        NULL};
+    fields_only(&f, known);
+    if (!f.err && !title && !kind && !summary && !has_budget && !item && !clear_item && !has_ext)
+        fields_fail(&f, "", "give at least one field to change");
+    struct error *e = fields_done(&f);
+    if (e) return reply_error(r, e);
+
+    const char *state = PQgetvalue(res, 0, 1);
+    if (!fsm_next(&project_fsm, state, "edit"))
+        return reply_invalid_state(r, "project", state, "edited");
+    long long want = 0;
+    int m = if_match_version(r, &want);
+    if (m == -1)
+        return reply_error(r, error_new(ERR_PRECONDITION_REQUIRED,
+                                        "send If-Match: \"<version>\" with the version you read"));
+    long long current = atoll(PQgetvalue(res, 0, 2));
+    if (m == -2 || (m == 1 && want != current)) {
+        struct error *pe =
+            error_new(ERR_PRECONDITION_FAILED,
+                      "the project is at version %lld; read it and try again", current);
+        error_set(pe, "version", cJSON_CreateNumber((double)current));
+        return reply_error(r, pe);
+    }
+
+    char from[128], to[128], ids[24], ver[24], budgets[24], actor[24];
+    const char *event = NULL;
+    fsm_action_sql(&project_fsm, "edit", from, sizeof from, to, sizeof to, &event);
+    id_text(ids, atoll(req_param(r, "id")));
+    id_text(ver, current);
+    id_text(budgets, budget);
+    id_text(actor, r->user->id);
+    const char *params[] = {ids,
+                            ver,
+                            from,
+                            title,
+                            kind,
+                            summary,
+                            has_budget ? budgets : NULL,
+                            item,
+                            clear_item ? "true" : "false",
+                            has_ext ? (ext ? "true" : "false") : NULL,
+                            actor,
+                            event};
+    db_query(req_service(r)->db,
+             "WITH p AS (UPDATE projects SET title = coalesce($4, title), "
+             "kind = coalesce($5, kind), summary = coalesce($6, summary), "
+             "budget_cents = coalesce($7::bigint, budget_cents), "
+             "plan_item_code = CASE WHEN $9::boolean THEN NULL "
+             "ELSE coalesce($8, plan_item_code) END, "
+             "serves_external_units = coalesce($10::boolean, serves_external_units), "
+             "version = version + 1, updated_at = now() "
+             "WHERE id = $1 AND version = $2 AND state = ANY($3::text[]) RETURNING *) "
+             "SELECT project_doc(p)::text, p.version, "
+             "emit($12, 'projects/' || p.id, $11, project_event(p)) FROM p",
+             12, params, s_on_written, r);
+}
+
+void projects_update(struct req *r)
+{
+    s_load(r, s_on_update_loaded);
+}
+
+/* ---- submit -------------------------------------------------------------------- */
+
+static void s_on_submit_loaded(void *arg, PGresult *res, struct error *err)
+{
+    struct req *r = arg;
+    if (err) return reply_error(r, err);
+    if (!s_owner_checks(r, res)) return;
+    const char *state = PQgetvalue(res, 0, 1);
+    bool can = fsm_next(&project_fsm, state, "submit") != NULL;
+    if (can) {
+        struct error *e = NULL;
+        static const struct {
+            int col;
+            const char *field, *message;
+        } checks[] = {
+            {4, "title", "must not be empty"},
+            {5, "summary", "must not be empty"},
+            {6, "budget_cents", "must be greater than 0"},
+            {7, "plan_item_code", "is not an item of an approved plan"},
+        };
+        for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++)
+            if (strcmp(PQgetvalue(res, 0, checks[i].col), "t") == 0) {
+                if (!e) e = error_new(ERR_VALIDATION, "the application is incomplete");
+                error_add_field(e, checks[i].field, checks[i].message);
+            }
+        if (e) return reply_error(r, e);
+    } else {
+        return reply_invalid_state(r, "project", state, "submitted");
+    }
+
+    char from[128], to[128], ids[24], actor[24];
+    const char *event = NULL;
+    fsm_action_sql(&project_fsm, "submit", from, sizeof from, to, sizeof to, &event);
+    id_text(ids, atoll(req_param(r, "id")));
+    id_text(actor, r->user->id);
+    const char *params[] = {ids, PQgetvalue(res, 0, 2), from, to, actor, event};
+    db_query(req_service(r)->db,
+             "WITH cur AS (SELECT id, state FROM projects WHERE id = $1 AND version = $2), "
+             "t AS (SELECT * FROM unnest($3::text[], $4::text[]) AS t(f, t)), "
+             "p AS (UPDATE projects p SET state = t.t, version = p.version + 1, "
+             "submission = p.submission + 1, updated_at = now() FROM t, cur "
+             "WHERE p.id = cur.id AND p.state = t.f RETURNING p.*), "
+             "h AS (INSERT INTO transitions (subject, from_state, to_state, action, actor_id) "
+             "SELECT 'projects/' || p.id, cur.state, p.state, 'submit', $5 FROM p, cur "
+             "RETURNING 1), "
+             "sim AS (SELECT coalesce(jsonb_agg(jsonb_build_object('id', s.id, 'title', s.title, "
+             "'state', s.state, 'department_id', s.department_id, "
+             "'plan_item_code', s.plan_item_code, 'same_plan_item', "
+             "coalesce(s.plan_item_code = p.plan_item_code, false), "
+             "'similar_title', title_key(s.title) = title_key(p.title)) ORDER BY s.id), "
+             "'[]'::jsonb) AS list FROM p JOIN projects s ON s.id <> p.id "
+             "AND s.state IN ('under_review', 'returned', 'awaiting_decision', 'approved') "
+             "AND ((p.plan_item_code IS NOT NULL AND s.plan_item_code = p.plan_item_code) "
+             "OR title_key(s.title) = title_key(p.title))), "
+             "e AS (SELECT emit($6, 'projects/' || p.id, $5, project_event(p) || "
+             "jsonb_build_object('similar_projects', sim.list)) AS n FROM p, sim) "
+             "SELECT (project_doc(p) || jsonb_build_object('similar_projects', sim.list))::text, "
+             "p.version, (SELECT count(*) FROM e), (SELECT count(*) FROM h) FROM p, sim",
+             6, params, s_on_written, r);
+}
+
+void projects_submit(struct req *r)
+{
+    s_load(r, s_on_submit_loaded);
+}

@@ -1,0 +1,58 @@
+/*
+ * The projects service: yearly IT plans (articles 4-6) and project
+ * applications (articles 1-3, 7) with their state machines (project_fsm.c).
+ * Approval cases live in the approvals service: a submission emits an event
+ * that opens a case there, and the case's review and decision events move
+ * the project or plan here (consumer.c). One file per resource; the route
+ * table is in routes.c.
+ */
+#ifndef PROJECTS_H
+#define PROJECTS_H
+
+#include <stdbool.h>
+#include <libpq-fe.h>
+#include "itgov/http.h"
+
+struct projects_config {
+    const char *approvals_host;
+    long approvals_port;
+    long broker_xpub_port;
+    const char *broker_host;
+    long feed_poll_ms;
+};
+extern struct projects_config projects_cfg;
+
+extern const struct route projects_routes[];
+extern const size_t projects_nroutes;
+
+/* projects.c */
+void projects_create(struct req *r);
+void projects_list(struct req *r);
+void projects_get(struct req *r);
+void projects_update(struct req *r);
+void projects_submit(struct req *r);
+void projects_history(struct req *r);
+
+/* plans.c */
+void plans_create(struct req *r);
+void plans_list(struct req *r);
+void plans_get(struct req *r);
+void plans_update(struct req *r);
+void plans_submit(struct req *r);
+
+/* common.c: replies with an ETag, If-Match */
+void id_text(char out[24], long long id);
+/* Replies status with the JSON in column 0 and ETag "<column 1>". */
+void reply_doc_etag(struct req *r, int status, PGresult *res);
+/* The version an If-Match header names: 1 = a version in *version,
+ * 0 = "*", -1 = missing (428), -2 = malformed (412: matches nothing). */
+int if_match_version(struct req *r, long long *version);
+/* Replies 409 invalid_state naming the state. */
+void reply_invalid_state(struct req *r, const char *what, const char *state, const char *action);
+
+/* consumer.c */
+struct service;
+int consumer_start(struct service *svc);
+void consumer_stop(struct service *svc);
+
+#endif

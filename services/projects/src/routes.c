@@ -1,0 +1,17 @@
+/* The projects API: one row per route (method, path, handler, who may call). */
+#include "projects.h"
+
+const struct route projects_routes[] = {
+    {"POST", "/api/v1/plans", plans_create, ROLE_IT_OFFICE},
+    {"GET", "/api/v1/plans", plans_list, ROLE_ANY},
+    {"GET", "/api/v1/plans/:id", plans_get, ROLE_ANY},
+    {"PATCH", "/api/v1/plans/:id", plans_update, ROLE_IT_OFFICE},
+    {"POST", "/api/v1/plans/:id/submit", plans_submit, ROLE_IT_OFFICE},
+    {"POST", "/api/v1/projects", projects_create, ROLE_APPLICANT},
+    {"GET", "/api/v1/projects", projects_list, ROLE_ANY},
+    {"GET", "/api/v1/projects/:id", projects_get, ROLE_ANY},
+    {"PATCH", "/api/v1/projects/:id", projects_update, ROLE_APPLICANT},
+    {"POST", "/api/v1/projects/:id/submit", projects_submit, ROLE_APPLICANT},
+    {"GET", "/api/v1/projects/:id/history", projects_history, ROLE_ANY},
+};
+const size_t projects_nroutes = sizeof projects_routes / sizeof projects_routes[0];

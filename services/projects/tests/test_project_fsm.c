@@ -1,0 +1,94 @@
+/* Every state × action of the project and plan machines, written out. */
+#include <string.h>
+#include "../../../shared/tests/check.h"
+#include "../src/project_fsm.h"
+
+struct expect {
+    const char *state, *action, *to; /* to NULL: refused (409 invalid_state) */
+};
+
+static const char *const s_project_actions[] = {
+    "edit",          "submit",         "review_pass",   "review_return",
+    "review_reject", "decide_approve", "decide_reject", NULL};
+static const char *const s_plan_actions[] = {"edit", "submit", "decide_approve", "decide_reject",
+                                             NULL};
+
+/* Only the allowed pairs are listed; every other pair must be refused. */
+static const struct expect s_project_allowed[] = {
+    {"draft", "edit", "draft"},
+    {"draft", "submit", "under_review"},
+    {"returned", "edit", "returned"},
+    {"returned", "submit", "under_review"},
+    {"under_review", "review_pass", "awaiting_decision"},
+    {"under_review", "review_return", "returned"},
+    {"under_review", "review_reject", "rejected"},
+    {"awaiting_decision", "decide_approve", "approved"},
+    {"awaiting_decision", "decide_reject", "rejected"},
+};
+static const struct expect s_plan_allowed[] = {
+    {"draft", "edit", "draft"},
+    {"draft", "submit", "under_review"},
+    {"under_review", "decide_approve", "approved"},
+    {"under_review", "decide_reject", "rejected"},
+};
+
+static const char *s_expected(const struct expect *allowed, size_t n, const char *state,
+                              const char *action)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(allowed[i].state, state) == 0 && strcmp(allowed[i].action, action) == 0)
+            return allowed[i].to;
+    return NULL;
+}
+
+static void s_check_machine(const struct fsm *m, const char *const *actions,
+                            const struct expect *allowed, size_t n, int nstates)
+{
+    int states = 0;
+    for (const char *const *s = m->states; *s; s++, states++)
+        for (const char *const *a = actions; *a; a++) {
+            const char *want = s_expected(allowed, n, *s, *a);
+            const struct fsm_transition *t = fsm_next(m, *s, *a);
+            if (want) {
+                CHECK(t != NULL);
+                if (t) {
+                    CHECK_STR(t->to, want);
+                    CHECK(strncmp(t->event, "itgov.", 6) == 0);
+                    CHECK(fsm_has_state(m, t->to));
+                }
+            } else {
+                CHECK(t == NULL);
+                if (t) fprintf(stderr, "  %s %s unexpectedly allowed\n", *s, *a);
+            }
+        }
+    CHECK(states == nstates);
+    for (const char *const *a = actions; *a; a++)
+        CHECK(fsm_has_action(m, *a));
+    CHECK(!fsm_has_action(m, "fly"));
+    CHECK(!fsm_has_state(m, "flying"));
+    CHECK(fsm_next(m, "nowhere", "submit") == NULL);
+    CHECK(fsm_next(m, NULL, "submit") == NULL);
+}
+
+int main(void)
+{
+    s_check_machine(&project_fsm, s_project_actions, s_project_allowed,
+                    sizeof s_project_allowed / sizeof s_project_allowed[0], 6);
+    s_check_machine(&plan_fsm, s_plan_actions, s_plan_allowed,
+                    sizeof s_plan_allowed / sizeof s_plan_allowed[0], 4);
+
+    char from[128], to[128];
+    const char *ev = NULL;
+    CHECK(fsm_action_sql(&project_fsm, "submit", from, sizeof from, to, sizeof to, &ev));
+    CHECK_STR(from, "{draft,returned}");
+    CHECK_STR(to, "{under_review,under_review}");
+    CHECK_STR(ev, "itgov.project.submitted");
+    CHECK(fsm_action_sql(&project_fsm, "decide_approve", from, sizeof from, to, sizeof to, &ev));
+    CHECK_STR(from, "{awaiting_decision}");
+    CHECK_STR(to, "{approved}");
+    CHECK_STR(ev, "itgov.project.approved");
+    CHECK(!fsm_action_sql(&project_fsm, "fly", from, sizeof from, to, sizeof to, &ev));
+    char tiny[8];
+    CHECK(!fsm_action_sql(&project_fsm, "submit", tiny, sizeof tiny, to, sizeof to, &ev));
+    return check_done();
+}
