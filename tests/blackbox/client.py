@@ -422,7 +422,7 @@ def check_cloudevent(topic, raw, ev):
     assert ev.get("datacontenttype") == "application/json", f"{what}: datacontenttype"
     assert isinstance(ev.get("data"), dict), f"{what}: data is not an object"
     if "subject" in ev:
-        assert isinstance(ev["subject"], str) and re.match(r"^[a-z_]+/[^/]+", ev["subject"]), \
+        assert isinstance(ev["subject"], str) and re.match(r"^[a-z_]+(/[^/]+)*$", ev["subject"]), \
             f"{what}: subject is not a REST path below /api/v1"
     check_no_secret(raw.decode("utf-8", "replace"), what)
     assert "password" not in json.dumps(ev.get("data")).lower().replace("password_changed", ""), \

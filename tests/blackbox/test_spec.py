@@ -83,6 +83,20 @@ def test_every_route_in_code_is_in_the_spec_and_every_spec_operation_has_a_route
         f"in code but not in api-spec/openapi.yaml: {undocumented}; in the spec but in no route table: {unrouted}"
 
 
+def test_asyncapi_lists_every_event_type_named_in_code():
+    emitted = {}
+    for fn in sorted(glob.glob(os.path.join(ROOT, "services", "*", "src", "*.c"))
+                     + glob.glob(os.path.join(ROOT, "services", "*", "migrations", "*.sql"))):
+        with open(fn, encoding="utf-8") as f:
+            for t in re.findall(r"['\"]itgov\.([a-z_]+(?:\.[a-z_]+)+)['\"]", f.read()):
+                emitted.setdefault(t, os.path.relpath(fn, ROOT))
+    assert emitted, "no event types found in services/*/src"
+    with open(os.path.join(ROOT, "api-spec", "asyncapi.yaml"), encoding="utf-8") as f:
+        listed = set(re.findall(r"^\s+name: itgov\.(\S+)\s*$", f.read(), re.M))
+    missing = sorted(f"itgov.{t} ({where})" for t, where in emitted.items() if t not in listed)
+    assert not missing, f"named in code but not in api-spec/asyncapi.yaml: {missing}"
+
+
 def test_asyncapi_lists_every_account_event():
     with open(os.path.join(ROOT, "api-spec", "asyncapi.yaml"), encoding="utf-8") as f:
         text = f.read()
