@@ -163,13 +163,3 @@ def test_request_id_is_logged():
     expect(http("GET", direct("/api/v1/me"), token=admin_token(), headers={"X-Request-Id": rid}), 200)
     poll(lambda: any(rid in text for name, text in logs().items() if "accounts" in name), 5,
          f"request id {rid} in the accounts log")
-
-
-def test_answers_are_quick():
-    """GET /me through the gateway answers well within a second (no blocking I/O)."""
-    tok = admin_token()
-    t0 = time.monotonic()
-    for _ in range(20):
-        expect(http("GET", "/me", token=tok), 200)
-    per = (time.monotonic() - t0) / 20
-    assert per < 0.25, f"GET /me took {per * 1000:.0f} ms on average"
