@@ -1,6 +1,5 @@
 """Every service's common behaviour, on the accounts service: 401, refusal
 order, invalid JSON, body size, unknown paths, wrong methods, CORS, request ids."""
-import time
 
 from client import (admin_token, direct, expect, gateway_root, http, logs, make_user, poll,
                     problem, sfx, validation)
