@@ -1,0 +1,122 @@
+/*
+ * The kinds of approval case and their rules. To add a kind, add its row to
+ * case_kinds[] and its steps to case_rules[] (and to the unit test).
+ */
+#include <string.h>
+#include "case_kinds.h"
+#include "itgov/session.h"
+
+#define EV_INVITED    "itgov.approval.expert.invited"
+#define EV_OPINION    "itgov.approval.opinion.recorded"
+#define EV_REVIEW     "itgov.approval.review.recorded"
+#define EV_DECISION   "itgov.approval.decision.recorded"
+#define BOTH_MEETINGS "minister_office,joint_meeting"
+
+const struct case_kind case_kinds[] = {
+    {"initiation", "itgov.project.submitted", "projects/", "review"},
+    {"plan", "itgov.plan.submitted", "plans/", "decision"},
+};
+const size_t case_nkinds = sizeof case_kinds / sizeof case_kinds[0];
+
+const struct case_rule case_rules[] = {
+    /* project initiation (articles 7): IT office review with experts, then a meeting */
+    {"initiation", "review", "invite_expert", ROLE_IT_OFFICE, NULL, NULL, NULL, NULL, EV_INVITED},
+    {"initiation", "review", "opinion", ROLE_EXPERT | ROLE_IT_OFFICE, NULL, NULL, NULL, NULL,
+     EV_OPINION},
+    {"initiation", "review", "review", ROLE_IT_OFFICE, "pass", "decision", NULL, NULL, EV_REVIEW},
+    {"initiation", "review", "review", ROLE_IT_OFFICE, "return", CASE_CLOSED, "returned", NULL,
+     EV_REVIEW},
+    {"initiation", "review", "review", ROLE_IT_OFFICE, "reject", CASE_CLOSED, "rejected", NULL,
+     EV_REVIEW},
+    {"initiation", "decision", "decision", ROLE_SECRETARY, "approve", CASE_CLOSED, "approved",
+     BOTH_MEETINGS, EV_DECISION},
+    {"initiation", "decision", "decision", ROLE_SECRETARY, "reject", CASE_CLOSED, "rejected",
+     BOTH_MEETINGS, EV_DECISION},
+    /* the yearly IT plan (articles 4-6): the joint meeting decides */
+    {"plan", "decision", "decision", ROLE_SECRETARY, "approve", CASE_CLOSED, "approved",
+     "joint_meeting", EV_DECISION},
+    {"plan", "decision", "decision", ROLE_SECRETARY, "reject", CASE_CLOSED, "rejected",
+     "joint_meeting", EV_DECISION},
+};
+const size_t case_nrules = sizeof case_rules / sizeof case_rules[0];
+
+static bool s_eq(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+const struct case_kind *case_kind_find(const char *kind)
+{
+    for (size_t i = 0; kind && i < case_nkinds; i++)
+        if (strcmp(case_kinds[i].kind, kind) == 0) return &case_kinds[i];
+    return NULL;
+}
+
+const struct case_kind *case_kind_opened_by(const char *event_type)
+{
+    for (size_t i = 0; event_type && i < case_nkinds; i++)
+        if (strcmp(case_kinds[i].opened_by, event_type) == 0) return &case_kinds[i];
+    return NULL;
+}
+
+bool case_step_known(const char *kind, const char *step)
+{
+    if (s_eq(step, CASE_CLOSED)) return case_kind_find(kind) != NULL;
+    for (size_t i = 0; i < case_nrules; i++)
+        if (s_eq(case_rules[i].kind, kind) && s_eq(case_rules[i].step, step)) return true;
+    return false;
+}
+
+/* Whether name is one item of a comma-separated list. */
+static bool s_in_list(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; p && *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == n && strncmp(p, name, n) == 0) return true;
+        p = end ? end + 1 : NULL;
+    }
+    return false;
+}
+
+enum case_verdict case_decide(const char *kind, const char *step, const char *action,
+                              const char *input, const char *meeting, unsigned roles,
+                              const struct case_rule **rule)
+{
+    bool role_ok = false, input_ok = false, meeting_ok = false;
+    const struct case_rule *match = NULL;
+    for (size_t i = 0; i < case_nrules; i++) {
+        const struct case_rule *r = &case_rules[i];
+        if (!s_eq(r->kind, kind) || !s_eq(r->action, action)) continue;
+        if (r->roles & roles) role_ok = true;
+        if (s_eq(r->input, input)) {
+            input_ok = true;
+            if (!r->meetings || (meeting && s_in_list(r->meetings, meeting))) meeting_ok = true;
+            if (s_eq(r->step, step) &&
+                (!r->meetings || (meeting && s_in_list(r->meetings, meeting))))
+                match = r;
+        }
+    }
+    if (!role_ok) return CASE_FORBIDDEN;
+    if (!input_ok) return CASE_BAD_INPUT;
+    if (!meeting_ok) return CASE_BAD_MEETING;
+    if (!match) return CASE_INVALID_STATE;
+    *rule = match;
+    return CASE_OK;
+}
+
+size_t case_inputs(const char *kind, const char *action, const char **out, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < case_nrules && k + 1 < n; i++) {
+        const struct case_rule *r = &case_rules[i];
+        if (!s_eq(r->kind, kind) || !s_eq(r->action, action) || !r->input) continue;
+        bool seen = false;
+        for (size_t j = 0; j < k; j++)
+            seen = seen || strcmp(out[j], r->input) == 0;
+        if (!seen) out[k++] = r->input;
+    }
+    out[k] = NULL;
+    return k;
+}
