@@ -20,7 +20,7 @@ while read -r name; do
   var=${name%_FILE}
   file=${!name}
   [ -z "${!var:-}" ] || die "both $var and $name are set; set one"
-  [ -f "$file" ] && [ -r "$file" ] || die "$name=$file is not a readable file (is the secret file there?)"
+  if [ ! -f "$file" ] || [ ! -r "$file" ]; then die "$name=$file is not a readable file (is the secret file there?)"; fi
   value=$(<"$file")
   [ -n "$value" ] || die "$name=$file is empty"
   export "$var=$value"

@@ -43,8 +43,9 @@ cors_map_lines() {
 
 render() {
   local t svc var addr port=${ITGOV_GATEWAY_PORT:-8080} timeout=${ITGOV_GATEWAY_TIMEOUT_S:-60}
-  [[ $port =~ ^[0-9]{1,5}$ ]] && [ "$port" -ge 1 ] && [ "$port" -le 65535 ] ||
+  if ! [[ $port =~ ^[0-9]{1,5}$ ]] || [ "$port" -lt 1 ] || [ "$port" -gt 65535 ]; then
     die "ITGOV_GATEWAY_PORT must be a port number (1-65535), not '$port'"
+  fi
   [[ $timeout =~ ^[1-9][0-9]*$ ]] || die "ITGOV_GATEWAY_TIMEOUT_S must be a number of seconds, not '$timeout'"
   t=$(<"$TEMPLATE")
   # The template listens on and proxies to 127.0.0.1:<port>; here nginx
@@ -75,7 +76,7 @@ render() {
 }
 
 if [ "${1:-}" = nginx ]; then
-  mkdir -p "$STATE"
+  mkdir -p "$STATE/nginx"
   # Logs go to the container's stdout/stderr (the master opens them as root).
   ln -sfn /dev/stdout "$STATE/gateway.access.log"
   ln -sfn /dev/stderr "$STATE/gateway.error.log"

@@ -48,6 +48,7 @@ init_cluster() {
     [ -e "$f" ] || continue
     case $f in
       *.sh)
+        # shellcheck disable=SC1090
         if [ -x "$f" ]; then say "running $f"; "$f"; else say "sourcing $f"; . "$f"; fi ;;
       *.sql) say "running $f"; psql -X -q -v ON_ERROR_STOP=1 -d "$POSTGRES_DB" -f "$f" ;;
       *) say "ignoring $f" ;;
