@@ -1,0 +1,127 @@
+/*
+ * GET /api/v1/events?after=N&limit=M&type_prefix=P — the public feed: the log
+ * itself, as the stored CloudEvents (each with "seq"), oldest first:
+ *   {"items": [...], "next_after": <seq of the last item, or after>}
+ * A reader keeps next_after and asks again with it.
+ *
+ * The route is public in the table; this handler checks the caller: a
+ * session whose user is an auditor or admin, or the secret of a live webhook
+ * subscription (Authorization: Bearer whsec_...), looked up by its SHA-256.
+ * A subscription sees the events its type_prefixes select.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "audit.h"
+#include "itgov/crypto.h"
+#include "itgov/db.h"
+#include "itgov/service.h"
+#include "itgov/session.h"
+#include "webhooks.h"
+
+#define FEED_DEFAULT_LIMIT 100
+#define FEED_MAX_LIMIT     1000
+
+struct feed_q {
+    char after[24], limit[16];
+    char *prefix; /* NULL = any type */
+};
+
+static void s_on_page(void *arg, PGresult *res, struct error *err)
+{
+    struct req *r = arg;
+    if (err) return reply_error(r, err);
+    if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0))
+        return reply_error(r, error_new(ERR_UNAUTHORIZED, "no live subscription has this secret"));
+    reply_raw(r, 200, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+}
+
+/* secret_sha256: NULL for a session caller (every event). */
+static void s_query(struct req *r, const char *secret_sha256)
+{
+    struct feed_q *q = r->ctx;
+    r->ctx = NULL;
+    const char *params[] = {q->after, q->limit, q->prefix, secret_sha256};
+    db_query(req_service(r)->db,
+             "WITH a AS (SELECT CASE WHEN $4::text IS NULL THEN '{}'::text[] ELSE "
+             "(SELECT type_prefixes FROM subscriptions WHERE secret_sha256 = $4 "
+             "AND NOT disabled) END AS prefixes), "
+             "page AS (SELECT e.seq, e.cloudevent FROM entries e, a "
+             "WHERE a.prefixes IS NOT NULL AND e.seq > $1::bigint "
+             "AND ($3::text IS NULL OR starts_with(e.type, $3::text)) "
+             "AND subscription_wants(a.prefixes, e.type) ORDER BY e.seq LIMIT $2::int) "
+             "SELECT CASE WHEN (SELECT prefixes FROM a) IS NOT NULL THEN "
+             "json_build_object('items', coalesce(json_agg(cloudevent::json ORDER BY seq), "
+             "'[]'::json), 'next_after', coalesce(max(seq), $1::bigint))::text END FROM page",
+             4, params, s_on_page, r);
+    free(q->prefix);
+    free(q);
+}
+
+static void s_on_session(void *arg, struct principal *p, struct error *err)
+{
+    struct req *r = arg;
+    if (err) {
+        free(((struct feed_q *)r->ctx)->prefix);
+        free(r->ctx);
+        r->ctx = NULL;
+        return reply_error(r, err);
+    }
+    struct error *refused = NULL;
+    if (!p)
+        refused =
+            error_new(ERR_UNAUTHORIZED, "a valid session token or subscription secret is required");
+    else if (!(p->roles & (ROLE_AUDITOR | ROLE_ADMIN)))
+        refused = error_new(ERR_FORBIDDEN, "the event feed is for auditors and admins");
+    if (p) {
+        r->principal = p; /* freed with the request */
+        r->user = p;
+    }
+    if (refused) {
+        free(((struct feed_q *)r->ctx)->prefix);
+        free(r->ctx);
+        r->ctx = NULL;
+        return reply_error(r, refused);
+    }
+    s_query(r, NULL);
+}
+
+void events_feed(struct req *r)
+{
+    const char *after = req_query(r, "after"), *lim = req_query(r, "limit"),
+               *prefix = req_query(r, "type_prefix");
+    long long a = 0, l = FEED_DEFAULT_LIMIT;
+    char *end = NULL;
+    struct error *e = NULL;
+    if (after && (!*after || *after == '-' || (a = strtoll(after, &end, 10)) < 0 || *end)) {
+        e = error_new(ERR_VALIDATION, "bad query parameters");
+        error_add_field(e, "after", "must be a seq (0 or more)");
+    }
+    if (lim && (!*lim || (l = strtoll(lim, &end, 10)) < 1 || l > FEED_MAX_LIMIT || *end)) {
+        if (!e) e = error_new(ERR_VALIDATION, "bad query parameters");
+        error_add_field(e, "limit", "must be an integer from 1 to 1000");
+    }
+    if (prefix && (!*prefix || strlen(prefix) > 200)) {
+        if (!e) e = error_new(ERR_VALIDATION, "bad query parameters");
+        error_add_field(e, "type_prefix", "must be 1 to 200 characters, like itgov.account.");
+    }
+    const char *auth = req_header(r, "Authorization");
+    if (!e && (!auth || strncasecmp(auth, "Bearer ", 7) != 0 || !auth[7]))
+        e = error_new(ERR_UNAUTHORIZED, "a session token or subscription secret is required");
+    if (e) return reply_error(r, e);
+
+    struct feed_q *q = calloc(1, sizeof *q);
+    if (!q) abort();
+    snprintf(q->after, sizeof q->after, "%lld", a);
+    snprintf(q->limit, sizeof q->limit, "%lld", l);
+    q->prefix = prefix ? strdup(prefix) : NULL;
+    r->ctx = q;
+    const char *token = auth + 7;
+    if (strncmp(token, WEBHOOK_SECRET_PREFIX, strlen(WEBHOOK_SECRET_PREFIX)) == 0) {
+        char hash[65];
+        sha256_hex(token, strlen(token), hash);
+        return s_query(r, hash);
+    }
+    session_auth(req_service(r)->redis, token, s_on_session, r);
+}
