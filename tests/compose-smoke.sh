@@ -300,25 +300,26 @@ SUB_PID=$!
 for ((i = 0; i < 50; i++)); do grep -q ready "$D/events.txt" 2>/dev/null && break; sleep 0.1; done
 sleep 1 # the subscription travels to the broker
 
-# api <method> <path> [json] [token]: prints the body; HTTP status in $CODE.
+# api <method> <path> [json] [token]: the HTTP status in $CODE, the body in $body.
 api() {
   local args=(-sS -m 20 -o "$D/body" -w '%{http_code}' -X "$1" "$BASE$2" -H 'Accept: application/json')
   [ -n "${3:-}" ] && args+=(-H 'Content-Type: application/json' --data-binary "$3")
   [ -n "${4:-}" ] && args+=(-H "Authorization: Bearer $4")
+  : >"$D/body"
   CODE=$(curl "${args[@]}" 2>"$D/curl.err") || CODE=000
-  cat "$D/body" 2>/dev/null || true
+  body=$(<"$D/body")
 }
 json() { python3 -c 'import json,sys; print(json.dumps(dict(zip(sys.argv[1::2], sys.argv[2::2]))))' "$@"; }
 field() { python3 -c 'import json,sys; v=json.load(sys.stdin)
 for k in sys.argv[1:]: v=v[int(k)] if isinstance(v,list) else v[k]
 print(v)' "$@"; }
 
-body=$(api POST /sessions "$(json username admin password "$ADMIN_PW")")
+api POST /sessions "$(json username admin password "$ADMIN_PW")"
 [ "$CODE" = 201 ] || fail "admin login through the gateway: $CODE $body"
 TOKEN=$(field token <<<"$body") || fail "no token in $body"
 say "admin logged in (POST /sessions: 201)"
 
-body=$(api GET /departments "" "$TOKEN")
+api GET /departments "" "$TOKEN"
 [ "$CODE" = 200 ] || fail "GET /departments: $CODE $body"
 DEPT=$(python3 -c 'import json,sys
 items=json.load(sys.stdin)["items"]
@@ -332,8 +333,8 @@ for svc in $DEPLOYED; do
     accounts) path=/me ;; projects) path=/plans ;; approvals) path=/approvals ;;
     audit) path=/audit ;; *) path=/$svc ;;
   esac
-  api GET "$path" "" "$TOKEN" >/dev/null
-  case $CODE in 000 | 502 | 503 | 504) fail "GET /api/v1$path ($svc) through the gateway: $CODE $(cat "$D/body")" ;; esac
+  api GET "$path" "" "$TOKEN"
+  case $CODE in 000 | 502 | 503 | 504) fail "GET /api/v1$path ($svc) through the gateway: $CODE $body" ;; esac
   say "$svc reached through the gateway (GET /api/v1$path: $CODE)"
 done
 
@@ -341,11 +342,11 @@ USER_PW=smoke-$(head -c 9 /dev/urandom | base64 | tr '+/' '-_')
 new_user=$(python3 -c 'import json,sys
 print(json.dumps({"username":"smoke","display_name":"Compose Smoke","employee_id":"S0001",
   "department_id":int(sys.argv[1]),"roles":["applicant"],"password":sys.argv[2]}))' "$DEPT" "$USER_PW")
-body=$(api POST /users "$new_user" "$TOKEN")
+api POST /users "$new_user" "$TOKEN"
 [ "$CODE" = 201 ] || fail "POST /users: $CODE $body"
 say "user created (POST /users: 201, id $(field id <<<"$body"))"
 
-body=$(api POST /sessions "$(json username smoke password "$USER_PW")")
+api POST /sessions "$(json username smoke password "$USER_PW")"
 [ "$CODE" = 201 ] || fail "the new user's login: $CODE $body"
 [ "$(field user username <<<"$body")" = smoke ] || fail "login as smoke returned another user: $body"
 say "new user logged in"
