@@ -10,6 +10,7 @@ function(itgov_embed_migrations target dir)
     COMMAND ${CMAKE_COMMAND} -DOUT=${out} "-DFILES=${sql_files}"
             -P ${CMAKE_SOURCE_DIR}/cmake/embed_sql.cmake
     DEPENDS ${sql_files} ${CMAKE_SOURCE_DIR}/cmake/embed_sql.cmake
-    COMMENT "Embedding migrations of ${target}")
+    COMMENT "Embedding migrations of ${target}"
+    VERBATIM)
   target_sources(${target} PRIVATE ${out})
 endfunction()
