@@ -1,0 +1,892 @@
+/*
+ * Ingest: from the broker and the sources' outboxes into the log, each event
+ * once, each source in order, one batch in flight (design in ingest.h).
+ *
+ * The queue holds accepted events until their batch commits; a batch is
+ * rendered afresh (seq, JSON, chain hashes) every time it is sent, so a
+ * retry after a lost connection, a resynchronisation after a conflict, or
+ * the one-by-one probing after a data error all start from the same state:
+ * what is committed (size, head, tree) and what is queued.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <zmq.h>
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include "audit.h"
+#include "chain.h"
+#include "ingest.h"
+#include "itgov/bus.h"
+#include "itgov/db.h"
+#include "itgov/json.h"
+#include "itgov/log.h"
+#include "itgov/service.h"
+#include "merkle.h"
+#include "pub.h"
+
+#define QUEUE_MAX   200000
+#define PENDING_MAX 50000
+#define PAGE        1000
+#define EVENT_MAX   (1024 * 1024)
+#define MAX_SOURCES 16
+#define LOAD_PAGE   "50000"
+
+struct item {
+    cJSON *ev; /* NULL: an unusable event, only its sourceseq counts */
+    int src;   /* source index, -1 if none */
+    long long sseq;
+};
+
+struct source {
+    char name[64];
+    char ce_source[80]; /* "/itgov/<name>": the key of source_cursors */
+    char host[256];
+    int port;
+    long long after;   /* highest sourceseq accepted: stored or queued */
+    struct item *pend; /* sourceseq > after + 1, ascending */
+    int npend, cappend;
+    struct evhttp_connection *conn;
+    bool fetching, again, unreachable;
+    long long fetched;
+};
+
+struct strbuf {
+    char *s;
+    size_t len, cap;
+};
+
+static struct {
+    struct service *svc;
+    struct source src[MAX_SOURCES];
+    int nsrc;
+    struct item *q;
+    size_t qh, qt, qcap;
+    struct merkle *tree;
+    char head[65];
+    struct pub *pub;
+    struct bus_sub *sub;
+    struct event *kick, *retry, *poll;
+    bool busy, kicked;
+    int probe;       /* events still to store one at a time after a data error */
+    size_t inflight; /* events in the batch being stored */
+    char **ce;       /* rendered CloudEvents of that batch */
+    char (*hash)[65];
+    size_t batch_cap;
+    long long stored, batches, dropped, duplicates, retries;
+    struct strbuf a_ce, a_ph, a_h, a_src, a_after;
+} g;
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static void sb_reset(struct strbuf *b)
+{
+    b->len = 0;
+}
+
+static void sb_add(struct strbuf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        b->cap = (b->len + n + 1) * 2;
+        b->s = realloc(b->s, b->cap);
+        if (!b->s) abort();
+    }
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+}
+
+/* Appends one element to a PostgreSQL array literal being built in b. */
+static void sb_elem(struct strbuf *b, const char *s)
+{
+    sb_add(b, b->len == 1 ? "\"" : ",\"", b->len == 1 ? 1 : 2);
+    const char *run = s;
+    for (const char *p = s; *p; p++) {
+        if (*p == '"' || *p == '\\') {
+            sb_add(b, run, (size_t)(p - run));
+            sb_add(b, "\\", 1);
+            run = p;
+        }
+    }
+    sb_add(b, run, strlen(run));
+    sb_add(b, "\"", 1);
+}
+
+static void sb_array_open(struct strbuf *b)
+{
+    sb_reset(b);
+    sb_add(b, "{", 1);
+}
+
+static size_t q_len(void)
+{
+    return g.qt - g.qh;
+}
+
+static void s_schedule_flush(void)
+{
+    if (!g.kicked && g.kick) {
+        g.kicked = true;
+        event_active(g.kick, EV_TIMEOUT, 1);
+    }
+}
+
+static bool q_push(cJSON *ev, int src, long long sseq)
+{
+    if (q_len() >= QUEUE_MAX) return false;
+    if (g.qt == g.qcap) {
+        if (g.qh > 0) {
+            memmove(g.q, g.q + g.qh, q_len() * sizeof *g.q);
+            g.qt -= g.qh;
+            g.qh = 0;
+        } else {
+            g.qcap = g.qcap ? g.qcap * 2 : 4096;
+            g.q = realloc(g.q, g.qcap * sizeof *g.q);
+            if (!g.q) abort();
+        }
+    }
+    g.q[g.qt++] = (struct item){ev, src, sseq};
+    s_schedule_flush();
+    return true;
+}
+
+/* Removes the queued item at position i (counted from the head). */
+static void q_remove(size_t i)
+{
+    struct item *it = &g.q[g.qh + i];
+    cJSON_Delete(it->ev);
+    memmove(it, it + 1, (q_len() - i - 1) * sizeof *it);
+    g.qt--;
+}
+
+/* ---- accepting events, per source in order ------------------------------- */
+
+static void s_fetch(struct source *s);
+
+static int s_source_index(const char *ce_source)
+{
+    for (int i = 0; i < g.nsrc; i++)
+        if (strcmp(g.src[i].ce_source, ce_source) == 0) return i;
+    return -1;
+}
+
+/* Queues an event of source si (already the next one); false if full. */
+static bool s_take(struct item it)
+{
+    if (!it.ev) return true; /* unusable: only its place in the sequence counts */
+    return q_push(it.ev, it.src, it.sseq);
+}
+
+static void s_drain_pending(struct source *s)
+{
+    int used = 0;
+    while (used < s->npend) {
+        struct item *it = &s->pend[used];
+        if (it->sseq <= s->after) {
+            cJSON_Delete(it->ev);
+            g.duplicates++;
+        } else if (it->sseq == s->after + 1 && s_take(*it)) {
+            s->after = it->sseq;
+        } else {
+            break;
+        }
+        used++;
+    }
+    if (used) {
+        memmove(s->pend, s->pend + used, (size_t)(s->npend - used) * sizeof *s->pend);
+        s->npend -= used;
+    }
+}
+
+static void s_pend(struct source *s, struct item it)
+{
+    int lo = 0, hi = s->npend;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (s->pend[mid].sseq < it.sseq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if ((lo < s->npend && s->pend[lo].sseq == it.sseq) || s->npend >= PENDING_MAX) {
+        cJSON_Delete(it.ev); /* a duplicate, or too far ahead: catch-up brings it again */
+        return;
+    }
+    if (s->npend == s->cappend) {
+        s->cappend = s->cappend ? s->cappend * 2 : 256;
+        s->pend = realloc(s->pend, (size_t)s->cappend * sizeof *s->pend);
+        if (!s->pend) abort();
+    }
+    memmove(s->pend + lo + 1, s->pend + lo, (size_t)(s->npend - lo) * sizeof *s->pend);
+    s->pend[lo] = it;
+    s->npend++;
+}
+
+/* One event (ev may be NULL for an unusable one with a known sourceseq). */
+static void s_offer(int si, long long sseq, cJSON *ev)
+{
+    if (si < 0 || sseq <= 0) {
+        if (ev && !q_push(ev, -1, 0)) {
+            if (g.dropped++ % 1000 == 0)
+                log_error("the ingest queue is full: an event without catch-up was dropped");
+            cJSON_Delete(ev);
+        }
+        return;
+    }
+    struct source *s = &g.src[si];
+    struct item it = {ev, si, sseq};
+    if (sseq <= s->after) {
+        g.duplicates++;
+        cJSON_Delete(ev);
+    } else if (sseq == s->after + 1) {
+        if (s_take(it)) {
+            s->after = sseq;
+            s_drain_pending(s);
+        } else {
+            cJSON_Delete(ev); /* queue full: the poll fetches it again later */
+        }
+    } else {
+        s_pend(s, it);
+        s_fetch(s);
+    }
+}
+
+static long long s_int_member(const cJSON *ev, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(ev, name);
+    if (cJSON_IsNumber(v) && v->valuedouble >= 1 && v->valuedouble < 9e15 &&
+        floor(v->valuedouble) == v->valuedouble)
+        return (long long)v->valuedouble;
+    if (cJSON_IsString(v) && v->valuestring[0]) {
+        char *end;
+        long long n = strtoll(v->valuestring, &end, 10);
+        if (!*end && n > 0) return n;
+    }
+    return 0;
+}
+
+static const char *s_str_member(const cJSON *ev, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(ev, name);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Checks an incoming event and makes it ready for the log (no "seq" of its
+ * own; a "time" if it had none). *si, *sseq: its source and sourceseq when
+ * known, even if the event is refused. */
+static bool s_prepare(cJSON *ev, int forced_src, int *si, long long *sseq)
+{
+    *si = -1;
+    *sseq = 0;
+    if (!cJSON_IsObject(ev)) return false;
+    const char *source = s_str_member(ev, "source");
+    *si = forced_src >= 0 ? forced_src : source ? s_source_index(source) : -1;
+    *sseq = s_int_member(ev, "sourceseq");
+    const char *id = s_str_member(ev, "id"), *type = s_str_member(ev, "type");
+    const char *why = NULL;
+    if (!chain_is_uuid(id))
+        why = "id is not a UUID";
+    else if (!type || !*type)
+        why = "no type";
+    else if (!source || !*source)
+        why = "no source";
+    const cJSON *subject = cJSON_GetObjectItemCaseSensitive(ev, "subject");
+    if (!why && subject && !cJSON_IsNull(subject) && !cJSON_IsString(subject))
+        why = "subject is not a string";
+    const cJSON *actor = cJSON_GetObjectItemCaseSensitive(ev, "actor");
+    if (!why && actor && !cJSON_IsNull(actor) &&
+        !(cJSON_IsNumber(actor) && floor(actor->valuedouble) == actor->valuedouble &&
+          fabs(actor->valuedouble) < 9e15))
+        why = "actor is not an integer";
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(ev, "time");
+    if (!why && t && !(cJSON_IsString(t) && chain_is_rfc3339(t->valuestring)))
+        why = "time is not an RFC 3339 instant";
+    if (why) {
+        log_warn("refusing an event (%s) from %s: %s", id && strlen(id) < 64 ? id : "?",
+                 source && strlen(source) < 64 ? source : "?", why);
+        return false;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(ev, "seq");
+    if (!t) {
+        char now[40];
+        struct timespec ts;
+        struct tm tm;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        gmtime_r(&ts.tv_sec, &tm);
+        size_t n = strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(now + n, sizeof now - n, ".%06ldZ", ts.tv_nsec / 1000);
+        cJSON_AddStringToObject(ev, "time", now);
+    }
+    return true;
+}
+
+/* Parses and offers one event given as JSON text. */
+static void s_offer_text(const char *json, size_t len, int forced_src, long long forced_sseq)
+{
+    if (len > EVENT_MAX || !utf8_valid(json, len)) {
+        log_warn("refusing an event: larger than %d bytes or not UTF-8", EVENT_MAX);
+        return;
+    }
+    cJSON *ev = cJSON_ParseWithLength(json, len);
+    int si;
+    long long sseq;
+    bool ok = ev && s_prepare(ev, forced_src, &si, &sseq);
+    if (forced_sseq > 0) sseq = forced_sseq;
+    if (!ok) {
+        cJSON_Delete(ev);
+        if (!ev) log_warn("refusing an event: not JSON");
+        if (ev && si >= 0 && sseq > 0) s_offer(si, sseq, NULL);
+        return;
+    }
+    s_offer(si, sseq, ev);
+}
+
+static void s_on_bus(void *arg, const char *topic, const char *json, size_t len)
+{
+    s_offer_text(json, len, -1, 0);
+}
+
+/* ---- catch-up from a source's outbox ------------------------------------ */
+
+static void s_on_page(struct evhttp_request *req, void *arg);
+
+static void s_fetch(struct source *s)
+{
+    if (!g.svc) return;
+    if (s->fetching) {
+        s->again = true;
+        return;
+    }
+    if (q_len() > QUEUE_MAX / 2) return; /* the poll asks again once the queue drains */
+    s->again = false;
+    if (!s->conn) {
+        s->conn = evhttp_connection_base_new(g.svc->base, NULL, s->host, (unsigned short)s->port);
+        if (!s->conn) return;
+        evhttp_connection_set_timeout(s->conn, 10);
+        evhttp_connection_set_retries(s->conn, 0);
+        evhttp_connection_set_max_body_size(s->conn, 256L * 1024 * 1024);
+    }
+    struct evhttp_request *req = evhttp_request_new(s_on_page, s);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Host", s->host);
+    char uri[128];
+    snprintf(uri, sizeof uri, "/internal/v1/outbox?after=%lld&limit=%d", s->after, PAGE);
+    s->fetching = true;
+    if (evhttp_make_request(s->conn, req, EVHTTP_REQ_GET, uri) != 0) s->fetching = false;
+}
+
+static void s_on_again(evutil_socket_t fd, short what, void *arg)
+{
+    s_fetch(arg);
+}
+
+static void s_on_page(struct evhttp_request *req, void *arg)
+{
+    struct source *s = arg;
+    s->fetching = false;
+    int code = req ? evhttp_request_get_response_code(req) : 0;
+    if (code != 200) {
+        if (!s->unreachable)
+            log_warn("catch-up from %s (%s:%d) failed: %s", s->name, s->host, s->port,
+                     code ? "bad status" : "no answer");
+        s->unreachable = true;
+        return;
+    }
+    if (s->unreachable) log_info("catch-up from %s works again", s->name);
+    s->unreachable = false;
+    struct evbuffer *buf = evhttp_request_get_input_buffer(req);
+    size_t len = evbuffer_get_length(buf);
+    cJSON *page = cJSON_ParseWithLength((const char *)evbuffer_pullup(buf, -1), len);
+    const cJSON *items = cJSON_GetObjectItemCaseSensitive(page, "items");
+    int n = cJSON_GetArraySize(items), si = (int)(s - g.src);
+    if (!cJSON_IsArray(items)) {
+        log_warn("catch-up from %s: the answer is not a page of events", s->name);
+        cJSON_Delete(page);
+        return;
+    }
+    cJSON *it;
+    while ((it = cJSON_DetachItemFromArray((cJSON *)items, 0)) != NULL) {
+        long long sseq = s_int_member(it, "sourceseq");
+        int got_si;
+        long long got_sseq;
+        if (sseq <= 0) {
+            log_warn("catch-up from %s: an event without sourceseq", s->name);
+            cJSON_Delete(it);
+            continue;
+        }
+        s->fetched++;
+        if (s_prepare(it, si, &got_si, &got_sseq)) {
+            s_offer(si, sseq, it);
+        } else {
+            cJSON_Delete(it);
+            s_offer(si, sseq, NULL);
+        }
+    }
+    cJSON_Delete(page);
+    if (n >= PAGE || s->again) event_base_once(g.svc->base, -1, EV_TIMEOUT, s_on_again, s, NULL);
+}
+
+static void s_on_poll(evutil_socket_t fd, short what, void *arg)
+{
+    for (int i = 0; i < g.nsrc; i++)
+        s_fetch(&g.src[i]);
+    if (q_len()) s_schedule_flush();
+}
+
+/* ---- storing batches ---------------------------------------------------- */
+
+static void s_flush(void);
+
+static void s_on_kick(evutil_socket_t fd, short what, void *arg)
+{
+    g.kicked = false;
+    s_flush();
+}
+
+static void s_retry_later(int ms)
+{
+    if (!g.retry) return;
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    event_add(g.retry, &tv);
+}
+
+static void s_on_retry(evutil_socket_t fd, short what, void *arg)
+{
+    s_flush();
+}
+
+static void s_batch_reserve(size_t n)
+{
+    if (n <= g.batch_cap) return;
+    g.ce = realloc(g.ce, n * sizeof *g.ce);
+    g.hash = realloc(g.hash, n * sizeof *g.hash);
+    if (!g.ce || !g.hash) abort();
+    for (size_t i = g.batch_cap; i < n; i++)
+        g.ce[i] = NULL;
+    g.batch_cap = n;
+}
+
+static void s_on_stored(void *arg, PGresult *res, struct error *err);
+
+static void s_flush(void)
+{
+    if (g.busy || q_len() == 0) return;
+    size_t n = q_len();
+    if (n > (size_t)audit_cfg.batch_max) n = (size_t)audit_cfg.batch_max;
+    if (g.probe > 0) n = 1;
+    s_batch_reserve(n);
+    long long first = merkle_size(g.tree) + 1;
+    long long cursor[MAX_SOURCES] = {0};
+    const char *prev = g.head;
+    sb_array_open(&g.a_ce);
+    sb_array_open(&g.a_ph);
+    sb_array_open(&g.a_h);
+    for (size_t i = 0; i < n; i++) {
+        struct item *it = &g.q[g.qh + i];
+        cJSON *seq = cJSON_CreateNumber((double)(first + (long long)i));
+        if (cJSON_HasObjectItem(it->ev, "seq"))
+            cJSON_ReplaceItemInObjectCaseSensitive(it->ev, "seq", seq);
+        else
+            cJSON_AddItemToObject(it->ev, "seq", seq);
+        free(g.ce[i]);
+        g.ce[i] = cJSON_PrintUnformatted(it->ev);
+        if (!g.ce[i]) abort();
+        chain_hash(prev, g.ce[i], strlen(g.ce[i]), g.hash[i]);
+        sb_elem(&g.a_ce, g.ce[i]);
+        sb_elem(&g.a_ph, prev);
+        sb_elem(&g.a_h, g.hash[i]);
+        prev = g.hash[i];
+        if (it->src >= 0 && it->sseq > cursor[it->src]) cursor[it->src] = it->sseq;
+    }
+    sb_add(&g.a_ce, "}", 1);
+    sb_add(&g.a_ph, "}", 1);
+    sb_add(&g.a_h, "}", 1);
+    sb_array_open(&g.a_src);
+    sb_array_open(&g.a_after);
+    for (int i = 0; i < g.nsrc; i++) {
+        if (!cursor[i]) continue;
+        char num[24];
+        snprintf(num, sizeof num, "%lld", cursor[i]);
+        sb_elem(&g.a_src, g.src[i].ce_source);
+        sb_elem(&g.a_after, num);
+    }
+    sb_add(&g.a_src, "}", 1);
+    sb_add(&g.a_after, "}", 1);
+    char first_s[24];
+    snprintf(first_s, sizeof first_s, "%lld", first);
+    const char *params[] = {first_s, g.a_ce.s, g.a_ph.s, g.a_h.s, g.a_src.s, g.a_after.s};
+    g.busy = true;
+    g.inflight = n;
+    db_query(g.svc->db,
+             "WITH b AS ("
+             "  SELECT u.ord, u.ce, u.ph, u.h, u.ce::jsonb AS j"
+             "    FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY"
+             "         AS u(ce, ph, h, ord)),"
+             " ins AS ("
+             "  INSERT INTO entries (seq, event_id, type, source, subject, actor_id, time, data,"
+             "                       cloudevent, prev_hash, hash)"
+             "  SELECT $1::bigint + b.ord - 1, (j->>'id')::uuid, j->>'type', j->>'source',"
+             "         j->>'subject',"
+             "         CASE WHEN jsonb_typeof(j->'actor') = 'number'"
+             "              THEN (j->>'actor')::numeric::bigint END,"
+             "         (j->>'time')::timestamptz, j->'data', b.ce, b.ph, b.h"
+             "    FROM b ORDER BY b.ord RETURNING 1),"
+             " cur AS ("
+             "  INSERT INTO source_cursors (source, after)"
+             "  SELECT * FROM unnest($5::text[], $6::bigint[])"
+             "  ON CONFLICT (source) DO UPDATE"
+             "    SET after = greatest(source_cursors.after, excluded.after) RETURNING 1)"
+             " SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM cur)",
+             6, params, s_on_stored, NULL);
+}
+
+static void s_commit(size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char raw[32];
+        merkle_hash leaf;
+        chain_unhex32(g.hash[i], raw);
+        merkle_leaf_hash(raw, sizeof raw, leaf);
+        merkle_append(g.tree, leaf);
+        struct item *it = &g.q[g.qh + i];
+        const char *type = s_str_member(it->ev, "type");
+        if (g.pub) pub_send(g.pub, bus_topic(type), g.ce[i], strlen(g.ce[i]));
+        cJSON_Delete(it->ev);
+        free(g.ce[i]);
+        g.ce[i] = NULL;
+    }
+    memcpy(g.head, g.hash[n - 1], 65);
+    g.qh += n;
+    if (g.qh == g.qt) g.qh = g.qt = 0;
+    g.stored += (long long)n;
+    g.batches++;
+#ifdef AUDIT_HAVE_WEBHOOKS
+    webhooks_notify(merkle_size(g.tree));
+#endif
+}
+
+/* Drops the event at the head of the queue: PostgreSQL refuses it for good. */
+static void s_drop_head(const char *why)
+{
+    struct item *it = &g.q[g.qh];
+    const char *id = s_str_member(it->ev, "id");
+    log_error("event %s cannot be stored and is dropped: %s", id ? id : "?", why);
+    g.dropped++;
+    q_remove(0);
+}
+
+static void s_resync(void);
+
+static void s_on_stored(void *arg, PGresult *res, struct error *err)
+{
+    g.busy = false;
+    size_t n = g.inflight;
+    g.inflight = 0;
+    if (!g.svc) { /* stopping */
+        error_destroy(&err);
+        return;
+    }
+    if (!err) {
+        s_commit(n);
+        if (g.probe > 0) g.probe--;
+        s_schedule_flush();
+        return;
+    }
+    switch (err->code) {
+    case ERR_CONFLICT:
+        s_resync();
+        break;
+    case ERR_VALIDATION:
+        if (n > 1) {
+            log_warn("a batch of %zu events was refused (%s); storing them one at a time", n,
+                     err->fields ? "bad data" : err->detail);
+            g.probe = (int)n;
+        } else {
+            s_drop_head(err->detail);
+            if (g.probe > 0) g.probe--;
+        }
+        s_schedule_flush();
+        break;
+    default:
+        if (g.retries++ % 20 == 0) log_warn("cannot store events yet: %s", err->detail);
+        s_retry_later(err->code == ERR_UNAVAILABLE ? 500 : 2000);
+        break;
+    }
+    error_destroy(&err);
+}
+
+/* A conflict: another writer stored entries, or an event is already in the
+ * log. Take in what was stored, drop the queued duplicates, go on. */
+static void s_on_resync_ids(void *arg, PGresult *res, struct error *err);
+
+static size_t s_resync_appended;
+
+static void s_on_resync_head(void *arg, PGresult *res, struct error *err)
+{
+    if (!g.svc || err) {
+        g.busy = false;
+        error_destroy(&err);
+        s_retry_later(1000);
+        return;
+    }
+    s_resync_appended = 0;
+    for (int r = 0; r < PQntuples(res); r++) {
+        long long seq = atoll(PQgetvalue(res, r, 0));
+        unsigned char raw[32];
+        merkle_hash leaf;
+        if (seq != merkle_size(g.tree) + 1 || !chain_unhex32(PQgetvalue(res, r, 1), raw)) break;
+        merkle_leaf_hash(raw, sizeof raw, leaf);
+        merkle_append(g.tree, leaf);
+        snprintf(g.head, sizeof g.head, "%s", PQgetvalue(res, r, 1));
+        s_resync_appended++;
+    }
+    if (s_resync_appended)
+        log_warn("%zu entries were stored by another writer; taken in", s_resync_appended);
+    size_t n = q_len() < (size_t)audit_cfg.batch_max ? q_len() : (size_t)audit_cfg.batch_max;
+    struct strbuf ids = {0};
+    sb_array_open(&ids);
+    for (size_t i = 0; i < n; i++)
+        sb_elem(&ids, s_str_member(g.q[g.qh + i].ev, "id"));
+    sb_add(&ids, "}", 1);
+    const char *params[] = {ids.s};
+    db_query(g.svc->db, "SELECT event_id::text FROM entries WHERE event_id = ANY($1::uuid[])", 1,
+             params, s_on_resync_ids, (void *)(uintptr_t)n);
+    free(ids.s);
+}
+
+static void s_on_resync_ids(void *arg, PGresult *res, struct error *err)
+{
+    g.busy = false;
+    if (!g.svc) {
+        error_destroy(&err);
+        return;
+    }
+    if (err) {
+        error_destroy(&err);
+        s_retry_later(1000);
+        return;
+    }
+    size_t n = (size_t)(uintptr_t)arg, removed = 0;
+    if (n > q_len()) n = q_len();
+    for (size_t i = 0; i < n;) {
+        const char *id = s_str_member(g.q[g.qh + i].ev, "id");
+        bool dup = false;
+        for (int r = 0; r < PQntuples(res) && !dup; r++)
+            dup = strcasecmp(PQgetvalue(res, r, 0), id) == 0;
+        for (size_t j = 0; j < i && !dup; j++)
+            dup = strcasecmp(s_str_member(g.q[g.qh + j].ev, "id"), id) == 0;
+        if (dup) {
+            q_remove(i);
+            n--;
+            removed++;
+            g.duplicates++;
+        } else {
+            i++;
+        }
+    }
+    if (!removed && !s_resync_appended) {
+        /* nothing explains the conflict: find the event by storing one at a time */
+        if (g.probe == 0 && q_len() > 1)
+            g.probe = (int)n;
+        else if (q_len())
+            s_drop_head("conflicts with the log");
+    }
+    s_schedule_flush();
+}
+
+static void s_resync(void)
+{
+    g.busy = true;
+    char after[24];
+    snprintf(after, sizeof after, "%lld", merkle_size(g.tree));
+    const char *params[] = {after};
+    db_query(g.svc->db,
+             "SELECT seq, hash FROM entries WHERE seq > $1::bigint ORDER BY seq LIMIT 100000", 1,
+             params, s_on_resync_head, NULL);
+}
+
+/* ---- configuration, load, start, stop ----------------------------------- */
+
+static bool s_parse_sources(const char *spec)
+{
+    char *copy = strdup(spec), *save = NULL;
+    if (!copy) abort();
+    bool ok = true;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        while (*tok == ' ')
+            tok++;
+        if (!*tok) continue;
+        char *eq = strchr(tok, '=');
+        struct evhttp_uri *uri = eq ? evhttp_uri_parse(eq + 1) : NULL;
+        const char *host = uri ? evhttp_uri_get_host(uri) : NULL;
+        int port = uri ? evhttp_uri_get_port(uri) : -1;
+        if (!eq || eq == tok || (size_t)(eq - tok) >= sizeof g.src[0].name || !host ||
+            strlen(host) >= sizeof g.src[0].host || g.nsrc == MAX_SOURCES) {
+            log_error("ITGOV_AUDIT_SOURCES: bad entry '%s' (want name=http://host:port)", tok);
+            ok = false;
+        } else {
+            struct source *s = &g.src[g.nsrc++];
+            memset(s, 0, sizeof *s);
+            snprintf(s->name, sizeof s->name, "%.*s", (int)(eq - tok), tok);
+            snprintf(s->ce_source, sizeof s->ce_source, "/itgov/%.*s", (int)(eq - tok), tok);
+            snprintf(s->host, sizeof s->host, "%s", host);
+            s->port = port > 0 ? port : 80;
+        }
+        if (uri) evhttp_uri_free(uri);
+    }
+    free(copy);
+    return ok;
+}
+
+int ingest_load(PGconn *conn)
+{
+    g.nsrc = 0;
+    if (!s_parse_sources(audit_cfg.sources)) return 1;
+    g.tree = merkle_new();
+    memcpy(g.head, CHAIN_GENESIS, 65);
+    long long gaps = 0;
+    for (;;) {
+        char after[24];
+        snprintf(after, sizeof after, "%lld", merkle_size(g.tree));
+        const char *params[] = {after};
+        PGresult *res = PQexecParams(conn,
+                                     "SELECT seq, hash FROM entries WHERE seq > $1::bigint "
+                                     "ORDER BY seq LIMIT " LOAD_PAGE,
+                                     1, NULL, params, NULL, NULL, 0);
+        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+            log_error("cannot read the log: %s", PQerrorMessage(conn));
+            PQclear(res);
+            return 1;
+        }
+        int rows = PQntuples(res);
+        for (int r = 0; r < rows; r++) {
+            long long seq = atoll(PQgetvalue(res, r, 0));
+            merkle_hash leaf, zero = {0};
+            while (merkle_size(g.tree) + 1 < seq) { /* a hole: verify will name it */
+                merkle_append(g.tree, zero);
+                gaps++;
+            }
+            unsigned char raw[32] = {0};
+            chain_unhex32(PQgetvalue(res, r, 1), raw);
+            merkle_leaf_hash(raw, sizeof raw, leaf);
+            merkle_append(g.tree, leaf);
+            snprintf(g.head, sizeof g.head, "%s", PQgetvalue(res, r, 1));
+        }
+        PQclear(res);
+        if (rows == 0) break;
+    }
+    if (gaps)
+        log_error("the log has %lld missing entries; GET /api/v1/audit/verify names them", gaps);
+    PGresult *res = PQexec(conn, "SELECT source, after FROM source_cursors");
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        log_error("cannot read the source cursors: %s", PQerrorMessage(conn));
+        PQclear(res);
+        return 1;
+    }
+    for (int r = 0; r < PQntuples(res); r++) {
+        int si = s_source_index(PQgetvalue(res, r, 0));
+        if (si >= 0) g.src[si].after = atoll(PQgetvalue(res, r, 1));
+    }
+    PQclear(res);
+    log_info("log loaded: %lld entries, %d sources", merkle_size(g.tree), g.nsrc);
+    return 0;
+}
+
+int ingest_start(struct service *svc)
+{
+    g.svc = svc;
+    const char *bind = getenv("ITGOV_BIND");
+    g.pub = pub_new(svc->zctx, bind && *bind ? bind : "127.0.0.1", (int)audit_cfg.pub_port);
+    if (!g.pub) return 1;
+    g.kick = event_new(svc->base, -1, 0, s_on_kick, NULL);
+    g.retry = event_new(svc->base, -1, 0, s_on_retry, NULL);
+    g.poll = event_new(svc->base, -1, EV_PERSIST, s_on_poll, NULL);
+    struct timeval iv = {audit_cfg.catchup_ms / 1000, (audit_cfg.catchup_ms % 1000) * 1000};
+    event_add(g.poll, &iv);
+    const char *host = getenv("ITGOV_BROKER_HOST"), *port = getenv("ITGOV_BROKER_XPUB_PORT");
+    char endpoint[300];
+    snprintf(endpoint, sizeof endpoint, "tcp://%s:%s", host && *host ? host : "127.0.0.1",
+             port && *port ? port : "5551");
+    static const char *const all[] = {"", NULL};
+    g.sub = bus_sub_new(svc->base, svc->zctx, endpoint, all, s_on_bus, NULL);
+    if (!g.sub) return 1;
+    for (int i = 0; i < g.nsrc; i++) /* subscribed first, then catch up */
+        s_fetch(&g.src[i]);
+    return 0;
+}
+
+void ingest_stop(void)
+{
+    g.svc = NULL;
+    bus_sub_destroy(&g.sub);
+    pub_destroy(&g.pub);
+    for (int i = 0; i < g.nsrc; i++) {
+        struct source *s = &g.src[i];
+        if (s->conn) evhttp_connection_free(s->conn);
+        s->conn = NULL;
+        for (int j = 0; j < s->npend; j++)
+            cJSON_Delete(s->pend[j].ev);
+        free(s->pend);
+        s->pend = NULL;
+        s->npend = s->cappend = 0;
+    }
+    if (g.kick) event_free(g.kick);
+    if (g.retry) event_free(g.retry);
+    if (g.poll) event_free(g.poll);
+    g.kick = g.retry = g.poll = NULL;
+    for (size_t i = g.qh; i < g.qt; i++)
+        cJSON_Delete(g.q[i].ev);
+    free(g.q);
+    g.q = NULL;
+    g.qh = g.qt = g.qcap = 0;
+    for (size_t i = 0; i < g.batch_cap; i++)
+        free(g.ce[i]);
+    free(g.ce);
+    free(g.hash);
+    g.ce = NULL;
+    g.hash = NULL;
+    g.batch_cap = 0;
+    free(g.a_ce.s);
+    free(g.a_ph.s);
+    free(g.a_h.s);
+    free(g.a_src.s);
+    free(g.a_after.s);
+    g.a_ce = g.a_ph = g.a_h = g.a_src = g.a_after = (struct strbuf){0};
+    merkle_destroy(&g.tree);
+}
+
+long long ingest_size(void)
+{
+    return g.tree ? merkle_size(g.tree) : 0;
+}
+
+const char *ingest_head_hash(void)
+{
+    return g.head;
+}
+
+const struct merkle *ingest_tree(void)
+{
+    return g.tree;
+}
+
+void ingest_metrics(void *app, struct evbuffer *out)
+{
+    evbuffer_add_printf(
+        out,
+        "# TYPE itgov_audit_entries gauge\nitgov_audit_entries %lld\n"
+        "# TYPE itgov_audit_queue gauge\nitgov_audit_queue %zu\n"
+        "# TYPE itgov_audit_batches_total counter\n"
+        "itgov_audit_batches_total %lld\n"
+        "# TYPE itgov_audit_duplicates_total counter\n"
+        "itgov_audit_duplicates_total %lld\n"
+        "# TYPE itgov_audit_dropped_total counter\nitgov_audit_dropped_total %lld\n",
+        ingest_size(), q_len(), g.batches, g.duplicates, g.dropped);
+    for (int i = 0; i < g.nsrc; i++)
+        evbuffer_add_printf(out, "itgov_audit_source_after{source=\"%s\"} %lld\n", g.src[i].name,
+                            g.src[i].after);
+}

@@ -1,0 +1,77 @@
+/* audit: the append-only log, its signed Merkle tree, the public feed
+ * (HTTP 8084, ZeroMQ PUB 5560). */
+#include <stdio.h>
+#include <stdlib.h>
+#include "audit.h"
+#include "checkpoint.h"
+#include "ingest.h"
+#include "itgov/config.h"
+#include "itgov/http.h"
+#include "itgov/service.h"
+
+struct audit_config audit_cfg;
+struct service *audit_svc;
+
+static int s_bootstrap(PGconn *conn)
+{
+    return ingest_load(conn);
+}
+
+static int s_start(struct service *svc)
+{
+    audit_svc = svc;
+    if (!checkpoint_key_load(audit_cfg.key_file)) return 1;
+    if (ingest_start(svc) != 0) return 1;
+    checkpoints_start(svc->base, svc->db);
+    server_set_metrics_hook(svc->http, ingest_metrics);
+#ifdef AUDIT_HAVE_WEBHOOKS
+    if (webhooks_start(svc) != 0) return 1;
+#endif
+    return 0;
+}
+
+static void s_stop(struct service *svc)
+{
+    checkpoints_stop();
+    ingest_stop();
+    audit_svc = NULL;
+}
+
+/* A port from the environment, or its default, for the catch-up URLs. */
+static const char *s_port(const char *var, const char *def)
+{
+    const char *v = getenv(var);
+    return v && *v ? v : def;
+}
+
+int main(int argc, char **argv)
+{
+    static char sources[512], key_file[512];
+    snprintf(sources, sizeof sources,
+             "accounts=http://127.0.0.1:%s,projects=http://127.0.0.1:%s,"
+             "approvals=http://127.0.0.1:%s,audit=http://127.0.0.1:%s",
+             s_port("ITGOV_ACCOUNTS_PORT", "8081"), s_port("ITGOV_PROJECTS_PORT", "8082"),
+             s_port("ITGOV_APPROVALS_PORT", "8083"), s_port("ITGOV_AUDIT_PORT", "8084"));
+    const char *state = getenv("ITGOV_STATE_DIR");
+    snprintf(key_file, sizeof key_file, "%s%saudit-signing.key", state && *state ? state : "",
+             state && *state ? "/" : "");
+    const struct config_row config[] = {
+        {"ITGOV_AUDIT_SOURCES", CFG_STR, &audit_cfg.sources, sources, 0, 0},
+        {"ITGOV_AUDIT_KEY_FILE", CFG_STR, &audit_cfg.key_file, key_file, 0, 0},
+        {"ITGOV_AUDIT_PUB_PORT", CFG_INT, &audit_cfg.pub_port, "5560", 1, 65535},
+        {"ITGOV_AUDIT_CATCHUP_MS", CFG_INT, &audit_cfg.catchup_ms, "2000", 50, 600000},
+        {"ITGOV_AUDIT_BATCH", CFG_INT, &audit_cfg.batch_max, "2000", 1, 20000},
+    };
+    const struct service_def def = {
+        .name = "audit",
+        .default_port = 8084,
+        .routes = audit_routes,
+        .nroutes = audit_nroutes,
+        .config = config,
+        .nconfig = sizeof config / sizeof config[0],
+        .bootstrap = s_bootstrap,
+        .start = s_start,
+        .stop = s_stop,
+    };
+    return service_main(&def, argc, argv);
+}
