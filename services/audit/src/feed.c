@@ -25,8 +25,25 @@
 
 struct feed_q {
     char after[24], limit[16];
-    char *prefix; /* NULL = any type */
+    char *prefix;         /* NULL = any type */
+    struct error *refuse; /* bad parameters: answered once the caller is known */
 };
+
+static void s_q_free(struct feed_q *q)
+{
+    if (!q) return;
+    error_destroy(&q->refuse);
+    free(q->prefix);
+    free(q);
+}
+
+/* Takes the query state off the request. */
+static struct feed_q *s_take(struct req *r)
+{
+    struct feed_q *q = r->ctx;
+    r->ctx = NULL;
+    return q;
+}
 
 static void s_on_page(void *arg, PGresult *res, struct error *err)
 {
@@ -40,8 +57,7 @@ static void s_on_page(void *arg, PGresult *res, struct error *err)
 /* secret_sha256: NULL for a session caller (every event). */
 static void s_query(struct req *r, const char *secret_sha256)
 {
-    struct feed_q *q = r->ctx;
-    r->ctx = NULL;
+    struct feed_q *q = s_take(r);
     const char *params[] = {q->after, q->limit, q->prefix, secret_sha256};
     db_query(req_service(r)->db,
              "WITH a AS (SELECT CASE WHEN $4::text IS NULL THEN '{}'::text[] ELSE "
@@ -55,33 +71,49 @@ static void s_query(struct req *r, const char *secret_sha256)
              "json_build_object('items', coalesce(json_agg(cloudevent::json ORDER BY seq), "
              "'[]'::json), 'next_after', coalesce(max(seq), $1::bigint))::text END FROM page",
              4, params, s_on_page, r);
-    free(q->prefix);
-    free(q);
+    s_q_free(q);
+}
+
+/* A subscription secret with bad parameters: 401 if the secret is wrong,
+ * else the 400. */
+static void s_on_secret_checked(void *arg, PGresult *res, struct error *err)
+{
+    struct req *r = arg;
+    struct feed_q *q = s_take(r);
+    struct error *refuse = q->refuse;
+    q->refuse = NULL;
+    s_q_free(q);
+    if (err) {
+        error_destroy(&refuse);
+        return reply_error(r, err);
+    }
+    if (PQntuples(res) == 0) {
+        error_destroy(&refuse);
+        return reply_error(r, error_new(ERR_UNAUTHORIZED, "no live subscription has this secret"));
+    }
+    reply_error(r, refuse);
 }
 
 static void s_on_session(void *arg, struct principal *p, struct error *err)
 {
     struct req *r = arg;
-    if (err) {
-        free(((struct feed_q *)r->ctx)->prefix);
-        free(r->ctx);
-        r->ctx = NULL;
-        return reply_error(r, err);
-    }
-    struct error *refused = NULL;
-    if (!p)
-        refused =
-            error_new(ERR_UNAUTHORIZED, "a valid session token or subscription secret is required");
-    else if (!(p->roles & (ROLE_AUDITOR | ROLE_ADMIN)))
-        refused = error_new(ERR_FORBIDDEN, "the event feed is for auditors and admins");
     if (p) {
         r->principal = p; /* freed with the request */
         r->user = p;
     }
+    struct error *refused = err;
+    if (!refused && !p)
+        refused =
+            error_new(ERR_UNAUTHORIZED, "a valid session token or subscription secret is required");
+    else if (!refused && !(p->roles & (ROLE_AUDITOR | ROLE_ADMIN)))
+        refused = error_new(ERR_FORBIDDEN, "the event feed is for auditors and admins");
+    struct feed_q *q = r->ctx;
+    if (!refused && q->refuse) {
+        refused = q->refuse;
+        q->refuse = NULL;
+    }
     if (refused) {
-        free(((struct feed_q *)r->ctx)->prefix);
-        free(r->ctx);
-        r->ctx = NULL;
+        s_q_free(s_take(r));
         return reply_error(r, refused);
     }
     s_query(r, NULL);
@@ -89,6 +121,11 @@ static void s_on_session(void *arg, struct principal *p, struct error *err)
 
 void events_feed(struct req *r)
 {
+    const char *auth = req_header(r, "Authorization");
+    if (!auth || strncasecmp(auth, "Bearer ", 7) != 0 || !auth[7])
+        return reply_error(
+            r, error_new(ERR_UNAUTHORIZED, "a session token or subscription secret is required"));
+
     const char *after = req_query(r, "after"), *lim = req_query(r, "limit"),
                *prefix = req_query(r, "type_prefix");
     long long a = 0, l = FEED_DEFAULT_LIMIT;
@@ -106,22 +143,23 @@ void events_feed(struct req *r)
         if (!e) e = error_new(ERR_VALIDATION, "bad query parameters");
         error_add_field(e, "type_prefix", "must be 1 to 200 characters, like itgov.account.");
     }
-    const char *auth = req_header(r, "Authorization");
-    if (!e && (!auth || strncasecmp(auth, "Bearer ", 7) != 0 || !auth[7]))
-        e = error_new(ERR_UNAUTHORIZED, "a session token or subscription secret is required");
-    if (e) return reply_error(r, e);
 
     struct feed_q *q = calloc(1, sizeof *q);
     if (!q) abort();
     snprintf(q->after, sizeof q->after, "%lld", a);
     snprintf(q->limit, sizeof q->limit, "%lld", l);
     q->prefix = prefix ? strdup(prefix) : NULL;
+    q->refuse = e;
     r->ctx = q;
     const char *token = auth + 7;
     if (strncmp(token, WEBHOOK_SECRET_PREFIX, strlen(WEBHOOK_SECRET_PREFIX)) == 0) {
         char hash[65];
         sha256_hex(token, strlen(token), hash);
-        return s_query(r, hash);
+        if (!e) return s_query(r, hash);
+        const char *params[] = {hash};
+        return db_query(req_service(r)->db,
+                        "SELECT 1 FROM subscriptions WHERE secret_sha256 = $1 AND NOT disabled", 1,
+                        params, s_on_secret_checked, r);
     }
     session_auth(req_service(r)->redis, token, s_on_session, r);
 }

@@ -453,6 +453,7 @@ static void s_next(struct sub *s)
     if (s->pos < s->nitems) return s_send(s);
     long long last = s->nitems ? s->items[s->nitems - 1].seq : s->cursor;
     if (last > s->cursor) {
+        s->ok = true;
         s->save_seq = last;
         s->save_delivered = false;
         return s_save(s);
