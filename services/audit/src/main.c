@@ -8,6 +8,9 @@
 #include "itgov/config.h"
 #include "itgov/http.h"
 #include "itgov/service.h"
+#ifdef AUDIT_HAVE_WEBHOOKS
+#include "webhooks.h"
+#endif
 
 struct audit_config audit_cfg;
 struct service *audit_svc;
@@ -32,6 +35,9 @@ static int s_start(struct service *svc)
 
 static void s_stop(struct service *svc)
 {
+#ifdef AUDIT_HAVE_WEBHOOKS
+    webhooks_stop();
+#endif
     checkpoints_stop();
     ingest_stop();
     audit_svc = NULL;

@@ -1,6 +1,9 @@
 /* The audit API: one row per route (method, path, handler, who may call). */
 #include "audit.h"
 #include "log_api.h"
+#ifdef AUDIT_HAVE_WEBHOOKS
+#include "webhooks.h"
+#endif
 
 #define READERS (ROLE_AUDITOR | ROLE_ADMIN | ROLE_IT_OFFICE)
 
@@ -11,5 +14,14 @@ const struct route audit_routes[] = {
     {"GET", "/api/v1/audit/public-key", audit_public_key, ROLE_PUBLIC},
     {"GET", "/api/v1/audit/proof/inclusion", audit_inclusion, ROLE_PUBLIC},
     {"GET", "/api/v1/audit/proof/consistency", audit_consistency, ROLE_PUBLIC},
+#ifdef AUDIT_HAVE_WEBHOOKS
+    /* public: the handler takes a session (auditor, admin) or a subscription secret */
+    {"GET", "/api/v1/events", events_feed, ROLE_PUBLIC},
+    {"POST", "/api/v1/subscriptions", subscriptions_create, ROLE_ADMIN},
+    {"GET", "/api/v1/subscriptions", subscriptions_list, ROLE_ADMIN},
+    {"GET", "/api/v1/subscriptions/:id", subscriptions_get, ROLE_ADMIN},
+    {"POST", "/api/v1/subscriptions/:id/replay", subscriptions_replay, ROLE_ADMIN},
+    {"POST", "/api/v1/subscriptions/:id/disable", subscriptions_disable, ROLE_ADMIN},
+#endif
 };
 const size_t audit_nroutes = sizeof audit_routes / sizeof audit_routes[0];
