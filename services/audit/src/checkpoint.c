@@ -138,6 +138,20 @@ bool checkpoint_make(const struct merkle *tree, long long size, struct checkpoin
     return true;
 }
 
+bool checkpoint_signed_by_us(const struct checkpoint *c, const char *key_id)
+{
+    unsigned char sig[crypto_sign_BYTES];
+    size_t n = 0;
+    char msg[256];
+    int len = checkpoint_message(c, msg, sizeof msg);
+    return k.loaded && strcmp(key_id, k.key_id) == 0 && len > 0 && (size_t)len < sizeof msg &&
+           sodium_base642bin(sig, sizeof sig, c->signature, strlen(c->signature), NULL, &n, NULL,
+                             B64_VARIANT) == 0 &&
+           n == sizeof sig &&
+           crypto_sign_verify_detached(sig, (const unsigned char *)msg, (unsigned long long)len,
+                                       k.pk) == 0;
+}
+
 cJSON *checkpoint_json(const struct checkpoint *c)
 {
     cJSON *o = cJSON_CreateObject();

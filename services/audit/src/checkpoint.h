@@ -35,6 +35,8 @@ const char *checkpoint_public_key(void);
 bool checkpoint_make(const struct merkle *tree, long long size, struct checkpoint *out);
 /* The message a signature covers; returns its length. */
 int checkpoint_message(const struct checkpoint *c, char *buf, size_t cap);
+/* Whether a stored head carries this service's valid signature. */
+bool checkpoint_signed_by_us(const struct checkpoint *c, const char *key_id);
 /* {size, root_hash, time, key_id, signature}. */
 cJSON *checkpoint_json(const struct checkpoint *c);
 

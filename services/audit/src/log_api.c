@@ -21,6 +21,7 @@
 #include <time.h>
 #include "audit.h"
 #include "chain.h"
+#include "checkpoint.h"
 #include "ingest.h"
 #include "itgov/crypto.h"
 #include "itgov/db.h"
@@ -286,12 +287,20 @@ static void s_on_checkpoints(void *arg, PGresult *res, struct error *err)
         s_verify_free(v);
         return reply_error(r, err);
     }
-    long long good = 0;
+    long long good = 0, skipped = 0;
     for (int i = 0; i < PQntuples(res); i++) {
         long long size = atoll(PQgetvalue(res, i, 0));
         const char *root_hex = PQgetvalue(res, i, 1);
         merkle_hash root;
         char hex[65];
+        struct checkpoint c = {.size = size};
+        snprintf(c.root_hash, sizeof c.root_hash, "%s", root_hex);
+        snprintf(c.time, sizeof c.time, "%s", PQgetvalue(res, i, 2));
+        snprintf(c.signature, sizeof c.signature, "%s", PQgetvalue(res, i, 4));
+        if (!checkpoint_signed_by_us(&c, PQgetvalue(res, i, 3))) {
+            skipped++; /* not a head this key signed: it proves nothing */
+            continue;
+        }
         if (size > v->seen) {
             s_fail(v, v->seen + 1,
                    "the log ends at seq %lld but a checkpoint of size %lld was signed", v->seen,
@@ -309,6 +318,8 @@ static void s_on_checkpoints(void *arg, PGresult *res, struct error *err)
         }
         good = size;
     }
+    if (skipped)
+        log_warn("verify: %lld stored checkpoints are not signed by the current key", skipped);
     s_verify_done(v);
 }
 
@@ -365,7 +376,8 @@ static void s_on_verify_page(void *arg, PGresult *res, struct error *err)
     if (!v->bad_seq && v->seen < v->target)
         s_fail(v, v->seen + 1, "entries %lld..%lld are missing (this service stored them)",
                v->seen + 1, v->target);
-    db_query(req_service(v->r)->db, "SELECT size, root_hash FROM checkpoints ORDER BY size", 0,
+    db_query(req_service(v->r)->db,
+             "SELECT size, root_hash, time, key_id, signature FROM checkpoints ORDER BY size", 0,
              NULL, s_on_checkpoints, v);
 }
 
