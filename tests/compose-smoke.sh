@@ -29,6 +29,9 @@ PROJECT=itgov-smoke
 CACHE=${ITGOV_COMPOSE_CACHE:-/var/cache/itgov-compose}
 BUDGET_S=${ITGOV_COMPOSE_SMOKE_TIMEOUT_S:-840}
 T0=$SECONDS
+# Debian's python3, with python3-zmq (deploy/deps.sh) and python3-yaml (a
+# dependency of docker-compose); not whatever python3 comes first on PATH.
+PY=/usr/bin/python3
 
 say() { printf 'compose-smoke: [%3ds] %s\n' "$((SECONDS - T0))" "$*"; }
 
@@ -139,7 +142,7 @@ DC=(docker-compose -p "$PROJECT" -f "$ROOT/docker-compose.yml" --env-file "$D/en
 # ITGOV_*/COMPOSE_*/DOCKER_* (tests/run.sh exports its own stack's ports).
 while read -r v; do unset "$v"; done < <(compgen -e | grep -E '^(ITGOV_|COMPOSE_|DOCKER_)')
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 GW_PORT=$(free_port)
 XPUB_PORT=$(free_port)
 while [ "$XPUB_PORT" = "$GW_PORT" ]; do XPUB_PORT=$(free_port); done
@@ -157,7 +160,7 @@ dc config -q || fail "docker-compose config rejects docker-compose.yml"
 dc config >"$D/compose-config.yml" || fail "docker-compose config"
 # The services running itgov/app must be exactly the services/<svc> with a
 # CMakeLists.txt, and each (but the broker) must be a gateway upstream.
-DEPLOYED=$(python3 - "$D/compose-config.yml" services/*/CMakeLists.txt <<'EOF'
+DEPLOYED=$("$PY" - "$D/compose-config.yml" services/*/CMakeLists.txt <<'EOF'
 import sys, yaml
 cfg = yaml.safe_load(open(sys.argv[1]))["services"]
 dirs = {p.split("/")[1] for p in sys.argv[2:]}
@@ -279,7 +282,7 @@ say "gateway answers (GET /api/v1/me without a token: 401)"
 
 # Events: a subscriber on the broker's published XPUB prints the type of each
 # event ([topic][CloudEvent JSON]).
-python3 -u - "tcp://127.0.0.1:$XPUB_PORT" >"$D/events.txt" 2>"$D/events.err" <<'EOF' &
+"$PY" -u - "tcp://127.0.0.1:$XPUB_PORT" >"$D/events.txt" 2>"$D/events.err" <<'EOF' &
 import json, sys, zmq
 s = zmq.Context().socket(zmq.SUB)
 s.setsockopt(zmq.SUBSCRIBE, b"")
@@ -309,8 +312,8 @@ api() {
   CODE=$(curl "${args[@]}" 2>"$D/curl.err") || CODE=000
   body=$(<"$D/body")
 }
-json() { python3 -c 'import json,sys; print(json.dumps(dict(zip(sys.argv[1::2], sys.argv[2::2]))))' "$@"; }
-field() { python3 -c 'import json,sys; v=json.load(sys.stdin)
+json() { "$PY" -c 'import json,sys; print(json.dumps(dict(zip(sys.argv[1::2], sys.argv[2::2]))))' "$@"; }
+field() { "$PY" -c 'import json,sys; v=json.load(sys.stdin)
 for k in sys.argv[1:]: v=v[int(k)] if isinstance(v,list) else v[k]
 print(v)' "$@"; }
 
@@ -321,7 +324,7 @@ say "admin logged in (POST /sessions: 201)"
 
 api GET /departments "" "$TOKEN"
 [ "$CODE" = 200 ] || fail "GET /departments: $CODE $body"
-DEPT=$(python3 -c 'import json,sys
+DEPT=$("$PY" -c 'import json,sys
 items=json.load(sys.stdin)["items"]
 print(next((d["id"] for d in items if d.get("code")=="ITO"), items[0]["id"]))' <<<"$body") ||
   fail "no department in $body"
@@ -339,7 +342,7 @@ for svc in $DEPLOYED; do
 done
 
 USER_PW=smoke-$(head -c 9 /dev/urandom | base64 | tr '+/' '-_')
-new_user=$(python3 -c 'import json,sys
+new_user=$("$PY" -c 'import json,sys
 print(json.dumps({"username":"smoke","display_name":"Compose Smoke","employee_id":"S0001",
   "department_id":int(sys.argv[1]),"roles":["applicant"],"password":sys.argv[2]}))' "$DEPT" "$USER_PW")
 api POST /users "$new_user" "$TOKEN"
