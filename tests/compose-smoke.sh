@@ -12,8 +12,9 @@
 #      stand-ins tagged postgres:15 and redis:7 from deploy/docker/{postgres,redis}
 #   4. `docker-compose -p itgov-smoke up` with its own env file, secrets and
 #      free host ports (so it runs next to a `deploy/local.sh up` stack)
-#   5. through the gateway: admin logs in, creates a user (201), the user logs
-#      in; the broker's published XPUB delivers itgov.account.user.created
+#   5. through the gateway: admin logs in, every service answers, admin
+#      creates a user (201), the user logs in; itgov.account.user.created
+#      arrives on the broker's XPUB and on audit's public feed (both published)
 #   6. always (EXIT trap): `docker-compose down -v`, stops dockerd, unmounts
 #      and deletes the temp dir
 #
@@ -146,9 +147,12 @@ free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)
 GW_PORT=$(free_port)
 XPUB_PORT=$(free_port)
 while [ "$XPUB_PORT" = "$GW_PORT" ]; do XPUB_PORT=$(free_port); done
+AUDIT_PUB_PORT=$(free_port)
+while [ "$AUDIT_PUB_PORT" = "$GW_PORT" ] || [ "$AUDIT_PUB_PORT" = "$XPUB_PORT" ]; do AUDIT_PUB_PORT=$(free_port); done
 cat >"$D/env" <<EOF
 ITGOV_GATEWAY_PORT=$GW_PORT
 ITGOV_BROKER_XPUB_PORT=$XPUB_PORT
+ITGOV_AUDIT_PUB_PORT=$AUDIT_PUB_PORT
 ITGOV_SECRETS_DIR=$D/secrets
 ITGOV_LOG_LEVEL=info
 EOF
@@ -267,7 +271,7 @@ say "images built"
 
 # --- the stack -----------------------------------------------------------------
 
-say "docker-compose up -d (gateway on 127.0.0.1:$GW_PORT, broker XPUB on 127.0.0.1:$XPUB_PORT)"
+say "docker-compose up -d (127.0.0.1: gateway $GW_PORT, broker XPUB $XPUB_PORT, audit PUB $AUDIT_PUB_PORT)"
 bounded 300 "${DC[@]}" up -d >"$D/up.log" 2>&1 || { cat "$D/up.log" >&2; fail "docker-compose up -d"; }
 
 BASE=http://127.0.0.1:$GW_PORT/api/v1
@@ -280,28 +284,36 @@ for ((i = 0; ; i++)); do
 done
 say "gateway answers (GET /api/v1/me without a token: 401)"
 
-# Events: a subscriber on the broker's published XPUB prints the type of each
-# event ([topic][CloudEvent JSON]).
-"$PY" -u - "tcp://127.0.0.1:$XPUB_PORT" >"$D/events.txt" 2>"$D/events.err" <<'EOF' &
+# Events: subscribers on the broker's XPUB and on audit's public feed (both
+# published) print "<feed> <type>" of each event ([topic][CloudEvent JSON]).
+"$PY" -u - "broker=tcp://127.0.0.1:$XPUB_PORT" "audit=tcp://127.0.0.1:$AUDIT_PUB_PORT" \
+  >"$D/events.txt" 2>"$D/events.err" <<'EOF' &
 import json, sys, zmq
-s = zmq.Context().socket(zmq.SUB)
-s.setsockopt(zmq.SUBSCRIBE, b"")
-s.setsockopt(zmq.RCVTIMEO, 60000)
-s.connect(sys.argv[1])
+ctx = zmq.Context()
+poller = zmq.Poller()
+names = {}
+for arg in sys.argv[1:]:
+    name, endpoint = arg.split("=", 1)
+    s = ctx.socket(zmq.SUB)
+    s.setsockopt(zmq.SUBSCRIBE, b"")
+    s.connect(endpoint)
+    poller.register(s, zmq.POLLIN)
+    names[s] = name
 print("ready")
 while True:
-    try:
-        parts = s.recv_multipart()
-    except zmq.Again:
+    ready = dict(poller.poll(120000))
+    if not ready:
         break
-    try:
-        print(json.loads(parts[-1])["type"])
-    except Exception:
-        print("unparsable event, topic " + parts[0].decode(errors="replace"))
+    for s in ready:
+        parts = s.recv_multipart()
+        try:
+            print(names[s], json.loads(parts[-1])["type"])
+        except Exception:
+            print(names[s], "unparsable event, topic", parts[0].decode(errors="replace"))
 EOF
 SUB_PID=$!
 for ((i = 0; i < 50; i++)); do grep -q ready "$D/events.txt" 2>/dev/null && break; sleep 0.1; done
-sleep 1 # the subscription travels to the broker
+sleep 1 # the subscriptions travel to the publishers
 
 # api <method> <path> [json] [token]: the HTTP status in $CODE, the body in $body.
 api() {
@@ -354,15 +366,17 @@ api POST /sessions "$(json username smoke password "$USER_PW")"
 [ "$(field user username <<<"$body")" = smoke ] || fail "login as smoke returned another user: $body"
 say "new user logged in"
 
-for ((i = 0; ; i++)); do
-  grep -qx 'itgov.account.user.created' "$D/events.txt" && break
-  if [ "$i" -ge 200 ]; then
-    cat "$D/events.err" >&2
-    fail "no itgov.account.user.created on the broker's XPUB (127.0.0.1:$XPUB_PORT) within 20 s; got: $(grep -v ready "$D/events.txt" | tr '\n' ' ')"
-  fi
-  sleep 0.1
+for feed in broker audit; do
+  for ((i = 0; ; i++)); do
+    grep -qx "$feed itgov.account.user.created" "$D/events.txt" && break
+    if [ "$i" -ge 300 ]; then
+      cat "$D/events.err" >&2
+      fail "no itgov.account.user.created from the $feed feed within 30 s; got: $(grep -v ready "$D/events.txt" | tr '\n' ',')"
+    fi
+    sleep 0.1
+  done
+  say "event itgov.account.user.created arrived on the $feed feed"
 done
-say "event itgov.account.user.created arrived on the broker's XPUB"
 kill "$SUB_PID" 2>/dev/null || true
 SUB_PID=""
 
