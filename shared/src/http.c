@@ -508,7 +508,7 @@ struct server *server_new(struct event_base *base, const struct server_config *c
                                             EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE |
                                             EVHTTP_REQ_OPTIONS | EVHTTP_REQ_HEAD);
     evhttp_set_max_body_size(s->http, TRANSPORT_MAX_BODY);
-    evhttp_set_timeout(s->http, 30);
+    evhttp_set_timeout(s->http, 65); /* above the gateway's 30 s keepalive */
     evhttp_set_gencb(s->http, s_on_request, s);
     if (!evhttp_bind_socket_with_handle(s->http, cfg->bind, (ev_uint16_t)cfg->port)) {
         log_error("cannot listen on %s:%d", cfg->bind, cfg->port);

@@ -84,12 +84,14 @@ enum case_verdict case_decide(const char *kind, const char *step, const char *ac
                               const char *input, const char *meeting, unsigned roles,
                               const struct case_rule **rule)
 {
-    bool role_ok = false, input_ok = false, meeting_ok = false;
+    bool role_ok = false, kind_has_action = false, input_ok = false, meeting_ok = false;
     const struct case_rule *match = NULL;
     for (size_t i = 0; i < case_nrules; i++) {
         const struct case_rule *r = &case_rules[i];
-        if (!s_eq(r->kind, kind) || !s_eq(r->action, action)) continue;
-        if (r->roles & roles) role_ok = true;
+        if (!s_eq(r->action, action)) continue;
+        if (r->roles & roles) role_ok = true; /* who may ever do it, in any kind */
+        if (!s_eq(r->kind, kind)) continue;
+        kind_has_action = true;
         if (s_eq(r->input, input)) {
             input_ok = true;
             if (!r->meetings || (meeting && s_in_list(r->meetings, meeting))) meeting_ok = true;
@@ -99,6 +101,7 @@ enum case_verdict case_decide(const char *kind, const char *step, const char *ac
         }
     }
     if (!role_ok) return CASE_FORBIDDEN;
+    if (!kind_has_action) return CASE_INVALID_STATE; /* e.g. a review of a plan case */
     if (!input_ok) return CASE_BAD_INPUT;
     if (!meeting_ok) return CASE_BAD_MEETING;
     if (!match) return CASE_INVALID_STATE;

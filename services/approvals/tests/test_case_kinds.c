@@ -111,7 +111,9 @@ int main(void)
     CHECK(case_decide("plan", "closed", "decision", "approve", "joint_meeting", ROLE_SECRETARY,
                       &rule) == CASE_INVALID_STATE);
     CHECK(case_decide("plan", "decision", "review", "pass", NULL, ROLE_IT_OFFICE, &rule) ==
-          CASE_FORBIDDEN); /* plans have no review at all */
+          CASE_INVALID_STATE); /* plans have no review step: the action does not exist here */
+    CHECK(case_decide("plan", "decision", "review", "pass", NULL, ROLE_APPLICANT, &rule) ==
+          CASE_FORBIDDEN);
     CHECK(case_decide("nosuch", "review", "review", "pass", NULL, ROLE_IT_OFFICE, &rule) ==
           CASE_FORBIDDEN);
 
