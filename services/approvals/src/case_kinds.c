@@ -84,6 +84,7 @@ enum case_verdict case_decide(const char *kind, const char *step, const char *ac
                               const char *input, const char *meeting, unsigned roles,
                               const struct case_rule **rule)
 {
+    if (!case_kind_find(kind)) return CASE_FORBIDDEN;
     bool role_ok = false, kind_has_action = false, input_ok = false, meeting_ok = false;
     const struct case_rule *match = NULL;
     for (size_t i = 0; i < case_nrules; i++) {
