@@ -66,6 +66,8 @@ def check_log_matches_outboxes(timeout=CATCH_UP_S):
     """Every sequenced outbox event of every service is in the log exactly
     once, and each source's events are in the log in their sourceseq order."""
     for schema in schemas_with_outbox():
+        poll(lambda s=schema: psql(f"SELECT count(*) FROM {s}.outbox WHERE seq IS NULL").strip() == "0",
+             timeout, f"{schema}'s relay sequencing its outbox")
         poll(lambda s=schema: not missing_from_log(s), timeout,
              f"every event of {schema}'s outbox in the audit log (missing: {missing_from_log(schema)[:5]})")
         n_out = int(psql(f"SELECT count(*) FROM {schema}.outbox WHERE seq IS NOT NULL").strip())
