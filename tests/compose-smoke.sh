@@ -64,6 +64,10 @@ dc() { "${DC[@]}" "$@"; }
 
 compose_logs() {
   [ "$COMPOSE_UP" = 1 ] || return 0
+  if [ -s "$D/up.log" ]; then
+    echo "---- docker-compose up ----" >&2
+    tail -n 30 "$D/up.log" >&2
+  fi
   echo "---- docker-compose ps ----" >&2
   timeout 30 docker-compose -p "$PROJECT" -f "$ROOT/docker-compose.yml" --env-file "$D/env" ps >&2 || true
   echo "---- docker-compose logs (last 60 lines per container) ----" >&2
@@ -95,6 +99,7 @@ cleanup() {
       say "docker-compose down -v"
       timeout 120 docker-compose -p "$PROJECT" -f "$ROOT/docker-compose.yml" --env-file "$D/env" \
         down -v --remove-orphans --timeout 10 >"$D/down.log" 2>&1 || { say "down failed:"; tail -n 20 "$D/down.log"; }
+      cat "$D/down.log"
     fi
     if [ "$DOCKERD_UP" = 1 ] && [ -s "$D/dockerd.pid" ]; then
       pid=$(cat "$D/dockerd.pid")
