@@ -21,10 +21,13 @@
 # Exits non-zero with a message naming the failed step and the tail of
 # `docker-compose logs`. Every step has a time limit, and the whole run at
 # most ITGOV_COMPOSE_SMOKE_TIMEOUT_S seconds (default 840).
-# ITGOV_COMPOSE_KEEP_LOGS=<dir>: copy the compose logs there before teardown.
+# ITGOV_COMPOSE_KEEP_LOGS=<dir>: keep the logs there (compose.log: every
+# container's; build, up, dockerd logs), replacing what an earlier run left.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+KEEP_LOGS=${ITGOV_COMPOSE_KEEP_LOGS:-}
+case $KEEP_LOGS in "" | /*) ;; *) KEEP_LOGS=$PWD/$KEEP_LOGS ;; esac
 cd "$ROOT"
 PROJECT=itgov-smoke
 CACHE=${ITGOV_COMPOSE_CACHE:-/var/cache/itgov-compose}
@@ -91,10 +94,9 @@ cleanup() {
   [ -n "${SUB_PID:-}" ] && kill "$SUB_PID" 2>/dev/null
   if [ -n "$D" ]; then
     if [ "$COMPOSE_UP" = 1 ]; then
-      if [ -n "${ITGOV_COMPOSE_KEEP_LOGS:-}" ]; then
-        mkdir -p "$ITGOV_COMPOSE_KEEP_LOGS"
+      if [ -n "$KEEP_LOGS" ]; then
         timeout 60 docker-compose -p "$PROJECT" -f "$ROOT/docker-compose.yml" --env-file "$D/env" \
-          logs --no-color >"$ITGOV_COMPOSE_KEEP_LOGS/compose.log" 2>&1
+          logs --no-color --timestamps >"$D/compose.log" 2>&1
       fi
       say "docker-compose down -v"
       timeout 120 docker-compose -p "$PROJECT" -f "$ROOT/docker-compose.yml" --env-file "$D/env" \
@@ -111,6 +113,11 @@ cleanup() {
         kill -KILL "$pid" 2>/dev/null
         sleep 1
       fi
+    fi
+    if [ -n "$KEEP_LOGS" ]; then
+      rm -rf "$KEEP_LOGS"
+      mkdir -p "$KEEP_LOGS" && cp "$D"/*.log "$KEEP_LOGS/" 2>/dev/null
+      say "logs kept in $KEEP_LOGS"
     fi
     umount "$D/exec/netns/"* 2>/dev/null
     # Whatever a killed dockerd left mounted under $D, deepest first.
@@ -385,6 +392,11 @@ done
 kill "$SUB_PID" 2>/dev/null || true
 SUB_PID=""
 
-unhealthy=$(dc ps | grep -Ev 'Up \(healthy\)|^ *Name|^-+$|_db-init_1 .* Exit 0 ' || true)
-[ -z "$unhealthy" ] || fail "containers not healthy: $unhealthy"
-say "all containers healthy"
+# Healthchecks run every 3 s: the gateway may still be "starting".
+for ((i = 0; ; i++)); do
+  unhealthy=$(dc ps | grep -Ev 'Up \(healthy\)|^ *Name|^-+$|_db-init_1 .* Exit 0 ' || true)
+  [ -z "$unhealthy" ] && break
+  [ "$i" -ge 30 ] && fail "containers not healthy after 30 s: $unhealthy"
+  sleep 1
+done
+say "all containers healthy, db-init exited 0"
