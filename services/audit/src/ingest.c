@@ -79,6 +79,7 @@ static struct {
     char (*hash)[65];
     size_t batch_cap;
     long long stored, batches, dropped, duplicates, retries;
+    double batch_started, batch_seconds, render_seconds;
     struct strbuf a_ce, a_ph, a_h, a_src, a_after;
 } g;
 
@@ -276,6 +277,19 @@ static const char *s_str_member(const cJSON *ev, const char *name)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* True if an object anywhere in j has a member name twice (PostgreSQL's
+ * jsonb keeps the last, cJSON the first: the columns would not match). */
+static bool s_has_duplicate_keys(const cJSON *j)
+{
+    for (const cJSON *c = j ? j->child : NULL; c; c = c->next) {
+        if (cJSON_IsObject(j))
+            for (const cJSON *d = c->next; d; d = d->next)
+                if (c->string && d->string && strcmp(c->string, d->string) == 0) return true;
+        if ((cJSON_IsObject(c) || cJSON_IsArray(c)) && s_has_duplicate_keys(c)) return true;
+    }
+    return false;
+}
+
 /* Checks an incoming event and makes it ready for the log (no "seq" of its
  * own; a "time" if it had none). *si, *sseq: its source and sourceseq when
  * known, even if the event is refused. */
@@ -295,6 +309,8 @@ static bool s_prepare(cJSON *ev, int forced_src, int *si, long long *sseq)
         why = "no type";
     else if (!source || !*source)
         why = "no source";
+    else if (s_has_duplicate_keys(ev))
+        why = "a member name appears twice in an object";
     const cJSON *subject = cJSON_GetObjectItemCaseSensitive(ev, "subject");
     if (!why && subject && !cJSON_IsNull(subject) && !cJSON_IsString(subject))
         why = "subject is not a string";
@@ -472,9 +488,17 @@ static void s_batch_reserve(size_t n)
 
 static void s_on_stored(void *arg, PGresult *res, struct error *err);
 
+static double s_clock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void s_flush(void)
 {
     if (g.busy || q_len() == 0) return;
+    double t0 = s_clock();
     size_t n = q_len();
     if (n > (size_t)audit_cfg.batch_max) n = (size_t)audit_cfg.batch_max;
     if (g.probe > 0) n = 1;
@@ -521,8 +545,10 @@ static void s_flush(void)
     const char *params[] = {first_s, g.a_ce.s, g.a_ph.s, g.a_h.s, g.a_src.s, g.a_after.s};
     g.busy = true;
     g.inflight = n;
+    g.batch_started = s_clock();
+    g.render_seconds += g.batch_started - t0;
     db_query(g.svc->db,
-             "WITH b AS ("
+             "WITH b AS MATERIALIZED ("
              "  SELECT u.ord, u.ce, u.ph, u.h, u.ce::jsonb AS j"
              "    FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY"
              "         AS u(ce, ph, h, ord)),"
@@ -590,6 +616,7 @@ static void s_on_stored(void *arg, PGresult *res, struct error *err)
         error_destroy(&err);
         return;
     }
+    g.batch_seconds += s_clock() - g.batch_started;
     if (!err) {
         s_commit(n);
         if (g.probe > 0) g.probe--;
@@ -884,8 +911,11 @@ void ingest_metrics(void *app, struct evbuffer *out)
         "itgov_audit_batches_total %lld\n"
         "# TYPE itgov_audit_duplicates_total counter\n"
         "itgov_audit_duplicates_total %lld\n"
-        "# TYPE itgov_audit_dropped_total counter\nitgov_audit_dropped_total %lld\n",
-        ingest_size(), q_len(), g.batches, g.duplicates, g.dropped);
+        "# TYPE itgov_audit_dropped_total counter\nitgov_audit_dropped_total %lld\n"
+        "# TYPE itgov_audit_batch_seconds_total counter\nitgov_audit_batch_seconds_total %.6f\n"
+        "# TYPE itgov_audit_render_seconds_total counter\nitgov_audit_render_seconds_total %.6f\n",
+        ingest_size(), q_len(), g.batches, g.duplicates, g.dropped, g.batch_seconds,
+        g.render_seconds);
     for (int i = 0; i < g.nsrc; i++)
         evbuffer_add_printf(out, "itgov_audit_source_after{source=\"%s\"} %lld\n", g.src[i].name,
                             g.src[i].after);
