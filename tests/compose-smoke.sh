@@ -15,7 +15,10 @@
 #   5. through the gateway: admin logs in, every service answers, admin
 #      creates a user (201), the user logs in; itgov.account.user.created
 #      arrives on the broker's XPUB and on audit's public feed (both published)
-#   6. always (EXIT trap): `docker-compose down -v`, stops dockerd, unmounts
+#   6. `docker-compose down` and `up -d` again: the admin's session (Redis
+#      volume) and the user (PostgreSQL volume) are still there; every
+#      container healthy, db-init exited 0
+#   7. always (EXIT trap): `docker-compose down -v`, stops dockerd, unmounts
 #      and deletes the temp dir
 #
 # Exits non-zero with a message naming the failed step and the tail of
@@ -288,13 +291,17 @@ bounded 300 "${DC[@]}" up -d >"$D/up.log" 2>&1 || { cat "$D/up.log" >&2; fail "d
 
 BASE=http://127.0.0.1:$GW_PORT/api/v1
 status_of() { curl -sS -o /dev/null -m 5 -w '%{http_code}' "$@" 2>/dev/null || true; }
-for ((i = 0; ; i++)); do
-  code=$(status_of "$BASE/me")
-  [ "$code" = 401 ] && break
-  [ "$i" -ge 120 ] && fail "the gateway does not route to accounts: GET /api/v1/me answers $code, not 401, after 60 s"
-  sleep 0.5
-done
-say "gateway answers (GET /api/v1/me without a token: 401)"
+wait_gateway() {
+  local i code
+  for ((i = 0; ; i++)); do
+    code=$(status_of "$BASE/me")
+    [ "$code" = 401 ] && break
+    [ "$i" -ge 120 ] && fail "the gateway does not route to accounts: GET /api/v1/me answers $code, not 401, after 60 s"
+    sleep 0.5
+  done
+  say "gateway answers (GET /api/v1/me without a token: 401)"
+}
+wait_gateway
 
 # Events: subscribers on the broker's XPUB and on audit's public feed (both
 # published) print "<feed> <type>" of each event ([topic][CloudEvent JSON]).
@@ -391,6 +398,18 @@ for feed in broker audit; do
 done
 kill "$SUB_PID" 2>/dev/null || true
 SUB_PID=""
+
+# The data outlives the containers: PostgreSQL's and Redis's volumes.
+say "docker-compose down (volumes kept), up -d again"
+bounded 120 "${DC[@]}" down --timeout 10 >"$D/down-keep.log" 2>&1 ||
+  { cat "$D/down-keep.log" >&2; fail "docker-compose down (volumes kept)"; }
+bounded 300 "${DC[@]}" up -d >"$D/up.log" 2>&1 || { cat "$D/up.log" >&2; fail "docker-compose up -d, second time"; }
+wait_gateway
+api GET /me "" "$TOKEN"
+[ "$CODE" = 200 ] || fail "admin's session did not survive the restart (Redis volume): GET /me $CODE $body"
+api POST /sessions "$(json username smoke password "$USER_PW")"
+[ "$CODE" = 201 ] || fail "the user did not survive the restart (PostgreSQL volume): login $CODE $body"
+say "after the restart: the session still valid, the user logs in"
 
 # Healthchecks run every 3 s: the gateway may still be "starting".
 for ((i = 0; ; i++)); do
