@@ -183,7 +183,7 @@ void subscriptions_replay(struct req *r)
              "FROM subscriptions s WHERE s.id = $1), "
              "u AS (UPDATE subscriptions s SET cursor = $2::bigint - 1, epoch = epoch + 1, "
              "attempts = 0, next_attempt_at = NULL, updated_at = now() FROM c "
-             "WHERE s.id = c.id AND NOT c.disabled AND $2::bigint <= c.next_seq RETURNING s.*), "
+             "WHERE s.id = c.id AND NOT s.disabled AND $2::bigint <= c.next_seq RETURNING s.*), "
              "e AS (SELECT emit('itgov.subscription.replayed', 'subscriptions/' || u.id, $3, "
              "subscription_doc(u) || jsonb_build_object('from_seq', $2::bigint)) FROM u) "
              "SELECT (SELECT subscription_doc(u)::text FROM u), c.id, "

@@ -604,7 +604,7 @@ static void s_save(struct sub *s)
                  "u AS (UPDATE subscriptions SET last_error = $3, last_attempt_at = now(), "
                  "attempts = $4::int, failing_since = coalesce(failing_since, now()), "
                  "next_attempt_at = now() + make_interval(secs => $5::int), updated_at = now() "
-                 "FROM o WHERE id = $1 "
+                 "FROM o WHERE id = $1 AND epoch = $2 AND NOT disabled "
                  "RETURNING id, subscription_doc(subscriptions) AS doc, o.was IS NULL AS flip) "
                  "SELECT CASE WHEN flip THEN emit('itgov.subscription.failing', "
                  "'subscriptions/' || id, NULL, doc) IS NOT NULL ELSE false END FROM u",
@@ -624,7 +624,7 @@ static void s_save(struct sub *s)
              "attempts = CASE WHEN $4::bool THEN 0 ELSE attempts END, "
              "next_attempt_at = CASE WHEN $4::bool THEN NULL ELSE next_attempt_at END, "
              "failing_since = CASE WHEN $4::bool THEN NULL ELSE failing_since END "
-             "FROM o WHERE id = $1 "
+             "FROM o WHERE id = $1 AND epoch = $2 AND NOT disabled "
              "RETURNING id, subscription_doc(subscriptions) AS doc, "
              "$4::bool AND o.was IS NOT NULL AS flip) "
              "SELECT CASE WHEN flip THEN emit('itgov.subscription.recovered', "
