@@ -24,8 +24,9 @@
 # Exits non-zero with a message naming the failed step and the tail of
 # `docker-compose logs`. Every step has a time limit, and the whole run at
 # most ITGOV_COMPOSE_SMOKE_TIMEOUT_S seconds (default 840).
-# ITGOV_COMPOSE_KEEP_LOGS=<dir>: keep the logs there (compose.log: every
-# container's; build, up, dockerd logs), replacing what an earlier run left.
+# ITGOV_COMPOSE_KEEP_LOGS=<dir>: keep the logs there (compose.log and
+# compose-before-restart.log: every container's; build, up, dockerd logs),
+# replacing what an earlier run left.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -39,6 +40,10 @@ T0=$SECONDS
 # Debian's python3, with python3-zmq (deploy/deps.sh) and python3-yaml (a
 # dependency of docker-compose); not whatever python3 comes first on PATH.
 PY=/usr/bin/python3
+
+# The script's own stdout and stderr: a trap may run inside a function whose
+# output is redirected into a log under $D, which the teardown deletes.
+exec 3>&1 4>&2
 
 say() { printf 'compose-smoke: [%3ds] %s\n' "$((SECONDS - T0))" "$*"; }
 
@@ -91,6 +96,7 @@ fail() {
 cleanup() {
   local rc=$? i pid
   set +e
+  exec 1>&3 2>&4
   trap - EXIT INT TERM
   [ -n "$WATCHDOG" ] && kill "$WATCHDOG" 2>/dev/null
   for pid in $CHILD "${BUILDS[@]}"; do kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
@@ -136,8 +142,8 @@ cleanup() {
 [ "$(id -u)" -eq 0 ] || { echo "compose-smoke: must run as root (it starts dockerd)" >&2; exit 1; }
 
 trap cleanup EXIT
-trap 'say "interrupted"; exit 130' INT
-trap 'say "terminated (time budget of ${BUDGET_S}s?)"; exit 143' TERM
+trap 'exec 1>&3 2>&4; say "interrupted"; exit 130' INT
+trap 'exec 1>&3 2>&4; say "terminated (the time budget is ${BUDGET_S} s)"; exit 143' TERM
 MAIN_PID=$$
 (
   trap 'kill "$sp" 2>/dev/null; exit 0' TERM
@@ -206,7 +212,7 @@ say "services in docker-compose.yml: broker $DEPLOYED"
 say "starting dockerd in $D"
 setsid dockerd --iptables=false --ip6tables=false --ip-masq=false --bridge=none \
   --storage-driver=overlay2 --data-root "$D/data" --exec-root "$D/exec" \
-  --pidfile "$D/dockerd.pid" --host "unix://$D/docker.sock" >"$D/dockerd.log" 2>&1 </dev/null &
+  --pidfile "$D/dockerd.pid" --host "unix://$D/docker.sock" >"$D/dockerd.log" 2>&1 </dev/null 3>&- 4>&- &
 DOCKERD_UP=1
 export DOCKER_HOST="unix://$D/docker.sock"
 for ((i = 0; ; i++)); do
@@ -401,6 +407,9 @@ SUB_PID=""
 
 # The data outlives the containers: PostgreSQL's and Redis's volumes.
 say "docker-compose down (volumes kept), up -d again"
+if [ -n "$KEEP_LOGS" ]; then
+  timeout 60 "${DC[@]}" logs --no-color --timestamps >"$D/compose-before-restart.log" 2>&1 || true
+fi
 bounded 120 "${DC[@]}" down --timeout 10 >"$D/down-keep.log" 2>&1 ||
   { cat "$D/down-keep.log" >&2; fail "docker-compose down (volumes kept)"; }
 bounded 300 "${DC[@]}" up -d >"$D/up.log" 2>&1 || { cat "$D/up.log" >&2; fail "docker-compose up -d, second time"; }
