@@ -46,6 +46,7 @@ int main(void)
     const char all[] = {1}; /* subscription message "subscribe to everything" */
     zmq_send(xsub, all, sizeof all, 0);
     log_info("forwarding XSUB %ld -> XPUB %ld", xsub_port, xpub_port);
+    log_flush();
     zmq_proxy(xsub, xpub, NULL); /* returns when the context is terminated */
     zmq_close(xsub);
     zmq_close(xpub);

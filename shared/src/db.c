@@ -44,6 +44,7 @@ struct db {
     int queued;
     struct event *retry;
     bool was_up;
+    bool closed; /* shutting down: every query fails at once */
 };
 
 static void s_dispatch(struct db *db);
@@ -169,7 +170,8 @@ static bool s_any_up(const struct db *db)
 static void s_down(struct conn *c, const char *why)
 {
     struct db *db = c->db;
-    if (c->state == C_IDLE || c->state == C_BUSY) log_warn("postgresql: connection lost: %s", why);
+    if ((c->state == C_IDLE || c->state == C_BUSY) && !db->closed)
+        log_warn("postgresql: connection lost: %s", why);
     if (c->ev) event_free(c->ev);
     c->ev = NULL;
     if (c->res) PQclear(c->res);
@@ -286,6 +288,7 @@ static void s_connect(struct conn *c)
 static void s_on_retry(evutil_socket_t fd, short what, void *arg)
 {
     struct db *db = arg;
+    if (db->closed) return;
     for (int i = 0; i < db->size; i++)
         if (db->conns[i].state == C_DOWN) s_connect(&db->conns[i]);
 }
@@ -311,14 +314,22 @@ struct db *db_new(struct event_base *base, const char *conninfo, int size)
     return db;
 }
 
-void db_destroy(struct db **self_p)
+void db_close(struct db *db)
 {
-    struct db *db = *self_p;
-    if (!db) return;
+    if (db->closed) return;
+    db->closed = true;
+    event_del(db->retry);
     for (int i = 0; i < db->size; i++)
         s_down(&db->conns[i], "shutdown");
     while (db->head)
         s_job_fail(s_dequeue(db), error_new(ERR_UNAVAILABLE, "shutting down"));
+}
+
+void db_destroy(struct db **self_p)
+{
+    struct db *db = *self_p;
+    if (!db) return;
+    db_close(db);
     event_free(db->retry);
     free(db->conns);
     free(db->conninfo);
@@ -346,6 +357,8 @@ void db_query(struct db *db, const char *sql, int nparams, const char *const *pa
         j->params[i] = params[i] ? strdup(params[i]) : NULL;
     j->cb = cb;
     j->arg = arg;
+    if (db->closed) /* the loop no longer runs: answer now */
+        return s_job_fail(j, error_new(ERR_UNAVAILABLE, "shutting down"));
     if (!s_any_up(db) || db->queued >= DB_MAX_QUEUE) {
         struct timeval now = {0, 0};
         event_base_once(db->base, -1, EV_TIMEOUT, s_fail_later, j, &now);

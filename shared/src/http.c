@@ -284,14 +284,8 @@ static void s_finish(struct req *r, int status, struct evbuffer *body, const cha
     struct server *s = r->srv;
     double secs = s_now() - r->started;
     metrics_observe(s->metrics, (size_t)r->route_index, status, secs);
-    cJSON *f = cJSON_CreateObject();
-    cJSON_AddStringToObject(f, "msg", "request");
-    cJSON_AddStringToObject(f, "request_id", r->request_id);
-    if (r->user) cJSON_AddNumberToObject(f, "user_id", (double)r->user->id);
-    cJSON_AddStringToObject(f, "route", s->labels[r->route_index]);
-    cJSON_AddNumberToObject(f, "status", status);
-    cJSON_AddNumberToObject(f, "ms", secs * 1000.0);
-    log_fields(status >= 500 ? LOG_WARN : LOG_INFO, f);
+    log_request(r->request_id, r->user ? r->user->id : 0, s->labels[r->route_index], status,
+                secs * 1000.0);
     s_free(r);
 }
 

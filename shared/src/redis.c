@@ -15,6 +15,7 @@ struct redis {
     struct event_base *base;
     char *host;
     int port;
+    const char *library; /* Redis functions loaded on every (re)connect */
     redisAsyncContext *ac;
     bool connected;
     bool stopping;
@@ -35,6 +36,20 @@ static void s_schedule_retry(struct redis *rd)
     evtimer_add(rd->retry, &one);
 }
 
+static void s_on_loaded(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    struct redis *rd = privdata;
+    redisReply *r = reply;
+    if (!r) return; /* disconnected meanwhile; the next connect loads again */
+    if (r->type == REDIS_REPLY_ERROR) {
+        log_error("redis: cannot load the functions (Redis 7 or later is needed): %s", r->str);
+        redisAsyncDisconnect(ac);
+        return;
+    }
+    rd->connected = true;
+    log_info("redis: connected to %s:%d", rd->host, rd->port);
+}
+
 static void s_on_connect(const redisAsyncContext *ac, int status)
 {
     struct redis *rd = ac->data;
@@ -44,8 +59,14 @@ static void s_on_connect(const redisAsyncContext *ac, int status)
         s_schedule_retry(rd);
         return;
     }
-    rd->connected = true;
-    log_info("redis: connected to %s:%d", rd->host, rd->port);
+    if (!rd->library) {
+        rd->connected = true;
+        log_info("redis: connected to %s:%d", rd->host, rd->port);
+        return;
+    }
+    /* ready only once the functions are there, so no call can miss them */
+    const char *argv[] = {"FUNCTION", "LOAD", "REPLACE", rd->library};
+    redisAsyncCommandArgv(rd->ac, s_on_loaded, rd, 4, argv, NULL);
 }
 
 static void s_on_disconnect(const redisAsyncContext *ac, int status)
@@ -90,12 +111,27 @@ struct redis *redis_new(struct event_base *base, const char *host, int port)
     return rd;
 }
 
+void redis_set_library(struct redis *rd, const char *library)
+{
+    rd->library = library;
+}
+
+void redis_close(struct redis *rd)
+{
+    if (rd->stopping) return;
+    rd->stopping = true;
+    rd->connected = false;
+    event_del(rd->retry);
+    redisAsyncContext *ac = rd->ac;
+    rd->ac = NULL;
+    if (ac) redisAsyncFree(ac); /* pending callbacks get NULL now */
+}
+
 void redis_destroy(struct redis **self_p)
 {
     struct redis *rd = *self_p;
     if (!rd) return;
-    rd->stopping = true;
-    if (rd->ac) redisAsyncFree(rd->ac);
+    redis_close(rd);
     event_free(rd->retry);
     free(rd->host);
     free(rd);
@@ -128,6 +164,11 @@ void redis_cmd(struct redis *rd, redis_cb cb, void *arg, int argc, const char **
     if (!p) abort();
     p->cb = cb;
     p->arg = arg;
+    if (rd->stopping) { /* the loop no longer runs: answer now */
+        cb(arg, NULL);
+        free(p);
+        return;
+    }
     if (rd->connected && rd->ac &&
         redisAsyncCommandArgv(rd->ac, s_on_reply, p, argc, argv, lens) == REDIS_OK)
         return;
@@ -135,17 +176,30 @@ void redis_cmd(struct redis *rd, redis_cb cb, void *arg, int argc, const char **
     event_base_once(rd->base, -1, EV_TIMEOUT, s_fail_later, p, &now);
 }
 
-void redis_eval(struct redis *rd, redis_cb cb, void *arg, const char *script, int nkeys, int argc,
-                const char **argv)
+/* EVAL or FCALL: verb, script or function, nkeys, keys and args. */
+static void s_call(struct redis *rd, redis_cb cb, void *arg, const char *verb, const char *what,
+                   int nkeys, int argc, const char **argv)
 {
     const char *all[16];
     char n[12];
     if (argc > 13) abort();
     snprintf(n, sizeof n, "%d", nkeys);
-    all[0] = "EVAL";
-    all[1] = script;
+    all[0] = verb;
+    all[1] = what;
     all[2] = n;
     for (int i = 0; i < argc; i++)
         all[3 + i] = argv[i];
     redis_cmd(rd, cb, arg, argc + 3, all, NULL);
+}
+
+void redis_eval(struct redis *rd, redis_cb cb, void *arg, const char *script, int nkeys, int argc,
+                const char **argv)
+{
+    s_call(rd, cb, arg, "EVAL", script, nkeys, argc, argv);
+}
+
+void redis_fcall(struct redis *rd, redis_cb cb, void *arg, const char *function, int nkeys,
+                 int argc, const char **argv)
+{
+    s_call(rd, cb, arg, "FCALL", function, nkeys, argc, argv);
 }

@@ -91,6 +91,11 @@ static bool s_prepare_db(const struct service_def *def, const char *url)
     return ok;
 }
 
+static void s_on_flush(evutil_socket_t fd, short what, void *arg)
+{
+    log_flush();
+}
+
 static void s_on_signal(evutil_socket_t sig, short what, void *arg)
 {
     log_info("signal %d: stopping", (int)sig);
@@ -114,6 +119,7 @@ int service_main(const struct service_def *def, int argc, char **argv)
     svc.base = event_base_new();
     svc.db = db_new(svc.base, c.db_url, (int)c.db_pool);
     svc.redis = redis_new(svc.base, c.redis_host, (int)c.redis_port);
+    redis_set_library(svc.redis, session_redis_library);
     svc.zctx = zmq_ctx_new();
     char endpoint[300];
     snprintf(endpoint, sizeof endpoint, "tcp://%s:%ld", c.broker_host, c.xsub_port);
@@ -150,24 +156,32 @@ int service_main(const struct service_def *def, int argc, char **argv)
     struct event *sigint = evsignal_new(svc.base, SIGINT, s_on_signal, svc.base);
     event_add(sigterm, NULL);
     event_add(sigint, NULL);
+    struct event *flush = event_new(svc.base, -1, EV_PERSIST, s_on_flush, NULL);
+    struct timeval every = {0, 200000};
+    event_add(flush, &every);
     log_info("listening on %s:%ld", c.bind, c.port);
     event_base_dispatch(svc.base);
     event_free(sigterm);
     event_free(sigint);
+    event_free(flush);
     rc = 0;
 done:
-    if (def->stop) def->stop(&svc);
-    /* Work in flight ends first, while the requests waiting for it can
-     * still be answered (with 503); then the server goes. */
+    /* Shutdown: first end the work in flight, while everything its callbacks
+     * touch still exists (requests get 503, relays and feeds give up); then
+     * the service's own parts; then free the rest. */
     worker_destroy(&svc.worker);
+    if (svc.db) db_close(svc.db);
+    if (svc.redis) redis_close(svc.redis);
+    if (def->stop) def->stop(&svc);
     outbox_destroy(&svc.outbox);
+    server_destroy(&svc.http);
     db_destroy(&svc.db);
     redis_destroy(&svc.redis);
-    server_destroy(&svc.http);
     bus_pub_destroy(&svc.pub);
     zmq_ctx_term(svc.zctx);
     event_base_free(svc.base);
     free(routes);
+    log_flush();
     return rc;
 }
 

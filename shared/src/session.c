@@ -51,6 +51,72 @@ struct principal *principal_from_json(const char *sid, const char *user_json)
     return p;
 }
 
+/* The session store as Redis functions (one library, loaded on connect):
+ * each runs atomically, in one round trip, without resending its code. */
+const char session_redis_library[] =
+    "#!lua name=itgov_sessions\n"
+    "redis.register_function('itgov_session_auth', function(KEYS, ARGV)\n"
+    "local s = redis.call('HMGET', KEYS[1], 'uid', 'sid', 'last_seen_at')\n"
+    "if not s[1] then return false end\n"
+    "local u = redis.call('GET', 'itgov:user:' .. s[1])\n"
+    "if not u then return false end\n"
+    "if s[3] ~= ARGV[1] then redis.call('HSET', KEYS[1], 'last_seen_at', ARGV[1]) end\n"
+    "return {s[2], u}\n"
+    "end)\n"
+    "redis.register_function('itgov_session_create', function(KEYS, ARGV)\n"
+    "local sid = ARGV[10]\n"
+    "local k = 'itgov:sess:' .. ARGV[1]\n"
+    "redis.call('HSET', k, 'sid', sid, 'uid', ARGV[2], 'ip', ARGV[4], 'ua', ARGV[5],\n"
+    "  'created_at', ARGV[6], 'last_seen_at', ARGV[6], 'expires_at', ARGV[7])\n"
+    "redis.call('EXPIRE', k, ARGV[9])\n"
+    "redis.call('SET', 'itgov:sid:' .. sid, ARGV[1], 'EX', ARGV[9])\n"
+    "redis.call('SADD', 'itgov:usess:' .. ARGV[2], sid)\n"
+    "redis.call('ZADD', 'itgov:sessions', ARGV[8], sid)\n"
+    "redis.call('SET', 'itgov:user:' .. ARGV[2], ARGV[3])\n"
+    "return sid\n"
+    "end)\n"
+    "redis.register_function('itgov_session_end', function(KEYS, ARGV)\n"
+    "local h = redis.call('GET', 'itgov:sid:' .. ARGV[1])\n"
+    "redis.call('ZREM', 'itgov:sessions', ARGV[1])\n"
+    "if not h then return {} end\n"
+    "local uid = redis.call('HGET', 'itgov:sess:' .. h, 'uid')\n"
+    "redis.call('DEL', 'itgov:sess:' .. h, 'itgov:sid:' .. ARGV[1])\n"
+    "if not uid then return {} end\n"
+    "redis.call('SREM', 'itgov:usess:' .. uid, ARGV[1])\n"
+    "return {ARGV[1], uid}\n"
+    "end)\n"
+    "redis.register_function('itgov_session_end_user', function(KEYS, ARGV)\n"
+    "local out = {}\n"
+    "for _, sid in ipairs(redis.call('SMEMBERS', 'itgov:usess:' .. ARGV[1])) do\n"
+    "  if sid ~= ARGV[2] then\n"
+    "    local h = redis.call('GET', 'itgov:sid:' .. sid)\n"
+    "    if h and redis.call('DEL', 'itgov:sess:' .. h) == 1 then\n"
+    "      table.insert(out, sid); table.insert(out, ARGV[1])\n"
+    "    end\n"
+    "    redis.call('DEL', 'itgov:sid:' .. sid)\n"
+    "    redis.call('SREM', 'itgov:usess:' .. ARGV[1], sid)\n"
+    "    redis.call('ZREM', 'itgov:sessions', sid)\n"
+    "  end\n"
+    "end\n"
+    "return out\n"
+    "end)\n"
+    "redis.register_function('itgov_session_list', function(KEYS, ARGV)\n"
+    "redis.call('ZREMRANGEBYSCORE', 'itgov:sessions', '-inf', ARGV[1])\n"
+    "local out = {}\n"
+    "for _, sid in ipairs(redis.call('ZRANGE', 'itgov:sessions', 0, -1)) do\n"
+    "  local h = redis.call('GET', 'itgov:sid:' .. sid)\n"
+    "  local s = h and redis.call('HMGET', 'itgov:sess:' .. h, 'uid', 'ip', 'ua',\n"
+    "    'created_at', 'last_seen_at', 'expires_at')\n"
+    "  if s and s[1] then\n"
+    "    local u = cjson.decode(redis.call('GET', 'itgov:user:' .. s[1]) or '{}')\n"
+    "    table.insert(out, cjson.encode({id = tonumber(sid), user_id = tonumber(s[1]),\n"
+    "      username = u.username or '', ip = s[2], user_agent = s[3], created_at = s[4],\n"
+    "      last_seen_at = s[5], expires_at = s[6]}))\n"
+    "  else redis.call('ZREM', 'itgov:sessions', sid) end\n"
+    "end\n"
+    "return out\n"
+    "end)\n";
+
 static void s_iso(time_t t, char out[32])
 {
     struct tm tm;
@@ -67,13 +133,6 @@ static struct error *s_unavailable(const redisReply *reply)
 }
 
 /* ---- auth -------------------------------------------------------------- */
-
-static const char s_auth_lua[] = "local s = redis.call('HMGET', KEYS[1], 'uid', 'sid')\n"
-                                 "if not s[1] then return false end\n"
-                                 "local u = redis.call('GET', 'itgov:user:' .. s[1])\n"
-                                 "if not u then return false end\n"
-                                 "redis.call('HSET', KEYS[1], 'last_seen_at', ARGV[1])\n"
-                                 "return {s[2], u}\n";
 
 struct call {
     void *cb;
@@ -110,22 +169,10 @@ void session_auth(struct redis *rd, const char *token, session_auth_cb cb, void 
     sha256_hex(token, strlen(token), key + 11);
     s_iso(time(NULL), now);
     const char *argv[] = {key, now};
-    redis_eval(rd, s_on_auth, s_call((void *)cb, arg), s_auth_lua, 1, 2, argv);
+    redis_fcall(rd, s_on_auth, s_call((void *)cb, arg), "itgov_session_auth", 1, 2, argv);
 }
 
 /* ---- create ------------------------------------------------------------ */
-
-static const char s_create_lua[] =
-    "local sid = ARGV[10]\n"
-    "local k = 'itgov:sess:' .. ARGV[1]\n"
-    "redis.call('HSET', k, 'sid', sid, 'uid', ARGV[2], 'ip', ARGV[4], 'ua', ARGV[5],\n"
-    "  'created_at', ARGV[6], 'last_seen_at', ARGV[6], 'expires_at', ARGV[7])\n"
-    "redis.call('EXPIRE', k, ARGV[9])\n"
-    "redis.call('SET', 'itgov:sid:' .. sid, ARGV[1], 'EX', ARGV[9])\n"
-    "redis.call('SADD', 'itgov:usess:' .. ARGV[2], sid)\n"
-    "redis.call('ZADD', 'itgov:sessions', ARGV[8], sid)\n"
-    "redis.call('SET', 'itgov:user:' .. ARGV[2], ARGV[3])\n"
-    "return sid\n";
 
 static void s_on_create(void *arg, redisReply *reply)
 {
@@ -157,34 +204,10 @@ void session_create(struct redis *rd, long long sid, long long uid, const char *
     snprintf(ttl, sizeof ttl, "%d", ttl_s);
     const char *argv[] = {hash,    uids,    user_json, ip ? ip : "", user_agent ? user_agent : "",
                           created, expires, epoch,     ttl,          sids};
-    redis_eval(rd, s_on_create, c, s_create_lua, 0, 10, argv);
+    redis_fcall(rd, s_on_create, c, "itgov_session_create", 0, 10, argv);
 }
 
 /* ---- end --------------------------------------------------------------- */
-
-static const char s_end_lua[] = "local h = redis.call('GET', 'itgov:sid:' .. ARGV[1])\n"
-                                "redis.call('ZREM', 'itgov:sessions', ARGV[1])\n"
-                                "if not h then return {} end\n"
-                                "local uid = redis.call('HGET', 'itgov:sess:' .. h, 'uid')\n"
-                                "redis.call('DEL', 'itgov:sess:' .. h, 'itgov:sid:' .. ARGV[1])\n"
-                                "if not uid then return {} end\n"
-                                "redis.call('SREM', 'itgov:usess:' .. uid, ARGV[1])\n"
-                                "return {ARGV[1], uid}\n";
-
-static const char s_end_user_lua[] =
-    "local out = {}\n"
-    "for _, sid in ipairs(redis.call('SMEMBERS', 'itgov:usess:' .. ARGV[1])) do\n"
-    "  if sid ~= ARGV[2] then\n"
-    "    local h = redis.call('GET', 'itgov:sid:' .. sid)\n"
-    "    if h and redis.call('DEL', 'itgov:sess:' .. h) == 1 then\n"
-    "      table.insert(out, sid); table.insert(out, ARGV[1])\n"
-    "    end\n"
-    "    redis.call('DEL', 'itgov:sid:' .. sid)\n"
-    "    redis.call('SREM', 'itgov:usess:' .. ARGV[1], sid)\n"
-    "    redis.call('ZREM', 'itgov:sessions', sid)\n"
-    "  end\n"
-    "end\n"
-    "return out\n";
 
 static void s_on_end(void *arg, redisReply *reply)
 {
@@ -208,7 +231,7 @@ static void s_on_end(void *arg, redisReply *reply)
 void session_end(struct redis *rd, const char *sid, session_end_cb cb, void *arg)
 {
     const char *argv[] = {sid};
-    redis_eval(rd, s_on_end, s_call((void *)cb, arg), s_end_lua, 0, 1, argv);
+    redis_fcall(rd, s_on_end, s_call((void *)cb, arg), "itgov_session_end", 0, 1, argv);
 }
 
 void session_end_user(struct redis *rd, long long uid, const char *keep_sid, session_end_cb cb,
@@ -217,26 +240,10 @@ void session_end_user(struct redis *rd, long long uid, const char *keep_sid, ses
     char uids[24];
     snprintf(uids, sizeof uids, "%lld", uid);
     const char *argv[] = {uids, keep_sid ? keep_sid : ""};
-    redis_eval(rd, s_on_end, s_call((void *)cb, arg), s_end_user_lua, 0, 2, argv);
+    redis_fcall(rd, s_on_end, s_call((void *)cb, arg), "itgov_session_end_user", 0, 2, argv);
 }
 
 /* ---- list and cache ------------------------------------------------------ */
-
-static const char s_list_lua[] =
-    "redis.call('ZREMRANGEBYSCORE', 'itgov:sessions', '-inf', ARGV[1])\n"
-    "local out = {}\n"
-    "for _, sid in ipairs(redis.call('ZRANGE', 'itgov:sessions', 0, -1)) do\n"
-    "  local h = redis.call('GET', 'itgov:sid:' .. sid)\n"
-    "  local s = h and redis.call('HMGET', 'itgov:sess:' .. h, 'uid', 'ip', 'ua',\n"
-    "    'created_at', 'last_seen_at', 'expires_at')\n"
-    "  if s and s[1] then\n"
-    "    local u = cjson.decode(redis.call('GET', 'itgov:user:' .. s[1]) or '{}')\n"
-    "    table.insert(out, cjson.encode({id = tonumber(sid), user_id = tonumber(s[1]),\n"
-    "      username = u.username or '', ip = s[2], user_agent = s[3], created_at = s[4],\n"
-    "      last_seen_at = s[5], expires_at = s[6]}))\n"
-    "  else redis.call('ZREM', 'itgov:sessions', sid) end\n"
-    "end\n"
-    "return out\n";
 
 static void s_on_list(void *arg, redisReply *reply)
 {
@@ -260,7 +267,7 @@ void session_list(struct redis *rd, session_list_cb cb, void *arg)
     char now[24];
     snprintf(now, sizeof now, "%lld", (long long)time(NULL));
     const char *argv[] = {now};
-    redis_eval(rd, s_on_list, s_call((void *)cb, arg), s_list_lua, 0, 1, argv);
+    redis_fcall(rd, s_on_list, s_call((void *)cb, arg), "itgov_session_list", 0, 1, argv);
 }
 
 static void s_on_done(void *arg, redisReply *reply)

@@ -23,7 +23,9 @@ def audit_url(path=""):
 
 
 def auditor_token():
-    if "auditor" not in _tokens:
+    # sessions die with Redis (the outage tests restart it): check, renew
+    tok = _tokens.get("auditor")
+    if tok is None or http("GET", "/me", token=tok).status == 401:
         _tokens["auditor"] = make_user(roles=("auditor",))["token"]
     return _tokens["auditor"]
 

@@ -20,6 +20,9 @@ struct db;
 typedef void (*db_cb)(void *arg, PGresult *res, struct error *err);
 
 struct db *db_new(struct event_base *base, const char *conninfo, int size);
+/* Shutdown, step one: fails every pending query (their callbacks run now,
+ * while everything they touch still exists) and every later one at once. */
+void db_close(struct db *db);
 void db_destroy(struct db **self_p);
 bool db_ready(const struct db *db);
 /* params may be NULL entries (SQL NULL); they are copied. */

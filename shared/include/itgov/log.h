@@ -14,6 +14,12 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 /* Writes fields (takes ownership) as one line, adding time, level, service. */
 void log_fields(enum log_level level, cJSON *fields);
 
+/* The access line of one answered request. */
+void log_request(const char *request_id, long long user_id, const char *route, int status,
+                 double ms);
+/* Writes out buffered lines (called every 200 ms by the service loop). */
+void log_flush(void);
+
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 #define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)

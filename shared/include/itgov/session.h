@@ -10,7 +10,8 @@
  *   user:<uid>           the user's public JSON (roles, department, disabled),
  *                        refreshed by accounts on every change, so a role
  *                        change applies to the next request.
- * Each operation is one Lua script: one round trip, atomic.
+ * Each operation is one Redis function (Lua, Redis 7): one round trip,
+ * atomic; the library is loaded on every connect (redis_set_library).
  */
 #ifndef ITGOV_SESSION_H
 #define ITGOV_SESSION_H
@@ -46,6 +47,8 @@ void principal_destroy(struct principal **self_p);
 struct principal *principal_from_json(const char *sid, const char *user_json);
 
 struct redis;
+/* The Redis functions library the operations below call. */
+extern const char session_redis_library[];
 
 typedef void (*session_auth_cb)(void *arg, struct principal *p, struct error *err);
 /* p: the session's user (caller owns it), NULL if no such live session or the
