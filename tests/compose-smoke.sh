@@ -17,7 +17,8 @@
 #      arrives on the broker's XPUB and on audit's public feed (both published)
 #   6. `docker-compose down` and `up -d` again: the admin's session (Redis
 #      volume) and the user (PostgreSQL volume) are still there; every
-#      container healthy, db-init exited 0
+#      container healthy, db-init exited 0; each stops on its stop signal
+#      within 10 s (`docker-compose stop`; exit 137 = needed SIGKILL)
 #   7. always (EXIT trap): `docker-compose down -v`, stops dockerd, unmounts
 #      and deletes the temp dir
 #
@@ -428,3 +429,15 @@ for ((i = 0; ; i++)); do
   sleep 1
 done
 say "all containers healthy, db-init exited 0"
+
+# Each container stops on its stop signal, without the SIGKILL that follows
+# 10 s later (exit status 137).
+t=$SECONDS
+bounded 120 "${DC[@]}" stop --timeout 10 >"$D/stop.log" 2>&1 || { cat "$D/stop.log" >&2; fail "docker-compose stop"; }
+killed=""
+for c in $(dc ps -q); do
+  st=$(docker inspect -f '{{.Name}} {{.State.ExitCode}}' "$c")
+  case $st in *" 137") killed+=" ${st% *}" ;; esac
+done
+[ -z "$killed" ] || fail "did not stop within 10 s of their stop signal (SIGKILLed):$killed"
+say "every container stopped on its stop signal ($((SECONDS - t)) s)"
