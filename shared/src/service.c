@@ -210,3 +210,15 @@ void reply_row_created(void *req, PGresult *res, struct error *err)
 {
     s_reply_first(req, 201, res, err, true);
 }
+
+void reply_page(struct req *r, const char *page_sql)
+{
+    int limit;
+    long long cursor;
+    if (!req_page(r, &limit, &cursor)) return;
+    char c[24], l[16];
+    snprintf(c, sizeof c, "%lld", cursor);
+    snprintf(l, sizeof l, "%d", limit);
+    const char *params[] = {c, l};
+    db_query(req_service(r)->db, page_sql, 2, params, reply_row, r);
+}

@@ -29,12 +29,8 @@ CREATE UNIQUE INDEX users_employee_id_key ON users (employee_id);
 -- session ids are allocated here so they never repeat, even if Redis is wiped
 CREATE SEQUENCE session_ids;
 
--- nothing is ever deleted (architecture, invariant 6)
-CREATE FUNCTION refuse_delete() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION 'records are never deleted; change their state instead'
-        USING ERRCODE = 'restrict_violation';
-END $$;
+-- nothing is ever deleted (architecture, invariant 6; refuse_delete() comes with
+-- the shared base migration, shared/src/outbox.c)
 CREATE TRIGGER departments_no_delete BEFORE DELETE ON departments
     FOR EACH ROW EXECUTE FUNCTION refuse_delete();
 CREATE TRIGGER users_no_delete BEFORE DELETE ON users

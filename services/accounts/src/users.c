@@ -210,17 +210,8 @@ void users_create(struct req *r)
 
 void users_list(struct req *r)
 {
-    int limit;
-    long long cursor;
-    if (!req_page(r, &limit, &cursor)) return;
-    char c[24], l[16];
-    s_id_text(c, cursor);
-    snprintf(l, sizeof l, "%d", limit);
-    const char *params[] = {c, l};
-    db_query(req_service(r)->db,
-             DB_PAGE_SQL("SELECT id, user_doc(u) AS doc FROM users u "
-                         "WHERE id > $1 ORDER BY id LIMIT $2"),
-             2, params, reply_row, r);
+    reply_page(r, DB_PAGE_SQL("SELECT id, user_doc(u) AS doc FROM users u "
+                              "WHERE id > $1 ORDER BY id LIMIT $2"));
 }
 
 void users_get(struct req *r)

@@ -52,21 +52,6 @@ CREATE TABLE users (
     updated_at    text NOT NULL DEFAULT ''
 );
 
-CREATE TABLE inbox (
-    event_id   text PRIMARY KEY,
-    type       text NOT NULL,
-    handled_at timestamptz NOT NULL DEFAULT now()
-);
-CREATE TABLE feed_cursor (
-    source text PRIMARY KEY,
-    after  bigint NOT NULL
-);
-
-CREATE FUNCTION refuse_delete() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION 'records are never deleted; change their state instead'
-        USING ERRCODE = 'restrict_violation';
-END $$;
 CREATE TRIGGER cases_no_delete BEFORE DELETE ON cases
     FOR EACH ROW EXECUTE FUNCTION refuse_delete();
 CREATE TRIGGER case_experts_no_delete BEFORE DELETE ON case_experts
@@ -74,8 +59,6 @@ CREATE TRIGGER case_experts_no_delete BEFORE DELETE ON case_experts
 CREATE TRIGGER opinions_no_delete BEFORE DELETE ON opinions
     FOR EACH ROW EXECUTE FUNCTION refuse_delete();
 CREATE TRIGGER users_no_delete BEFORE DELETE ON users
-    FOR EACH ROW EXECUTE FUNCTION refuse_delete();
-CREATE TRIGGER inbox_no_delete BEFORE DELETE ON inbox
     FOR EACH ROW EXECUTE FUNCTION refuse_delete();
 
 CREATE FUNCTION case_doc(c cases) RETURNS jsonb LANGUAGE sql STABLE AS $$

@@ -30,13 +30,8 @@ CREATE TABLE subscriptions (
     disabled_at     timestamptz
 );
 
-CREATE FUNCTION subscriptions_refuse_delete() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION 'subscriptions are never deleted; disable them instead'
-        USING ERRCODE = 'restrict_violation';
-END $$;
 CREATE TRIGGER subscriptions_no_delete BEFORE DELETE ON subscriptions
-    FOR EACH ROW EXECUTE FUNCTION subscriptions_refuse_delete();
+    FOR EACH ROW EXECUTE FUNCTION refuse_delete();
 
 -- the public JSON of a subscription; never the secret
 CREATE FUNCTION subscription_doc(s subscriptions) RETURNS jsonb LANGUAGE sql STABLE AS $$

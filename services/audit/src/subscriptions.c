@@ -112,17 +112,8 @@ void subscriptions_create(struct req *r)
 
 void subscriptions_list(struct req *r)
 {
-    int limit;
-    long long cursor;
-    if (!req_page(r, &limit, &cursor)) return;
-    char c[24], l[16];
-    snprintf(c, sizeof c, "%lld", cursor);
-    snprintf(l, sizeof l, "%d", limit);
-    const char *params[] = {c, l};
-    db_query(req_service(r)->db,
-             DB_PAGE_SQL("SELECT id, subscription_doc(s) AS doc FROM subscriptions s "
-                         "WHERE id > $1 ORDER BY id LIMIT $2"),
-             2, params, reply_row, r);
+    reply_page(r, DB_PAGE_SQL("SELECT id, subscription_doc(s) AS doc FROM subscriptions s "
+                              "WHERE id > $1 ORDER BY id LIMIT $2"));
 }
 
 void subscriptions_get(struct req *r)

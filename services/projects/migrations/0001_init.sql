@@ -60,23 +60,6 @@ CREATE TABLE project_experts (
 );
 CREATE INDEX project_experts_user ON project_experts (user_id, project_id);
 
--- events consumed, by id: an effect and its inbox row commit together
-CREATE TABLE inbox (
-    event_id   text PRIMARY KEY,
-    type       text NOT NULL,
-    handled_at timestamptz NOT NULL DEFAULT now()
-);
--- how far each followed source has been read (shared/include/itgov/feed.h)
-CREATE TABLE feed_cursor (
-    source text PRIMARY KEY,
-    after  bigint NOT NULL
-);
-
-CREATE FUNCTION refuse_delete() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION 'records are never deleted; change their state instead'
-        USING ERRCODE = 'restrict_violation';
-END $$;
 CREATE TRIGGER plans_no_delete BEFORE DELETE ON plans
     FOR EACH ROW EXECUTE FUNCTION refuse_delete();
 CREATE TRIGGER projects_no_delete BEFORE DELETE ON projects
@@ -84,8 +67,6 @@ CREATE TRIGGER projects_no_delete BEFORE DELETE ON projects
 CREATE TRIGGER transitions_no_delete BEFORE DELETE ON transitions
     FOR EACH ROW EXECUTE FUNCTION refuse_delete();
 CREATE TRIGGER project_experts_no_delete BEFORE DELETE ON project_experts
-    FOR EACH ROW EXECUTE FUNCTION refuse_delete();
-CREATE TRIGGER inbox_no_delete BEFORE DELETE ON inbox
     FOR EACH ROW EXECUTE FUNCTION refuse_delete();
 
 -- the public JSON of each resource

@@ -30,7 +30,9 @@ struct req;
 /* The handler of GET /internal/v1/outbox: {items, next_after}. */
 void outbox_feed(struct req *r);
 
-/* The shared migration that creates outbox, emit() and rfc3339(). */
+/* The shared base migration of every schema: outbox, emit(), rfc3339(),
+ * refuse_delete() (the trigger function that keeps records from being
+ * deleted), inbox (events consumed, by id) and feed_cursor (feed.h). */
 extern const char outbox_sql[];
 
 #endif

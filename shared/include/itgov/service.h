@@ -58,4 +58,8 @@ void reply_row(void *req, PGresult *res, struct error *err);
 void reply_row_written(void *req, PGresult *res, struct error *err);
 void reply_row_created(void *req, PGresult *res, struct error *err);
 
+/* A plain list: checks limit and cursor (400 if bad), runs page_sql (a
+ * DB_PAGE_SQL query taking $1 cursor and $2 limit) and replies the page. */
+void reply_page(struct req *r, const char *page_sql);
+
 #endif
