@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include "itgov/crypto.h"
+#include "itgov/log.h"
 #include "itgov/redis.h"
 #include "itgov/session.h"
 
@@ -55,18 +56,27 @@ struct principal *principal_from_json(const char *sid, const char *user_json)
  * each runs atomically, in one round trip, without resending its code. */
 const char session_redis_library[] =
     "#!lua name=itgov_sessions\n"
-    "redis.register_function('itgov_session_auth', function(KEYS, ARGV)\n"
-    "local s = redis.call('HMGET', KEYS[1], 'uid', 'sid', 'last_seen_at')\n"
-    "if not s[1] then return false end\n"
-    "local u = redis.call('GET', 'itgov:user:' .. s[1])\n"
-    "if not u then return false end\n"
-    "if s[3] ~= ARGV[1] then redis.call('HSET', KEYS[1], 'last_seen_at', ARGV[1]) end\n"
-    "return {s[2], u}\n"
+    "redis.register_function('itgov_session_touch', function(KEYS, ARGV)\n"
+    "if redis.call('EXISTS', KEYS[1]) == 1 then\n"
+    "  redis.call('HSET', KEYS[1], 'last_seen_at', ARGV[1])\n"
+    "end\n"
+    "return 1\n"
+    "end)\n"
+    "redis.register_function('itgov_session_user', function(KEYS, ARGV)\n"
+    "redis.call('SET', 'itgov:user:' .. ARGV[1], ARGV[2])\n"
+    "for _, sid in ipairs(redis.call('SMEMBERS', 'itgov:usess:' .. ARGV[1])) do\n"
+    "  local h = redis.call('GET', 'itgov:sid:' .. sid)\n"
+    "  if h and redis.call('EXISTS', 'itgov:sess:' .. h) == 1 then\n"
+    "    redis.call('HSET', 'itgov:sess:' .. h, 'user', ARGV[2])\n"
+    "  end\n"
+    "end\n"
+    "return 1\n"
     "end)\n"
     "redis.register_function('itgov_session_create', function(KEYS, ARGV)\n"
     "local sid = ARGV[10]\n"
     "local k = 'itgov:sess:' .. ARGV[1]\n"
-    "redis.call('HSET', k, 'sid', sid, 'uid', ARGV[2], 'ip', ARGV[4], 'ua', ARGV[5],\n"
+    "redis.call('HSET', k, 'sid', sid, 'uid', ARGV[2], 'user', ARGV[3], 'ip', ARGV[4], 'ua', "
+    "ARGV[5],\n"
     "  'created_at', ARGV[6], 'last_seen_at', ARGV[6], 'expires_at', ARGV[7])\n"
     "redis.call('EXPIRE', k, ARGV[9])\n"
     "redis.call('SET', 'itgov:sid:' .. sid, ARGV[1], 'EX', ARGV[9])\n"
@@ -137,6 +147,8 @@ static struct error *s_unavailable(const redisReply *reply)
 struct call {
     void *cb;
     void *arg;
+    struct redis *rd;
+    char key[80], now[32]; /* auth: the session key and this second */
     struct session_new s;
 };
 
@@ -149,27 +161,43 @@ static struct call *s_call(void *cb, void *arg)
     return c;
 }
 
+static void s_log_failure(void *arg, redisReply *reply)
+{
+    if (!reply || reply->type == REDIS_REPLY_ERROR) log_warn("redis: a session update failed");
+}
+
+/* The hot path: one plain HMGET, no script. last_seen_at is written at most
+ * once a second per session, by a function that never recreates an ended
+ * session. */
 static void s_on_auth(void *arg, redisReply *reply)
 {
     struct call *c = arg;
     session_auth_cb cb = (session_auth_cb)c->cb;
     struct error *err = s_unavailable(reply);
     struct principal *p = NULL;
-    if (!err && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
-        reply->element[1]->type == REDIS_REPLY_STRING)
+    if (!err && reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 &&
+        reply->element[0]->type == REDIS_REPLY_STRING &&
+        reply->element[1]->type == REDIS_REPLY_STRING) {
         p = principal_from_json(reply->element[0]->str, reply->element[1]->str);
+        const redisReply *seen = reply->element[2];
+        if (p && (seen->type != REDIS_REPLY_STRING || strcmp(seen->str, c->now) != 0)) {
+            const char *argv[] = {c->key, c->now};
+            redis_fcall(c->rd, s_log_failure, NULL, "itgov_session_touch", 1, 2, argv);
+        }
+    }
     cb(c->arg, p, err);
     free(c);
 }
 
 void session_auth(struct redis *rd, const char *token, session_auth_cb cb, void *arg)
 {
-    char key[80], now[32];
-    memcpy(key, "itgov:sess:", 11);
-    sha256_hex(token, strlen(token), key + 11);
-    s_iso(time(NULL), now);
-    const char *argv[] = {key, now};
-    redis_fcall(rd, s_on_auth, s_call((void *)cb, arg), "itgov_session_auth", 1, 2, argv);
+    struct call *c = s_call((void *)cb, arg);
+    c->rd = rd;
+    memcpy(c->key, "itgov:sess:", 11);
+    sha256_hex(token, strlen(token), c->key + 11);
+    s_iso(time(NULL), c->now);
+    const char *argv[] = {"HMGET", c->key, "sid", "user", "last_seen_at"};
+    redis_cmd(rd, s_on_auth, c, 5, argv, NULL);
 }
 
 /* ---- create ------------------------------------------------------------ */
@@ -280,8 +308,8 @@ static void s_on_done(void *arg, redisReply *reply)
 void session_cache_user(struct redis *rd, long long uid, const char *user_json, session_done_cb cb,
                         void *arg)
 {
-    char key[48];
-    snprintf(key, sizeof key, "itgov:user:%lld", uid);
-    const char *argv[] = {"SET", key, user_json};
-    redis_cmd(rd, s_on_done, s_call((void *)cb, arg), 3, argv, NULL);
+    char uids[24];
+    snprintf(uids, sizeof uids, "%lld", uid);
+    const char *argv[] = {uids, user_json};
+    redis_fcall(rd, s_on_done, s_call((void *)cb, arg), "itgov_session_user", 0, 2, argv);
 }

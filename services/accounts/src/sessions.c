@@ -32,6 +32,12 @@ static void s_log_redis(void *arg, redisReply *reply)
     if (!reply || reply->type == REDIS_REPLY_ERROR) log_warn("redis: a bookkeeping command failed");
 }
 
+static void s_log_cached(void *arg, struct error *err)
+{
+    if (err) log_warn("the cached user was not refreshed: %s", err->detail);
+    error_destroy(&err);
+}
+
 /* ---- recording ended sessions, then answering ------------------------------ */
 
 struct ending {
@@ -116,10 +122,8 @@ void sessions_end_user_then_reply(struct req *r, long long uid, const char *keep
                                   const char *body)
 {
     struct redis *rd = req_service(r)->redis;
-    char key[48];
-    snprintf(key, sizeof key, "itgov:user:%lld", uid);
-    const char *set[] = {"SET", key, user_json};
-    redis_cmd(rd, s_log_redis, NULL, 3, set, NULL); /* same connection: done before the next */
+    /* same connection, so the refresh is done before the sessions end */
+    session_cache_user(rd, uid, user_json, s_log_cached, NULL);
     session_end_user(rd, uid, keep_sid, s_on_ended, s_ending(r, reason, status, body));
 }
 
