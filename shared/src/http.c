@@ -284,8 +284,11 @@ static void s_finish(struct req *r, int status, struct evbuffer *body, const cha
     struct server *s = r->srv;
     double secs = s_now() - r->started;
     metrics_observe(s->metrics, (size_t)r->route_index, status, secs);
-    log_request(r->request_id, r->user ? r->user->id : 0, s->labels[r->route_index], status,
-                secs * 1000.0);
+    /* probes (/healthz, /readyz, /metrics) and internal polls only at debug */
+    const char *label = s->labels[r->route_index];
+    bool probe = r->route_index >= (int)s->cfg.nroutes || strncmp(label, "GET /internal/", 14) == 0;
+    log_request(probe && status < 400 ? LOG_DEBUG : LOG_INFO, r->request_id,
+                r->user ? r->user->id : 0, label, status, secs * 1000.0);
     s_free(r);
 }
 

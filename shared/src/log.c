@@ -63,10 +63,10 @@ void log_fields(enum log_level level, cJSON *fields)
     if (level >= LOG_WARN) fflush(stderr);
 }
 
-void log_request(const char *request_id, long long user_id, const char *route, int status,
-                 double ms)
+void log_request(enum log_level level, const char *request_id, long long user_id, const char *route,
+                 int status, double ms)
 {
-    if (LOG_INFO < s_min) return;
+    if (level < s_min) return;
     char when[40], user[32] = "";
     s_when(when);
     if (user_id) snprintf(user, sizeof user, ",\"user_id\":%lld", user_id);
@@ -75,7 +75,8 @@ void log_request(const char *request_id, long long user_id, const char *route, i
     fprintf(stderr,
             "{\"time\":\"%s\",\"level\":\"%s\",\"service\":\"%s\",\"msg\":\"request\","
             "\"request_id\":\"%s\"%s,\"route\":\"%s\",\"status\":%d,\"ms\":%.3f}\n",
-            when, status >= 500 ? "warn" : "info", s_service, request_id, user, route, status, ms);
+            when, status >= 500 ? "warn" : s_names[level], s_service, request_id, user, route,
+            status, ms);
 }
 
 void log_flush(void)

@@ -43,8 +43,9 @@ static void s_stop(struct service *svc)
     audit_svc = NULL;
 }
 
-/* A port from the environment, or its default, for the catch-up URLs. */
-static const char *s_port(const char *var, const char *def)
+/* A host or port from the environment, or its default, for the catch-up
+ * URLs (ITGOV_<SVC>_HOST / _PORT, as the other services use them). */
+static const char *s_env(const char *var, const char *def)
 {
     const char *v = getenv(var);
     return v && *v ? v : def;
@@ -54,10 +55,12 @@ int main(int argc, char **argv)
 {
     static char sources[512], key_file[512];
     snprintf(sources, sizeof sources,
-             "accounts=http://127.0.0.1:%s,projects=http://127.0.0.1:%s,"
-             "approvals=http://127.0.0.1:%s,audit=http://127.0.0.1:%s",
-             s_port("ITGOV_ACCOUNTS_PORT", "8081"), s_port("ITGOV_PROJECTS_PORT", "8082"),
-             s_port("ITGOV_APPROVALS_PORT", "8083"), s_port("ITGOV_AUDIT_PORT", "8084"));
+             "accounts=http://%s:%s,projects=http://%s:%s,approvals=http://%s:%s,"
+             "audit=http://127.0.0.1:%s",
+             s_env("ITGOV_ACCOUNTS_HOST", "127.0.0.1"), s_env("ITGOV_ACCOUNTS_PORT", "8081"),
+             s_env("ITGOV_PROJECTS_HOST", "127.0.0.1"), s_env("ITGOV_PROJECTS_PORT", "8082"),
+             s_env("ITGOV_APPROVALS_HOST", "127.0.0.1"), s_env("ITGOV_APPROVALS_PORT", "8083"),
+             s_env("ITGOV_AUDIT_PORT", "8084"));
     const char *state = getenv("ITGOV_STATE_DIR");
     snprintf(key_file, sizeof key_file, "%s%saudit-signing.key", state && *state ? state : "",
              state && *state ? "/" : "");

@@ -15,8 +15,8 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 void log_fields(enum log_level level, cJSON *fields);
 
 /* The access line of one answered request. */
-void log_request(const char *request_id, long long user_id, const char *route, int status,
-                 double ms);
+void log_request(enum log_level level, const char *request_id, long long user_id, const char *route,
+                 int status, double ms);
 /* Writes out buffered lines (called every 200 ms by the service loop). */
 void log_flush(void);
 
