@@ -456,7 +456,8 @@ static void s_on_request(struct evhttp_request *ev, void *arg)
                 free(values[k]);
         }
         size_t used = strlen(allow);
-        snprintf(allow + used, sizeof allow - used, "%s%s", used ? ", " : "", rt->method);
+        if (!strstr(allow, rt->method)) /* two routes may share a method: name it once */
+            snprintf(allow + used, sizeof allow - used, "%s%s", used ? ", " : "", rt->method);
     }
 
     if (!allow[0]) return reply_error(r, error_new(ERR_NOT_FOUND, "no such path: %s", path));
