@@ -207,23 +207,25 @@ const char *req_client_ip(const struct req *r)
     return ip;
 }
 
-const cJSON *req_body(struct req *r)
+const cJSON *req_json(struct req *r, struct error **err)
 {
     if (r->body) return r->body;
     struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
     size_t len = evbuffer_get_length(in);
     if (len > HTTP_MAX_BODY) {
-        reply_error(r, error_new(ERR_PAYLOAD_TOO_LARGE, "the request body exceeds %d bytes",
-                                 HTTP_MAX_BODY));
+        *err = error_new(ERR_PAYLOAD_TOO_LARGE, "the request body exceeds %d bytes", HTTP_MAX_BODY);
         return NULL;
     }
-    struct error *err = NULL;
-    r->body = json_parse((const char *)evbuffer_pullup(in, -1), len, &err);
-    if (!r->body) {
-        reply_error(r, err); /* frees r */
-        return NULL;
-    }
+    r->body = json_parse((const char *)evbuffer_pullup(in, -1), len, err);
     return r->body;
+}
+
+const cJSON *req_body(struct req *r)
+{
+    struct error *err = NULL;
+    const cJSON *body = req_json(r, &err);
+    if (!body) reply_error(r, err); /* frees r */
+    return body;
 }
 
 bool req_page(struct req *r, int *limit, long long *cursor)

@@ -262,6 +262,11 @@ def test_refused_roles_on_cases():
     expect(http("GET", f"/approvals/{cid}", token=tok("applicant")), 200)
     problem(http("GET", f"/approvals/{cid}"), 401, "unauthorized")
     problem(http("POST", "/approvals/999999999/review", {"outcome": "pass"}, token=tok("it")), 404)
+    # refusal order: 404 before a bad body's 400, which comes before 409
+    problem(http("POST", "/approvals/999999999/review", raw=b"{not json", token=tok("it")), 404)
+    problem(http("POST", f"/approvals/{cid}/review", raw=b"{not json", token=tok("it")), 400,
+            "invalid_json")
+    problem(http("POST", f"/projects/{p['id']}x/submit", token=tok("applicant")), 404)
     validation(review(cid, "maybe"), "outcome")
     for role in ("it", "secretary"):
         problem(http("POST", f"/projects/{p['id']}/submit", token=tok(role)), 403, "forbidden")

@@ -148,6 +148,26 @@ static bool s_role_may(const char *action, unsigned roles)
 
 /* Loads the case: kind, step, visible, invited, and (for invitations)
  * whether the user to invite is an expert. */
+/* Starts reading an action's body. A body that is not JSON becomes the
+ * action's refusal, given after 404 and 403 like every 400 (s_check). */
+static struct act *s_begin(struct req *r, const char *action, struct fields *f)
+{
+    struct act *a = s_act(r, action);
+    const cJSON *body = req_json(r, &a->bad);
+    fields_init(f, body);
+    return a;
+}
+
+/* Ends reading: the JSON error if there was one, else the field errors. */
+static void s_end(struct act *a, struct fields *f)
+{
+    struct error *fields_err = fields_done(f);
+    if (a->bad)
+        error_destroy(&fields_err);
+    else
+        a->bad = fields_err;
+}
+
 static void s_load(struct req *r, db_cb next)
 {
     struct act *a = r->ctx;
@@ -298,15 +318,12 @@ void cases_invite(struct req *r)
 {
     long long id;
     if (!req_param_id(r, "id", &id)) return;
-    const cJSON *body = req_body(r);
-    if (!body) return;
-    struct act *a = s_act(r, "invite_expert");
     struct fields f;
-    fields_init(&f, body);
+    struct act *a = s_begin(r, "invite_expert", &f);
     fields_int(&f, "user_id", F_REQUIRED, 1, 1LL << 53, &a->user_id);
     static const char *const known[] = {"user_id", NULL};
     fields_only(&f, known);
-    a->bad = fields_done(&f);
+    s_end(a, &f);
     s_load(r, s_on_invite_loaded);
 }
 
@@ -351,18 +368,15 @@ void cases_opinion(struct req *r)
 {
     long long id;
     if (!req_param_id(r, "id", &id)) return;
-    const cJSON *body = req_body(r);
-    if (!body) return;
-    struct act *a = s_act(r, "opinion");
     struct fields f;
-    fields_init(&f, body);
+    struct act *a = s_begin(r, "opinion", &f);
     fields_enum(&f, "stance", F_REQUIRED, s_stances);
     fields_str(&f, "comment", F_OPTIONAL, 0, 10000);
     bool coi = false;
     fields_bool(&f, "conflict_of_interest", F_OPTIONAL, &coi);
     static const char *const known[] = {"stance", "comment", "conflict_of_interest", NULL};
     fields_only(&f, known);
-    a->bad = fields_done(&f);
+    s_end(a, &f);
     s_load(r, s_on_opinion_loaded);
 }
 
@@ -420,16 +434,13 @@ void cases_review(struct req *r)
 {
     long long id;
     if (!req_param_id(r, "id", &id)) return;
-    const cJSON *body = req_body(r);
-    if (!body) return;
-    struct act *a = s_act(r, "review");
     struct fields f;
-    fields_init(&f, body);
+    struct act *a = s_begin(r, "review", &f);
     a->input = fields_str(&f, "outcome", F_REQUIRED, 1, 32);
     fields_str(&f, "comment", F_OPTIONAL, 0, 10000);
     static const char *const known[] = {"outcome", "comment", NULL};
     fields_only(&f, known);
-    a->bad = fields_done(&f);
+    s_end(a, &f);
     s_load(r, s_on_review_loaded);
 }
 
@@ -458,11 +469,8 @@ void cases_decision(struct req *r)
 {
     long long id;
     if (!req_param_id(r, "id", &id)) return;
-    const cJSON *body = req_body(r);
-    if (!body) return;
-    struct act *a = s_act(r, "decision");
     struct fields f;
-    fields_init(&f, body);
+    struct act *a = s_begin(r, "decision", &f);
     a->meeting = fields_enum(&f, "meeting", F_REQUIRED, s_meetings);
     fields_date(&f, "meeting_date", F_REQUIRED);
     fields_str(&f, "minutes_ref", F_REQUIRED, 1, 200);
@@ -471,6 +479,6 @@ void cases_decision(struct req *r)
     static const char *const known[] = {"meeting", "meeting_date", "minutes_ref",
                                         "outcome", "comment",      NULL};
     fields_only(&f, known);
-    a->bad = fields_done(&f);
+    s_end(a, &f);
     s_load(r, s_on_decision_loaded);
 }

@@ -81,6 +81,9 @@ const char *req_client_ip(const struct req *r);
 /* The body as JSON; on failure replies (400/413) and returns NULL. The
  * request owns the result. */
 const cJSON *req_body(struct req *r);
+/* The same without replying: NULL and *err (caller owns it) on failure, for
+ * handlers that must refuse with 404/403 before a bad body's 400. */
+const cJSON *req_json(struct req *r, struct error **err);
 /* limit (default 50, 1..200) and cursor (opaque, from a previous page);
  * on a bad value replies 400 validation_failed and returns false. */
 bool req_page(struct req *r, int *limit, long long *cursor);
