@@ -312,8 +312,11 @@ table() {
 
 report() {
   local commit cpu dirty=""
-  commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-  git -C "$ROOT" diff --quiet HEAD 2>/dev/null || dirty=" (with uncommitted changes)"
+  if commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null); then
+    git -C "$ROOT" diff --quiet HEAD 2>/dev/null || dirty=" (with uncommitted changes)"
+  else
+    commit="unknown (not a git checkout)"
+  fi
   cpu=$(awk -F': *' '/^model name/ {print $2; exit}' /proc/cpuinfo)
   {
     echo "## Benchmark results"
