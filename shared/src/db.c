@@ -1,10 +1,14 @@
 /*
  * An asynchronous PostgreSQL pool. Each connection is a non-blocking libpq
  * connection watched by the loop; each runs one statement at a time and the
- * pool queues the rest. Connections are opened with PQconnectStart/Poll so
+ * pool queues the rest. Every statement is prepared once per connection
+ * (named after a hash of its text) and then executed by name, and sessions
+ * use generic plans, so PostgreSQL does not parse and plan the same text on
+ * every request. Connections are opened with PQconnectStart/Poll so
  * even (re)connecting never blocks the loop; a broken one is retried every
  * second. While no connection is up, queries fail at once with 503.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +25,8 @@ struct job {
     db_cb cb;
     void *arg;
     int attempts;
+    uint64_t hash;  /* of sql: the prepared statement's name */
+    bool preparing; /* the PREPARE is in flight, the execution comes next */
     struct job *next;
 };
 
@@ -33,6 +39,8 @@ struct conn {
     struct event *ev;
     struct job *job;
     PGresult *res;
+    uint64_t *prepared; /* statements this connection has prepared */
+    size_t nprepared, cap;
 };
 
 struct db {
@@ -49,6 +57,8 @@ struct db {
 
 static void s_dispatch(struct db *db);
 static void s_connect(struct conn *c);
+static void s_send(struct conn *c, struct job *j);
+static void s_mark_prepared(struct conn *c, uint64_t hash);
 
 /* ---- jobs --------------------------------------------------------------- */
 
@@ -179,6 +189,7 @@ static void s_down(struct conn *c, const char *why)
     if (c->pg) PQfinish(c->pg);
     c->pg = NULL;
     c->state = C_DOWN;
+    c->nprepared = 0; /* a new connection prepares again */
     if (c->job) {
         struct job *j = c->job;
         c->job = NULL;
@@ -193,8 +204,13 @@ static void s_finish_job(struct conn *c)
 {
     struct job *j = c->job;
     PGresult *res = c->res;
-    c->job = NULL;
     c->res = NULL;
+    if (j->preparing && res && PQresultStatus(res) == PGRES_COMMAND_OK) {
+        PQclear(res);
+        s_mark_prepared(c, j->hash);
+        return s_send(c, j); /* now execute it */
+    }
+    c->job = NULL;
     c->state = C_IDLE;
     ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
@@ -232,13 +248,34 @@ static void s_on_io(evutil_socket_t fd, short what, void *arg)
     if (c->state == C_IDLE) s_dispatch(c->db);
 }
 
+static bool s_is_prepared(const struct conn *c, uint64_t hash)
+{
+    for (size_t i = 0; i < c->nprepared; i++)
+        if (c->prepared[i] == hash) return true;
+    return false;
+}
+
+static void s_mark_prepared(struct conn *c, uint64_t hash)
+{
+    if (c->nprepared == c->cap) {
+        c->cap = c->cap ? 2 * c->cap : 32;
+        c->prepared = realloc(c->prepared, c->cap * sizeof *c->prepared);
+        if (!c->prepared) abort();
+    }
+    c->prepared[c->nprepared++] = hash;
+}
+
 static void s_send(struct conn *c, struct job *j)
 {
     c->job = j;
     c->state = C_BUSY;
-    if (!PQsendQueryParams(c->pg, j->sql, j->nparams, NULL, (const char *const *)j->params, NULL,
-                           NULL, 0))
-        return s_down(c, PQerrorMessage(c->pg));
+    char name[24];
+    snprintf(name, sizeof name, "q%016llx", (unsigned long long)j->hash);
+    j->preparing = !s_is_prepared(c, j->hash);
+    int ok = j->preparing ? PQsendPrepare(c->pg, name, j->sql, j->nparams, NULL)
+                          : PQsendQueryPrepared(c->pg, name, j->nparams,
+                                                (const char *const *)j->params, NULL, NULL, 0);
+    if (!ok) return s_down(c, PQerrorMessage(c->pg));
     int f = PQflush(c->pg);
     if (f < 0) return s_down(c, PQerrorMessage(c->pg));
     if (f) s_watch(c, EV_READ | EV_WRITE, s_on_io);
@@ -279,7 +316,11 @@ static void s_on_connect_io(evutil_socket_t fd, short what, void *arg)
 
 static void s_connect(struct conn *c)
 {
-    c->pg = PQconnectStart(c->db->conninfo);
+    /* the service's connection string, plus generic plans for prepared
+     * statements (their parameters rarely change the best plan here) */
+    static const char *const keys[] = {"dbname", "options", NULL};
+    const char *values[] = {c->db->conninfo, "-c plan_cache_mode=force_generic_plan", NULL};
+    c->pg = PQconnectStartParams(keys, values, 1);
     if (!c->pg || PQstatus(c->pg) == CONNECTION_BAD) return s_down(c, "connect failed");
     c->state = C_CONNECTING;
     s_watch(c, EV_WRITE, s_on_connect_io);
@@ -331,6 +372,8 @@ void db_destroy(struct db **self_p)
     if (!db) return;
     db_close(db);
     event_free(db->retry);
+    for (int i = 0; i < db->size; i++)
+        free(db->conns[i].prepared);
     free(db->conns);
     free(db->conninfo);
     free(db);
@@ -350,6 +393,9 @@ void db_query(struct db *db, const char *sql, int nparams, const char *const *pa
     struct job *j = calloc(1, sizeof *j);
     if (!j) abort();
     j->sql = strdup(sql);
+    j->hash = 14695981039346656037ull; /* FNV-1a */
+    for (const char *p = sql; *p; p++)
+        j->hash = (j->hash ^ (unsigned char)*p) * 1099511628211ull;
     j->nparams = nparams;
     j->params = calloc((size_t)(nparams ? nparams : 1), sizeof *j->params);
     if (!j->params) abort();

@@ -54,7 +54,7 @@ static bool s_load_config(const struct service_def *def, struct common *c)
         {"ITGOV_BIND", CFG_STR, &c->bind, "127.0.0.1", 0, 0},
         {port_var, CFG_INT, &c->port, def_port, 1, 65535},
         {db_var, CFG_STR, &c->db_url, def_db, 0, 0},
-        {"ITGOV_DB_POOL", CFG_INT, &c->db_pool, "4", 1, 64},
+        {"ITGOV_DB_POOL", CFG_INT, &c->db_pool, "8", 1, 64},
         {"ITGOV_REDIS_HOST", CFG_STR, &c->redis_host, "127.0.0.1", 0, 0},
         {"ITGOV_REDIS_PORT", CFG_INT, &c->redis_port, "6379", 1, 65535},
         {"ITGOV_BROKER_HOST", CFG_STR, &c->broker_host, "127.0.0.1", 0, 0},
