@@ -20,6 +20,7 @@
 #include "itgov/db.h"
 #include "itgov/feed.h"
 #include "itgov/log.h"
+#include "itgov/outbox.h"
 
 #define FEED_PAGE      200
 #define FEED_MAX_QUEUE 10000
@@ -393,4 +394,32 @@ void feed_destroy(struct feed **self_p)
     f->conn = NULL;
     f->dead = true;
     if (f->pending == 0) s_free(f);
+}
+
+struct apply {
+    struct feed_job *job;
+    struct outbox *wake;
+};
+
+static void s_on_applied(void *arg, PGresult *res, struct error *err)
+{
+    struct apply *a = arg;
+    if (err) {
+        log_warn("cannot apply an event: %s", err->detail);
+        error_destroy(&err);
+    } else if (a->wake) {
+        outbox_kick(a->wake);
+    }
+    feed_done(a->job, err == NULL);
+    free(a);
+}
+
+void feed_apply(struct feed_job *job, struct db *db, struct outbox *wake, const char *sql,
+                int nparams, const char *const *params)
+{
+    struct apply *a = malloc(sizeof *a);
+    if (!a) abort();
+    a->job = job;
+    a->wake = wake;
+    db_query(db, sql, nparams, params, s_on_applied, a);
 }

@@ -102,6 +102,35 @@ static void s_on_signal(evutil_socket_t sig, short what, void *arg)
     event_base_loopbreak(arg);
 }
 
+/* GET /internal/v1/outbox?after=N&limit=M → {items: [events with
+ * sourceseq], next_after}: the source's events after seq N, in order. */
+static void s_outbox_feed(struct req *r)
+{
+    const char *after = req_query(r, "after"), *lim = req_query(r, "limit");
+    long long a = 0, l = 500;
+    char *end = NULL;
+    struct error *e = NULL;
+    if (after && (!*after || (a = strtoll(after, &end, 10)) < 0 || *end)) {
+        e = error_new(ERR_VALIDATION, "bad query parameters");
+        error_add_field(e, "after", "must be a sequence number (0 or more)");
+    }
+    if (lim && (!*lim || (l = strtoll(lim, &end, 10)) < 1 || l > 1000 || *end)) {
+        if (!e) e = error_new(ERR_VALIDATION, "bad query parameters");
+        error_add_field(e, "limit", "must be an integer from 1 to 1000");
+    }
+    if (e) return reply_error(r, e);
+    char as[24], ls[24];
+    snprintf(as, sizeof as, "%lld", a);
+    snprintf(ls, sizeof ls, "%lld", l);
+    const char *params[] = {as, ls};
+    db_query(req_service(r)->db,
+             "SELECT json_build_object('items', coalesce(json_agg(e ORDER BY seq), '[]'::json), "
+             "'next_after', coalesce(max(seq), $1::bigint))::text FROM ("
+             "SELECT seq, event || jsonb_build_object('sourceseq', seq) AS e FROM outbox "
+             "WHERE seq > $1::bigint ORDER BY seq LIMIT $2::int) page",
+             2, params, reply_row, r);
+}
+
 int service_main(const struct service_def *def, int argc, char **argv)
 {
     struct common c = {0};
@@ -130,7 +159,7 @@ int service_main(const struct service_def *def, int argc, char **argv)
     svc.worker = worker_new(svc.base, 2);
     /* the service's routes plus the internal ones every service serves */
     static const struct route internal[] = {
-        {"GET", "/internal/v1/outbox", outbox_feed, ROLE_PUBLIC},
+        {"GET", "/internal/v1/outbox", s_outbox_feed, ROLE_PUBLIC},
     };
     size_t nroutes = def->nroutes + sizeof internal / sizeof internal[0];
     routes = calloc(nroutes, sizeof *routes);

@@ -25,25 +25,6 @@ static struct feed *s_projects, *s_accounts;
 static struct event *s_scan;
 static bool s_scanning;
 
-struct work {
-    struct service *svc;
-    struct feed_job *job;
-};
-
-static void s_on_applied(void *arg, PGresult *res, struct error *err)
-{
-    struct work *w = arg;
-    if (err) {
-        log_warn("cannot apply an event: %s", err->detail);
-        error_destroy(&err);
-        feed_done(w->job, false);
-    } else {
-        outbox_kick(w->svc->outbox);
-        feed_done(w->job, true);
-    }
-    free(w);
-}
-
 static const char *s_str(const cJSON *o, const char *name)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
@@ -56,15 +37,6 @@ static bool s_num(const cJSON *o, const char *name, char out[24])
     if (!cJSON_IsNumber(v)) return false;
     snprintf(out, 24, "%lld", (long long)v->valuedouble);
     return true;
-}
-
-static struct work *s_work(struct service *svc, struct feed_job *job)
-{
-    struct work *w = calloc(1, sizeof *w);
-    if (!w) abort();
-    w->svc = svc;
-    w->job = job;
-    return w;
 }
 
 /* project.submitted / plan.submitted → a case opens */
@@ -90,16 +62,16 @@ static void s_on_submitted(void *arg, const cJSON *ev, struct feed_job *job)
                             k->first_step,
                             days,
                             has_actor ? actor : NULL};
-    db_query(svc->db,
-             "WITH i AS (INSERT INTO inbox (event_id, type) VALUES ($1, $2) "
-             "ON CONFLICT DO NOTHING RETURNING 1), "
-             "c AS (INSERT INTO cases (kind, subject, subject_department_id, submission, step, "
-             "due_at) SELECT $3, $4, $5::bigint, $6::int, $7, "
-             "now() + make_interval(days => $8::int) FROM i "
-             "ON CONFLICT (subject) WHERE step <> 'closed' DO NOTHING RETURNING *) "
-             "SELECT emit('itgov.approval.case.opened', 'approvals/' || c.id, $9::bigint, "
-             "jsonb_build_object('case', case_doc(c), 'submission', c.submission)) FROM c",
-             9, params, s_on_applied, s_work(svc, job));
+    feed_apply(job, svc->db, svc->outbox,
+               "WITH i AS (INSERT INTO inbox (event_id, type) VALUES ($1, $2) "
+               "ON CONFLICT DO NOTHING RETURNING 1), "
+               "c AS (INSERT INTO cases (kind, subject, subject_department_id, submission, step, "
+               "due_at) SELECT $3, $4, $5::bigint, $6::int, $7, "
+               "now() + make_interval(days => $8::int) FROM i "
+               "ON CONFLICT (subject) WHERE step <> 'closed' DO NOTHING RETURNING *) "
+               "SELECT emit('itgov.approval.case.opened', 'approvals/' || c.id, $9::bigint, "
+               "jsonb_build_object('case', case_doc(c), 'submission', c.submission)) FROM c",
+               9, params);
 }
 
 /* account.user.* → the users table */
@@ -122,15 +94,15 @@ static void s_on_user(void *arg, const cJSON *ev, struct feed_job *job)
                             has_dept ? dept : NULL,
                             cJSON_IsTrue(disabled) ? "true" : "false",
                             updated ? updated : ""};
-    db_query(svc->db,
-             "WITH i AS (INSERT INTO inbox (event_id, type) VALUES ($1, $2) "
-             "ON CONFLICT DO NOTHING RETURNING 1) "
-             "INSERT INTO users (id, roles, department_id, disabled, updated_at) "
-             "SELECT $3, ARRAY(SELECT jsonb_array_elements_text($4::jsonb)), $5::bigint, $6, $7 "
-             "FROM i ON CONFLICT (id) DO UPDATE SET roles = excluded.roles, "
-             "department_id = excluded.department_id, disabled = excluded.disabled, "
-             "updated_at = excluded.updated_at WHERE users.updated_at <= excluded.updated_at",
-             7, params, s_on_applied, s_work(svc, job));
+    feed_apply(job, svc->db, svc->outbox,
+               "WITH i AS (INSERT INTO inbox (event_id, type) VALUES ($1, $2) "
+               "ON CONFLICT DO NOTHING RETURNING 1) "
+               "INSERT INTO users (id, roles, department_id, disabled, updated_at) "
+               "SELECT $3, ARRAY(SELECT jsonb_array_elements_text($4::jsonb)), $5::bigint, $6, $7 "
+               "FROM i ON CONFLICT (id) DO UPDATE SET roles = excluded.roles, "
+               "department_id = excluded.department_id, disabled = excluded.disabled, "
+               "updated_at = excluded.updated_at WHERE users.updated_at <= excluded.updated_at",
+               7, params);
     free(roles_json);
 }
 

@@ -55,25 +55,6 @@ static const struct {
 
 static struct feed *s_feed;
 
-struct work {
-    struct service *svc;
-    struct feed_job *job;
-};
-
-static void s_on_applied(void *arg, PGresult *res, struct error *err)
-{
-    struct work *w = arg;
-    if (err) {
-        log_warn("cannot apply an approval event: %s", err->detail);
-        error_destroy(&err);
-        feed_done(w->job, false);
-    } else {
-        if (PQntuples(res) && atoll(PQgetvalue(res, 0, 0)) > 0) outbox_kick(w->svc->outbox);
-        feed_done(w->job, true);
-    }
-    free(w);
-}
-
 static const char *s_str(const cJSON *o, const char *name)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
@@ -107,11 +88,6 @@ static void s_handle(void *arg, const cJSON *ev, struct feed_job *job)
     long long a = s_num(ev, "actor");
     id_text(actor, a);
     id_text(case_id, s_num(kase, "id"));
-    struct work *w = calloc(1, sizeof *w);
-    if (!w) abort();
-    w->svc = svc;
-    w->job = job;
-
     if (type && strcmp(type, "itgov.approval.expert.invited") == 0) {
         long long pid = s_subject_id(subject, "projects/");
         long long uid = s_num(data, "user_id");
@@ -120,13 +96,13 @@ static void s_handle(void *arg, const cJSON *ev, struct feed_job *job)
         id_text(ps, pid);
         id_text(us, uid);
         const char *params[] = {id, type, ps, us, case_id};
-        db_query(svc->db,
-                 "WITH i AS (INSERT INTO inbox (event_id, type) VALUES ($1, $2) "
-                 "ON CONFLICT DO NOTHING RETURNING 1) "
-                 "INSERT INTO project_experts (project_id, user_id, case_id) "
-                 "SELECT $3, $4, $5 FROM i WHERE EXISTS (SELECT 1 FROM projects WHERE id = $3) "
-                 "ON CONFLICT DO NOTHING",
-                 5, params, s_on_applied, w);
+        feed_apply(job, svc->db, svc->outbox,
+                   "WITH i AS (INSERT INTO inbox (event_id, type) VALUES ($1, $2) "
+                   "ON CONFLICT DO NOTHING RETURNING 1) "
+                   "INSERT INTO project_experts (project_id, user_id, case_id) "
+                   "SELECT $3, $4, $5 FROM i WHERE EXISTS (SELECT 1 FROM projects WHERE id = $3) "
+                   "ON CONFLICT DO NOTHING",
+                   5, params);
         return;
     }
 
@@ -155,14 +131,13 @@ static void s_handle(void *arg, const cJSON *ev, struct feed_job *job)
                                 s_str(data, "comment"),
                                 event,
                                 case_id};
-        db_query(svc->db,
-                 is_plan ? TRANSITION_SQL("plans", "plans/", "plan_event")
-                         : TRANSITION_SQL("projects", "projects/", "project_event"),
-                 11, params, s_on_applied, w);
+        feed_apply(job, svc->db, svc->outbox,
+                   is_plan ? TRANSITION_SQL("plans", "plans/", "plan_event")
+                           : TRANSITION_SQL("projects", "projects/", "project_event"),
+                   11, params);
         return;
     }
 ignore:
-    free(w);
     feed_done(job, true);
 }
 

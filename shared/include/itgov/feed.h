@@ -11,7 +11,7 @@
  *   feed_cursor(source text PRIMARY KEY, after bigint NOT NULL)
  * which a service using feeds creates in its migrations.
  *
- * The page format read (served by outbox_feed(), outbox.h):
+ * The page format read (GET /internal/v1/outbox, served by service.c):
  *   {"items": [<CloudEvent with "sourceseq": n>, ...], "next_after": n}
  */
 #ifndef ITGOV_FEED_H
@@ -47,6 +47,13 @@ void feed_destroy(struct feed **self_p);
 /* ok=false: the effect could not be written (database down); the event is
  * retried by the next catch-up. */
 void feed_done(struct feed_job *job, bool ok);
+struct outbox;
+/* The usual way to apply an event: runs the one statement that writes the
+ * effect together with its inbox row, wakes the outbox (the effect may
+ * have emitted events), and ends the job — failed ones come again with the
+ * next catch-up. */
+void feed_apply(struct feed_job *job, struct db *db, struct outbox *wake, const char *sql,
+                int nparams, const char *const *params);
 
 /* Pure, for tests: reads one page; calls each(arg, seq, event) in order and
  * returns the number of items, or -1 if the text is not a page. */

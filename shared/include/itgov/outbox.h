@@ -26,10 +26,6 @@ void outbox_destroy(struct outbox **self_p);
 /* Tells the relay there is something new (it also polls every second). */
 void outbox_kick(struct outbox *o);
 
-struct req;
-/* The handler of GET /internal/v1/outbox: {items, next_after}. */
-void outbox_feed(struct req *r);
-
 /* The shared base migration of every schema: outbox, emit(), rfc3339(),
  * refuse_delete() (the trigger function that keeps records from being
  * deleted), inbox (events consumed, by id) and feed_cursor (feed.h). */
