@@ -340,29 +340,30 @@ static void s_on_submit_loaded(void *arg, PGresult *res, struct error *err)
     id_text(ids, atoll(req_param(r, "id")));
     id_text(actor, r->user->id);
     const char *params[] = {ids, PQgetvalue(res, 0, 2), from, to, actor, event};
-    db_query(req_service(r)->db,
-             "WITH cur AS (SELECT id, state FROM projects WHERE id = $1 AND version = $2), "
-             "t AS (SELECT * FROM unnest($3::text[], $4::text[]) AS t(f, t)), "
-             "p AS (UPDATE projects p SET state = t.t, version = p.version + 1, "
-             "submission = p.submission + 1, updated_at = now() FROM t, cur "
-             "WHERE p.id = cur.id AND p.state = t.f RETURNING p.*), "
-             "h AS (INSERT INTO transitions (subject, from_state, to_state, action, actor_id) "
-             "SELECT 'projects/' || p.id, cur.state, p.state, 'submit', $5 FROM p, cur "
-             "RETURNING 1), "
-             "sim AS (SELECT coalesce(jsonb_agg(jsonb_build_object('id', s.id, 'title', s.title, "
-             "'state', s.state, 'department_id', s.department_id, "
-             "'plan_item_code', s.plan_item_code, 'same_plan_item', "
-             "coalesce(s.plan_item_code = p.plan_item_code, false), "
-             "'similar_title', title_key(s.title) = title_key(p.title)) ORDER BY s.id), "
-             "'[]'::jsonb) AS list FROM p JOIN projects s ON s.id <> p.id "
-             "AND s.state IN ('under_review', 'returned', 'awaiting_decision', 'approved') "
-             "AND ((p.plan_item_code IS NOT NULL AND s.plan_item_code = p.plan_item_code) "
-             "OR title_key(s.title) = title_key(p.title))), "
-             "e AS (SELECT emit($6, 'projects/' || p.id, $5, project_event(p) || "
-             "jsonb_build_object('similar_projects', sim.list)) AS n FROM p, sim) "
-             "SELECT (project_doc(p) || jsonb_build_object('similar_projects', sim.list))::text, "
-             "p.version, (SELECT count(*) FROM e), (SELECT count(*) FROM h) FROM p, sim",
-             6, params, s_on_written, r);
+    db_query(
+        req_service(r)->db,
+        "WITH cur AS (SELECT id, state FROM projects WHERE id = $1 AND version = $2), "
+        "t AS (SELECT * FROM unnest($3::text[], $4::text[]) AS t(f, t)), "
+        "p AS (UPDATE projects p SET state = t.t, version = p.version + 1, "
+        "submission = p.submission + 1, updated_at = now() FROM t, cur "
+        "WHERE p.id = cur.id AND p.state = t.f RETURNING p.*), "
+        "h AS (INSERT INTO transitions (subject, from_state, to_state, action, actor_id) "
+        "SELECT 'projects/' || p.id, cur.state, p.state, 'submit', $5 FROM p, cur "
+        "RETURNING 1), "
+        "sim AS (SELECT coalesce(jsonb_agg(jsonb_build_object('id', s.id, 'title', s.title, "
+        "'state', s.state, 'department_id', s.department_id, "
+        "'plan_item_code', s.plan_item_code, 'same_plan_item', "
+        "coalesce(s.plan_item_code = p.plan_item_code, false), "
+        "'similar_title', title_key(s.title) = title_key(p.title)) ORDER BY s.id), "
+        "'[]'::jsonb) AS list FROM p JOIN projects s ON s.id <> p.id "
+        "AND s.state IN ('under_review', 'returned', 'awaiting_decision', 'approved') "
+        "AND ((p.plan_item_code IS NOT NULL AND s.plan_item_code = p.plan_item_code) "
+        "OR title_key(s.title) = title_key(p.title))), "
+        "e AS (SELECT emit($6, 'projects/' || p.id, $5, project_event(p) || "
+        "jsonb_build_object('similar_projects', sim.list)) AS n FROM p, sim) "
+        "SELECT (project_doc(p)::jsonb || jsonb_build_object('similar_projects', sim.list))::text, "
+        "p.version, (SELECT count(*) FROM e), (SELECT count(*) FROM h) FROM p, sim",
+        6, params, s_on_written, r);
 }
 
 void projects_submit(struct req *r)
