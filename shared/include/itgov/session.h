@@ -3,15 +3,18 @@
  * token; Redis keeps only its SHA-256, with a TTL, and every service checks
  * the token on every request, so ending a session takes effect everywhere at
  * once. Keys (prefix itgov:):
- *   sess:<token sha256>  hash  sid uid ip ua created_at last_seen_at expires_at
+ *   sess:<token sha256>  hash  sid uid user ip ua created_at last_seen_at
+ *                              expires_at ("user": the user's public JSON —
+ *                              roles, department, disabled — refreshed in
+ *                              every session of the user on each change, so
+ *                              a role change applies to the next request)
  *   sid:<sid>            string  token sha256
  *   usess:<uid>          set of sids of a user
  *   sessions             zset sid → expiry (epoch s), for the admin list
- *   user:<uid>           the user's public JSON (roles, department, disabled),
- *                        refreshed by accounts on every change, so a role
- *                        change applies to the next request.
- * Each operation is one Redis function (Lua, Redis 7): one round trip,
- * atomic; the library is loaded on every connect (redis_set_library).
+ *   user:<uid>           the user's public JSON, for the admin list
+ * The token check is one plain HMGET; every other operation is one Redis
+ * function (Lua, Redis 7): one round trip, atomic; the library is loaded on
+ * every connect (redis_set_library).
  */
 #ifndef ITGOV_SESSION_H
 #define ITGOV_SESSION_H
