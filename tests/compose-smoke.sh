@@ -165,12 +165,7 @@ DC=(docker-compose -p "$PROJECT" -f "$ROOT/docker-compose.yml" --env-file "$D/en
 # ITGOV_*/COMPOSE_*/DOCKER_* (tests/run.sh exports its own stack's ports).
 while read -r v; do unset "$v"; done < <(compgen -e | grep -E '^(ITGOV_|COMPOSE_|DOCKER_)')
 
-free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-GW_PORT=$(free_port)
-XPUB_PORT=$(free_port)
-while [ "$XPUB_PORT" = "$GW_PORT" ]; do XPUB_PORT=$(free_port); done
-AUDIT_PUB_PORT=$(free_port)
-while [ "$AUDIT_PUB_PORT" = "$GW_PORT" ] || [ "$AUDIT_PUB_PORT" = "$XPUB_PORT" ]; do AUDIT_PUB_PORT=$(free_port); done
+read -r GW_PORT XPUB_PORT AUDIT_PUB_PORT <<<"$("$PY" "$ROOT/tests/free-ports.py" 3)"
 cat >"$D/env" <<EOF
 ITGOV_GATEWAY_PORT=$GW_PORT
 ITGOV_BROKER_XPUB_PORT=$XPUB_PORT

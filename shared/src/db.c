@@ -111,6 +111,11 @@ static struct job *s_dequeue(struct db *db)
 
 /* ---- errors ------------------------------------------------------------- */
 
+void id_text(char out[24], long long id)
+{
+    snprintf(out, 24, "%lld", id);
+}
+
 bool db_sqlstate_retryable(const char *st)
 {
     return st && (strcmp(st, "40001") == 0 || strcmp(st, "40P01") == 0);

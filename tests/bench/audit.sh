@@ -38,24 +38,8 @@ SECONDS_STEADY=${ITGOV_BENCH_AUDIT_SECONDS:-10}
 say() { printf 'bench: %s\n' "$*"; }
 die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 
-free_ports() {
-  python3 - "$1" <<'PY'
-import random, socket, sys
-n, ports, socks = int(sys.argv[1]), [], []
-for p in random.sample(range(20000, 32000), 400):
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p))
-    except OSError:
-        s.close()
-        continue
-    socks.append(s)
-    ports.append(p)
-    if len(ports) == n:
-        break
-print(" ".join(map(str, ports)))
-PY
-}
+# n distinct free ports, outside the ephemeral range (tests/free-ports.py)
+free_ports() { python3 "$ROOT/tests/free-ports.py" "$1"; }
 
 "$ROOT/deploy/deps.sh"
 say "Release build into $BUILD_DIR/"

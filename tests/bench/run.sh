@@ -94,25 +94,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# n distinct ports that are free now, outside the kernel's ephemeral range.
-free_ports() {
-  python3 - "$1" <<'EOF'
-import random, socket, sys
-n, ports, socks = int(sys.argv[1]), [], []
-for p in random.sample(range(20000, 32000), 400):
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p))
-    except OSError:
-        s.close()
-        continue
-    socks.append(s)
-    ports.append(p)
-    if len(ports) == n:
-        break
-print(" ".join(map(str, ports)))
-EOF
-}
+# n distinct free ports, outside the ephemeral range (tests/free-ports.py)
+free_ports() { python3 "$ROOT/tests/free-ports.py" "$1"; }
 
 start_stack() {
   local ports

@@ -6,10 +6,9 @@ import json
 import os
 import subprocess
 import tempfile
-import threading
 import time
 
-from client import cfg, expect, http, make_user, poll, psql
+from client import Subscriber, cfg, expect, http, make_user, poll, psql
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SOURCES = ("accounts", "projects", "approvals", "audit")
@@ -90,54 +89,9 @@ def log_size():
     return int(psql("SELECT coalesce(max(seq), 0) FROM audit.entries").strip())
 
 
-class FeedSubscriber:
+def FeedSubscriber(prefix=""):
     """Collects [topic][CloudEvent] from the audit service's PUB socket."""
-
-    def __init__(self, prefix=""):
-        import zmq
-        self._zmq = zmq
-        self.sock = zmq.Context.instance().socket(zmq.SUB)
-        self.sock.setsockopt(zmq.LINGER, 0)
-        self.sock.setsockopt(zmq.RCVHWM, 0)
-        self.sock.setsockopt(zmq.SUBSCRIBE, prefix.encode())
-        self.sock.connect(cfg("ITGOV_TEST_AUDIT_PUB"))
-        self.msgs = []  # (topic, raw bytes, parsed)
-        self.errors = []
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._t = threading.Thread(target=self._run, daemon=True)
-        self._t.start()
-
-    def _run(self):
-        poller = self._zmq.Poller()
-        poller.register(self.sock, self._zmq.POLLIN)
-        while not self._stop.is_set():
-            if not poller.poll(100):
-                continue
-            frames = self.sock.recv_multipart()
-            with self._lock:
-                if len(frames) != 2:
-                    self.errors.append(f"{len(frames)} frames")
-                    continue
-                try:
-                    self.msgs.append((frames[0].decode(), frames[1], json.loads(frames[1])))
-                except ValueError as e:
-                    self.errors.append(str(e))
-
-    def all(self):
-        with self._lock:
-            return list(self.msgs)
-
-    def close(self):
-        self._stop.set()
-        self._t.join(2)
-        self.sock.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
+    return Subscriber(prefix, endpoint=cfg("ITGOV_TEST_AUDIT_PUB"))
 
 
 def verifier():

@@ -315,15 +315,17 @@ class Subscriber:
         sub.wait(pred, count=1)          # until `count` matching events arrived
     """
 
-    def __init__(self, prefix="account."):
+    def __init__(self, prefix="account.", endpoint=None):
+        """endpoint: the broker's XPUB unless given (the audit PUB, say)."""
         import zmq
         self._zmq = zmq
         self.sock = zmq.Context.instance().socket(zmq.SUB)
         self.sock.setsockopt(zmq.LINGER, 0)
+        self.sock.setsockopt(zmq.RCVHWM, 0)  # keep everything: tests count messages
         self.sock.setsockopt(zmq.RECONNECT_IVL, 100)
         self.sock.setsockopt(zmq.RECONNECT_IVL_MAX, 500)
         self.sock.setsockopt(zmq.SUBSCRIBE, prefix.encode())
-        self.sock.connect(cfg("ITGOV_TEST_BROKER_SUB"))
+        self.sock.connect(endpoint or cfg("ITGOV_TEST_BROKER_SUB"))
         self.events = []  # (topic, raw json bytes, parsed event)
         self.errors = []
         self._lock = threading.Lock()

@@ -73,11 +73,6 @@ static bool s_roles(struct fields *f, int flags, char *out, size_t n)
     return true;
 }
 
-static void s_id_text(char out[24], long long id)
-{
-    snprintf(out, 24, "%lld", id);
-}
-
 /* A request already refused for other fields still names a department_id
  * that does not exist, so the caller sees every bad field at once. */
 static void s_on_department(void *arg, PGresult *res, struct error *err)
@@ -97,7 +92,7 @@ static void s_refuse(struct req *r, struct error *refusal, bool has_dept, long l
 {
     if (!has_dept) return reply_error(r, refusal);
     char ids[24];
-    s_id_text(ids, dept);
+    id_text(ids, dept);
     const char *params[] = {ids};
     r->ctx = refusal;
     db_query(req_service(r)->db, "SELECT 1 FROM departments WHERE id = $1", 1, params,
@@ -157,7 +152,7 @@ static void s_hash_done(void *arg)
         return reply_error(r, error_new(ERR_INTERNAL, "cannot hash the password"));
     }
     char actor[24];
-    s_id_text(actor, r->user->id);
+    id_text(actor, r->user->id);
     const char *params[] = {cJSON_GetObjectItem(b, "username")->valuestring,
                             cJSON_GetObjectItem(b, "display_name")->valuestring,
                             cJSON_GetObjectItem(b, "employee_id")->valuestring,
@@ -202,7 +197,7 @@ void users_create(struct req *r)
     u->r = r;
     u->password = strdup(pw);
     memcpy(u->roles, roles, sizeof roles);
-    s_id_text(u->dept, dept);
+    id_text(u->dept, dept);
     worker_run(req_service(r)->worker, s_hash_work, s_hash_done, u);
 }
 
@@ -253,9 +248,9 @@ void users_update(struct req *r)
     if (err) return s_refuse(r, err, has_dept, dept);
 
     char ids[24], depts[24], actor[24];
-    s_id_text(ids, id);
-    s_id_text(depts, dept);
-    s_id_text(actor, r->user->id);
+    id_text(ids, id);
+    id_text(depts, dept);
+    id_text(actor, r->user->id);
     const char *params[] = {ids, name, has_roles ? roles : NULL, has_dept ? depts : NULL, actor};
     db_query(req_service(r)->db,
              "WITH u AS (UPDATE users SET display_name = coalesce($2, display_name), "
@@ -284,8 +279,8 @@ static void s_set_disabled(struct req *r, bool disabled)
     long long id;
     if (!req_param_id(r, "id", &id)) return;
     char ids[24], actor[24];
-    s_id_text(ids, id);
-    s_id_text(actor, r->user->id);
+    id_text(ids, id);
+    id_text(actor, r->user->id);
     const char *params[] = {ids, disabled ? "true" : "false", actor};
     db_query(req_service(r)->db,
              "WITH u AS (UPDATE users SET disabled = $2, updated_at = now() "
@@ -360,7 +355,7 @@ static void s_pw_checked(void *arg)
         return reply_error(r, error_new(ERR_INTERNAL, "cannot hash the password"));
     }
     char ids[24];
-    s_id_text(ids, r->user->id);
+    id_text(ids, r->user->id);
     const char *params[] = {ids, c->hash};
     db_query(req_service(r)->db,
              "WITH u AS (UPDATE users SET password_hash = $2, updated_at = now() "
@@ -408,7 +403,7 @@ void me_password(struct req *r)
     c->current = strdup(current);
     c->next = strdup(next);
     char ids[24];
-    s_id_text(ids, r->user->id);
+    id_text(ids, r->user->id);
     const char *params[] = {ids};
     db_query(req_service(r)->db, "SELECT password_hash, username FROM users WHERE id = $1", 1,
              params, s_pw_loaded, c);

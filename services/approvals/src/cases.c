@@ -20,11 +20,6 @@
 
 #define SEE_ALL (ROLE_IT_OFFICE | ROLE_SECRETARY | ROLE_AUDITOR | ROLE_ADMIN)
 
-static void s_id(char out[24], long long id)
-{
-    snprintf(out, 24, "%lld", id);
-}
-
 struct who {
     char uid[24], dept[24];
     const char *all, *applicant, *expert;
@@ -32,8 +27,8 @@ struct who {
 
 static void s_who(const struct req *r, struct who *w)
 {
-    s_id(w->uid, r->user->id);
-    s_id(w->dept, r->user->department_id);
+    id_text(w->uid, r->user->id);
+    id_text(w->dept, r->user->department_id);
     w->all = (r->user->roles & SEE_ALL) ? "true" : "false";
     w->applicant = (r->user->roles & ROLE_APPLICANT) ? "true" : "false";
     w->expert = (r->user->roles & ROLE_EXPERT) ? "true" : "false";
@@ -73,7 +68,7 @@ void cases_list(struct req *r)
     struct who w;
     s_who(r, &w);
     char c[24], l[16];
-    s_id(c, cursor);
+    id_text(c, cursor);
     snprintf(l, sizeof l, "%d", limit);
     const char *params[] = {c,        l,       w.uid, w.dept, w.all, w.applicant,
                             w.expert, subject, kind,  step,   state};
@@ -148,10 +143,13 @@ static bool s_role_may(const char *action, unsigned roles)
 
 /* Loads the case: kind, step, visible, invited, and (for invitations)
  * whether the user to invite is an expert. */
-/* Starts reading an action's body. A body that is not JSON becomes the
- * action's refusal, given after 404 and 403 like every 400 (s_check). */
+/* Starts an action on case :id (NULL: replied 404) and reads its body. A
+ * body that is not JSON becomes the action's refusal, given after 404 and
+ * 403 like every 400 (s_check). */
 static struct act *s_begin(struct req *r, const char *action, struct fields *f)
 {
+    long long id;
+    if (!req_param_id(r, "id", &id)) return NULL; /* replied 404 */
     struct act *a = s_act(r, action);
     const cJSON *body = req_json(r, &a->bad);
     fields_init(f, body);
@@ -174,7 +172,7 @@ static void s_load(struct req *r, db_cb next)
     struct who w;
     s_who(r, &w);
     char target[24];
-    s_id(target, a->user_id);
+    id_text(target, a->user_id);
     const char *params[] = {req_param(r, "id"), w.uid,    w.dept, w.all,
                             w.applicant,        w.expert, target};
     db_query(
@@ -293,8 +291,8 @@ static void s_on_invite_loaded(void *arg, PGresult *res, struct error *err)
     const struct case_rule *rule = s_check(r, res, err);
     if (!rule) return;
     char uid[24], actor[24];
-    s_id(uid, a->user_id);
-    s_id(actor, r->user->id);
+    id_text(uid, a->user_id);
+    id_text(actor, r->user->id);
     const char *params[] = {req_param(r, "id"), PQgetvalue(res, 0, 1), uid, actor, rule->event};
     /* a second invitation of the same expert changes nothing and emits nothing */
     db_query(req_service(r)->db,
@@ -316,10 +314,9 @@ static void s_on_invite_loaded(void *arg, PGresult *res, struct error *err)
 
 void cases_invite(struct req *r)
 {
-    long long id;
-    if (!req_param_id(r, "id", &id)) return;
     struct fields f;
     struct act *a = s_begin(r, "invite_expert", &f);
+    if (!a) return;
     fields_int(&f, "user_id", F_REQUIRED, 1, 1LL << 53, &a->user_id);
     static const char *const known[] = {"user_id", NULL};
     fields_only(&f, known);
@@ -340,7 +337,7 @@ static void s_on_opinion_loaded(void *arg, PGresult *res, struct error *err)
     const cJSON *comment = cJSON_GetObjectItemCaseSensitive(b, "comment");
     const cJSON *coi = cJSON_GetObjectItemCaseSensitive(b, "conflict_of_interest");
     char actor[24];
-    s_id(actor, r->user->id);
+    id_text(actor, r->user->id);
     const char *params[] = {req_param(r, "id"),
                             PQgetvalue(res, 0, 1),
                             actor,
@@ -366,10 +363,9 @@ static void s_on_opinion_loaded(void *arg, PGresult *res, struct error *err)
 
 void cases_opinion(struct req *r)
 {
-    long long id;
-    if (!req_param_id(r, "id", &id)) return;
     struct fields f;
     struct act *a = s_begin(r, "opinion", &f);
+    if (!a) return;
     fields_enum(&f, "stance", F_REQUIRED, s_stances);
     fields_str(&f, "comment", F_OPTIONAL, 0, 10000);
     bool coi = false;
@@ -386,7 +382,7 @@ static void s_move(struct req *r, PGresult *res, const struct case_rule *rule, c
                    cJSON *detail)
 {
     char actor[24];
-    s_id(actor, r->user->id);
+    id_text(actor, r->user->id);
     cJSON_AddNumberToObject(detail, "actor_id", (double)r->user->id);
     char *json = cJSON_PrintUnformatted(detail);
     cJSON_Delete(detail);
@@ -432,10 +428,9 @@ static void s_on_review_loaded(void *arg, PGresult *res, struct error *err)
 
 void cases_review(struct req *r)
 {
-    long long id;
-    if (!req_param_id(r, "id", &id)) return;
     struct fields f;
     struct act *a = s_begin(r, "review", &f);
+    if (!a) return;
     a->input = fields_str(&f, "outcome", F_REQUIRED, 1, 32);
     fields_str(&f, "comment", F_OPTIONAL, 0, 10000);
     static const char *const known[] = {"outcome", "comment", NULL};
@@ -467,10 +462,9 @@ static void s_on_decision_loaded(void *arg, PGresult *res, struct error *err)
 
 void cases_decision(struct req *r)
 {
-    long long id;
-    if (!req_param_id(r, "id", &id)) return;
     struct fields f;
     struct act *a = s_begin(r, "decision", &f);
+    if (!a) return;
     a->meeting = fields_enum(&f, "meeting", F_REQUIRED, s_meetings);
     fields_date(&f, "meeting_date", F_REQUIRED);
     fields_str(&f, "minutes_ref", F_REQUIRED, 1, 200);

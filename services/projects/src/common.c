@@ -4,17 +4,20 @@
 #include <string.h>
 #include "projects.h"
 
-void id_text(char out[24], long long id)
-{
-    snprintf(out, 24, "%lld", id);
-}
-
 void reply_doc_etag(struct req *r, int status, PGresult *res)
 {
     char etag[32];
     snprintf(etag, sizeof etag, "\"%s\"", PQgetvalue(res, 0, 1));
     req_add_header(r, "ETag", etag);
     reply_raw(r, status, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+}
+
+void reply_one_etag(void *req, PGresult *res, struct error *err)
+{
+    struct req *r = req;
+    if (err) return reply_error(r, err);
+    if (PQntuples(res) == 0) return reply_error(r, error_new(ERR_NOT_FOUND, "no such record"));
+    reply_doc_etag(r, 200, res);
 }
 
 int if_match_version(struct req *r, long long *version)

@@ -154,21 +154,13 @@ void plans_list(struct req *r)
              4, params, reply_row, r);
 }
 
-static void s_on_one(void *arg, PGresult *res, struct error *err)
-{
-    struct req *r = arg;
-    if (err) return reply_error(r, err);
-    if (PQntuples(res) == 0) return reply_error(r, error_new(ERR_NOT_FOUND, "no such plan"));
-    reply_doc_etag(r, 200, res);
-}
-
 void plans_get(struct req *r)
 {
     long long id;
     if (!req_param_id(r, "id", &id)) return;
     const char *params[] = {req_param(r, "id")};
     db_query(req_service(r)->db, "SELECT plan_doc(p)::text, p.version FROM plans p WHERE id = $1",
-             1, params, s_on_one, r);
+             1, params, reply_one_etag, r);
 }
 
 /* ---- update and submit: load, check in refusal order, write ----------------- */

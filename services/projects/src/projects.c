@@ -135,14 +135,6 @@ void projects_list(struct req *r)
         10, params, reply_row, r);
 }
 
-static void s_on_one(void *arg, PGresult *res, struct error *err)
-{
-    struct req *r = arg;
-    if (err) return reply_error(r, err);
-    if (PQntuples(res) == 0) return reply_error(r, error_new(ERR_NOT_FOUND, "no such project"));
-    reply_doc_etag(r, 200, res);
-}
-
 void projects_get(struct req *r)
 {
     long long id;
@@ -153,7 +145,7 @@ void projects_get(struct req *r)
     db_query(req_service(r)->db,
              "SELECT project_doc(p)::text, p.version FROM projects p WHERE p.id = $1 AND " VISIBLE(
                  "2", "3", "4", "5", "6"),
-             6, params, s_on_one, r);
+             6, params, reply_one_etag, r);
 }
 
 void projects_history(struct req *r)

@@ -40,10 +40,10 @@ void plans_get(struct req *r);
 void plans_update(struct req *r);
 void plans_submit(struct req *r);
 
-/* common.c: replies with an ETag, If-Match */
-void id_text(char out[24], long long id);
-/* Replies status with the JSON in column 0 and ETag "<column 1>". */
+/* common.c. Replies status with the JSON in column 0 and ETag "<column 1>". */
 void reply_doc_etag(struct req *r, int status, PGresult *res);
+/* A database callback for reads of one document: 404 when no row. */
+void reply_one_etag(void *req, PGresult *res, struct error *err);
 /* The version an If-Match header names: 1 = a version in *version,
  * 0 = "*", -1 = missing (428), -2 = malformed (412: matches nothing). */
 int if_match_version(struct req *r, long long *version);

@@ -37,6 +37,9 @@ void db_query(struct db *db, const char *sql, int nparams, const char *const *pa
     "'next_cursor', CASE WHEN count(*) = $2::int THEN max(id)::text END)::text FROM (" inner       \
     ") page"
 
+/* An id as the text of a query parameter. */
+void id_text(char out[24], long long id);
+
 /* Maps a failed result to an error: 23505 → conflict, 23503/22xxx →
  * validation, connection trouble → unavailable, else internal. */
 struct error *db_error_from(const PGresult *res, PGconn *conn);
