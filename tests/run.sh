@@ -34,6 +34,8 @@
 #                              inherited environment, `$ITGOV_TEST_LOCAL_SH stop
 #                              broker` / `start broker` act on the test stack
 #   ITGOV_TEST_LOGS            directory of the <component>.log files
+#   ITGOV_TEST_EVENT_CLIENT_SECRET, ITGOV_TEST_EVENT_CLIENT_PUBLIC
+#                              a CURVE key pair listed in ITGOV_EVENT_CLIENT_KEYS
 #   and every ITGOV_* the stack runs with (ITGOV_STATE_DIR, ports, ITGOV_LOGIN_LOCK_S ...)
 set -uo pipefail
 
@@ -100,6 +102,12 @@ start_stack() {
   ITGOV_ADMIN_PASSWORD=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
   export ITGOV_ADMIN_PASSWORD ITGOV_LOGIN_LOCK_S=8 ITGOV_SESSION_TTL_S=3600 ITGOV_SCAN_INTERVAL_S=1 ITGOV_WEBHOOK_BACKOFF_S=1,1,2 ITGOV_WEBHOOK_TIMEOUT_S=3
   export ITGOV_CORS_ORIGINS=http://localhost:3000
+  # the tests subscribe to the broker and the audit feed as a university system would
+  local pair
+  read -ra pair <<<"$(python3 deploy/keygen.py)"
+  export ITGOV_TEST_EVENT_CLIENT_SECRET=${pair[0]} ITGOV_TEST_EVENT_CLIENT_PUBLIC=${pair[1]}
+  export ITGOV_EVENT_CLIENT_KEYS=${pair[1]}
+  export ITGOV_WEBHOOK_ALLOW=127.0.0.0/8
   STACK_UP=1
   "$LOCAL_SH" up
 }
@@ -107,6 +115,8 @@ start_stack() {
 blackbox_env() {
   local pgroot
   read -r pgroot <"$ITGOV_STATE_DIR/pgroot" || return 1
+  # every ITGOV_* the stack runs with, its keys and secrets included
+  eval "$("$LOCAL_SH" env)" || return 1
   export ITGOV_TEST_BASE=http://127.0.0.1:$ITGOV_GATEWAY_PORT/api/v1
   export ITGOV_TEST_ACCOUNTS_URL=http://127.0.0.1:$ITGOV_ACCOUNTS_PORT
   export ITGOV_TEST_PROJECTS_URL=http://127.0.0.1:$ITGOV_PROJECTS_PORT
