@@ -67,6 +67,7 @@ static void s_free(struct feed *f)
     }
     free(f->source);
     free(f->host);
+    free((char *)f->cfg.internal_key);
     free(f);
 }
 
@@ -315,6 +316,9 @@ static void s_poll(struct feed *f)
     snprintf(path, sizeof path, "/internal/v1/outbox?after=%lld&limit=%d", f->cursor, FEED_PAGE);
     snprintf(host, sizeof host, "%s:%d", f->host, f->cfg.port);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Host", host);
+    char auth[300];
+    snprintf(auth, sizeof auth, "Bearer %s", f->cfg.internal_key ? f->cfg.internal_key : "");
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Authorization", auth);
     f->polling = true;
     f->page_failed = false;
     if (evhttp_make_request(f->conn, req, EVHTTP_REQ_GET, path) != 0) f->polling = false;
@@ -369,6 +373,7 @@ struct feed *feed_new(struct event_base *base, void *zctx, struct db *db,
     f->cfg = *cfg;
     f->source = strdup(cfg->source);
     f->host = strdup(cfg->host);
+    f->cfg.internal_key = cfg->internal_key ? strdup(cfg->internal_key) : NULL;
     f->sub = bus_sub_new(base, zctx, cfg->bus_endpoint, cfg->prefixes, s_on_bus, f);
     if (!f->sub) {
         s_free(f);

@@ -22,10 +22,11 @@
 #include "itgov/service.h"
 #include "itgov/worker.h"
 
-#define STARTUP_WAIT_S 60
+#define STARTUP_WAIT_S   60
+#define INTERNAL_KEY_MIN 16
 
 struct common {
-    const char *bind, *db_url, *redis_host, *broker_host, *cors, *log_level;
+    const char *bind, *db_url, *redis_host, *broker_host, *cors, *log_level, *internal_key;
     long port, db_pool, redis_port, xsub_port;
 };
 
@@ -61,8 +62,14 @@ static bool s_load_config(const struct service_def *def, struct common *c)
         {"ITGOV_BROKER_XSUB_PORT", CFG_INT, &c->xsub_port, "5550", 1, 65535},
         {"ITGOV_CORS_ORIGINS", CFG_STR, &c->cors, "", 0, 0},
         {"ITGOV_LOG_LEVEL", CFG_STR, &c->log_level, "info", 0, 0},
+        {"ITGOV_INTERNAL_KEY", CFG_STR, &c->internal_key, NULL, 0, 0},
     };
     bool ok = config_load(rows, sizeof rows / sizeof rows[0]);
+    if (ok && strlen(c->internal_key) < INTERNAL_KEY_MIN) {
+        fprintf(stderr, "config: ITGOV_INTERNAL_KEY must be at least %d characters\n",
+                INTERNAL_KEY_MIN);
+        ok = false;
+    }
     if (def->config && !config_load(def->config, def->nconfig)) ok = false;
     return ok;
 }
@@ -143,7 +150,7 @@ int service_main(const struct service_def *def, int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     if (!s_prepare_db(def, c.db_url)) return 1;
 
-    struct service svc = {.name = def->name, .app = def->app};
+    struct service svc = {.name = def->name, .internal_key = c.internal_key, .app = def->app};
     struct route *routes = NULL;
     svc.base = event_base_new();
     svc.db = db_new(svc.base, c.db_url, (int)c.db_pool);
@@ -159,7 +166,7 @@ int service_main(const struct service_def *def, int argc, char **argv)
     svc.worker = worker_new(svc.base, 2);
     /* the service's routes plus the internal ones every service serves */
     static const struct route internal[] = {
-        {"GET", "/internal/v1/outbox", s_outbox_feed, ROLE_PUBLIC},
+        {"GET", "/internal/v1/outbox", s_outbox_feed, ROLE_INTERNAL},
     };
     size_t nroutes = def->nroutes + sizeof internal / sizeof internal[0];
     routes = calloc(nroutes, sizeof *routes);
@@ -176,6 +183,7 @@ int service_main(const struct service_def *def, int argc, char **argv)
         .redis = svc.redis,
         .db = svc.db,
         .app = &svc,
+        .internal_key = c.internal_key,
     };
     svc.http = server_new(svc.base, &sc);
     if (!svc.http) goto done;

@@ -153,6 +153,7 @@ int consumer_start(struct service *svc)
         .poll_ms = (int)approvals_cfg.feed_poll_ms,
         .handler = s_on_submitted,
         .arg = svc,
+        .internal_key = svc->internal_key,
     };
     s_projects = feed_new(svc->base, svc->zctx, svc->db, &fc);
     static const char *const users[] = {"account.user.", NULL};

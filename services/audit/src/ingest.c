@@ -389,6 +389,9 @@ static void s_fetch(struct source *s)
     }
     struct evhttp_request *req = evhttp_request_new(s_on_page, s);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Host", s->host);
+    char auth[300];
+    snprintf(auth, sizeof auth, "Bearer %s", g.svc->internal_key);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Authorization", auth);
     char uri[128];
     snprintf(uri, sizeof uri, "/internal/v1/outbox?after=%lld&limit=%d", s->after, PAGE);
     s->fetching = true;

@@ -26,7 +26,7 @@ static int s_start(struct service *svc)
     if (!checkpoint_key_load(audit_cfg.key_file)) return 1;
     if (ingest_start(svc) != 0) return 1;
     checkpoints_start(svc->base, svc->db);
-    server_set_metrics_hook(svc->http, ingest_metrics);
+    server_add_metrics_hook(svc->http, ingest_metrics, NULL);
 #ifdef AUDIT_HAVE_WEBHOOKS
     if (webhooks_start(svc) != 0) return 1;
 #endif

@@ -157,6 +157,7 @@ int consumer_start(struct service *svc)
         .poll_ms = (int)projects_cfg.feed_poll_ms,
         .handler = s_handle,
         .arg = svc,
+        .internal_key = svc->internal_key,
     };
     s_feed = feed_new(svc->base, svc->zctx, svc->db, &fc);
     return s_feed ? 0 : -1;

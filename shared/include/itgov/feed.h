@@ -33,6 +33,7 @@ typedef void (*feed_handler)(void *arg, const cJSON *event, struct feed_job *job
 struct feed_config {
     const char *source; /* "projects": names the cursor row */
     const char *host;   /* where the source's HTTP server is */
+    const char *internal_key; /* sent as the bearer token of the outbox reads */
     int port;
     const char *bus_endpoint;    /* broker XPUB, tcp://host:port */
     const char *const *prefixes; /* topics, NULL-terminated */

@@ -22,6 +22,7 @@ struct service {
     struct outbox *outbox;
     struct server *http;
     struct worker *worker;
+    const char *internal_key; /* ITGOV_INTERNAL_KEY: what followers send to other services */
     void *app;
 };
 
