@@ -1,18 +1,27 @@
 /*
  * The outbox relay. One cycle: read up to a batch of unpublished rows in id
  * order, publish each to the broker, then mark exactly those published. It
- * runs when kicked after a write and every second; it does nothing while the
- * broker is not connected, so rows wait in PostgreSQL, never in memory.
+ * runs when PostgreSQL notifies that a transaction that called emit()
+ * committed, and every 250 ms besides (the safety poll: a notification may
+ * be lost while the listening connection is down); it does nothing while
+ * the broker is not connected, so rows wait in PostgreSQL, never in memory.
+ *
+ * The notifications come on a dedicated non-blocking libpq connection on
+ * the loop, LISTENing on outbox_<schema> (the channel emit() notifies); it
+ * reconnects by itself, and every (re)connection runs one cycle at once.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libpq-fe.h>
 #include "itgov/bus.h"
 #include "itgov/db.h"
 #include "itgov/log.h"
 #include "itgov/outbox.h"
 
-#define OUTBOX_BATCH 500
+#define OUTBOX_BATCH     500
+#define LISTEN_RETRY_MS  1000
+#define LISTEN_STATEMENT "DO $$ BEGIN EXECUTE format('LISTEN %I', 'outbox_' || current_schema()); END $$"
 
 const char outbox_sql[] =
     "CREATE TABLE IF NOT EXISTS outbox (\n"
@@ -78,12 +87,37 @@ const char outbox_sql[] =
     "   ORDER BY o.seq LIMIT p_limit;\n"
     "END $$;\n";
 
+/* emit() also notifies outbox_<schema>, delivered when its transaction
+ * commits (one notification per transaction, however many events). */
+const char outbox_notify_sql[] =
+    "CREATE OR REPLACE FUNCTION emit(p_type text, p_subject text, p_actor bigint, p_data jsonb)\n"
+    "  RETURNS bigint LANGUAGE sql AS $$\n"
+    "  SELECT pg_notify('outbox_' || current_schema(), '');\n"
+    "  INSERT INTO outbox (event) VALUES (jsonb_build_object(\n"
+    "    'specversion', '1.0', 'id', gen_random_uuid(),\n"
+    "    'source', '/itgov/' || current_schema(), 'type', p_type,\n"
+    "    'time', to_char(clock_timestamp() AT TIME ZONE 'UTC', "
+    "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),\n"
+    "    'subject', p_subject, 'actor', p_actor,\n"
+    "    'datacontenttype', 'application/json', 'data', p_data))\n"
+    "  RETURNING id\n"
+    "$$;\n";
+
+enum listen_state { L_DOWN, L_CONNECTING, L_LISTENING };
+
 struct outbox {
+    struct event_base *base;
     struct db *db;
     struct bus_pub *pub;
     struct event *timer;
     bool busy, again;
     long long published;
+    char *conninfo;
+    PGconn *listen;
+    enum listen_state lstate;
+    struct event *lev;   /* the listening connection's socket */
+    struct event *retry; /* reconnects it */
+    bool lwarned;
 };
 
 static void s_cycle(struct outbox *o);
@@ -156,27 +190,117 @@ static void s_on_timer(evutil_socket_t fd, short what, void *arg)
     s_cycle(arg);
 }
 
-struct outbox *outbox_new(struct event_base *base, struct db *db, struct bus_pub *pub)
+/* ---- the listening connection ---------------------------------------------- */
+
+static void s_listen_start(struct outbox *o);
+static void s_on_listen_io(evutil_socket_t fd, short what, void *arg);
+
+static void s_listen_watch(struct outbox *o, short what)
+{
+    if (o->lev) event_free(o->lev);
+    o->lev = event_new(o->base, PQsocket(o->listen), what, s_on_listen_io, o);
+    event_add(o->lev, NULL);
+}
+
+/* Lost or refused: close it and try again later (the poll goes on). */
+static void s_listen_down(struct outbox *o)
+{
+    if (!o->lwarned)
+        log_warn("outbox: the notification connection is down (%s); relying on the poll",
+                 o->listen ? PQerrorMessage(o->listen) : "cannot connect");
+    o->lwarned = true;
+    if (o->lev) event_free(o->lev);
+    o->lev = NULL;
+    if (o->listen) PQfinish(o->listen);
+    o->listen = NULL;
+    o->lstate = L_DOWN;
+    struct timeval tv = {LISTEN_RETRY_MS / 1000, (LISTEN_RETRY_MS % 1000) * 1000};
+    event_add(o->retry, &tv);
+}
+
+static void s_listen_connect_step(struct outbox *o)
+{
+    switch (PQconnectPoll(o->listen)) {
+    case PGRES_POLLING_READING:
+        return s_listen_watch(o, EV_READ);
+    case PGRES_POLLING_WRITING:
+        return s_listen_watch(o, EV_WRITE);
+    case PGRES_POLLING_OK:
+        if (PQsetnonblocking(o->listen, 1) != 0 || !PQsendQuery(o->listen, LISTEN_STATEMENT))
+            return s_listen_down(o);
+        o->lstate = L_LISTENING;
+        PQflush(o->listen);
+        s_listen_watch(o, EV_READ | EV_PERSIST);
+        if (o->lwarned) log_info("outbox: the notification connection is back");
+        o->lwarned = false;
+        s_cycle(o); /* whatever committed while nobody listened */
+        return;
+    default:
+        return s_listen_down(o);
+    }
+}
+
+static void s_on_listen_io(evutil_socket_t fd, short what, void *arg)
+{
+    struct outbox *o = arg;
+    if (o->lstate == L_CONNECTING) return s_listen_connect_step(o);
+    if (!PQconsumeInput(o->listen)) return s_listen_down(o);
+    while (!PQisBusy(o->listen)) { /* the LISTEN's own result */
+        PGresult *res = PQgetResult(o->listen);
+        if (!res) break;
+        bool failed = PQresultStatus(res) != PGRES_COMMAND_OK;
+        PQclear(res);
+        if (failed) return s_listen_down(o);
+    }
+    bool woken = false;
+    PGnotify *n;
+    while ((n = PQnotifies(o->listen)) != NULL) {
+        woken = true;
+        PQfreemem(n);
+    }
+    if (woken) s_cycle(o);
+}
+
+static void s_listen_start(struct outbox *o)
+{
+    o->listen = PQconnectStart(o->conninfo);
+    if (!o->listen || PQstatus(o->listen) == CONNECTION_BAD) return s_listen_down(o);
+    o->lstate = L_CONNECTING;
+    s_listen_watch(o, EV_WRITE);
+}
+
+static void s_on_listen_retry(evutil_socket_t fd, short what, void *arg)
+{
+    s_listen_start(arg);
+}
+
+struct outbox *outbox_new(struct event_base *base, struct db *db, struct bus_pub *pub,
+                          const char *conninfo)
 {
     struct outbox *o = calloc(1, sizeof *o);
     if (!o) abort();
+    o->base = base;
     o->db = db;
     o->pub = pub;
+    o->conninfo = strdup(conninfo);
+    if (!o->conninfo) abort();
     o->timer = event_new(base, -1, EV_PERSIST, s_on_timer, o);
     struct timeval iv = {0, 250000};
     event_add(o->timer, &iv);
+    o->retry = event_new(base, -1, 0, s_on_listen_retry, o);
+    s_listen_start(o);
     return o;
 }
 
 void outbox_destroy(struct outbox **self_p)
 {
-    if (!*self_p) return;
-    event_free((*self_p)->timer);
-    free(*self_p);
+    struct outbox *o = *self_p;
+    if (!o) return;
+    event_free(o->timer);
+    event_free(o->retry);
+    if (o->lev) event_free(o->lev);
+    if (o->listen) PQfinish(o->listen);
+    free(o->conninfo);
+    free(o);
     *self_p = NULL;
-}
-
-void outbox_kick(struct outbox *o)
-{
-    s_cycle(o);
 }

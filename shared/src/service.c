@@ -162,7 +162,7 @@ int service_main(const struct service_def *def, int argc, char **argv)
     svc.pub = bus_pub_new(svc.zctx, endpoint);
     int rc = 1;
     if (!svc.pub) goto done;
-    svc.outbox = outbox_new(svc.base, svc.db, svc.pub);
+    svc.outbox = outbox_new(svc.base, svc.db, svc.pub, c.db_url);
     svc.worker = worker_new(svc.base, 2);
     /* the service's routes plus the internal ones every service serves */
     static const struct route internal[] = {
@@ -224,10 +224,9 @@ done:
 
 /* ---- reply helpers for one-statement handlers ---------------------------- */
 
-static void s_reply_first(struct req *r, int status, PGresult *res, struct error *err, bool wrote)
+static void s_reply_first(struct req *r, int status, PGresult *res, struct error *err)
 {
     if (err) return reply_error(r, err);
-    if (wrote) outbox_kick(req_service(r)->outbox);
     if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0))
         return reply_error(r, error_new(ERR_NOT_FOUND, "no such resource"));
     reply_raw(r, status, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
@@ -235,17 +234,17 @@ static void s_reply_first(struct req *r, int status, PGresult *res, struct error
 
 void reply_row(void *req, PGresult *res, struct error *err)
 {
-    s_reply_first(req, 200, res, err, false);
+    s_reply_first(req, 200, res, err);
 }
 
 void reply_row_written(void *req, PGresult *res, struct error *err)
 {
-    s_reply_first(req, 200, res, err, true);
+    s_reply_first(req, 200, res, err);
 }
 
 void reply_row_created(void *req, PGresult *res, struct error *err)
 {
-    s_reply_first(req, 201, res, err, true);
+    s_reply_first(req, 201, res, err);
 }
 
 void reply_page(struct req *r, const char *page_sql)
