@@ -11,6 +11,7 @@
  * them without calling back.
  */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +33,7 @@
 #define MAX_SOURCES  16
 
 enum reason { R_MISMATCH, R_ABSENT, R_SOURCE, R_TYPE, R_MALFORMED, R_COUNT };
-static const char *const s_reasons[R_COUNT] = {"mismatch", "absent", "source", "type",
-                                               "malformed"};
+static const char *const s_reasons[R_COUNT] = {"mismatch", "absent", "source", "type", "malformed"};
 
 struct item {
     cJSON *event; /* NULL: a type not followed, only moves the cursor */
@@ -239,9 +239,12 @@ int follow_parse_page(const char *text, size_t len,
 /* ---- counting forgeries ----------------------------------------------------------- */
 
 /* s NULL: the message named no followed source. Logs at most once a second
- * (a flood must not flood the log); never the payload. */
-static void s_forged(struct follow *f, struct source *s, enum reason why, int n, long long seq,
-                     const char *type)
+ * (a flood must not flood the log) what was dropped, never the payload. */
+static void s_forged(struct follow *f, struct source *s, enum reason why, int n, const char *fmt,
+                     ...) __attribute__((format(printf, 5, 6)));
+
+static void s_forged(struct follow *f, struct source *s, enum reason why, int n, const char *fmt,
+                     ...)
 {
     if (n <= 0) return;
     if (s)
@@ -254,16 +257,24 @@ static void s_forged(struct follow *f, struct source *s, enum reason why, int n,
         return;
     }
     f->last_warn = now;
-    if (seq > 0)
-        log_warn("bus: a message as %s #%lld (%.80s) is not what the source holds (%s); the "
-                 "source's version is kept%s",
-                 s ? s->name : "an unknown source", seq, type ? type : "?", s_reasons[why],
-                 f->unwarned ? " (more were dropped, see itgov_bus_forgeries_total)" : "");
-    else
-        log_warn("bus: a message from %s was dropped (%s)%s", s ? s->name : "an unknown source",
-                 s_reasons[why],
-                 f->unwarned ? " (more were dropped, see itgov_bus_forgeries_total)" : "");
+    char what[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    log_warn("bus: %s; dropped%s", what,
+             f->unwarned ? " (and more since; see itgov_bus_forgeries_total)" : "");
     f->unwarned = 0;
+}
+
+/* What a message claims, fit for a log line: printable ASCII, cut short. */
+static const char *s_printable(const char *in, char out[81])
+{
+    size_t n = 0;
+    for (; in && in[n] && n < 80; n++)
+        out[n] = in[n] >= 0x20 && in[n] < 0x7f ? in[n] : '?';
+    out[n] = '\0';
+    return n ? out : "none";
 }
 
 static void s_metrics(void *arg, struct evbuffer *out)
@@ -274,7 +285,8 @@ static void s_metrics(void *arg, struct evbuffer *out)
         const long long *n = i < f->nsrc ? f->src[i].forged : f->forged_other;
         const char *name = i < f->nsrc ? f->src[i].name : "other";
         for (int r = 0; r < R_COUNT; r++)
-            evbuffer_add_printf(out, "itgov_bus_forgeries_total{source=\"%s\",reason=\"%s\"} %lld\n",
+            evbuffer_add_printf(out,
+                                "itgov_bus_forgeries_total{source=\"%s\",reason=\"%s\"} %lld\n",
                                 name, s_reasons[r], n[r]);
     }
     evbuffer_add_printf(out, "# TYPE itgov_follow_after gauge\n");
@@ -502,9 +514,18 @@ static void s_on_page(struct evhttp_request *req, void *arg)
         log_warn("follow %s: the source answered something that is not a page", s->name);
         return;
     }
-    s_forged(f, s, R_MISMATCH, c.forged, 0, NULL);
+    s_forged(f, s, R_MISMATCH, c.forged,
+             "%d message(s) as %s events differ from what the source holds (read up to #%lld); "
+             "the source's are kept",
+             c.forged, s->name, c.last);
     bool full = n >= f->cfg.page;
-    if (!full) s_forged(f, s, R_ABSENT, follow_check_end(&s->check, c.last, gen), 0, NULL);
+    if (!full) {
+        int absent = follow_check_end(&s->check, c.last, gen);
+        s_forged(f, s, R_ABSENT, absent,
+                 "%d message(s) as %s events name events the source does not have (it ends at "
+                 "#%lld)",
+                 absent, s->name, c.last);
+    }
     if (full) s->again = true;
     s_pump(s);
     if (s->again && !s->fetching) event_active(s->again_ev, EV_TIMEOUT, 1);
@@ -562,18 +583,24 @@ static void s_on_bus(void *arg, const char *topic, const char *json, size_t len)
     struct source *s = s_source_named(f, cJSON_IsString(source) ? source->valuestring : NULL);
     const char *t = cJSON_IsString(type) ? type->valuestring : NULL;
     long long seq = cJSON_IsObject(ev) ? s_seq_of(ev) : -1;
+    char claim[81];
     if (!s) {
-        s_forged(f, NULL, cJSON_IsObject(ev) ? R_SOURCE : R_MALFORMED, 1, 0, NULL);
+        s_forged(f, NULL, cJSON_IsObject(ev) ? R_SOURCE : R_MALFORMED, 1,
+                 "a message from no followed source (type %s)", s_printable(t, claim));
     } else if (!t || !s_follows(s, t)) {
-        s_forged(f, s, t ? R_TYPE : R_MALFORMED, 1, 0, NULL);
+        s_forged(f, s, t ? R_TYPE : R_MALFORMED, 1, "a message as %s with a type not followed (%s)",
+                 s->name, s_printable(t, claim));
     } else if (seq < 1) {
-        s_forged(f, s, R_MALFORMED, 1, 0, NULL);
+        s_forged(f, s, R_MALFORMED, 1, "a message as %s (%s) without a sourceseq", s->name,
+                 s_printable(t, claim));
     } else {
         unsigned char d[32];
         follow_digest(ev, d);
         switch (follow_check_hint(&s->check, seq, d, s->gen)) {
         case FOLLOW_FORGED:
-            s_forged(f, s, R_MISMATCH, 1, seq, t);
+            s_forged(f, s, R_MISMATCH, 1,
+                     "a message as %s #%lld (%s) differs from what the source holds", s->name, seq,
+                     s_printable(t, claim));
             break;
         case FOLLOW_WAIT:
             s_fetch(s);
@@ -684,8 +711,8 @@ struct follow *follow_new(struct service *svc, const struct follow_config *cfg)
         }
     }
     topics[ntopics] = NULL;
-    f->dns = evdns_base_new(f->base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
-                                         EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+    f->dns = evdns_base_new(f->base,
+                            EVDNS_BASE_INITIALIZE_NAMESERVERS | EVDNS_BASE_DISABLE_WHEN_INACTIVE);
     if (!f->dns) { /* no resolv.conf: names from /etc/hosts, addresses as they are */
         f->dns = evdns_base_new(f->base, EVDNS_BASE_DISABLE_WHEN_INACTIVE);
         if (f->dns) evdns_base_load_hosts(f->dns, NULL);

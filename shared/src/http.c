@@ -405,8 +405,7 @@ bool internal_key_matches(const char *authorization, const char *key)
 /* ROLE_INTERNAL routes and /metrics: the internal key or 401. */
 static bool s_internal_ok(struct req *r)
 {
-    if (internal_key_matches(req_header(r, "Authorization"), r->srv->cfg.internal_key))
-        return true;
+    if (internal_key_matches(req_header(r, "Authorization"), r->srv->cfg.internal_key)) return true;
     reply_error(r, error_new(ERR_UNAUTHORIZED, "the internal key is required"));
     return false;
 }
@@ -564,7 +563,8 @@ void server_remove_metrics_hook(struct server *s, metrics_hook_fn hook, void *ar
 {
     for (int i = 0; i < s->nhooks; i++)
         if (s->hooks[i].fn == hook && s->hooks[i].arg == arg) {
-            memmove(&s->hooks[i], &s->hooks[i + 1], (size_t)(s->nhooks - i - 1) * sizeof s->hooks[0]);
+            memmove(&s->hooks[i], &s->hooks[i + 1],
+                    (size_t)(s->nhooks - i - 1) * sizeof s->hooks[0]);
             s->nhooks--;
             return;
         }

@@ -19,9 +19,10 @@
 #include "itgov/log.h"
 #include "itgov/outbox.h"
 
-#define OUTBOX_BATCH     500
-#define LISTEN_RETRY_MS  1000
-#define LISTEN_STATEMENT "DO $$ BEGIN EXECUTE format('LISTEN %I', 'outbox_' || current_schema()); END $$"
+#define OUTBOX_BATCH    500
+#define LISTEN_RETRY_MS 1000
+#define LISTEN_STATEMENT                                                                           \
+    "DO $$ BEGIN EXECUTE format('LISTEN %I', 'outbox_' || current_schema()); END $$"
 
 const char outbox_sql[] =
     "CREATE TABLE IF NOT EXISTS outbox (\n"

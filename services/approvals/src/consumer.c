@@ -64,14 +64,14 @@ static void s_on_submitted(void *arg, const cJSON *ev, struct follow_job *job)
                             has_actor ? actor : NULL};
     follow_apply(job, svc->db,
                  "WITH i AS (INSERT INTO inbox (event_id, type) VALUES ($1, $2) "
-               "ON CONFLICT DO NOTHING RETURNING 1), "
-               "c AS (INSERT INTO cases (kind, subject, subject_department_id, submission, step, "
-               "due_at) SELECT $3, $4, $5::bigint, $6::int, $7, "
-               "now() + make_interval(days => $8::int) FROM i "
-               "ON CONFLICT (subject) WHERE step <> 'closed' DO NOTHING RETURNING *) "
-               "SELECT emit('itgov.approval.case.opened', 'approvals/' || c.id, $9::bigint, "
-               "jsonb_build_object('case', case_doc(c), 'submission', c.submission)) FROM c",
-               9, params);
+                 "ON CONFLICT DO NOTHING RETURNING 1), "
+                 "c AS (INSERT INTO cases (kind, subject, subject_department_id, submission, step, "
+                 "due_at) SELECT $3, $4, $5::bigint, $6::int, $7, "
+                 "now() + make_interval(days => $8::int) FROM i "
+                 "ON CONFLICT (subject) WHERE step <> 'closed' DO NOTHING RETURNING *) "
+                 "SELECT emit('itgov.approval.case.opened', 'approvals/' || c.id, $9::bigint, "
+                 "jsonb_build_object('case', case_doc(c), 'submission', c.submission)) FROM c",
+                 9, params);
 }
 
 /* account.user.* → the users table */
@@ -94,15 +94,16 @@ static void s_on_user(void *arg, const cJSON *ev, struct follow_job *job)
                             has_dept ? dept : NULL,
                             cJSON_IsTrue(disabled) ? "true" : "false",
                             updated ? updated : ""};
-    follow_apply(job, svc->db,
-                 "WITH i AS (INSERT INTO inbox (event_id, type) VALUES ($1, $2) "
-               "ON CONFLICT DO NOTHING RETURNING 1) "
-               "INSERT INTO users (id, roles, department_id, disabled, updated_at) "
-               "SELECT $3, ARRAY(SELECT jsonb_array_elements_text($4::jsonb)), $5::bigint, $6, $7 "
-               "FROM i ON CONFLICT (id) DO UPDATE SET roles = excluded.roles, "
-               "department_id = excluded.department_id, disabled = excluded.disabled, "
-               "updated_at = excluded.updated_at WHERE users.updated_at <= excluded.updated_at",
-               7, params);
+    follow_apply(
+        job, svc->db,
+        "WITH i AS (INSERT INTO inbox (event_id, type) VALUES ($1, $2) "
+        "ON CONFLICT DO NOTHING RETURNING 1) "
+        "INSERT INTO users (id, roles, department_id, disabled, updated_at) "
+        "SELECT $3, ARRAY(SELECT jsonb_array_elements_text($4::jsonb)), $5::bigint, $6, $7 "
+        "FROM i ON CONFLICT (id) DO UPDATE SET roles = excluded.roles, "
+        "department_id = excluded.department_id, disabled = excluded.disabled, "
+        "updated_at = excluded.updated_at WHERE users.updated_at <= excluded.updated_at",
+        7, params);
     free(roles_json);
 }
 

@@ -98,11 +98,11 @@ static void s_handle(void *arg, int source, long long sourceseq, const cJSON *ev
         const char *params[] = {id, type, ps, us, case_id};
         follow_apply(job, svc->db,
                      "WITH i AS (INSERT INTO inbox (event_id, type) VALUES ($1, $2) "
-                   "ON CONFLICT DO NOTHING RETURNING 1) "
-                   "INSERT INTO project_experts (project_id, user_id, case_id) "
-                   "SELECT $3, $4, $5 FROM i WHERE EXISTS (SELECT 1 FROM projects WHERE id = $3) "
-                   "ON CONFLICT DO NOTHING",
-                   5, params);
+                     "ON CONFLICT DO NOTHING RETURNING 1) "
+                     "INSERT INTO project_experts (project_id, user_id, case_id) "
+                     "SELECT $3, $4, $5 FROM i WHERE EXISTS (SELECT 1 FROM projects WHERE id = $3) "
+                     "ON CONFLICT DO NOTHING",
+                     5, params);
         return;
     }
 
@@ -133,8 +133,8 @@ static void s_handle(void *arg, int source, long long sourceseq, const cJSON *ev
                                 case_id};
         follow_apply(job, svc->db,
                      is_plan ? TRANSITION_SQL("plans", "plans/", "plan_event")
-                           : TRANSITION_SQL("projects", "projects/", "project_event"),
-                   11, params);
+                             : TRANSITION_SQL("projects", "projects/", "project_event"),
+                     11, params);
         return;
     }
 ignore:

@@ -47,9 +47,9 @@ struct server_config {
     const char *cors_origins; /* comma-separated, may be NULL */
     const struct route *routes;
     size_t nroutes;
-    struct redis *redis; /* sessions; also checked by /readyz */
-    struct db *db;       /* checked by /readyz, may be NULL */
-    void *app;           /* service state, reachable from handlers */
+    struct redis *redis;      /* sessions; also checked by /readyz */
+    struct db *db;            /* checked by /readyz, may be NULL */
+    void *app;                /* service state, reachable from handlers */
     const char *internal_key; /* ROLE_INTERNAL routes and /metrics; NULL refuses them all */
 };
 
