@@ -1,20 +1,28 @@
 #!/usr/bin/python3
-"""The audit ingest benchmark (issue 3), against a running stack:
+"""The audit ingest benchmark (issues 3 and 7), against a running stack.
 
-  1. burst: publishes N CloudEvents to the broker (XSUB) as fast as it can and
-     counts them on the audit service's public feed (PUB), which sends an
-     entry only after it is stored: events/s stored = N / (last stored -
-     first published);
-  2. latency: publishes at RATE events/s for DURATION s and measures, per
-     event, publish -> arrival on the feed (i.e. committed and stored, hash
+The audit log takes only what a configured source's outbox holds (a message
+on the broker is only a hint), so the events are written the way every
+service writes them: emit() in a transaction, here into the audit service's
+own outbox (it is one of its sources), through psql as the superuser. The
+relay publishes them, the audit service reads them from the outbox, stores
+them and sends them on its public feed (PUB) only after the commit.
+
+  1. burst: one transaction emits N events; events/s stored = N / (last on
+     the feed - start of the transaction);
+  2. latency: one event per transaction at RATE events/s for DURATION s; per
+     event, its commit-time clock (sent_ns, set by PostgreSQL) -> arrival on
+     the feed (committed, relayed, read back from the outbox, stored, hash
      chained, Merkle leaf added): p50, p99, max.
 
-    audit_bench.py XSUB_ENDPOINT AUDIT_PUB_ENDPOINT [N] [RATE] [DURATION]
+    audit_bench.py PSQL_COMMAND AUDIT_PUB_ENDPOINT [N] [RATE] [DURATION]
 
-Prints one JSON object with the figures. Events are type itgov.bench.tick,
-source /itgov/bench (a source without catch-up: a dropped message is lost,
-and is counted as such)."""
+PSQL_COMMAND: a shell command prefix running psql as the superuser on the
+itgov database. Prints one JSON object with the figures. Events are type
+itgov.bench.tick, source /itgov/audit."""
 import json
+import shlex
+import subprocess
 import sys
 import threading
 import time
@@ -23,16 +31,30 @@ import uuid
 import zmq
 
 
-def now_rfc3339():
-    t = time.time()
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".%06dZ" % int((t % 1) * 1e6)
+def emit_sql(run, i_expr, from_clause=""):
+    """A statement emitting bench events into the audit schema's outbox."""
+    return ("SELECT count(audit.emit('itgov.bench.tick', 'bench/" + run + "', NULL, "
+            "jsonb_build_object('run', '" + run + "', 'i', " + i_expr + ", 'sent_ns', "
+            "(extract(epoch FROM clock_timestamp()) * 1e9)::bigint)))" + from_clause + ";\n")
 
 
-def event(i, run):
-    return json.dumps({"specversion": "1.0", "id": str(uuid.uuid4()), "source": "/itgov/bench",
-                       "type": "itgov.bench.tick", "time": now_rfc3339(), "subject": f"bench/{run}",
-                       "actor": None, "datacontenttype": "application/json",
-                       "data": {"run": run, "i": i, "sent_ns": time.time_ns()}}).encode()
+class Psql:
+    """One psql session fed statements on its stdin (search_path audit, so
+    emit() names the audit service as the source)."""
+
+    def __init__(self, cmd):
+        self.p = subprocess.Popen(shlex.split(cmd) + ["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        self.send("SET search_path TO audit;\n")
+
+    def send(self, sql):
+        self.p.stdin.write(sql)
+        self.p.stdin.flush()
+
+    def close(self):
+        self.p.stdin.close()
+        if self.p.wait(timeout=600) != 0:
+            sys.exit("bench: psql failed")
 
 
 class Feed:
@@ -61,7 +83,7 @@ class Feed:
                 t = time.time_ns()
                 ev = json.loads(body)
                 with self.lock:
-                    self.got.setdefault(ev["data"]["run"], []).append((t, ev["data"]["sent_ns"], ev["seq"]))
+                    self.got.setdefault(ev["data"]["run"], []).append((t, int(ev["data"]["sent_ns"]), ev["seq"]))
 
     def count(self, run):
         with self.lock:
@@ -93,34 +115,28 @@ def pct(xs, p):
 
 
 def main():
-    xsub, audit_pub = sys.argv[1], sys.argv[2]
+    psql_cmd, audit_pub = sys.argv[1], sys.argv[2]
     n = int(sys.argv[3]) if len(sys.argv) > 3 else 50000
     rate = int(sys.argv[4]) if len(sys.argv) > 4 else 1000
     duration = int(sys.argv[5]) if len(sys.argv) > 5 else 10
     ctx = zmq.Context.instance()
-    pub = ctx.socket(zmq.PUB)
-    pub.setsockopt(zmq.SNDHWM, 0)
-    pub.connect(xsub)
     feed = Feed(ctx, audit_pub)
     tag = uuid.uuid4().hex[:8]
 
-    # until a probe makes the whole way (subscriptions take a moment to propagate)
+    # until a probe makes the whole way (the feed's subscription takes a moment)
     warm = f"{tag}-warm"
     deadline = time.monotonic() + 30
-    i = 0
+    db = Psql(psql_cmd)
     while feed.count(warm) == 0:
         if time.monotonic() > deadline:
             sys.exit("bench: no event reached the audit feed within 30 s")
-        pub.send_multipart([b"bench.tick", event(i, warm)])
-        i += 1
+        db.send(emit_sql(warm, "0"))
         time.sleep(0.2)
 
-    # 1. burst
+    # 1. burst: one transaction
     burst = f"{tag}-burst"
-    msgs = [event(k, burst) for k in range(n)]
     t0 = time.time_ns()
-    for m in msgs:
-        pub.send_multipart([b"bench.tick", m])
+    db.send(emit_sql(burst, "g", f" FROM generate_series(1, {n}) g"))
     t_sent = time.time_ns()
     stored = wait_count(feed, burst, n, 300)
     items = feed.items(burst)
@@ -137,8 +153,9 @@ def main():
         d = due - time.monotonic()
         if d > 0:
             time.sleep(d)
-        pub.send_multipart([b"bench.tick", event(k, steady)])
+        db.send(emit_sql(steady, str(k)))
     got = wait_count(feed, steady, total, 60)
+    db.close()
     lat = [(t - s) / 1e6 for t, s, _ in feed.items(steady)]
     feed.stop = True
     print(json.dumps({
