@@ -18,9 +18,12 @@ them and sends them on its public feed (PUB) only after the commit.
     audit_bench.py PSQL_COMMAND AUDIT_PUB_ENDPOINT [N] [RATE] [DURATION]
 
 PSQL_COMMAND: a shell command prefix running psql as the superuser on the
-itgov database. Prints one JSON object with the figures. Events are type
+itgov database. With ITGOV_BENCH_BROKER_SUB (the broker's XPUB endpoint),
+the steady stream is also watched on the broker, and the latency from the
+relay's publication to the stored entry is given too. Prints one JSON object with the figures. Events are type
 itgov.bench.tick, source /itgov/audit."""
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -63,7 +66,7 @@ class Feed:
         self.sock.setsockopt(zmq.RCVHWM, 0)
         self.sock.setsockopt(zmq.SUBSCRIBE, b"bench.")
         self.sock.connect(endpoint)
-        self.got = {}  # run -> list of (recv_ns, sent_ns, seq)
+        self.got = {}  # run -> list of (recv_ns, sent_ns, seq, event id)
         self.lock = threading.Lock()
         self.stop = False
         self.t = threading.Thread(target=self.run, daemon=True)
@@ -83,7 +86,8 @@ class Feed:
                 t = time.time_ns()
                 ev = json.loads(body)
                 with self.lock:
-                    self.got.setdefault(ev["data"]["run"], []).append((t, int(ev["data"]["sent_ns"]), ev["seq"]))
+                    self.got.setdefault(ev["data"]["run"], []).append(
+                        (t, int(ev["data"]["sent_ns"]), ev.get("seq"), ev["id"]))
 
     def count(self, run):
         with self.lock:
@@ -121,6 +125,7 @@ def main():
     duration = int(sys.argv[5]) if len(sys.argv) > 5 else 10
     ctx = zmq.Context.instance()
     feed = Feed(ctx, audit_pub)
+    broker = Feed(ctx, os.environ["ITGOV_BENCH_BROKER_SUB"]) if os.environ.get("ITGOV_BENCH_BROKER_SUB") else None
     tag = uuid.uuid4().hex[:8]
 
     # until a probe makes the whole way (the feed's subscription takes a moment)
@@ -140,8 +145,8 @@ def main():
     t_sent = time.time_ns()
     stored = wait_count(feed, burst, n, 300)
     items = feed.items(burst)
-    t_last = max(t for t, _, _ in items) if items else t_sent
-    seqs = [s for _, _, s in items]
+    t_last = max(it[0] for it in items) if items else t_sent
+    seqs = [it[2] for it in items]
     burst_rate = stored / ((t_last - t0) / 1e9) if stored else 0.0
 
     # 2. latency at a steady rate
@@ -156,8 +161,12 @@ def main():
         db.send(emit_sql(steady, str(k)))
     got = wait_count(feed, steady, total, 60)
     db.close()
-    lat = [(t - s) / 1e6 for t, s, _ in feed.items(steady)]
+    lat = [(it[0] - it[1]) / 1e6 for it in feed.items(steady)]
+    published = {it[3]: it[0] for it in broker.items(steady)} if broker else {}
+    lat_pub = [(it[0] - published[it[3]]) / 1e6 for it in feed.items(steady) if it[3] in published]
     feed.stop = True
+    if broker:
+        broker.stop = True
     print(json.dumps({
         "burst_events": n, "burst_stored": stored, "burst_publish_s": round((t_sent - t0) / 1e9, 3),
         "burst_stored_per_s": round(burst_rate), "burst_seq_in_order": seqs == sorted(seqs),
@@ -165,6 +174,8 @@ def main():
         "latency_ms_p50": round(pct(lat, 50), 2) if lat else None,
         "latency_ms_p99": round(pct(lat, 99), 2) if lat else None,
         "latency_ms_max": round(max(lat), 2) if lat else None,
+        "published_latency_ms_p50": round(pct(lat_pub, 50), 2) if lat_pub else None,
+        "published_latency_ms_p99": round(pct(lat_pub, 99), 2) if lat_pub else None,
     }))
 
 
