@@ -499,7 +499,7 @@ static void s_on_request(struct evhttp_request *ev, void *arg)
             r, error_new(ERR_METHOD_NOT_ALLOWED, "%s is not allowed here; use %s", method, allow));
     }
     if (r->route->roles == ROLE_PUBLIC) return r->route->handler(r);
-    if (r->route->roles == ROLE_INTERNAL) {
+    if (r->route->roles & ROLE_INTERNAL) { /* the key and nothing else */
         if (s_internal_ok(r)) r->route->handler(r);
         return;
     }
