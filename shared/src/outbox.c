@@ -1,6 +1,8 @@
 /*
- * The outbox relay. One cycle: read up to a batch of unpublished rows in id
- * order, publish each to the broker, then mark exactly those published. It
+ * The outbox relay. One cycle, one statement (outbox_next): mark the rows
+ * the previous cycle published, give new committed rows their sequence
+ * numbers, read up to a batch of unpublished rows in sequence order; then
+ * publish each to the broker, and remember exactly those to mark. It
  * runs when PostgreSQL notifies that a transaction that called emit()
  * committed, and every 250 ms besides (the safety poll: a notification may
  * be lost while the listening connection is down); it does nothing while
@@ -89,8 +91,12 @@ const char outbox_sql[] =
     "END $$;\n";
 
 /* emit() also notifies outbox_<schema>, delivered when its transaction
- * commits (one notification per transaction, however many events). */
-const char outbox_notify_sql[] =
+ * commits (one notification per transaction, however many events); and
+ * outbox_next() marks the rows the relay published in its previous cycle,
+ * in the same transaction as it sequences and reads the next ones, so a
+ * cycle is one statement (a crash before the mark resends those rows, and
+ * consumers are idempotent). */
+const char outbox_relay_sql[] =
     "CREATE OR REPLACE FUNCTION emit(p_type text, p_subject text, p_actor bigint, p_data jsonb)\n"
     "  RETURNS bigint LANGUAGE sql AS $$\n"
     "  SELECT pg_notify('outbox_' || current_schema(), '');\n"
@@ -102,7 +108,24 @@ const char outbox_notify_sql[] =
     "    'subject', p_subject, 'actor', p_actor,\n"
     "    'datacontenttype', 'application/json', 'data', p_data))\n"
     "  RETURNING id\n"
-    "$$;\n";
+    "$$;\n"
+    "CREATE OR REPLACE FUNCTION outbox_next(p_limit int, p_published bigint[])\n"
+    "  RETURNS TABLE (seq bigint, type text, event text) LANGUAGE plpgsql AS $$\n"
+    "DECLARE base bigint;\n"
+    "BEGIN\n"
+    "  UPDATE outbox o SET published_at = now()\n"
+    "   WHERE o.seq = ANY(p_published) AND o.published_at IS NULL;\n"
+    "  PERFORM pg_advisory_xact_lock(hashtext(current_schema() || '.outbox'));\n"
+    "  SELECT coalesce(max(o.seq), 0) INTO base FROM outbox o;\n"
+    "  UPDATE outbox o SET seq = base + n.rn\n"
+    "    FROM (SELECT u.id, row_number() OVER (ORDER BY u.id) AS rn\n"
+    "            FROM outbox u WHERE u.seq IS NULL ORDER BY u.id LIMIT 1000) n\n"
+    "   WHERE o.id = n.id;\n"
+    "  RETURN QUERY SELECT o.seq, o.event->>'type',\n"
+    "      (o.event || jsonb_build_object('sourceseq', o.seq))::text\n"
+    "    FROM outbox o WHERE o.published_at IS NULL AND o.seq IS NOT NULL\n"
+    "   ORDER BY o.seq LIMIT p_limit;\n"
+    "END $$;\n";
 
 enum listen_state { L_DOWN, L_CONNECTING, L_LISTENING };
 
@@ -113,6 +136,7 @@ struct outbox {
     struct event *timer;
     bool busy, again;
     long long published;
+    char *done; /* seqs published in the last cycle, to mark: "{1,2,3}", or NULL */
     char *conninfo;
     PGconn *listen;
     enum listen_state lstate;
@@ -123,26 +147,16 @@ struct outbox {
 
 static void s_cycle(struct outbox *o);
 
-static void s_on_marked(void *arg, PGresult *res, struct error *err)
-{
-    struct outbox *o = arg;
-    o->busy = false;
-    if (err) {
-        log_warn("outbox: cannot mark events published: %s", err->detail);
-        error_destroy(&err);
-        return;
-    }
-    if (o->again) s_cycle(o);
-}
-
 static void s_on_batch(void *arg, PGresult *res, struct error *err)
 {
     struct outbox *o = arg;
-    if (err) {
-        o->busy = false;
+    o->busy = false;
+    if (err) { /* nothing was marked: the same rows are marked next time */
         error_destroy(&err);
         return;
     }
+    free(o->done);
+    o->done = NULL;
     int n = PQntuples(res), sent = 0;
     size_t cap = (size_t)n * 21 + 3, used = 0;
     char *ids = malloc(cap);
@@ -158,17 +172,13 @@ static void s_on_batch(void *arg, PGresult *res, struct error *err)
     }
     ids[used++] = '}';
     ids[used] = '\0';
-    o->again = n == OUTBOX_BATCH && sent == n;
     o->published += sent;
-    if (sent == 0) {
-        o->busy = false;
+    if (sent > 0)
+        o->done = ids;
+    else
         free(ids);
-        return;
-    }
-    const char *params[] = {ids};
-    db_query(o->db, "UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])", 1,
-             params, s_on_marked, o);
-    free(ids);
+    /* a notification during this cycle may be for a row it did not see */
+    if (o->again || (n == OUTBOX_BATCH && sent == n)) s_cycle(o);
 }
 
 static void s_cycle(struct outbox *o)
@@ -182,8 +192,9 @@ static void s_cycle(struct outbox *o)
     o->again = false;
     char limit[16];
     snprintf(limit, sizeof limit, "%d", OUTBOX_BATCH);
-    const char *params[] = {limit};
-    db_query(o->db, "SELECT seq, type, event FROM outbox_next($1)", 1, params, s_on_batch, o);
+    const char *params[] = {limit, o->done ? o->done : "{}"};
+    db_query(o->db, "SELECT seq, type, event FROM outbox_next($1, $2::bigint[])", 2, params,
+             s_on_batch, o);
 }
 
 static void s_on_timer(evutil_socket_t fd, short what, void *arg)
@@ -301,6 +312,7 @@ void outbox_destroy(struct outbox **self_p)
     event_free(o->retry);
     if (o->lev) event_free(o->lev);
     if (o->listen) PQfinish(o->listen);
+    free(o->done);
     free(o->conninfo);
     free(o);
     *self_p = NULL;

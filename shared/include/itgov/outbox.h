@@ -31,7 +31,8 @@ void outbox_destroy(struct outbox **self_p);
  * refuse_delete() (the trigger function that keeps records from being
  * deleted), inbox (events consumed, by id) and feed_cursor (feed.h). */
 extern const char outbox_sql[];
-/* The next shared migration: emit() notifies outbox_<schema>. */
-extern const char outbox_notify_sql[];
+/* The next shared migration: emit() notifies outbox_<schema>;
+ * outbox_next(limit, published) marks the previous cycle's rows. */
+extern const char outbox_relay_sql[];
 
 #endif
