@@ -83,7 +83,11 @@ void subscriptions_create(struct req *r)
     fields_only(&f, known);
     struct webhook_url parsed;
     const char *why;
-    if (url && !webhooks_parse_url(url, &parsed, &why)) fields_fail(&f, "url", why);
+    char target_why[256];
+    if (url && !webhooks_parse_url(url, &parsed, &why))
+        fields_fail(&f, "url", why);
+    else if (url && !webhooks_check_target(&parsed, target_why, sizeof target_why))
+        fields_fail(&f, "url", target_why);
     struct error *err = fields_done(&f);
     if (err) {
         free(prefixes);
