@@ -183,10 +183,14 @@ struct item {
     char *body; /* NULL: not wanted by this subscription */
 };
 
-/* A name being resolved for a subscription; outlives it when the
- * subscription goes first (sub = NULL), until libevent calls back. */
+/* A name being resolved: for a subscription's next connection (sub; it
+ * outlives the subscription, then NULL, until libevent calls back), or for
+ * webhooks_check_target() (cb, arg). */
 struct lookup {
     struct sub *sub;
+    webhook_target_cb cb;
+    void *arg;
+    int port;
     struct evdns_getaddrinfo_request *req; /* while pending */
     struct lookup *next;
 };
@@ -559,10 +563,16 @@ static void s_connect(struct sub *s, const struct target_addr *a)
     s_send(s);
 }
 
+static void s_target_checked(webhook_target_cb cb, void *arg, int port, int result,
+                             const struct target_addr *addrs, int n);
+
 static void s_on_resolved(int result, struct evutil_addrinfo *res, void *arg)
 {
     struct lookup *lk = arg;
     struct sub *s = lk->sub;
+    webhook_target_cb cb = lk->cb;
+    void *cb_arg = lk->arg;
+    int port = lk->port;
     for (struct lookup **p = &s_wh.lookups; *p; p = &(*p)->next)
         if (*p == lk) {
             *p = lk->next;
@@ -585,6 +595,7 @@ static void s_on_resolved(int result, struct evutil_addrinfo *res, void *arg)
         }
     }
     if (res) evutil_freeaddrinfo(res);
+    if (cb) return s_target_checked(cb, cb_arg, port, result, addrs, n);
     if (!s) return; /* dropped meanwhile */
     s->lookup = NULL;
     if (result != 0) {
@@ -596,6 +607,32 @@ static void s_on_resolved(int result, struct evutil_addrinfo *res, void *arg)
     int i = target_pick(&s_wh.rules, addrs, n, s->url.port, why, sizeof why);
     if (i < 0) return s_refused(s, why);
     s_connect(s, &addrs[i]);
+}
+
+/* Starts resolving host; the lookup calls s_on_resolved, perhaps at once
+ * (numbers, the hosts file), in which case it is gone when this returns. */
+static struct lookup *s_lookup(const char *host, struct sub *s, webhook_target_cb cb, void *arg,
+                               int port)
+{
+    struct lookup *lk = calloc(1, sizeof *lk);
+    if (!lk) abort();
+    lk->sub = s;
+    lk->cb = cb;
+    lk->arg = arg;
+    lk->port = port;
+    lk->next = s_wh.lookups;
+    s_wh.lookups = lk;
+    if (s) s->lookup = lk;
+    struct evutil_addrinfo hints;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_protocol = IPPROTO_TCP;
+    struct evdns_getaddrinfo_request *q =
+        evdns_getaddrinfo(s_wh.dns, host, NULL, &hints, s_on_resolved, lk);
+    if (!q) return NULL;
+    lk->req = q;
+    return lk;
 }
 
 /* The receiver's address, checked, before a new connection. */
@@ -622,21 +659,7 @@ static void s_resolve(struct sub *s)
     case TARGET_HOST_NAME:
         break;
     }
-    struct lookup *lk = calloc(1, sizeof *lk);
-    if (!lk) abort();
-    lk->sub = s;
-    lk->next = s_wh.lookups;
-    s_wh.lookups = lk;
-    s->lookup = lk;
-    struct evutil_addrinfo hints;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_protocol = IPPROTO_TCP;
-    /* may call back at once (hosts file), and then returns NULL */
-    struct evdns_getaddrinfo_request *q =
-        evdns_getaddrinfo(s_wh.dns, s->url.host, NULL, &hints, s_on_resolved, lk);
-    if (q) lk->req = q;
+    s_lookup(s->url.host, s, NULL, NULL, s->url.port);
 }
 
 static void s_send(struct sub *s)
@@ -994,24 +1017,42 @@ static bool s_load_rules(void)
     return true;
 }
 
-bool webhooks_check_target(const struct webhook_url *u, char *why, size_t whylen)
+static void s_target_checked(webhook_target_cb cb, void *arg, int port, int result,
+                             const struct target_addr *addrs, int n)
+{
+    char why[256];
+    if (result == EVUTIL_EAI_NONAME || result == EVUTIL_EAI_NODATA)
+        return cb(arg, WEBHOOK_TARGET_REFUSED, "has a host name that does not resolve");
+    if (result != 0) {
+        snprintf(why, sizeof why, "cannot resolve the receiver's host name now: %s",
+                 result == EVUTIL_EAI_CANCEL ? "the service is stopping"
+                                             : evutil_gai_strerror(result));
+        return cb(arg, WEBHOOK_TARGET_UNKNOWN, why);
+    }
+    if (target_pick(&s_wh.rules, addrs, n, port, why, sizeof why) < 0)
+        return cb(arg, WEBHOOK_TARGET_REFUSED, why);
+    cb(arg, WEBHOOK_TARGET_OK, NULL);
+}
+
+void webhooks_check_target(const struct webhook_url *u, webhook_target_cb cb, void *arg)
 {
     struct target_addr a[2];
     const char *bad;
     switch (target_classify_host(u->host, &a[0], &bad)) {
     case TARGET_HOST_BAD:
-        snprintf(why, whylen, "%s", bad);
-        return false;
+        return cb(arg, WEBHOOK_TARGET_REFUSED, bad);
     case TARGET_HOST_IP:
-        return target_check(&s_wh.rules, &a[0], u->port, why, whylen) == TARGET_OK;
+        return s_target_checked(cb, arg, u->port, 0, a, 1);
     case TARGET_HOST_LOCALHOST:
         target_parse_addr("127.0.0.1", &a[0]);
         target_parse_addr("::1", &a[1]);
-        return target_pick(&s_wh.rules, a, 2, u->port, why, whylen) >= 0;
+        return s_target_checked(cb, arg, u->port, 0, a, 2);
     case TARGET_HOST_NAME:
         break;
     }
-    return true;
+    if (!s_wh.dns || s_wh.stopping)
+        return cb(arg, WEBHOOK_TARGET_UNKNOWN, "cannot resolve the receiver's host name now");
+    s_lookup(u->host, NULL, cb, arg, u->port);
 }
 
 int webhooks_start(struct service *svc)
@@ -1076,6 +1117,12 @@ void webhooks_stop(void)
     while (s_wh.subs)
         s_drop(s_wh.subs);
     /* cancelled lookups call back (and free themselves) from the loop */
+    for (struct lookup *lk = s_wh.lookups, *next; lk; lk = next) {
+        next = lk->next;
+        struct evdns_getaddrinfo_request *q = lk->req;
+        lk->req = NULL;
+        if (q) evdns_getaddrinfo_cancel(q);
+    }
     for (int i = 0; s_wh.lookups && i < 10; i++)
         event_base_loop(s_wh.svc->base, EVLOOP_NONBLOCK);
     if (s_wh.tick) event_free(s_wh.tick);

@@ -86,11 +86,15 @@ struct webhook_url {
 bool webhooks_parse_url(const char *url, struct webhook_url *out, const char **why);
 
 /* Where a receiver may be (target.h), checked when a subscription is made:
- * the host is a canonical IP address, localhost or a name, and an address
- * (localhost: 127.0.0.1 or ::1) passes the rules of ITGOV_WEBHOOK_ALLOW and
- * itgov's own ports. A name is checked when it is resolved, before each new
- * connection. On refusal returns false with why (a sentence's end, like
- * "points at a link-local address (...)"). */
-bool webhooks_check_target(const struct webhook_url *u, char *why, size_t whylen);
+ * the host is a canonical IP address, localhost (127.0.0.1 or ::1) or a name
+ * (resolved, asynchronously), and the address passes the rules of
+ * ITGOV_WEBHOOK_ALLOW and itgov's own ports; the delivery engine checks
+ * again before each new connection. Calls cb exactly once, possibly before
+ * returning: OK; REFUSED with why (the end of a sentence about the URL, like
+ * "points at a link-local address (...)"); or UNKNOWN when the name cannot
+ * be resolved now (why says so). */
+enum webhook_target { WEBHOOK_TARGET_OK, WEBHOOK_TARGET_REFUSED, WEBHOOK_TARGET_UNKNOWN };
+typedef void (*webhook_target_cb)(void *arg, enum webhook_target result, const char *why);
+void webhooks_check_target(const struct webhook_url *u, webhook_target_cb cb, void *arg);
 
 #endif
