@@ -90,8 +90,8 @@ static enum addr_class s_class(const struct target_addr *a)
         return C_PUBLIC;
     }
     static const unsigned char zero[15] = {0};
-    if (memcmp(b, zero, 15) == 0) return b[15] == 0 ? C_UNSPECIFIED : b[15] == 1 ? C_LOOPBACK
-                                                                                  : C_PUBLIC;
+    if (memcmp(b, zero, 15) == 0)
+        return b[15] == 0 ? C_UNSPECIFIED : b[15] == 1 ? C_LOOPBACK : C_PUBLIC;
     if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return C_LINK_LOCAL;
     if (b[0] == 0xff) return C_MULTICAST;
     if ((b[0] & 0xfe) == 0xfc || (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0)) return C_PRIVATE;
@@ -138,7 +138,8 @@ bool target_parse_allow(struct target_rules *rules, const char *text, char *err,
         while (n && isspace((unsigned char)s[n - 1]))
             n--;
         if (n == 0 || n >= sizeof entry) {
-            snprintf(err, errlen, "an empty or overlong entry; give CIDRs like 127.0.0.0/8,::1/128");
+            snprintf(err, errlen,
+                     "an empty or overlong entry; give CIDRs like 127.0.0.0/8,::1/128");
             return false;
         }
         memcpy(entry, s, n);
@@ -215,8 +216,7 @@ static bool s_ends_in_number(const char *host)
     return true;
 }
 
-enum target_host target_classify_host(const char *host, struct target_addr *addr,
-                                      const char **why)
+enum target_host target_classify_host(const char *host, struct target_addr *addr, const char **why)
 {
     *why = NULL;
     memset(addr, 0, sizeof *addr);
@@ -321,8 +321,7 @@ enum target_verdict target_check(const struct target_rules *rules, const struct 
         return TARGET_REFUSED;
     }
     if ((c == C_LOOPBACK || c == C_PRIVATE || local) && !s_allowed(rules, &a)) {
-        snprintf(why, whylen,
-                 "points at %s (%s), which ITGOV_WEBHOOK_ALLOW does not list",
+        snprintf(why, whylen, "points at %s (%s), which ITGOV_WEBHOOK_ALLOW does not list",
                  c == C_LOOPBACK  ? "a loopback address"
                  : c == C_PRIVATE ? "a private address"
                                   : "an address of this machine",

@@ -93,8 +93,7 @@ bool target_add_local(struct target_rules *rules, const struct target_addr *addr
 
 /* What a URL host (without brackets) is; for TARGET_HOST_BAD, *why says why
  * (a static message). */
-enum target_host target_classify_host(const char *host, struct target_addr *addr,
-                                      const char **why);
+enum target_host target_classify_host(const char *host, struct target_addr *addr, const char **why);
 
 /* The verdict on connecting to addr:port; why (out[whylen]) says why not. */
 enum target_verdict target_check(const struct target_rules *rules, const struct target_addr *addr,

@@ -208,8 +208,9 @@ struct sub {
     bool again;  /* entries may have arrived while busy: fetch once more */
     bool reload; /* the row changed while busy: read it again */
     bool dead;   /* dropped while a database query was in flight */
-    struct evhttp_connection *conn; /* to the checked address */
-    struct lookup *lookup;          /* RESOLVE in flight */
+    /* conn goes to the checked address; lookup is RESOLVE in flight */
+    struct evhttp_connection *conn;
+    struct lookup *lookup;
     struct event *timer;
     /* the current batch */
     struct item *items;
@@ -266,10 +267,12 @@ static void s_close_conn(struct sub *s)
 static void s_free(struct sub *s)
 {
     if (s->lookup) {
-        /* its callback frees it (and finds no subscription) */
+        /* its callback frees it (and finds no subscription); cancelled once */
+        struct evdns_getaddrinfo_request *q = s->lookup->req;
         s->lookup->sub = NULL;
-        if (s->lookup->req) evdns_getaddrinfo_cancel(s->lookup->req);
+        s->lookup->req = NULL;
         s->lookup = NULL;
+        if (q) evdns_getaddrinfo_cancel(q);
     }
     s_clear_batch(s);
     s_close_conn(s);
@@ -658,6 +661,10 @@ static void s_resolve(struct sub *s)
     }
     case TARGET_HOST_NAME:
         break;
+    }
+    if (!s_wh.dns) {
+        snprintf(s->error, sizeof s->error, "cannot resolve the receiver's host: no resolver");
+        return s_attempt_failed(s);
     }
     s_lookup(s->url.host, s, NULL, NULL, s->url.port);
 }
@@ -1078,6 +1085,11 @@ int webhooks_start(struct service *svc)
     if (!s_wh.dns) {
         s_wh.dns = evdns_base_new(svc->base, 0); /* no resolv.conf: the hosts file only */
         if (s_wh.dns) evdns_base_load_hosts(s_wh.dns, NULL);
+    }
+    if (s_wh.dns) {
+        /* a creation waits for its URL's name: a few seconds at most */
+        evdns_base_set_option(s_wh.dns, "timeout:", "3");
+        evdns_base_set_option(s_wh.dns, "attempts:", "2");
     }
     s_wh.tick = event_new(svc->base, -1, EV_PERSIST, s_on_tick, NULL);
     struct timeval iv = {TICK_MS / 1000, (TICK_MS % 1000) * 1000};

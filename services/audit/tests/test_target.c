@@ -27,7 +27,7 @@ static enum target_host s_host(const char *host)
     struct target_addr a;
     const char *why;
     enum target_host h = target_classify_host(host, &a, &why);
-    if (h == TARGET_HOST_BAD && !why) return (enum target_host)-1;
+    if (h == TARGET_HOST_BAD && !why) return (enum target_host) - 1;
     return h;
 }
 
@@ -48,9 +48,9 @@ int main(void)
     CHECK(s_host("notlocalhost") == TARGET_HOST_NAME);
     /* non-canonical IPv4 spellings */
     static const char *const odd[] = {
-        "0x7f.1",     "2130706433", "0177.0.0.1", "127.1",      "127.0.1",      "0x7f000001",
-        "0x7f.0.0.1", "127.0.0.01", "127.0.0.1.", "1.2.3.4.5",  "0",            "0x",
-        "017700000001", "127.0.0.1.0x1", "abc.0x10", "example.123", "256.0.0.1", "1.2.3.0400",
+        "0x7f.1",       "2130706433",    "0177.0.0.1", "127.1",       "127.0.1",   "0x7f000001",
+        "0x7f.0.0.1",   "127.0.0.01",    "127.0.0.1.", "1.2.3.4.5",   "0",         "0x",
+        "017700000001", "127.0.0.1.0x1", "abc.0x10",   "example.123", "256.0.0.1", "1.2.3.0400",
     };
     for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
         int h = s_host(odd[i]);
@@ -103,10 +103,23 @@ int main(void)
     CHECK(s_check(&none, "8.8.8.8", 6379) == TARGET_OK);
     CHECK(s_check(&none, "2001:db8::1", 443) == TARGET_OK);
     static const char *const never[] = {
-        "0.0.0.0",      "0.1.2.3",        "::",             "169.254.169.254", "169.254.0.1",
-        "fe80::1",      "febf::1",        "224.0.0.1",      "239.255.255.250", "ff02::1",
-        "255.255.255.255", "240.0.0.1",   "::ffff:169.254.169.254", "::ffff:0.0.0.0",
-        "::ffff:224.0.0.1", "64:ff9b::a9fe:a9fe", "::169.254.1.1",
+        "0.0.0.0",
+        "0.1.2.3",
+        "::",
+        "169.254.169.254",
+        "169.254.0.1",
+        "fe80::1",
+        "febf::1",
+        "224.0.0.1",
+        "239.255.255.250",
+        "ff02::1",
+        "255.255.255.255",
+        "240.0.0.1",
+        "::ffff:169.254.169.254",
+        "::ffff:0.0.0.0",
+        "::ffff:224.0.0.1",
+        "64:ff9b::a9fe:a9fe",
+        "::169.254.1.1",
     };
     for (size_t i = 0; i < sizeof never / sizeof never[0]; i++) {
         enum target_verdict v = s_check(&none, never[i], 8080);
@@ -114,8 +127,9 @@ int main(void)
         CHECK(v == TARGET_REFUSED);
     }
     static const char *const guarded[] = {
-        "127.0.0.1", "127.255.0.9", "::1",       "10.0.0.1",  "172.16.0.1",        "172.31.255.255",
-        "192.168.1.1", "100.64.0.1", "100.127.255.255", "fc00::1", "fd12::1", "fec0::1",
+        "127.0.0.1",        "127.255.0.9",     "::1",         "10.0.0.1",
+        "172.16.0.1",       "172.31.255.255",  "192.168.1.1", "100.64.0.1",
+        "100.127.255.255",  "fc00::1",         "fd12::1",     "fec0::1",
         "::ffff:127.0.0.1", "::ffff:10.1.1.1", "::127.0.0.1", "64:ff9b::7f00:1",
     };
     for (size_t i = 0; i < sizeof guarded / sizeof guarded[0]; i++) {
