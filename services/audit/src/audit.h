@@ -27,7 +27,8 @@
  * (tree and proofs, pure), checkpoint.c (signing key and signed heads),
  * log_api.c (GET /api/v1/audit, verify), proofs.c (checkpoint, public key,
  * proof routes), pub.c (ZeroMQ PUB). Owned by the webhooks work:
- * subscriptions.c, webhooks.c, feed.c.
+ * subscriptions.c, webhooks.c, target.c (where a webhook may
+ * point), feed.c.
  */
 #ifndef AUDIT_H
 #define AUDIT_H
