@@ -232,6 +232,8 @@ struct zap_watch {
 struct zap_count {
     char domain[32];
     long long admitted, denied, failed;
+    double last_log[2]; /* [0] refused keys, [1] failed handshakes */
+    long long quiet[2]; /* refusals not logged since the last line */
 };
 
 struct zap {
@@ -244,8 +246,6 @@ struct zap {
     size_t nw;
     struct zap_count c[MAX_DOMAINS];
     size_t nc;
-    double last_log;
-    long long quiet; /* refusals not logged since the last line */
 };
 
 static double s_now(void)
@@ -265,24 +265,26 @@ static struct zap_count *s_count(struct zap *z, const char *domain)
     return c;
 }
 
-/* One log line per refusal, at most one a second. */
-static void s_report(struct zap *z, const char *msg, const char *domain, const char *key,
-                     const char *address, long long total)
+/* One log line per refusal, at most one a second per domain and kind. */
+static void s_report(struct zap_count *c, bool handshake, const char *key, const char *address)
 {
     double now = s_now();
-    if (z->last_log > 0 && now - z->last_log < 1.0) {
-        z->quiet++;
+    if (c->last_log[handshake] > 0 && now - c->last_log[handshake] < 1.0) {
+        c->quiet[handshake]++;
         return;
     }
-    z->last_log = now;
+    c->last_log[handshake] = now;
     cJSON *f = cJSON_CreateObject();
-    cJSON_AddStringToObject(f, "msg", msg);
-    cJSON_AddStringToObject(f, "domain", domain);
+    cJSON_AddStringToObject(f, "msg", handshake ? "bus: a client failed the CURVE handshake "
+                                                  "(no CURVE, or a wrong server key)"
+                                                : "bus: refused a client key");
+    cJSON_AddStringToObject(f, "domain", c->domain);
     if (key) cJSON_AddStringToObject(f, "client_key", key);
     if (address && *address) cJSON_AddStringToObject(f, "address", address);
-    cJSON_AddNumberToObject(f, "refused_total", (double)total);
-    if (z->quiet) cJSON_AddNumberToObject(f, "not_logged_since_last", (double)z->quiet);
-    z->quiet = 0;
+    cJSON_AddNumberToObject(f, "refused_total", (double)(c->denied + c->failed));
+    if (c->quiet[handshake])
+        cJSON_AddNumberToObject(f, "not_logged_since_last", (double)c->quiet[handshake]);
+    c->quiet[handshake] = 0;
     log_fields(LOG_WARN, f);
 }
 
@@ -419,8 +421,7 @@ static void s_answer(struct zap *z)
             zap_key_encode(zmq_msg_data(&f[6]), shown);
             strcpy(shown + KEY_SHOWN, "...");
         }
-        s_report(z, wellformed ? "bus: refused a client key" : "bus: malformed ZAP request",
-                 domain, *shown ? shown : NULL, address, c->denied + c->failed);
+        s_report(c, false, *shown ? shown : NULL, address);
     }
     const char *status = k ? "200" : "400", *text = k ? "OK" : "key not allowed";
     const char *user = k ? k->name : "";
@@ -459,8 +460,7 @@ static void s_handshake_event(struct zap *z, struct zap_watch *w)
         return;
     struct zap_count *c = s_count(z, w->domain);
     c->failed++;
-    s_report(z, "bus: a client failed the CURVE handshake (no CURVE, or a wrong server key)",
-             w->domain, NULL, NULL, c->denied + c->failed);
+    s_report(c, true, NULL, NULL);
 }
 
 void zap_serve(struct zap *z)
