@@ -14,7 +14,10 @@
 #      free host ports (so it runs next to a `deploy/local.sh up` stack)
 #   5. through the gateway: admin logs in, every service answers, admin
 #      creates a user (201), the user logs in; itgov.account.user.created
-#      arrives on the broker's XPUB and on audit's public feed (both published)
+#      arrives on the broker's XPUB and on audit's public feed (both published;
+#      subscribed with CURVE: a client key pair made here and listed in the
+#      env file's ITGOV_EVENT_CLIENT_KEYS, the server keys from
+#      GET /api/v1/events/keys)
 #   6. `docker-compose down` and `up -d` again: the admin's session (Redis
 #      volume) and the user (PostgreSQL volume) are still there; every
 #      container healthy, db-init exited 0; each stops on its stop signal
@@ -166,12 +169,16 @@ DC=(docker-compose -p "$PROJECT" -f "$ROOT/docker-compose.yml" --env-file "$D/en
 while read -r v; do unset "$v"; done < <(compgen -e | grep -E '^(ITGOV_|COMPOSE_|DOCKER_)')
 
 read -r GW_PORT XPUB_PORT AUDIT_PUB_PORT <<<"$("$PY" "$ROOT/tests/free-ports.py" 3)"
+# The subscribers below are a university system: their CURVE key pair is
+# listed in ITGOV_EVENT_CLIENT_KEYS, the server keys come from the API.
+read -r CLIENT_SECRET CLIENT_PUBLIC <<<"$("$PY" deploy/keygen.py)"
 cat >"$D/env" <<EOF
 ITGOV_GATEWAY_PORT=$GW_PORT
 ITGOV_BROKER_XPUB_PORT=$XPUB_PORT
 ITGOV_AUDIT_PUB_PORT=$AUDIT_PUB_PORT
 ITGOV_SECRETS_DIR=$D/secrets
 ITGOV_LOG_LEVEL=info
+ITGOV_EVENT_CLIENT_KEYS=$CLIENT_PUBLIC
 EOF
 ITGOV_SECRETS_DIR=$D/secrets deploy/docker/secrets.sh >/dev/null || fail "deploy/docker/secrets.sh"
 ADMIN_PW=$(<"$D/secrets/admin_password")
@@ -307,15 +314,27 @@ wait_gateway
 
 # Events: subscribers on the broker's XPUB and on audit's public feed (both
 # published) print "<feed> <type>" of each event ([topic][CloudEvent JSON]).
-"$PY" -u - "broker=tcp://127.0.0.1:$XPUB_PORT" "audit=tcp://127.0.0.1:$AUDIT_PUB_PORT" \
-  >"$D/events.txt" 2>"$D/events.err" <<'EOF' &
-import json, sys, zmq
+# They connect with CURVE: the server keys from GET /api/v1/events/keys (no
+# token), the client key pair listed in ITGOV_EVENT_CLIENT_KEYS.
+KEYS=$(curl -sS -m 10 "$BASE/events/keys") || fail "GET /api/v1/events/keys"
+BROKER_KEY=$("$PY" -c 'import json,sys; print(json.load(sys.stdin)["broker"])' <<<"$KEYS") ||
+  fail "GET /api/v1/events/keys: no broker key in $KEYS"
+FEED_KEY=$("$PY" -c 'import json,sys; print(json.load(sys.stdin)["audit_feed"])' <<<"$KEYS") ||
+  fail "GET /api/v1/events/keys: no audit_feed key in $KEYS"
+ITGOV_CLIENT_SECRET=$CLIENT_SECRET "$PY" -u - "broker=tcp://127.0.0.1:$XPUB_PORT=$BROKER_KEY" \
+  "audit=tcp://127.0.0.1:$AUDIT_PUB_PORT=$FEED_KEY" >"$D/events.txt" 2>"$D/events.err" <<'EOF' &
+import json, os, sys, zmq
 ctx = zmq.Context()
 poller = zmq.Poller()
 names = {}
+secret = os.environ["ITGOV_CLIENT_SECRET"].encode()
 for arg in sys.argv[1:]:
-    name, endpoint = arg.split("=", 1)
+    name, rest = arg.split("=", 1)
+    endpoint, server_key = rest.split("=", 1)  # the key may hold '=' too
     s = ctx.socket(zmq.SUB)
+    s.curve_serverkey = server_key.encode()
+    s.curve_secretkey = secret
+    s.curve_publickey = zmq.curve_public(secret)
     s.setsockopt(zmq.SUBSCRIBE, b"")
     s.connect(endpoint)
     poller.register(s, zmq.POLLIN)

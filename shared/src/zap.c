@@ -348,7 +348,9 @@ int zap_secure(struct zap *z, void *sock, const char *domain, const char *secret
     static int seq;
     char ep[64];
     snprintf(ep, sizeof ep, "inproc://itgov-zap-monitor-%d", seq++);
-    int events = ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL;
+    /* PROTOCOL: a ZMTP peer with no CURVE or a wrong server key. Not
+     * NO_DETAIL: a bare TCP connection closed early (a port probe). */
+    int events = ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL;
     if (zmq_socket_monitor(sock, ep, events) != 0) return -1;
     struct zap_watch *w = &z->w[z->nw];
     w->mon = zmq_socket(z->zctx, ZMQ_PAIR);
@@ -456,8 +458,7 @@ static void s_handshake_event(struct zap *z, struct zap_watch *w)
         more = zmq_msg_recv(&m, w->mon, 0) >= 0 && zmq_msg_more(&m);
         zmq_msg_close(&m);
     }
-    if (!(ev & (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)))
-        return;
+    if (ev != ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) return;
     struct zap_count *c = s_count(z, w->domain);
     c->failed++;
     s_report(c, true, NULL, NULL);
