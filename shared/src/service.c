@@ -70,9 +70,10 @@ static bool s_load_config(const struct service_def *def, struct common *c)
     };
     bool ok = config_load(rows, sizeof rows / sizeof rows[0]);
     if (def->config && !config_load(def->config, def->nconfig)) ok = false;
-    if (ok && !(zap_check_key(curve_var, c->curve_secret) &&
-                zap_check_key("ITGOV_BROKER_CURVE_PUBLIC", c->broker_public)))
-        ok = false;
+    if (ok) { /* both checked, so that both are reported */
+        bool secret_ok = zap_check_key(curve_var, c->curve_secret);
+        ok = zap_check_key("ITGOV_BROKER_CURVE_PUBLIC", c->broker_public) && secret_ok;
+    }
     if (ok) bus_set_curve(c->curve_secret, c->broker_public);
     return ok;
 }
