@@ -84,6 +84,8 @@ struct zap;
 /* Binds the ZAP endpoint of zctx and takes the policy; NULL (logged) if the
  * endpoint is taken. */
 struct zap *zap_new(void *zctx, struct zap_policy **policy_p);
+/* After the sockets it secures are closed: a CURVE server outliving its
+ * handler would admit anyone. */
 void zap_destroy(struct zap **self_p);
 /* Makes sock (not yet bound) a CURVE server with secret (Z85) whose clients
  * are checked against domain, and watches its handshakes; 0 = ok. */
