@@ -171,7 +171,11 @@ while read -r v; do unset "$v"; done < <(compgen -e | grep -E '^(ITGOV_|COMPOSE_
 read -r GW_PORT XPUB_PORT AUDIT_PUB_PORT <<<"$("$PY" "$ROOT/tests/free-ports.py" 3)"
 # The subscribers below are a university system: their CURVE key pair is
 # listed in ITGOV_EVENT_CLIENT_KEYS, the server keys come from the API.
-read -r CLIENT_SECRET CLIENT_PUBLIC <<<"$("$PY" deploy/keygen.py)"
+# (A key with '$' is made again: compose's .env parser expands ${...}.)
+while :; do
+  read -r CLIENT_SECRET CLIENT_PUBLIC <<<"$("$PY" deploy/keygen.py)"
+  [[ $CLIENT_PUBLIC == *'$'* ]] || break
+done
 cat >"$D/env" <<EOF
 ITGOV_GATEWAY_PORT=$GW_PORT
 ITGOV_BROKER_XPUB_PORT=$XPUB_PORT
