@@ -275,9 +275,10 @@ static void s_report(struct zap_count *c, bool handshake, const char *key, const
     }
     c->last_log[handshake] = now;
     cJSON *f = cJSON_CreateObject();
-    cJSON_AddStringToObject(f, "msg", handshake ? "bus: a client failed the CURVE handshake "
-                                                  "(no CURVE, or a wrong server key)"
-                                                : "bus: refused a client key");
+    cJSON_AddStringToObject(f, "msg",
+                            handshake ? "bus: a client failed the CURVE handshake "
+                                        "(no CURVE, or a wrong server key)"
+                                      : "bus: refused a client key");
     cJSON_AddStringToObject(f, "domain", c->domain);
     if (key) cJSON_AddStringToObject(f, "client_key", key);
     if (address && *address) cJSON_AddStringToObject(f, "address", address);
