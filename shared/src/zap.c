@@ -266,7 +266,8 @@ static struct zap_count *s_count(struct zap *z, const char *domain)
 }
 
 /* One log line per refusal, at most one a second per domain and kind. */
-static void s_report(struct zap_count *c, bool handshake, const char *key, const char *address)
+static void s_report(struct zap_count *c, bool handshake, enum log_level level, const char *msg,
+                     const char *key, const char *address)
 {
     double now = s_now();
     if (c->last_log[handshake] > 0 && now - c->last_log[handshake] < 1.0) {
@@ -275,10 +276,7 @@ static void s_report(struct zap_count *c, bool handshake, const char *key, const
     }
     c->last_log[handshake] = now;
     cJSON *f = cJSON_CreateObject();
-    cJSON_AddStringToObject(f, "msg",
-                            handshake ? "bus: a client failed the CURVE handshake "
-                                        "(no CURVE, or a wrong server key)"
-                                      : "bus: refused a client key");
+    cJSON_AddStringToObject(f, "msg", msg);
     cJSON_AddStringToObject(f, "domain", c->domain);
     if (key) cJSON_AddStringToObject(f, "client_key", key);
     if (address && *address) cJSON_AddStringToObject(f, "address", address);
@@ -286,7 +284,7 @@ static void s_report(struct zap_count *c, bool handshake, const char *key, const
     if (c->quiet[handshake])
         cJSON_AddNumberToObject(f, "not_logged_since_last", (double)c->quiet[handshake]);
     c->quiet[handshake] = 0;
-    log_fields(LOG_WARN, f);
+    log_fields(level, f);
 }
 
 struct zap *zap_new(void *zctx, struct zap_policy **policy_p)
@@ -349,9 +347,11 @@ int zap_secure(struct zap *z, void *sock, const char *domain, const char *secret
     static int seq;
     char ep[64];
     snprintf(ep, sizeof ep, "inproc://itgov-zap-monitor-%d", seq++);
-    /* PROTOCOL: a ZMTP peer with no CURVE or a wrong server key. Not
-     * NO_DETAIL: a bare TCP connection closed early (a port probe). */
-    int events = ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL;
+    /* PROTOCOL: a ZMTP peer with no CURVE or a wrong server key. NO_DETAIL:
+     * the connection closed mid-handshake, which is how a client without
+     * CURVE often shows (it gives up and resets the connection before we
+     * read its greeting), but also a bare port probe. */
+    int events = ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
     if (zmq_socket_monitor(sock, ep, events) != 0) return -1;
     struct zap_watch *w = &z->w[z->nw];
     w->mon = zmq_socket(z->zctx, ZMQ_PAIR);
@@ -424,7 +424,7 @@ static void s_answer(struct zap *z)
             zap_key_encode(zmq_msg_data(&f[6]), shown);
             strcpy(shown + KEY_SHOWN, "...");
         }
-        s_report(c, false, *shown ? shown : NULL, address);
+        s_report(c, false, LOG_WARN, "bus: refused a client key", *shown ? shown : NULL, address);
     }
     const char *status = k ? "200" : "400", *text = k ? "OK" : "key not allowed";
     const char *user = k ? k->name : "";
@@ -459,10 +459,19 @@ static void s_handshake_event(struct zap *z, struct zap_watch *w)
         more = zmq_msg_recv(&m, w->mon, 0) >= 0 && zmq_msg_more(&m);
         zmq_msg_close(&m);
     }
-    if (ev != ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) return;
+    bool protocol = ev == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL;
+    if (!protocol && ev != ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) return;
     struct zap_count *c = s_count(z, w->domain);
     c->failed++;
-    s_report(c, true, NULL, NULL);
+    if (protocol)
+        s_report(c, true, LOG_WARN,
+                 "bus: a client failed the CURVE handshake (no CURVE, or a wrong server key)", NULL,
+                 NULL);
+    else /* info: local.sh's readiness probe does this at every start */
+        s_report(c, true, LOG_INFO,
+                 "bus: a connection closed during the CURVE handshake (a client without CURVE, "
+                 "or a port probe)",
+                 NULL, NULL);
 }
 
 void zap_serve(struct zap *z)
