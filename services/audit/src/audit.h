@@ -47,6 +47,10 @@ struct audit_config {
     long pub_port;        /* ZeroMQ PUB of the public feed */
     long catchup_ms;      /* how often each source's outbox is polled */
     long batch_max;       /* events per INSERT */
+
+    const char *feed_secret;   /* CURVE server secret key of the public feed */
+    const char *client_keys;   /* ITGOV_EVENT_CLIENT_KEYS: who may subscribe */
+    const char *broker_public; /* the broker's CURVE public key */
 };
 extern struct audit_config audit_cfg;
 
