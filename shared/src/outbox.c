@@ -51,7 +51,7 @@ const char outbox_sql[] =
     ");\n"
     "CREATE OR REPLACE TRIGGER inbox_no_delete BEFORE DELETE ON inbox\n"
     "  FOR EACH ROW EXECUTE FUNCTION refuse_delete();\n"
-    /* how far each followed source has been read (feed.h) */
+    /* how far each followed source has been read (follow.h) */
     "CREATE TABLE IF NOT EXISTS feed_cursor (\n"
     "  source text PRIMARY KEY,\n"
     "  after bigint NOT NULL\n"

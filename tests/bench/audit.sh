@@ -17,7 +17,8 @@
 #      (CloudEvents of type itgov.bench.tick) into the audit schema's outbox
 #      with psql (the relay publishes them, the audit service reads them back
 #      from the outbox as it does for every source) and watches the audit
-#      service's PUB port, which sends an entry only after it is committed
+#      service's PUB port, which sends an entry only after it is committed,
+#      and the broker's XPUB (both with CURVE: a client key pair of its own)
 #   4. prints a Markdown table and writes it to
 #      build-bench-audit/audit-bench-results.md
 #
@@ -60,8 +61,13 @@ export ITGOV_STATE_DIR ITGOV_BUILD_DIR=$BUILD_DIR ITGOV_SKIP_BUILD=1 ITGOV_LOG_L
 export ITGOV_ADMIN_PASSWORD=${ITGOV_ADMIN_PASSWORD:-$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')}
 # the audit service follows only itself here: no other service runs
 export ITGOV_AUDIT_SOURCES=audit=http://127.0.0.1:$ITGOV_AUDIT_PORT
+# the feed and the broker's XPUB admit only listed CURVE keys: the bench's own client pair
+read -ra PAIR <<<"$(python3 deploy/keygen.py)"
+export ITGOV_EVENT_CLIENT_KEYS=${PAIR[1]}
 trap '"$LOCAL_SH" down --purge >/dev/null 2>&1 || true' EXIT
 "$LOCAL_SH" up >/dev/null
+eval "$("$LOCAL_SH" env)" # the stack's keys (the feed's server key)
+export ITGOV_BENCH_CLIENT_SECRET=${PAIR[0]}
 read -r PGROOT <"$ITGOV_STATE_DIR/pgroot"
 PSQL="/usr/lib/postgresql/15/bin/psql -h $PGROOT/sock -p $ITGOV_PG_PORT -U postgres -d itgov"
 

@@ -20,8 +20,13 @@ them and sends them on its public feed (PUB) only after the commit.
 PSQL_COMMAND: a shell command prefix running psql as the superuser on the
 itgov database. With ITGOV_BENCH_BROKER_SUB (the broker's XPUB endpoint),
 the steady stream is also watched on the broker, and the latency from the
-relay's publication to the stored entry is given too. Prints one JSON object with the figures. Events are type
-itgov.bench.tick, source /itgov/audit."""
+relay's publication to the stored entry is given too. Prints one JSON object
+with the figures. Events are type itgov.bench.tick, source /itgov/audit.
+
+Both subscribers are CURVE clients (tests/bench/audit.sh sets the
+environment): ITGOV_BROKER_CURVE_PUBLIC and ITGOV_AUDIT_FEED_CURVE_SECRET (the
+feed's public key is derived from it) are the server keys,
+ITGOV_BENCH_CLIENT_SECRET the secret of a key in ITGOV_EVENT_CLIENT_KEYS."""
 import json
 import os
 import shlex
@@ -60,10 +65,18 @@ class Psql:
             sys.exit("bench: psql failed")
 
 
+def curve_client(sock, server_key, secret):
+    """CURVE with the Z85 secret key (from the environment audit.sh sets)."""
+    sock.curve_serverkey = server_key
+    sock.curve_secretkey = secret.encode()
+    sock.curve_publickey = zmq.curve_public(secret.encode())
+
+
 class Feed:
-    def __init__(self, ctx, endpoint):
+    def __init__(self, ctx, endpoint, server_key):
         self.sock = ctx.socket(zmq.SUB)
         self.sock.setsockopt(zmq.RCVHWM, 0)
+        curve_client(self.sock, server_key, os.environ["ITGOV_BENCH_CLIENT_SECRET"])
         self.sock.setsockopt(zmq.SUBSCRIBE, b"bench.")
         self.sock.connect(endpoint)
         self.got = {}  # run -> list of (recv_ns, sent_ns, seq, event id)
@@ -124,8 +137,11 @@ def main():
     rate = int(sys.argv[4]) if len(sys.argv) > 4 else 1000
     duration = int(sys.argv[5]) if len(sys.argv) > 5 else 10
     ctx = zmq.Context.instance()
-    feed = Feed(ctx, audit_pub)
-    broker = Feed(ctx, os.environ["ITGOV_BENCH_BROKER_SUB"]) if os.environ.get("ITGOV_BENCH_BROKER_SUB") else None
+    feed = Feed(ctx, audit_pub, zmq.curve_public(os.environ["ITGOV_AUDIT_FEED_CURVE_SECRET"].encode()))
+    broker = None
+    if os.environ.get("ITGOV_BENCH_BROKER_SUB"):
+        broker = Feed(ctx, os.environ["ITGOV_BENCH_BROKER_SUB"],
+                      os.environ["ITGOV_BROKER_CURVE_PUBLIC"].encode())
     tag = uuid.uuid4().hex[:8]
 
     # until a probe makes the whole way (the feed's subscription takes a moment)

@@ -29,7 +29,7 @@ void outbox_destroy(struct outbox **self_p);
 
 /* The shared base migration of every schema: outbox, emit(), rfc3339(),
  * refuse_delete() (the trigger function that keeps records from being
- * deleted), inbox (events consumed, by id) and feed_cursor (feed.h). */
+ * deleted), inbox (events consumed, by id) and feed_cursor (follow.h). */
 extern const char outbox_sql[];
 /* The next shared migration: emit() notifies outbox_<schema>;
  * outbox_next(limit, published) marks the previous cycle's rows. */
