@@ -135,15 +135,22 @@ def test_a_forged_user_never_enters_the_audit_log_and_the_real_next_event_does()
     assert verify()["ok"] is True
 
 
-def test_a_message_from_no_followed_source_is_dropped_and_counted():
-    before = forgeries("AUDIT", "other")
+def test_a_message_from_no_followed_source_or_of_a_type_not_followed_is_dropped_and_counted():
+    before_other = forgeries("AUDIT", "other")
+    before_type = forgeries("PROJECTS", "approvals")
     ev = {"specversion": "1.0", "id": str(uuid.uuid4()), "source": "/itgov/nobody",
           "type": "itgov.nobody.said", "time": "2026-01-01T00:00:00Z", "subject": "nobody/1",
           "actor": None, "datacontenttype": "application/json", "data": {}, "sourceseq": 1}
-    publish_forged([("nobody.said", ev)])
-    poll(lambda: forgeries("AUDIT", "other") > before, 10,
+    # on a topic projects follows, a type of approvals it does not follow
+    odd = dict(ev, id=str(uuid.uuid4()), source="/itgov/approvals", type="itgov.approval.case.closed",
+               sourceseq=next_sourceseq("approvals"))
+    publish_forged([("nobody.said", ev), ("approval.decision.recorded", odd)])
+    poll(lambda: forgeries("AUDIT", "other") > before_other, 10,
          "itgov_bus_forgeries_total{source=\"other\"} growing on the audit service")
-    assert psql(f"SELECT count(*) FROM audit.entries WHERE source = '/itgov/nobody'").strip() == "0"
+    poll(lambda: forgeries("PROJECTS", "approvals") > before_type, 10,
+         "itgov_bus_forgeries_total{source=\"approvals\"} growing on the projects service")
+    assert psql("SELECT count(*) FROM audit.entries WHERE source = '/itgov/nobody'").strip() == "0"
+    assert psql(f"SELECT count(*) FROM audit.entries WHERE event_id = '{odd['id']}'").strip() == "0"
 
 
 def test_internal_routes_and_metrics_need_the_internal_key():
