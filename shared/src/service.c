@@ -71,7 +71,7 @@ static bool s_load_config(const struct service_def *def, struct common *c)
         {"ITGOV_INTERNAL_KEY", CFG_STR, &c->internal_key, NULL, 0, 0},
     };
     bool ok = config_load(rows, sizeof rows / sizeof rows[0]);
-    if (ok && strlen(c->internal_key) < INTERNAL_KEY_MIN) {
+    if (c->internal_key && strlen(c->internal_key) < INTERNAL_KEY_MIN) {
         fprintf(stderr, "config: ITGOV_INTERNAL_KEY must be at least %d characters\n",
                 INTERNAL_KEY_MIN);
         ok = false;
