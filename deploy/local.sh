@@ -327,12 +327,37 @@ stop_postgres() {
 
 # --- Redis -------------------------------------------------------------------
 
+# The ACL users (README, "Keys and secrets"): each service is a Redis user
+# named after it, with its ITGOV_<SVC>_REDIS_PASSWORD; the file holds only
+# the passwords' SHA-256 and is 0600, and no password is ever on a command
+# line. `default` is off, so a connection that has not authenticated can do
+# nothing. accounts reads and writes the session keys and loads and calls
+# the session functions; the others may only read session hashes.
+redis_acl() {
+  local r
+  echo "user default off resetkeys resetchannels -@all"
+  echo "user accounts on #$(sha256_of "$ITGOV_ACCOUNTS_REDIS_PASSWORD") resetkeys ~itgov:*" \
+    "resetchannels -@all +@read +@write +fcall +function|load +ping -@dangerous" \
+    "-function|delete -function|flush -function|restore"
+  for r in "${DB_ROLES[@]}"; do
+    [ "$r" = accounts ] && continue
+    local v="ITGOV_${r^^}_REDIS_PASSWORD"
+    echo "user $r on #$(sha256_of "${!v}") resetkeys %R~itgov:sess:* resetchannels" \
+      "-@all +hmget +hget +ping"
+  done
+}
+
+sha256_of() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
+
 start_redis() {
   local pid
   if pid=$(running_pid redis); then say "redis already running (pid $pid)"; return; fi
   say "starting redis on 127.0.0.1:$ITGOV_REDIS_PORT"
   rm -f "$STATE/redis.pid"
+  (umask 077 && redis_acl >"$STATE/redis.acl")
+  chmod 600 "$STATE/redis.acl"
   redis-server --bind 127.0.0.1 --port "$ITGOV_REDIS_PORT" --save "" --appendonly no \
+    --aclfile "$STATE/redis.acl" \
     --daemonize yes --pidfile "$STATE/redis.pid" --logfile "$STATE/redis.log" --dir "$STATE"
   local i
   for ((i = 0; i < 50; i++)); do [ -s "$STATE/redis.pid" ] && break; sleep 0.1; done

@@ -20,6 +20,7 @@ int main(int argc, char **argv)
         .nroutes = accounts_nroutes,
         .config = config,
         .nconfig = sizeof config / sizeof config[0],
+        .session_writer = true,
         .bootstrap = accounts_bootstrap,
     };
     return service_main(&def, argc, argv);

@@ -14,7 +14,10 @@
 struct redis;
 typedef void (*redis_cb)(void *arg, redisReply *reply);
 
-struct redis *redis_new(struct event_base *base, const char *host, int port);
+/* user and password: the ACL user to AUTH as on every (re)connect, before
+ * the connection counts as ready (both NULL: no AUTH). */
+struct redis *redis_new(struct event_base *base, const char *host, int port, const char *user,
+                        const char *password);
 /* Shutdown, step one: pending commands get a NULL reply now, later ones at
  * once. */
 void redis_close(struct redis *rd);
