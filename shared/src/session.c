@@ -454,7 +454,7 @@ static void s_on_user_sessions(void *arg, redisReply *reply)
         free(c);
         return;
     }
-    size_t n = reply->elements / 3, argc = 4 + 3 * n;
+    size_t n = reply->elements / 3, argc = 5 + 3 * n;
     const char **argv = calloc(argc, sizeof *argv);
     char(*macs)[65] = calloc(n ? n : 1, sizeof *macs);
     if (!argv || !macs) abort();
