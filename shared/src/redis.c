@@ -3,7 +3,7 @@
  * pending commands get a NULL reply (→ 503 upstream) and a timer tries to
  * reconnect every second, so the service recovers without a restart. Each
  * (re)connect first authenticates (AUTH user password, when configured),
- * then loads the functions library (when set), and only then counts as
+ * then loads the functions libraries (if any), and only then counts as
  * ready, so no command ever runs unauthenticated or without its functions.
  */
 #include <stdlib.h>
@@ -19,8 +19,9 @@ struct redis {
     struct event_base *base;
     char *host;
     int port;
-    char *user, *password; /* the ACL user, or NULL: no AUTH */
-    const char *library; /* Redis functions loaded on every (re)connect */
+    char *user, *password;                      /* the ACL user, or NULL: no AUTH */
+    const char *libraries[REDIS_MAX_LIBRARIES]; /* loaded on every (re)connect */
+    int nlibraries, loading;                    /* loading: replies still awaited */
     redisAsyncContext *ac;
     bool connected;
     bool stopping;
@@ -51,6 +52,7 @@ static void s_on_loaded(redisAsyncContext *ac, void *reply, void *privdata)
         redisAsyncDisconnect(ac);
         return;
     }
+    if (--rd->loading > 0) return;
     rd->connected = true;
     log_info("redis: connected to %s:%d", rd->host, rd->port);
 }
@@ -58,14 +60,17 @@ static void s_on_loaded(redisAsyncContext *ac, void *reply, void *privdata)
 /* After AUTH: load the functions, if any; else ready. */
 static void s_after_auth(struct redis *rd)
 {
-    if (!rd->library) {
+    if (rd->nlibraries == 0) {
         rd->connected = true;
         log_info("redis: connected to %s:%d", rd->host, rd->port);
         return;
     }
     /* ready only once the functions are there, so no call can miss them */
-    const char *argv[] = {"FUNCTION", "LOAD", "REPLACE", rd->library};
-    redisAsyncCommandArgv(rd->ac, s_on_loaded, rd, 4, argv, NULL);
+    rd->loading = rd->nlibraries;
+    for (int i = 0; i < rd->nlibraries; i++) {
+        const char *argv[] = {"FUNCTION", "LOAD", "REPLACE", rd->libraries[i]};
+        redisAsyncCommandArgv(rd->ac, s_on_loaded, rd, 4, argv, NULL);
+    }
 }
 
 static void s_on_auth(redisAsyncContext *ac, void *reply, void *privdata)
@@ -143,9 +148,10 @@ struct redis *redis_new(struct event_base *base, const char *host, int port, con
     return rd;
 }
 
-void redis_set_library(struct redis *rd, const char *library)
+void redis_add_library(struct redis *rd, const char *library)
 {
-    rd->library = library;
+    if (rd->nlibraries == REDIS_MAX_LIBRARIES) abort();
+    rd->libraries[rd->nlibraries++] = library;
 }
 
 void redis_close(struct redis *rd)

@@ -157,7 +157,7 @@ int service_main(const struct service_def *def, int argc, char **argv)
     svc.base = event_base_new();
     svc.db = db_new(svc.base, c.db_url, (int)c.db_pool);
     svc.redis = redis_new(svc.base, c.redis_host, (int)c.redis_port, def->name, c.redis_password);
-    if (def->session_writer) redis_set_library(svc.redis, session_redis_library);
+    if (def->session_writer) redis_add_library(svc.redis, session_redis_library);
     svc.zctx = zmq_ctx_new();
     char endpoint[300];
     snprintf(endpoint, sizeof endpoint, "tcp://%s:%ld", c.broker_host, c.xsub_port);

@@ -138,39 +138,6 @@ const char session_redis_library[] =
     "  else redis.call('ZREM', 'itgov:sessions', sid) end\n"
     "end\n"
     "return out\n"
-    "end)\n"
-    /* Login attempts of one username (accounts): KEYS[1] the attempts hash
-     * (n admitted, f failed; lives ARGV[2] s after the last admission),
-     * KEYS[2] the lock; ARGV[1] the most attempts one window may check.
-     * An attempt is admitted, and counted, before its password is checked,
-     * so however many arrive at once at most ARGV[1] are checked. Answers
-     * {1, 0} admitted or {0, ms to wait}. */
-    "redis.register_function('itgov_login_attempt', function(KEYS, ARGV)\n"
-    "local lock = redis.call('PTTL', KEYS[2])\n"
-    "if lock > 0 then return {0, lock} end\n"
-    "local n = tonumber(redis.call('HGET', KEYS[1], 'n') or '0')\n"
-    "if n >= tonumber(ARGV[1]) then\n"
-    "  local left = redis.call('PTTL', KEYS[1])\n"
-    "  return {0, left > 0 and left or 1000}\n"
-    "end\n"
-    "redis.call('HINCRBY', KEYS[1], 'n', 1)\n"
-    "redis.call('EXPIRE', KEYS[1], ARGV[2])\n"
-    "return {1, 0}\n"
-    "end)\n"
-    /* an admitted attempt failed: 1 if this failure locks the username */
-    "redis.register_function('itgov_login_failed', function(KEYS, ARGV)\n"
-    "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
-    "local f = redis.call('HINCRBY', KEYS[1], 'f', 1)\n"
-    "if f >= tonumber(ARGV[1]) and redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then\n"
-    "  redis.call('DEL', KEYS[1])\n"
-    "  return 1\n"
-    "end\n"
-    "return 0\n"
-    "end)\n"
-    /* an admitted attempt succeeded: the count starts again */
-    "redis.register_function('itgov_login_ok', function(KEYS, ARGV)\n"
-    "redis.call('DEL', KEYS[1])\n"
-    "return 1\n"
     "end)\n";
 
 /* ---- MACs ---------------------------------------------------------------- */
@@ -328,8 +295,8 @@ void session_auth(struct redis *rd, const char *token, session_auth_cb cb, void 
     memcpy(c->key, "itgov:sess:", 11);
     sha256_hex(token, strlen(token), c->key + 11);
     s_iso(time(NULL), c->now);
-    const char *argv[] = {"HMGET", c->key,       "sid", "uid", "user", "expires_at",
-                          "mac",   "last_seen_at"};
+    const char *argv[] = {"HMGET", c->key,       "sid", "uid",
+                          "user",  "expires_at", "mac", "last_seen_at"};
     redis_cmd(rd, s_on_auth, c, 8, argv, NULL);
 }
 
@@ -467,8 +434,7 @@ static void s_on_user_sessions(void *arg, redisReply *reply)
     for (size_t i = 0; i < n; i++) {
         redisReply **e = reply->element + 3 * i;
         if (!s_is_string(e[0]) || !s_is_string(e[1]) || !s_is_string(e[2])) continue;
-        const struct session_record rec = {e[0]->str, e[1]->str, c->key, c->user_json,
-                                           e[2]->str};
+        const struct session_record rec = {e[0]->str, e[1]->str, c->key, c->user_json, e[2]->str};
         session_mac(s_mac_key, &rec, macs[i]);
         argv[k++] = e[0]->str;
         argv[k++] = e[1]->str;

@@ -29,7 +29,8 @@ static void s_test_mac(void)
     CHECK(!session_mac_ok(other, &rec, mac));
     CHECK(!session_mac_ok(key, &rec, NULL));
     CHECK(!session_mac_ok(key, &rec, ""));
-    CHECK(!session_mac_ok(key, &rec, "not hex at all, but exactly sixty-four characters long.........."));
+    CHECK(!session_mac_ok(key, &rec,
+                          "not hex at all, but exactly sixty-four characters long.........."));
     char upper[65];
     memcpy(upper, mac, sizeof upper);
     upper[0] = upper[0] == '0' ? '1' : '0';

@@ -51,6 +51,7 @@ void sessions_end_user_then_reply(struct req *r, long long uid, const char *keep
  * password), counted in Redis before the password is checked. err: 429
  * login_locked with Retry-After, or 503; the caller owns it. */
 struct service;
+extern const char accounts_redis_library[];
 typedef void (*attempt_cb)(void *arg, struct error *err);
 void attempt_begin(struct service *svc, const char *username, attempt_cb cb, void *arg);
 /* The admitted attempt's password was wrong; locked: this failure locked

@@ -205,6 +205,41 @@ void sessions_list(struct req *r)
 
 /* ---- attempts per username --------------------------------------------------------- */
 
+/* The attempts as Redis functions, loaded besides the session store's (see
+ * main.c). KEYS[1] the attempts hash (n admitted, f failed; lives
+ * ARGV[2] s after the last admission), KEYS[2] the lock; ARGV[1] the most
+ * attempts one window may check. itgov_login_attempt answers {1, 0}
+ * admitted or {0, ms to wait}. */
+const char accounts_redis_library[] =
+    "#!lua name=itgov_accounts\n"
+    "redis.register_function('itgov_login_attempt', function(KEYS, ARGV)\n"
+    "local lock = redis.call('PTTL', KEYS[2])\n"
+    "if lock > 0 then return {0, lock} end\n"
+    "local n = tonumber(redis.call('HGET', KEYS[1], 'n') or '0')\n"
+    "if n >= tonumber(ARGV[1]) then\n"
+    "  local left = redis.call('PTTL', KEYS[1])\n"
+    "  return {0, left > 0 and left or 1000}\n"
+    "end\n"
+    "redis.call('HINCRBY', KEYS[1], 'n', 1)\n"
+    "redis.call('EXPIRE', KEYS[1], ARGV[2])\n"
+    "return {1, 0}\n"
+    "end)\n"
+    /* an admitted attempt failed: 1 if this failure locks the username */
+    "redis.register_function('itgov_login_failed', function(KEYS, ARGV)\n"
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
+    "local f = redis.call('HINCRBY', KEYS[1], 'f', 1)\n"
+    "if f >= tonumber(ARGV[1]) and redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then\n"
+    "  redis.call('DEL', KEYS[1])\n"
+    "  return 1\n"
+    "end\n"
+    "return 0\n"
+    "end)\n"
+    /* an admitted attempt succeeded: the count starts again */
+    "redis.register_function('itgov_login_ok', function(KEYS, ARGV)\n"
+    "redis.call('DEL', KEYS[1])\n"
+    "return 1\n"
+    "end)\n";
+
 struct attempt {
     void *cb;
     void *arg;

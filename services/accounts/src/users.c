@@ -108,14 +108,12 @@ static void s_refuse(struct req *r, struct error *refusal, bool has_dept, long l
 
 /* ---- the last admin ---------------------------------------------------------- */
 
-/* The CTEs "admins" (the enabled admins, locked) and "last" (refused: the
- * change takes away the last of them); REMOVES is an SQL boolean saying the
- * change would take $1 out of the enabled admins. */
-#define LAST_ADMIN_SQL(REMOVES)                                                                    \
-    "admins AS (SELECT id FROM users WHERE 'admin' = ANY(roles) AND NOT disabled "                \
-    "ORDER BY id FOR UPDATE), "                                                                    \
-    "last AS (SELECT (" REMOVES ") AND $1::bigint IN (SELECT id FROM admins) "                     \
-    "AND (SELECT count(*) FROM admins) = 1 AS refused)"
+/* The enabled admins, their rows locked; a statement that may take one
+ * away adds "last AS (SELECT <removes> AND $1::bigint IN (SELECT id FROM
+ * admins) AND (SELECT count(*) FROM admins) = 1 AS refused)". */
+#define ADMINS_LOCKED                                                                              \
+    "admins AS (SELECT id FROM users WHERE 'admin' = ANY(roles) AND NOT disabled "                 \
+    "ORDER BY id FOR UPDATE)"
 
 /* The statement's 4th column says the change was refused: 409 last_admin. */
 static bool s_refused_last_admin(struct req *r, const PGresult *res)
@@ -283,7 +281,9 @@ void users_update(struct req *r)
     id_text(actor, r->user->id);
     const char *params[] = {ids, name, has_roles ? roles : NULL, has_dept ? depts : NULL, actor};
     db_query(req_service(r)->db,
-             "WITH " LAST_ADMIN_SQL("$3::text[] IS NOT NULL AND NOT 'admin' = ANY($3::text[])") ", "
+             "WITH " ADMINS_LOCKED ", last AS (SELECT $3::text[] IS NOT NULL "
+             "AND NOT 'admin' = ANY($3::text[]) AND $1::bigint IN (SELECT id FROM admins) "
+             "AND (SELECT count(*) FROM admins) = 1 AS refused), "
              "u AS (UPDATE users SET display_name = coalesce($2, display_name), "
              "roles = coalesce($3::text[], roles), "
              "department_id = coalesce($4::bigint, department_id), updated_at = now() "
@@ -316,7 +316,9 @@ static void s_set_disabled(struct req *r, bool disabled)
     id_text(actor, r->user->id);
     const char *params[] = {ids, disabled ? "true" : "false", actor};
     db_query(req_service(r)->db,
-             "WITH " LAST_ADMIN_SQL("$2::boolean") ", "
+             "WITH " ADMINS_LOCKED ", last AS (SELECT $2::boolean "
+             "AND $1::bigint IN (SELECT id FROM admins) "
+             "AND (SELECT count(*) FROM admins) = 1 AS refused), "
              "u AS (UPDATE users SET disabled = $2, updated_at = now() "
              "WHERE id = $1 AND disabled <> $2 AND NOT (SELECT refused FROM last) RETURNING *), "
              "e AS (SELECT emit(CASE WHEN $2 THEN 'itgov.account.user.disabled' "

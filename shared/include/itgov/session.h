@@ -15,7 +15,7 @@
  *   user:<uid>           the user's public JSON, for the admin list
  * The token check is one plain HMGET; every other operation is one Redis
  * function (Lua, Redis 7): one round trip, atomic; the library is loaded on
- * every connect (redis_set_library).
+ * every connect (redis_add_library).
  *
  * Only the writer (accounts) changes Redis: it loads the library, creates,
  * refreshes and ends sessions and records last_seen_at (so last_seen_at is
@@ -64,8 +64,7 @@ void principal_destroy(struct principal **self_p);
 struct principal *principal_from_json(const char *sid, const char *user_json);
 
 struct redis;
-/* The Redis functions library the operations below call (the login
- * counters of accounts included). */
+/* The Redis functions library the operations below call. */
 extern const char session_redis_library[];
 
 #define SESSION_MAC_KEY_BYTES 32
