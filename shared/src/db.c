@@ -5,18 +5,32 @@
  * (named after a hash of its text) and then executed by name, and sessions
  * use generic plans, so PostgreSQL does not parse and plan the same text on
  * every request. Connections are opened with PQconnectStart/Poll so
- * even (re)connecting never blocks the loop; a broken one is retried every
- * second. While no connection is up, queries fail at once with 503.
+ * even (re)connecting never blocks the loop, and a host name is resolved
+ * with evdns first and given to libpq as hostaddr (libpq would otherwise
+ * call getaddrinfo() on the loop); a broken connection is retried every
+ * second, after resolving the name again (a restarted container may have a
+ * new address).
+ *
+ * Nothing waits without bound: while no connection is up (connected, not
+ * merely connecting) queries fail at once with 503; the queue has a bound
+ * and each queued query a deadline (both 503, with Retry-After); every
+ * statement runs under statement_timeout; a connection stuck connecting, or
+ * silent well past the statement timeout, is dropped. A sweep every
+ * DB_SWEEP_MS enforces the deadlines.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "itgov/db.h"
+#include "itgov/dns.h"
 #include "itgov/log.h"
 
-#define DB_MAX_QUEUE    20000
-#define DB_MAX_ATTEMPTS 5
+#define DB_MAX_ATTEMPTS   5
+#define DB_SWEEP_MS       100
+#define DB_CONNECT_MS     5000 /* a connection still connecting after this is dropped */
+#define DB_SILENT_GRACE_MS 5000 /* past the statement timeout, a silent connection is dropped */
 
 struct job {
     char *sql;
@@ -25,6 +39,7 @@ struct job {
     db_cb cb;
     void *arg;
     int attempts;
+    double queued_at; /* monotonic seconds, for the deadline */
     uint64_t hash;  /* of sql: the prepared statement's name */
     bool preparing; /* the PREPARE is in flight, the execution comes next */
     struct job *next;
@@ -36,6 +51,7 @@ struct conn {
     struct db *db;
     PGconn *pg;
     enum conn_state state;
+    double since; /* when it started connecting, or its current job */
     struct event *ev;
     struct job *job;
     PGresult *res;
@@ -46,11 +62,18 @@ struct conn {
 struct db {
     struct event_base *base;
     char *conninfo;
-    int size;
+    struct db_config cfg;
+    char options[96]; /* libpq "options": generic plans, statement_timeout */
     struct conn *conns;
     struct job *head, *tail;
     int queued;
-    struct event *retry;
+    struct event *retry, *sweep;
+    struct evdns_base *dns;
+    char *host;                      /* a name to resolve, or NULL (address, socket, several) */
+    char addr[DNS_ADDR_TEXT];        /* its last known address, or "" */
+    struct evdns_getaddrinfo_request *lookup; /* while resolving */
+    bool resolving;
+    bool dns_warned;
     bool was_up;
     bool closed; /* shutting down: every query fails at once */
 };
@@ -77,9 +100,19 @@ static void s_job_fail(struct job *j, struct error *err)
     s_job_free(j);
 }
 
+static double s_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void s_fail_later(evutil_socket_t fd, short what, void *arg)
 {
-    s_job_fail(arg, error_new(ERR_UNAVAILABLE, "the database is unreachable"));
+    struct job *j = arg;
+    struct error *e = j->attempts < 0 ? error_new(ERR_UNAVAILABLE, "the database is busy")
+                                      : error_new(ERR_UNAVAILABLE, "the database is unreachable");
+    s_job_fail(j, e);
 }
 
 static void s_enqueue(struct db *db, struct job *j, bool front)
@@ -148,6 +181,8 @@ struct error *db_error_from(const PGresult *res, PGconn *conn)
     if (!st || strncmp(st, "08", 2) == 0 || strncmp(st, "57P", 3) == 0 ||
         (conn && PQstatus(conn) != CONNECTION_OK))
         return error_new(ERR_UNAVAILABLE, "the database is unreachable");
+    if (strcmp(st, "57014") == 0) /* statement_timeout (or a cancel) */
+        return error_new(ERR_UNAVAILABLE, "the database took too long to answer");
     if (strcmp(st, "23505") == 0 || strcmp(st, "23503") == 0 || strcmp(st, "23514") == 0 ||
         strncmp(st, "22", 2) == 0) {
         bool taken = strcmp(st, "23505") == 0;
@@ -175,10 +210,11 @@ static void s_watch(struct conn *c, short what, event_callback_fn fn)
     event_add(c->ev, NULL);
 }
 
+/* Connected: a connection still connecting does not count. */
 static bool s_any_up(const struct db *db)
 {
-    for (int i = 0; i < db->size; i++)
-        if (db->conns[i].state != C_DOWN) return true;
+    for (int i = 0; i < db->cfg.size; i++)
+        if (db->conns[i].state == C_IDLE || db->conns[i].state == C_BUSY) return true;
     return false;
 }
 
@@ -272,6 +308,7 @@ static void s_mark_prepared(struct conn *c, uint64_t hash)
 
 static void s_send(struct conn *c, struct job *j)
 {
+    if (c->job != j) c->since = s_now(); /* not for the execution after a PREPARE */
     c->job = j;
     c->state = C_BUSY;
     char name[24];
@@ -288,7 +325,7 @@ static void s_send(struct conn *c, struct job *j)
 
 static void s_dispatch(struct db *db)
 {
-    for (int i = 0; i < db->size && db->head; i++)
+    for (int i = 0; i < db->cfg.size && db->head; i++)
         if (db->conns[i].state == C_IDLE) s_send(&db->conns[i], s_dequeue(db));
 }
 
@@ -319,43 +356,174 @@ static void s_on_connect_io(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+PGconn *db_connect_start(struct db *db)
+{
+    if (db->host && !db->addr[0]) return NULL; /* not resolved yet */
+    /* the service's connection string, plus generic plans for prepared
+     * statements (their parameters rarely change the best plan here) and the
+     * statement timeout; hostaddr: the name's address, looked up by evdns */
+    const char *keys[] = {"dbname", "options", "hostaddr", NULL};
+    const char *values[] = {db->conninfo, db->options, db->addr, NULL};
+    if (!db->host) keys[2] = NULL;
+    return PQconnectStartParams(keys, values, 1);
+}
+
 static void s_connect(struct conn *c)
 {
-    /* the service's connection string, plus generic plans for prepared
-     * statements (their parameters rarely change the best plan here) */
-    static const char *const keys[] = {"dbname", "options", NULL};
-    const char *values[] = {c->db->conninfo, "-c plan_cache_mode=force_generic_plan", NULL};
-    c->pg = PQconnectStartParams(keys, values, 1);
-    if (!c->pg || PQstatus(c->pg) == CONNECTION_BAD) return s_down(c, "connect failed");
+    c->pg = db_connect_start(c->db);
+    if (!c->pg) return; /* the retry timer resolves and tries again */
+    if (PQstatus(c->pg) == CONNECTION_BAD) return s_down(c, "connect failed");
     c->state = C_CONNECTING;
+    c->since = s_now();
     s_watch(c, EV_WRITE, s_on_connect_io);
+}
+
+static void s_connect_down(struct db *db)
+{
+    for (int i = 0; i < db->cfg.size; i++)
+        if (db->conns[i].state == C_DOWN) s_connect(&db->conns[i]);
+}
+
+static void s_on_resolved(int result, struct evutil_addrinfo *ai, void *arg)
+{
+    struct db *db = arg;
+    db->lookup = NULL;
+    db->resolving = false;
+    if (result == EVUTIL_EAI_CANCEL) {
+        if (ai) evutil_freeaddrinfo(ai);
+        return;
+    }
+    char addr[DNS_ADDR_TEXT];
+    bool ok = result == 0 && dns_first_addr(ai, addr);
+    if (ai) evutil_freeaddrinfo(ai);
+    if (ok) {
+        snprintf(db->addr, sizeof db->addr, "%s", addr);
+        db->dns_warned = false;
+    } else if (!db->dns_warned) {
+        log_warn("postgresql: cannot resolve %s: %s%s", db->host, evutil_gai_strerror(result),
+                 db->addr[0] ? " (trying its last address)" : "");
+        db->dns_warned = true;
+    }
+    if (!db->closed) s_connect_down(db);
+}
+
+/* Looks the host name up again, then connects what is down. */
+static void s_resolve(struct db *db)
+{
+    if (db->resolving) return;
+    if (!db->dns) {
+        if (!db->dns_warned) log_warn("postgresql: no resolver for %s", db->host);
+        db->dns_warned = true;
+        return;
+    }
+    struct evutil_addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    db->resolving = true;
+    /* may answer at once (hosts file), calling s_on_resolved before it returns */
+    struct evdns_getaddrinfo_request *q =
+        evdns_getaddrinfo(db->dns, db->host, NULL, &hints, s_on_resolved, db);
+    if (db->resolving) db->lookup = q;
 }
 
 static void s_on_retry(evutil_socket_t fd, short what, void *arg)
 {
     struct db *db = arg;
     if (db->closed) return;
-    for (int i = 0; i < db->size; i++)
-        if (db->conns[i].state == C_DOWN) s_connect(&db->conns[i]);
+    bool down = false;
+    for (int i = 0; i < db->cfg.size; i++)
+        down = down || db->conns[i].state == C_DOWN;
+    if (!down) return;
+    if (db->host)
+        s_resolve(db);
+    else
+        s_connect_down(db);
+}
+
+/* The deadlines: queued queries, connections stuck connecting or silent. */
+static void s_on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+    struct db *db = arg;
+    double now = s_now();
+    double wait = db->cfg.wait_ms / 1000.0;
+    struct job **pp = &db->head, *prev = NULL;
+    while (*pp) {
+        struct job *j = *pp;
+        if (now - j->queued_at < wait) {
+            prev = j;
+            pp = &j->next;
+            continue;
+        }
+        *pp = j->next;
+        if (db->tail == j) db->tail = prev;
+        db->queued--;
+        s_job_fail(j, error_new(ERR_UNAVAILABLE, "no database connection became free in time"));
+    }
+    double silent = db->cfg.statement_timeout_ms > 0
+                        ? (db->cfg.statement_timeout_ms + DB_SILENT_GRACE_MS) / 1000.0
+                        : 0;
+    for (int i = 0; i < db->cfg.size; i++) {
+        struct conn *c = &db->conns[i];
+        if (c->state == C_CONNECTING && now - c->since > DB_CONNECT_MS / 1000.0) {
+            bool was = db->was_up;
+            db->was_up = false;
+            if (was) log_warn("postgresql: connecting takes too long");
+            s_down(c, "connect timed out");
+        } else if (c->state == C_BUSY && silent > 0 && now - c->since > silent) {
+            s_down(c, "no answer within the statement timeout");
+        }
+    }
+}
+
+/* The host to resolve: a single name (not an address, a socket directory,
+ * several hosts, or one given a hostaddr already). */
+static char *s_host_to_resolve(const char *conninfo)
+{
+    PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+    if (!opts) return NULL;
+    const char *host = NULL, *hostaddr = NULL;
+    for (PQconninfoOption *o = opts; o->keyword; o++) {
+        if (strcmp(o->keyword, "host") == 0) host = o->val;
+        if (strcmp(o->keyword, "hostaddr") == 0) hostaddr = o->val;
+    }
+    char *name = NULL;
+    if (host && *host && !(hostaddr && *hostaddr) && host[0] != '/' && host[0] != '@' &&
+        !strchr(host, ',') && !dns_is_numeric(host))
+        name = strdup(host);
+    PQconninfoFree(opts);
+    return name;
 }
 
 /* ---- public ------------------------------------------------------------- */
 
-struct db *db_new(struct event_base *base, const char *conninfo, int size)
+struct db *db_new(struct event_base *base, const char *conninfo, const struct db_config *cfg)
 {
     struct db *db = calloc(1, sizeof *db);
     if (!db) abort();
     db->base = base;
     db->conninfo = strdup(conninfo);
-    db->size = size < 1 ? 1 : size;
-    db->conns = calloc((size_t)db->size, sizeof *db->conns);
+    db->cfg = *cfg;
+    if (db->cfg.size < 1) db->cfg.size = 1;
+    if (db->cfg.queue_max < 1) db->cfg.queue_max = DB_DEFAULT_QUEUE_MAX;
+    if (db->cfg.wait_ms < 1) db->cfg.wait_ms = DB_DEFAULT_WAIT_MS;
+    if (db->cfg.statement_timeout_ms < 0) db->cfg.statement_timeout_ms = 0;
+    snprintf(db->options, sizeof db->options,
+             "-c plan_cache_mode=force_generic_plan -c statement_timeout=%d",
+             db->cfg.statement_timeout_ms);
+    db->conns = calloc((size_t)db->cfg.size, sizeof *db->conns);
     if (!db->conns) abort();
     db->retry = event_new(base, -1, EV_PERSIST, s_on_retry, db);
     struct timeval one = {1, 0};
     event_add(db->retry, &one);
-    for (int i = 0; i < db->size; i++) {
+    db->sweep = event_new(base, -1, EV_PERSIST, s_on_sweep, db);
+    struct timeval sweep = {0, DB_SWEEP_MS * 1000};
+    event_add(db->sweep, &sweep);
+    for (int i = 0; i < db->cfg.size; i++)
         db->conns[i].db = db;
-        s_connect(&db->conns[i]);
+    db->host = s_host_to_resolve(conninfo);
+    if (db->host) {
+        db->dns = dns_new(base);
+        s_resolve(db);
+    } else {
+        s_connect_down(db);
     }
     return db;
 }
@@ -365,7 +533,10 @@ void db_close(struct db *db)
     if (db->closed) return;
     db->closed = true;
     event_del(db->retry);
-    for (int i = 0; i < db->size; i++)
+    event_del(db->sweep);
+    if (db->lookup) evdns_getaddrinfo_cancel(db->lookup); /* its callback ignores it */
+    db->lookup = NULL;
+    for (int i = 0; i < db->cfg.size; i++)
         s_down(&db->conns[i], "shutdown");
     while (db->head)
         s_job_fail(s_dequeue(db), error_new(ERR_UNAVAILABLE, "shutting down"));
@@ -377,7 +548,10 @@ void db_destroy(struct db **self_p)
     if (!db) return;
     db_close(db);
     event_free(db->retry);
-    for (int i = 0; i < db->size; i++)
+    event_free(db->sweep);
+    if (db->dns) evdns_base_free(db->dns, 0);
+    free(db->host);
+    for (int i = 0; i < db->cfg.size; i++)
         free(db->conns[i].prepared);
     free(db->conns);
     free(db->conninfo);
@@ -387,9 +561,7 @@ void db_destroy(struct db **self_p)
 
 bool db_ready(const struct db *db)
 {
-    for (int i = 0; i < db->size; i++)
-        if (db->conns[i].state == C_IDLE || db->conns[i].state == C_BUSY) return true;
-    return false;
+    return s_any_up(db);
 }
 
 void db_query(struct db *db, const char *sql, int nparams, const char *const *params, db_cb cb,
@@ -408,9 +580,12 @@ void db_query(struct db *db, const char *sql, int nparams, const char *const *pa
         j->params[i] = params[i] ? strdup(params[i]) : NULL;
     j->cb = cb;
     j->arg = arg;
+    j->queued_at = s_now();
     if (db->closed) /* the loop no longer runs: answer now */
         return s_job_fail(j, error_new(ERR_UNAVAILABLE, "shutting down"));
-    if (!s_any_up(db) || db->queued >= DB_MAX_QUEUE) {
+    bool full = db->queued >= db->cfg.queue_max;
+    if (!s_any_up(db) || full) {
+        if (full) j->attempts = -1; /* "busy", not "unreachable" */
         struct timeval now = {0, 0};
         event_base_once(db->base, -1, EV_TIMEOUT, s_fail_later, j, &now);
         return;

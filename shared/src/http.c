@@ -281,8 +281,25 @@ static void s_free(struct req *r)
     free(r);
 }
 
+/* The client's connection closed before the reply (libevent then keeps the
+ * request, detached, until evhttp_send_reply frees it). */
+static void s_on_close(struct evhttp_connection *conn, void *arg)
+{
+    struct req *r = arg;
+    atomic_store(&r->gone, true);
+}
+
+const atomic_bool *req_cancel_flag(const struct req *r)
+{
+    return &r->gone;
+}
+
 static void s_finish(struct req *r, int status, struct evbuffer *body, const char *type)
 {
+    if (!atomic_load(&r->gone)) { /* the connection outlives this request */
+        struct evhttp_connection *conn = evhttp_request_get_connection(r->ev);
+        if (conn) evhttp_connection_set_closecb(conn, NULL, NULL);
+    }
     struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
     if (type) evhttp_add_header(h, "Content-Type", type);
     evhttp_add_header(h, "X-Request-Id", r->request_id);
@@ -444,6 +461,9 @@ static void s_on_request(struct evhttp_request *ev, void *arg)
     r->app = s->cfg.app;
     r->started = s_now();
     r->route_index = (int)(s->cfg.nroutes + BUILTIN_COUNT); /* "unmatched" */
+    atomic_init(&r->gone, false);
+    struct evhttp_connection *conn = evhttp_request_get_connection(ev);
+    if (conn) evhttp_connection_set_closecb(conn, s_on_close, r);
     s_set_request_id(r);
 
     const char *origin = req_header(r, "Origin");

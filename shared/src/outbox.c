@@ -275,7 +275,7 @@ static void s_on_listen_io(evutil_socket_t fd, short what, void *arg)
 
 static void s_listen_start(struct outbox *o)
 {
-    o->listen = PQconnectStart(o->conninfo);
+    o->listen = db_connect_start(o->db); /* NULL until the host's address is known */
     if (!o->listen || PQstatus(o->listen) == CONNECTION_BAD) return s_listen_down(o);
     o->lstate = L_CONNECTING;
     s_listen_watch(o, EV_WRITE);

@@ -5,6 +5,13 @@
  * (re)connect first authenticates (AUTH user password, when configured),
  * then loads the functions libraries (if any), and only then counts as
  * ready, so no command ever runs unauthenticated or without its functions.
+ *
+ * hiredis 0.14 has no timeouts of its own, so each command carries a timer:
+ * when it fires the caller is answered (NULL) and the connection, which is
+ * stuck or lost, is dropped; hiredis then answers the remaining commands
+ * with NULL and the retry timer connects again. Connecting has the same
+ * deadline. A host name is looked up with evdns first, since hiredis would
+ * call getaddrinfo() on the loop.
  */
 #include <stdlib.h>
 #include <stdio.h>
@@ -12,6 +19,7 @@
 #include <hiredis/async.h>
 #include <hiredis/adapters/libevent.h>
 #include <sodium.h>
+#include "itgov/dns.h"
 #include "itgov/log.h"
 #include "itgov/redis.h"
 
@@ -26,11 +34,20 @@ struct redis {
     bool connected;
     bool stopping;
     struct event *retry;
+    struct event *connect_timer; /* connecting, AUTH and libraries: the deadline */
+    struct timeval timeout;
+    struct evdns_base *dns;                   /* host is a name: its resolver */
+    struct evdns_getaddrinfo_request *lookup; /* while resolving */
+    bool resolving, dns_warned;
+    char addr[DNS_ADDR_TEXT]; /* the name's last known address, or "" */
 };
 
 struct pending {
     redis_cb cb;
     void *arg;
+    struct redis *rd;
+    struct event *timer; /* the command's deadline */
+    bool expired;        /* answered already (NULL); hiredis's reply is dropped */
 };
 
 static void s_connect(struct redis *rd);
@@ -40,6 +57,33 @@ static void s_schedule_retry(struct redis *rd)
     if (rd->stopping) return;
     struct timeval one = {1, 0};
     evtimer_add(rd->retry, &one);
+}
+
+static void s_ready(struct redis *rd)
+{
+    rd->connected = true;
+    evtimer_del(rd->connect_timer);
+    log_info("redis: connected to %s:%d", rd->host, rd->port);
+}
+
+/* Drops a stuck connection: hiredis answers its pending commands with NULL
+ * (from within redisAsyncFree), and the retry timer connects again. */
+static void s_drop(struct redis *rd, const char *why)
+{
+    redisAsyncContext *ac = rd->ac;
+    if (!ac) return;
+    log_warn("redis: %s; connecting again", why);
+    rd->connected = false;
+    rd->ac = NULL;
+    evtimer_del(rd->connect_timer);
+    redisAsyncFree(ac);
+    s_schedule_retry(rd);
+}
+
+static void s_on_connect_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    struct redis *rd = arg;
+    if (!rd->connected) s_drop(rd, "connecting took too long");
 }
 
 static void s_on_loaded(redisAsyncContext *ac, void *reply, void *privdata)
@@ -53,18 +97,13 @@ static void s_on_loaded(redisAsyncContext *ac, void *reply, void *privdata)
         return;
     }
     if (--rd->loading > 0) return;
-    rd->connected = true;
-    log_info("redis: connected to %s:%d", rd->host, rd->port);
+    s_ready(rd);
 }
 
 /* After AUTH: load the functions, if any; else ready. */
 static void s_after_auth(struct redis *rd)
 {
-    if (rd->nlibraries == 0) {
-        rd->connected = true;
-        log_info("redis: connected to %s:%d", rd->host, rd->port);
-        return;
-    }
+    if (rd->nlibraries == 0) return s_ready(rd);
     /* ready only once the functions are there, so no call can miss them */
     rd->loading = rd->nlibraries;
     for (int i = 0; i < rd->nlibraries; i++) {
@@ -93,6 +132,7 @@ static void s_on_connect(const redisAsyncContext *ac, int status)
     if (status != REDIS_OK) {
         log_warn("redis: cannot connect to %s:%d: %s", rd->host, rd->port, ac->errstr);
         rd->ac = NULL; /* hiredis frees it */
+        evtimer_del(rd->connect_timer);
         s_schedule_retry(rd);
         return;
     }
@@ -107,12 +147,13 @@ static void s_on_disconnect(const redisAsyncContext *ac, int status)
     if (rd->connected) log_warn("redis: connection lost");
     rd->connected = false;
     rd->ac = NULL;
+    evtimer_del(rd->connect_timer);
     s_schedule_retry(rd);
 }
 
-static void s_connect(struct redis *rd)
+static void s_connect_to(struct redis *rd, const char *addr)
 {
-    redisAsyncContext *ac = redisAsyncConnect(rd->host, rd->port);
+    redisAsyncContext *ac = redisAsyncConnect(addr, rd->port);
     if (!ac || ac->err) {
         if (ac) redisAsyncFree(ac);
         s_schedule_retry(rd);
@@ -123,6 +164,46 @@ static void s_connect(struct redis *rd)
     redisAsyncSetConnectCallback(ac, s_on_connect);
     redisAsyncSetDisconnectCallback(ac, s_on_disconnect);
     rd->ac = ac;
+    evtimer_add(rd->connect_timer, &rd->timeout);
+}
+
+static void s_on_resolved(int result, struct evutil_addrinfo *ai, void *arg)
+{
+    struct redis *rd = arg;
+    rd->lookup = NULL;
+    rd->resolving = false;
+    if (result == EVUTIL_EAI_CANCEL) {
+        if (ai) evutil_freeaddrinfo(ai);
+        return;
+    }
+    char addr[DNS_ADDR_TEXT];
+    bool ok = result == 0 && dns_first_addr(ai, addr);
+    if (ai) evutil_freeaddrinfo(ai);
+    if (ok) {
+        snprintf(rd->addr, sizeof rd->addr, "%s", addr);
+        rd->dns_warned = false;
+    } else if (!rd->dns_warned) {
+        log_warn("redis: cannot resolve %s: %s%s", rd->host, evutil_gai_strerror(result),
+                 rd->addr[0] ? " (trying its last address)" : "");
+        rd->dns_warned = true;
+    }
+    if (rd->stopping || rd->ac) return;
+    if (rd->addr[0])
+        s_connect_to(rd, rd->addr);
+    else
+        s_schedule_retry(rd);
+}
+
+static void s_connect(struct redis *rd)
+{
+    if (!rd->dns) return s_connect_to(rd, rd->host); /* an address (or no resolver) */
+    if (rd->resolving) return;
+    struct evutil_addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    rd->resolving = true;
+    /* may answer at once (hosts file), calling s_on_resolved before it returns */
+    struct evdns_getaddrinfo_request *q =
+        evdns_getaddrinfo(rd->dns, rd->host, NULL, &hints, s_on_resolved, rd);
+    if (rd->resolving) rd->lookup = q;
 }
 
 static void s_on_retry(evutil_socket_t fd, short what, void *arg)
@@ -144,8 +225,18 @@ struct redis *redis_new(struct event_base *base, const char *host, int port, con
         rd->password = strdup(password);
     }
     rd->retry = evtimer_new(base, s_on_retry, rd);
+    rd->connect_timer = evtimer_new(base, s_on_connect_timeout, rd);
+    redis_set_timeout(rd, REDIS_DEFAULT_TIMEOUT_MS);
+    if (!dns_is_numeric(host)) rd->dns = dns_new(base);
     s_connect(rd);
     return rd;
+}
+
+void redis_set_timeout(struct redis *rd, int ms)
+{
+    if (ms < 1) ms = REDIS_DEFAULT_TIMEOUT_MS;
+    rd->timeout.tv_sec = ms / 1000;
+    rd->timeout.tv_usec = (ms % 1000) * 1000;
 }
 
 void redis_add_library(struct redis *rd, const char *library)
@@ -160,6 +251,9 @@ void redis_close(struct redis *rd)
     rd->stopping = true;
     rd->connected = false;
     event_del(rd->retry);
+    evtimer_del(rd->connect_timer);
+    if (rd->lookup) evdns_getaddrinfo_cancel(rd->lookup); /* its callback ignores it */
+    rd->lookup = NULL;
     redisAsyncContext *ac = rd->ac;
     rd->ac = NULL;
     if (ac) redisAsyncFree(ac); /* pending callbacks get NULL now */
@@ -171,6 +265,8 @@ void redis_destroy(struct redis **self_p)
     if (!rd) return;
     redis_close(rd);
     event_free(rd->retry);
+    event_free(rd->connect_timer);
+    if (rd->dns) evdns_base_free(rd->dns, 0);
     free(rd->host);
     free(rd->user);
     if (rd->password) sodium_memzero(rd->password, strlen(rd->password));
@@ -187,8 +283,22 @@ bool redis_ready(const struct redis *rd)
 static void s_on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 {
     struct pending *p = privdata;
-    p->cb(p->arg, reply);
+    if (p->timer) event_free(p->timer);
+    if (!p->expired) p->cb(p->arg, reply);
     free(p);
+}
+
+/* No answer in time: answer the caller now, and drop the connection (which
+ * makes hiredis hand this command back to s_on_reply, to be freed). */
+static void s_on_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    struct pending *p = arg;
+    struct redis *rd = p->rd;
+    p->expired = true;
+    event_free(p->timer);
+    p->timer = NULL;
+    p->cb(p->arg, NULL);
+    s_drop(rd, "a command got no answer in time");
 }
 
 static void s_fail_later(evutil_socket_t fd, short what, void *arg)
@@ -201,18 +311,25 @@ static void s_fail_later(evutil_socket_t fd, short what, void *arg)
 void redis_cmd(struct redis *rd, redis_cb cb, void *arg, int argc, const char **argv,
                const size_t *lens)
 {
-    struct pending *p = malloc(sizeof *p);
+    struct pending *p = calloc(1, sizeof *p);
     if (!p) abort();
     p->cb = cb;
     p->arg = arg;
+    p->rd = rd;
     if (rd->stopping) { /* the loop no longer runs: answer now */
         cb(arg, NULL);
         free(p);
         return;
     }
-    if (rd->connected && rd->ac &&
-        redisAsyncCommandArgv(rd->ac, s_on_reply, p, argc, argv, lens) == REDIS_OK)
-        return;
+    if (rd->connected && rd->ac) {
+        p->timer = evtimer_new(rd->base, s_on_timeout, p);
+        if (redisAsyncCommandArgv(rd->ac, s_on_reply, p, argc, argv, lens) == REDIS_OK) {
+            evtimer_add(p->timer, &rd->timeout);
+            return;
+        }
+        event_free(p->timer);
+        p->timer = NULL;
+    }
     struct timeval now = {0, 0};
     event_base_once(rd->base, -1, EV_TIMEOUT, s_fail_later, p, &now);
 }

@@ -31,6 +31,7 @@ struct common {
     const char *curve_secret, *broker_public; /* the bus's CURVE keys (bus.h) */
     const char *redis_password, *session_mac_key;
     long port, db_pool, redis_port, xsub_port;
+    long db_queue, db_wait_ms, db_statement_ms, redis_timeout_ms, worker_queue;
 };
 
 static void s_env_name(char *out, size_t n, const char *service, const char *suffix)
@@ -62,6 +63,12 @@ static bool s_load_config(const struct service_def *def, struct common *c)
         {port_var, CFG_INT, &c->port, def_port, 1, 65535},
         {db_var, CFG_STR, &c->db_url, def_db, 0, 0},
         {"ITGOV_DB_POOL", CFG_INT, &c->db_pool, "8", 1, 64},
+        /* nothing waits without bound (db.h, redis.h, worker.h) */
+        {"ITGOV_DB_QUEUE", CFG_INT, &c->db_queue, "1024", 1, 100000},
+        {"ITGOV_DB_WAIT_MS", CFG_INT, &c->db_wait_ms, "5000", 1, 600000},
+        {"ITGOV_DB_STATEMENT_TIMEOUT_MS", CFG_INT, &c->db_statement_ms, "10000", 0, 3600000},
+        {"ITGOV_REDIS_TIMEOUT_MS", CFG_INT, &c->redis_timeout_ms, "2000", 1, 600000},
+        {"ITGOV_WORKER_QUEUE", CFG_INT, &c->worker_queue, "64", 1, 100000},
         {"ITGOV_REDIS_HOST", CFG_STR, &c->redis_host, "127.0.0.1", 0, 0},
         {"ITGOV_REDIS_PORT", CFG_INT, &c->redis_port, "6379", 1, 65535},
         /* the service's own Redis ACL user is its name */
@@ -173,8 +180,11 @@ int service_main(const struct service_def *def, int argc, char **argv)
     struct service svc = {.name = def->name, .internal_key = c.internal_key, .app = def->app};
     struct route *routes = NULL;
     svc.base = event_base_new();
-    svc.db = db_new(svc.base, c.db_url, (int)c.db_pool);
+    struct db_config dbc = {(int)c.db_pool, (int)c.db_queue, (int)c.db_wait_ms,
+                            (int)c.db_statement_ms};
+    svc.db = db_new(svc.base, c.db_url, &dbc);
     svc.redis = redis_new(svc.base, c.redis_host, (int)c.redis_port, def->name, c.redis_password);
+    redis_set_timeout(svc.redis, (int)c.redis_timeout_ms);
     if (def->session_writer) redis_add_library(svc.redis, session_redis_library);
     svc.zctx = zmq_ctx_new();
     char endpoint[300];
@@ -183,7 +193,7 @@ int service_main(const struct service_def *def, int argc, char **argv)
     int rc = 1;
     if (!svc.pub) goto done;
     svc.outbox = outbox_new(svc.base, svc.db, svc.pub, c.db_url);
-    svc.worker = worker_new(svc.base, 2);
+    svc.worker = worker_new(svc.base, 2, (int)c.worker_queue);
     /* the service's routes plus the internal ones every service serves */
     static const struct route internal[] = {
         {"GET", "/internal/v1/outbox", s_outbox_feed, ROLE_INTERNAL},

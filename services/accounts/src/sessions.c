@@ -402,10 +402,12 @@ static void s_on_counted(void *arg, bool locked, struct error *err)
              3, params, s_on_failure_recorded, l);
 }
 
-static void s_on_verified(void *arg)
+static void s_on_verified(void *arg, bool ran)
 {
     struct login *l = arg;
     struct req *r = l->r;
+    if (!ran) /* neither a success nor a failure: nothing was checked */
+        return s_login_fail(l, error_new(ERR_UNAVAILABLE, "stopping, or the client has gone"));
     if (l->verified && !l->disabled) {
         char uid[24];
         snprintf(uid, sizeof uid, "%lld", l->uid);
@@ -438,7 +440,9 @@ static void s_on_user(void *arg, PGresult *res, struct error *err)
         l->stored = strdup(PQgetvalue(res, 0, 1));
         l->disabled = PQgetvalue(res, 0, 2)[0] == 't';
     }
-    worker_run(req_service(l->r)->worker, s_verify_work, s_on_verified, l);
+    if (!worker_run(req_service(l->r)->worker, s_verify_work, s_on_verified, l,
+                    req_cancel_flag(l->r)))
+        s_login_fail(l, error_new(ERR_UNAVAILABLE, "too many passwords are being checked; retry"));
 }
 
 /* Counted before anything is checked (see the top of this file). */

@@ -167,13 +167,17 @@ static void s_hash_work(void *arg)
     u->hashed = password_hash(u->password, u->hash);
 }
 
-static void s_hash_done(void *arg)
+static void s_hash_done(void *arg, bool ran)
 {
     struct user_new *u = arg;
     struct req *r = u->r;
     const cJSON *b = r->body;
     sodium_memzero(u->password, strlen(u->password));
     free(u->password);
+    if (!ran) {
+        free(u);
+        return reply_error(r, error_new(ERR_UNAVAILABLE, "stopping, or the client has gone"));
+    }
     if (!u->hashed) {
         free(u);
         return reply_error(r, error_new(ERR_INTERNAL, "cannot hash the password"));
@@ -225,7 +229,12 @@ void users_create(struct req *r)
     u->password = strdup(pw);
     memcpy(u->roles, roles, sizeof roles);
     id_text(u->dept, dept);
-    worker_run(req_service(r)->worker, s_hash_work, s_hash_done, u);
+    if (worker_run(req_service(r)->worker, s_hash_work, s_hash_done, u, req_cancel_flag(r)))
+        return;
+    sodium_memzero(u->password, strlen(u->password));
+    free(u->password);
+    free(u);
+    reply_error(r, error_new(ERR_UNAVAILABLE, "too many passwords are being checked; retry"));
 }
 
 /* ---- read -------------------------------------------------------------------- */
@@ -408,10 +417,14 @@ static void s_pw_failed(void *arg, bool locked, struct error *err)
              1, params, s_pw_lock_recorded, r);
 }
 
-static void s_pw_checked(void *arg)
+static void s_pw_checked(void *arg, bool ran)
 {
     struct pw_change *c = arg;
     struct req *r = c->r;
+    if (!ran) {
+        s_pw_free(c);
+        return reply_error(r, error_new(ERR_UNAVAILABLE, "stopping, or the client has gone"));
+    }
     if (!c->verified) {
         attempt_failed(req_service(r), c->username, s_pw_failed, r);
         return s_pw_free(c);
@@ -442,7 +455,11 @@ static void s_pw_admitted(void *arg, struct error *err)
         s_pw_free(c);
         return reply_error(r, err);
     }
-    worker_run(req_service(c->r)->worker, s_pw_work, s_pw_checked, c);
+    struct req *r = c->r;
+    if (worker_run(req_service(r)->worker, s_pw_work, s_pw_checked, c, req_cancel_flag(r)))
+        return;
+    s_pw_free(c);
+    reply_error(r, error_new(ERR_UNAVAILABLE, "too many passwords are being checked; retry"));
 }
 
 static void s_pw_loaded(void *arg, PGresult *res, struct error *err)

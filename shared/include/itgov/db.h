@@ -19,7 +19,27 @@ struct db;
  * callback returns; the callback owns err. */
 typedef void (*db_cb)(void *arg, PGresult *res, struct error *err);
 
-struct db *db_new(struct event_base *base, const char *conninfo, int size);
+/* The pool's limits. A query waits at most wait_ms for a connection and
+ * only while the queue holds fewer than queue_max; past either, and at once
+ * while no connection is up, it fails with 503 unavailable (Retry-After).
+ * Every statement runs under statement_timeout_ms (0: PostgreSQL's own). */
+struct db_config {
+    int size;
+    int queue_max;
+    int wait_ms;
+    int statement_timeout_ms;
+};
+#define DB_DEFAULT_QUEUE_MAX   1024
+#define DB_DEFAULT_WAIT_MS     5000
+#define DB_DEFAULT_STATEMENT_MS 10000
+
+/* A host name in conninfo is resolved on the loop (dns.h) before each round
+ * of connecting and passed as hostaddr (host stays, for TLS and naming). */
+struct db *db_new(struct event_base *base, const char *conninfo, const struct db_config *cfg);
+/* A non-blocking connection (PQconnectStart) to the pool's database at its
+ * resolved address, for a part that needs its own (LISTEN); NULL while the
+ * address is not known yet: try again later. */
+PGconn *db_connect_start(struct db *db);
 /* Shutdown, step one: fails every pending query (their callbacks run now,
  * while everything they touch still exists) and every later one at once. */
 void db_close(struct db *db);
@@ -41,7 +61,8 @@ void db_query(struct db *db, const char *sql, int nparams, const char *const *pa
 void id_text(char out[24], long long id);
 
 /* Maps a failed result to an error: 23505 → conflict, 23503/22xxx →
- * validation, connection trouble → unavailable, else internal. */
+ * validation, connection trouble or a statement timeout → unavailable,
+ * else internal. */
 struct error *db_error_from(const PGresult *res, PGconn *conn);
 /* True for SQLSTATEs worth retrying (40001, 40P01). */
 bool db_sqlstate_retryable(const char *sqlstate);

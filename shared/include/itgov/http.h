@@ -9,6 +9,7 @@
 #ifndef ITGOV_HTTP_H
 #define ITGOV_HTTP_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <cjson/cJSON.h>
@@ -82,6 +83,7 @@ struct req {
     void *query;
     int route_index;
     double started;
+    atomic_bool gone; /* the client closed its connection before the reply */
 };
 
 const char *req_param(const struct req *r, const char *name);
@@ -102,6 +104,10 @@ const cJSON *req_json(struct req *r, struct error **err);
  * on a bad value replies 400 validation_failed and returns false. */
 bool req_page(struct req *r, int *limit, long long *cursor);
 void req_add_header(struct req *r, const char *name, const char *value);
+/* Set (on the loop thread) once the client has closed its connection: work
+ * still queued for it need not run (worker.h). Its reply is then dropped by
+ * libevent; the handler still ends in one reply_*() call, as always. */
+const atomic_bool *req_cancel_flag(const struct req *r);
 
 /* The one reply path. Each takes ownership of what it is given. */
 void reply_json(struct req *r, int status, cJSON *body);

@@ -1,7 +1,9 @@
 /*
  * An asynchronous Redis connection on the libevent loop (hiredis), which
  * reconnects by itself. A command's callback always runs later from the loop,
- * with reply NULL when Redis is unreachable or the connection dropped.
+ * with reply NULL when Redis is unreachable, the connection dropped, or no
+ * answer came within the timeout (→ 503 upstream). A host name is resolved
+ * on the loop (dns.h) before each connect.
  */
 #ifndef ITGOV_REDIS_H
 #define ITGOV_REDIS_H
@@ -31,6 +33,11 @@ void redis_cmd(struct redis *rd, redis_cb cb, void *arg, int argc, const char **
  * before the loop runs; at most REDIS_MAX_LIBRARIES. */
 #define REDIS_MAX_LIBRARIES 4
 void redis_add_library(struct redis *rd, const char *library);
+/* How long a command, or connecting (with AUTH and the libraries), may take
+ * (default REDIS_DEFAULT_TIMEOUT_MS); past it the command's callback gets
+ * NULL and the connection is dropped and made again. */
+#define REDIS_DEFAULT_TIMEOUT_MS 2000
+void redis_set_timeout(struct redis *rd, int ms);
 /* FCALL function with nkeys keys followed by args (all strings). */
 void redis_fcall(struct redis *rd, redis_cb cb, void *arg, const char *function, int nkeys,
                  int argc, const char **argv);

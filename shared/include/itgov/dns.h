@@ -1,0 +1,26 @@
+/*
+ * Name resolution that never blocks the loop: an evdns base configured from
+ * resolv.conf (or, without one, from the hosts file alone), with short
+ * timeouts, and two helpers for the parts that resolve a name before they
+ * connect (the database pool, Redis).
+ */
+#ifndef ITGOV_DNS_H
+#define ITGOV_DNS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/util.h>
+
+#define DNS_ADDR_TEXT 64
+
+/* An evdns base for base (NULL only when even the fallback fails). */
+struct evdns_base *dns_new(struct event_base *base);
+/* True when host is an IPv4 or IPv6 address already (nothing to look up). */
+bool dns_is_numeric(const char *host);
+/* The first IPv4 or IPv6 address of a getaddrinfo answer as text; false if
+ * there is none. */
+bool dns_first_addr(const struct evutil_addrinfo *ai, char out[DNS_ADDR_TEXT]);
+
+#endif
