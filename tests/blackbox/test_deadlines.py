@@ -1,0 +1,184 @@
+"""Nothing waits without bound (issue 8, findings 8 and 9): a query waiting
+for a database connection, a statement PostgreSQL does not finish, a flood
+of password checks and a long audit verify each end in a bounded time, as
+503 unavailable with Retry-After where they cannot be served, while the
+service keeps answering everything else; afterwards it serves normally."""
+import shlex
+import subprocess
+import threading
+import time
+import uuid
+
+from client import (admin_token, cfg, direct, expect, http, local_sh, make_user, poll, problem,
+                    psql)
+from audit_helpers import audit_url, auditor_token, log_size
+
+ORDER = 92
+WAIT_S = 5        # ITGOV_DB_WAIT_MS (default): a queued query's deadline
+STATEMENT_S = 10  # ITGOV_DB_STATEMENT_TIMEOUT_MS (default)
+SLACK_S = 2.5     # sanitizer build, two shared cores
+
+
+def _unavailable(r, what):
+    problem(r, 503, "unavailable")
+    v = r.header("Retry-After") or ""
+    assert v.isdigit() and int(v) >= 1, f"{what}: 503 without a Retry-After in seconds: {r}"
+
+
+def _parallel(n, fn):
+    """Runs fn(i) in n threads at once; returns [(seconds, result or exception)]."""
+    out = [None] * n
+    go = threading.Event()
+
+    def run(i):
+        go.wait()
+        t = time.monotonic()
+        try:
+            res = fn(i)
+        except Exception as e:  # noqa: BLE001 - reported by the caller
+            res = e
+        out[i] = (time.monotonic() - t, res)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    go.set()
+    for t in threads:
+        t.join(120)
+    return out
+
+
+def _latency(url, seconds):
+    """GETs url one after the other for seconds; returns the latencies (s)."""
+    lat, end = [], time.monotonic() + seconds
+    while time.monotonic() < end:
+        t = time.monotonic()
+        r = http("GET", url, timeout=10)
+        lat.append(time.monotonic() - t)
+        assert r.status == 200, f"GET {url} during the test: {r}"
+    return lat
+
+
+def test_postgres_stopped_answers_503_at_once_and_recovers():
+    tok = admin_token()
+    u = make_user(login_now=False)
+    local_sh("stop", "postgres")
+    try:
+        time.sleep(0.5)
+        res = _parallel(12, lambda i: http("GET", direct(f"/api/v1/users/{u['id']}"), token=tok,
+                                           timeout=WAIT_S + 10))
+        for secs, r in res:
+            assert not isinstance(r, Exception), f"a request failed instead of answering: {r}"
+            _unavailable(r, "PostgreSQL stopped")
+            assert secs < WAIT_S + SLACK_S, f"503 only after {secs:.1f} s (deadline {WAIT_S} s)"
+    finally:
+        local_sh("start", "postgres")
+    poll(lambda: http("GET", direct(f"/api/v1/users/{u['id']}"), token=tok).status == 200, 20,
+         "the service serves again after PostgreSQL returns")
+
+
+def test_a_locked_table_gives_503_within_the_deadlines_and_the_rest_keeps_going():
+    """A transaction holds users locked: the statements waiting on the lock
+    end at statement_timeout, the queries queued behind them (more than the
+    pool has connections) at the queue deadline; both as 503 with
+    Retry-After. /healthz keeps answering meanwhile."""
+    tok = admin_token()
+    u = make_user(login_now=False)
+    hold = STATEMENT_S + 4
+    lock_sql = (f"BEGIN; LOCK TABLE accounts.users IN ACCESS EXCLUSIVE MODE; "
+                f"SELECT pg_sleep({hold}); COMMIT;")
+    locker = subprocess.Popen(shlex.split(cfg("ITGOV_TEST_PSQL")) + ["-X", "-q", "-c", lock_sql],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        poll(lambda: psql("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                          "WHERE c.relname = 'users' AND l.mode = 'AccessExclusiveLock' "
+                          "AND l.granted").strip() != "0", 10, "the lock is taken")
+        probe = {}
+        t = threading.Thread(target=lambda: probe.setdefault("lat", _latency(direct("/healthz"), 4)))
+        t.start()
+        n = 20  # more than ITGOV_DB_POOL (8): some wait in the queue
+        res = _parallel(n, lambda i: http("GET", direct(f"/api/v1/users/{u['id']}"), token=tok,
+                                          timeout=STATEMENT_S + 15))
+        t.join(30)
+        times = []
+        for secs, r in res:
+            assert not isinstance(r, Exception), f"a request failed instead of answering: {r}"
+            _unavailable(r, "users locked")
+            times.append(secs)
+        assert max(times) < STATEMENT_S + SLACK_S, f"slowest 503 after {max(times):.1f} s"
+        queued = [s for s in times if s < WAIT_S + SLACK_S]
+        assert queued, f"no query ended at the queue deadline ({WAIT_S} s): {sorted(times)}"
+        assert all(s >= WAIT_S - 0.5 for s in times), f"a 503 came before any deadline: {sorted(times)}"
+        lat = probe.get("lat") or []
+        assert lat and max(lat) < 1.0, f"/healthz slow while queries waited: max {max(lat or [0]):.3f} s"
+    finally:
+        try:
+            locker.wait(hold + 10)
+        except subprocess.TimeoutExpired:
+            locker.kill()
+    poll(lambda: http("GET", direct(f"/api/v1/users/{u['id']}"), token=tok).status == 200, 10,
+         "the service serves again once the lock is gone")
+
+
+def test_a_flood_of_logins_beyond_the_worker_queue_gets_503_not_a_backlog():
+    """More password checks at once than the worker queue holds (64): the
+    surplus is refused at once with 503 + Retry-After; every request is
+    answered, and a login works right after."""
+    n = 240
+    tag = uuid.uuid4().hex[:8]
+    res = _parallel(n, lambda i: http("POST", direct("/api/v1/sessions"),
+                                      {"username": f"flood-{tag}-{i}", "password": "not-this-one"},
+                                      timeout=90))
+    statuses = {}
+    for secs, r in res:
+        assert not isinstance(r, Exception), f"a login failed instead of answering: {r}"
+        statuses[r.status] = statuses.get(r.status, 0) + 1
+        if r.status == 503:
+            _unavailable(r, "login flood")
+        else:
+            problem(r, 401, "invalid_credentials")
+    print(f"login flood of {n}: {statuses}, slowest answer {max(s for s, _ in res):.1f} s")
+    assert statuses.get(503, 0) > 0, f"no login refused beyond the queue bound: {statuses}"
+    assert statuses.get(401, 0) > 0, f"no login checked at all: {statuses}"
+    u = make_user(login_now=False)
+    expect(http("POST", direct("/api/v1/sessions"), {"username": u["username"], "password": u["password"]}), 201)
+
+
+def test_verify_of_a_long_log_keeps_the_audit_service_answering():
+    """A verify of a log of some ten thousand entries runs in slices: the
+    audit service answers other requests meanwhile, and the verify is right."""
+    n = 10000
+    before = log_size()
+    psql("SET search_path TO audit; SELECT count(audit.emit('itgov.bench.tick', 'bench/deadlines', "
+         f"NULL, jsonb_build_object('i', g))) FROM generate_series(1, {n}) g")
+    poll(lambda: log_size() >= before + n, 120, f"{n} entries logged")
+    tok = auditor_token()
+    got = {}
+
+    def run_verify():
+        t = time.monotonic()
+        got["r"] = http("GET", audit_url("/verify"), token=tok, timeout=120)
+        got["secs"] = time.monotonic() - t
+
+    v = threading.Thread(target=run_verify)
+    v.start()
+    lat = []
+    while v.is_alive() and len(lat) < 100000:
+        t = time.monotonic()
+        r = http("GET", audit_url("/checkpoint"), timeout=10)
+        lat.append(time.monotonic() - t)
+        assert r.status == 200, f"GET /audit/checkpoint during a verify: {r}"
+    v.join(120)
+    body = expect(got["r"], 200)
+    assert body.get("ok") is True, f"verify: {body}"
+    lat.sort()
+    assert len(lat) >= 5, f"only {len(lat)} requests answered during a verify of {got['secs']:.1f} s"
+    worst = lat[-1]
+    print(f"verify of {log_size()} entries: {got['secs']:.1f} s; meanwhile {len(lat)} requests, "
+          f"p50 {lat[len(lat) // 2] * 1000:.1f} ms, p99 {lat[int(len(lat) * 0.99)] * 1000:.1f} ms, "
+          f"max {worst * 1000:.1f} ms")
+    # sanitizer build on shared cores: looser than the Release aim (p99 < 20 ms,
+    # tests/bench/verify.sh); 5,000 entries per loop turn gave p99 83 ms here
+    p99 = lat[int(len(lat) * 0.99)]
+    assert p99 < 0.05, (f"p99 {p99 * 1000:.0f} ms during the verify "
+                        f"(p50 {lat[len(lat) // 2] * 1000:.1f} ms, {len(lat)} requests)")
