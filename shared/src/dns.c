@@ -34,13 +34,15 @@ bool dns_is_numeric(const char *host)
 
 bool dns_first_addr(const struct evutil_addrinfo *ai, char out[DNS_ADDR_TEXT])
 {
-    for (; ai; ai = ai->ai_next) {
-        const void *a = NULL;
-        if (ai->ai_family == AF_INET)
-            a = &((const struct sockaddr_in *)ai->ai_addr)->sin_addr;
-        else if (ai->ai_family == AF_INET6)
-            a = &((const struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
-        if (a && evutil_inet_ntop(ai->ai_family, a, out, DNS_ADDR_TEXT)) return true;
+    /* IPv4 first: servers here listen on IPv4, and "localhost" is both */
+    for (int family = AF_INET; ; family = AF_INET6) {
+        for (const struct evutil_addrinfo *a = ai; a; a = a->ai_next) {
+            if (a->ai_family != family) continue;
+            const void *in = family == AF_INET
+                                 ? (const void *)&((const struct sockaddr_in *)a->ai_addr)->sin_addr
+                                 : (const void *)&((const struct sockaddr_in6 *)a->ai_addr)->sin6_addr;
+            if (evutil_inet_ntop(family, in, out, DNS_ADDR_TEXT)) return true;
+        }
+        if (family == AF_INET6) return false;
     }
-    return false;
 }

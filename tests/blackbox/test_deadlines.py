@@ -3,7 +3,9 @@ for a database connection, a statement PostgreSQL does not finish, a flood
 of password checks and a long audit verify each end in a bounded time, as
 503 unavailable with Retry-After where they cannot be served, while the
 service keeps answering everything else; afterwards it serves normally."""
+import os
 import shlex
+import signal
 import subprocess
 import threading
 import time
@@ -16,6 +18,7 @@ from audit_helpers import audit_url, auditor_token, log_size
 ORDER = 92
 WAIT_S = 5        # ITGOV_DB_WAIT_MS (default): a queued query's deadline
 STATEMENT_S = 10  # ITGOV_DB_STATEMENT_TIMEOUT_MS (default)
+REDIS_S = 2        # ITGOV_REDIS_TIMEOUT_MS (default)
 SLACK_S = 2.5     # sanitizer build, two shared cores
 
 
@@ -182,3 +185,23 @@ def test_verify_of_a_long_log_keeps_the_audit_service_answering():
     p99 = lat[int(len(lat) * 0.99)]
     assert p99 < 0.05, (f"p99 {p99 * 1000:.0f} ms during the verify "
                         f"(p50 {lat[len(lat) // 2] * 1000:.1f} ms, {len(lat)} requests)")
+
+
+def test_a_frozen_redis_gives_503_within_the_command_timeout_and_recovers():
+    """Redis stopped with SIGSTOP (it accepts connections, answers nothing):
+    a command ends at ITGOV_REDIS_TIMEOUT_MS (2 s) with 503 + Retry-After
+    instead of waiting for ever; after SIGCONT the service reconnects."""
+    u = make_user()
+    with open(os.path.join(cfg("ITGOV_STATE_DIR"), "redis.pid")) as f:
+        pid = int(f.read().split()[0])
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        res = _parallel(6, lambda i: http("GET", direct("/api/v1/me"), token=u["token"], timeout=30))
+        for secs, r in res:
+            assert not isinstance(r, Exception), f"a request failed instead of answering: {r}"
+            _unavailable(r, "Redis frozen")
+            assert secs < REDIS_S + SLACK_S, f"503 only after {secs:.1f} s (timeout {REDIS_S} s)"
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    poll(lambda: http("GET", direct("/api/v1/me"), token=u["token"]).status == 200, 20,
+         "the session works again once Redis answers")

@@ -19,8 +19,8 @@
 struct evdns_base *dns_new(struct event_base *base);
 /* True when host is an IPv4 or IPv6 address already (nothing to look up). */
 bool dns_is_numeric(const char *host);
-/* The first IPv4 or IPv6 address of a getaddrinfo answer as text; false if
- * there is none. */
+/* The first IPv4 address of a getaddrinfo answer as text, else the first
+ * IPv6 one; false if there is none. */
 bool dns_first_addr(const struct evutil_addrinfo *ai, char out[DNS_ADDR_TEXT]);
 
 #endif
