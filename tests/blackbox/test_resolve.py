@@ -47,10 +47,6 @@ def test_postgres_and_redis_given_by_name_are_resolved_and_used():
 
         poll(ready, 20, "readyz of the instance given names")
         expect(http("GET", root + "/api/v1/users?limit=1", token=admin_token()), 200)
-        with open(log_path) as f:
-            text = f.read()
-        assert "redis: connected to localhost" in text, "no Redis connection by name in the log"
-        assert "cannot resolve" not in text, "a name was not resolved"
     finally:
         p.send_signal(signal.SIGTERM)
         try:
@@ -59,3 +55,8 @@ def test_postgres_and_redis_given_by_name_are_resolved_and_used():
             p.kill()
             raise AssertionError("the instance given names did not stop within 20 s")
     assert rc == 0, f"the instance given names exited with {rc}"
+    with open(log_path) as f:  # complete now (the log is flushed on exit)
+        text = f.read()
+    assert "redis: connected to localhost" in text, "no Redis connection by name in the log"
+    assert "postgresql: connected" in text, "no PostgreSQL connection in the log"
+    assert "cannot resolve" not in text, "a name was not resolved"
