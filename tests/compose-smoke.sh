@@ -174,6 +174,10 @@ ITGOV_SECRETS_DIR=$D/secrets
 ITGOV_LOG_LEVEL=info
 EOF
 ITGOV_SECRETS_DIR=$D/secrets deploy/docker/secrets.sh >/dev/null || fail "deploy/docker/secrets.sh"
+# This test subscribes as a university system would: with a CURVE key pair
+# whose public key the operator listed (README "Subscribing to events").
+read -r CLIENT_SECRET CLIENT_PUBLIC <<<"$("$PY" deploy/keygen.py)"
+printf '%s' "$CLIENT_PUBLIC" >"$D/secrets/event_client_keys"
 ADMIN_PW=$(<"$D/secrets/admin_password")
 
 say "checking that docker-compose.yml runs every service"
@@ -306,16 +310,21 @@ wait_gateway() {
 wait_gateway
 
 # Events: subscribers on the broker's XPUB and on audit's public feed (both
-# published) print "<feed> <type>" of each event ([topic][CloudEvent JSON]).
-"$PY" -u - "broker=tcp://127.0.0.1:$XPUB_PORT" "audit=tcp://127.0.0.1:$AUDIT_PUB_PORT" \
-  >"$D/events.txt" 2>"$D/events.err" <<'EOF' &
+# published, both CURVE: the server keys from GET /api/v1/events/keys) print
+# "<feed> <type>" of each event ([topic][CloudEvent JSON]).
+KEYS=$(curl -sS -m 5 "$BASE/events/keys") || fail "GET /api/v1/events/keys"
+"$PY" -u - "broker=tcp://127.0.0.1:$XPUB_PORT" "audit_feed=tcp://127.0.0.1:$AUDIT_PUB_PORT" \
+  "$KEYS" "$CLIENT_SECRET" "$CLIENT_PUBLIC" >"$D/events.txt" 2>"$D/events.err" <<'EOF' &
 import json, sys, zmq
 ctx = zmq.Context()
 poller = zmq.Poller()
 names = {}
-for arg in sys.argv[1:]:
+keys, secret, public = json.loads(sys.argv[3]), sys.argv[4].encode(), sys.argv[5].encode()
+for arg in sys.argv[1:3]:
     name, endpoint = arg.split("=", 1)
     s = ctx.socket(zmq.SUB)
+    s.curve_serverkey = keys[name].encode()
+    s.curve_secretkey, s.curve_publickey = secret, public
     s.setsockopt(zmq.SUBSCRIBE, b"")
     s.connect(endpoint)
     poller.register(s, zmq.POLLIN)
@@ -387,7 +396,7 @@ api POST /sessions "$(json username smoke password "$USER_PW")"
 [ "$(field user username <<<"$body")" = smoke ] || fail "login as smoke returned another user: $body"
 say "new user logged in"
 
-for feed in broker audit; do
+for feed in broker audit_feed; do
   for ((i = 0; ; i++)); do
     grep -qx "$feed itgov.account.user.created" "$D/events.txt" && break
     if [ "$i" -ge 300 ]; then
