@@ -137,19 +137,27 @@ static const struct route s_internal_routes[] = {
 };
 
 /* `<service> --routes`: the route table, one JSON object a line
- * ({"method", "path", "roles": [names] or "public"}), for the tests'
- * role × route matrix; nothing is read or connected. */
+ * ({"method", "path", "roles": [names], "public" or "internal"}), for the
+ * tests' role × route matrix; nothing is read or connected. */
 static int s_print_routes(const struct service_def *def)
 {
-    static const char *const names[] = {"admin", "it_office", "applicant", "expert", "secretary", "auditor"};
+    static const char *const names[] = {"admin",  "it_office", "applicant",
+                                        "expert", "secretary", "auditor"};
     size_t nint = sizeof s_internal_routes / sizeof s_internal_routes[0];
     for (size_t i = 0; i < def->nroutes + nint; i++) {
-        const struct route *rt = i < def->nroutes ? &def->routes[i] : &s_internal_routes[i - def->nroutes];
+        const struct route *rt =
+            i < def->nroutes ? &def->routes[i] : &s_internal_routes[i - def->nroutes];
         printf("{\"method\":\"%s\",\"path\":\"%s\",\"roles\":", rt->method, rt->path);
         if (rt->roles == ROLE_PUBLIC) {
             printf("\"public\"}\n");
             continue;
         }
+#ifdef ROLE_INTERNAL /* the internal key and nothing else (issue 7 item 4) */
+        if (rt->roles & ROLE_INTERNAL) {
+            printf("\"internal\"}\n");
+            continue;
+        }
+#endif
         unsigned rest = rt->roles;
         const char *sep = "";
         printf("[");

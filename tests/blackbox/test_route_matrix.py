@@ -120,8 +120,9 @@ def service_routes(service):
     rows = [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
     assert rows, f"{exe} --routes printed no route"
     for r in rows:
-        assert set(r) == {"method", "path", "roles"} and (r["roles"] == "public" or (
-            isinstance(r["roles"], list) and set(r["roles"]) <= set(ROLES))), f"{service}: bad row {r}"
+        assert set(r) == {"method", "path", "roles"} and (r["roles"] in ("public", "internal") or (
+            isinstance(r["roles"], list) and r["roles"] and set(r["roles"]) <= set(ROLES))), \
+            f"{service} --routes: a row this test does not understand: {r}"
     return rows
 
 
@@ -155,13 +156,16 @@ def test_every_route_has_exactly_one_row_and_the_rows_fit_the_route_tables():
     no_route = sorted(f"{m} {p}" for (m, p) in MATRIX if (m, p) not in routes)
     assert not no_row, f"routes without a row in MATRIX (test_route_matrix.py): {no_row}"
     assert not no_route, f"rows in MATRIX without a route in any binary: {no_route}"
-    # a role the route table refuses cannot be allowed by the row
+    # a role the route table refuses cannot be allowed by the row; an internal
+    # route is the internal key's alone
     for key, by_svc in routes.items():
         allowed = set(MATRIX[key][0])
         for svc, roles in by_svc.items():
             if isinstance(roles, list):
                 extra = (allowed & set(ROLES)) - set(roles)
                 assert not extra, f"{key} on {svc}: the row allows {extra}, the route table only {roles}"
+            if roles == "internal":
+                assert allowed == INTERNAL, f"{key} on {svc}: internal in the route table, the row allows {allowed}"
 
 
 class Callers:
