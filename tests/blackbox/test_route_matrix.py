@@ -17,6 +17,8 @@ a caller in the row gets anything but 401/403 (and no 5xx). A route without
 a row, or a row without a route, fails the test. Path ids are filled per row:
 an existing record where reading it is harmless, else an id that does not
 exist; writes send {} — only authorization is judged, so nothing changes.
+The gateway must answer 404 to the internal routes and the built-ins, even
+with the internal key.
 """
 import glob
 import json
@@ -26,6 +28,7 @@ import subprocess
 import sys
 
 from client import admin_token, cfg, expect, http, login, make_department, make_user
+from projects_flow import project_body
 
 ORDER = 60
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -68,10 +71,10 @@ MATRIX = {
     ("POST", "/api/v1/plans/:id/submit"): ({"it_office"}, MISSING, ""),
     ("POST", "/api/v1/projects"): ({"applicant"}, None, ""),
     ("GET", "/api/v1/projects"): (ANY_ROLE, None, "?limit=1"),
-    ("GET", "/api/v1/projects/:id"): (ANY_ROLE, MISSING, ""),
+    ("GET", "/api/v1/projects/:id"): (ANY_ROLE, "project", ""),
     ("PATCH", "/api/v1/projects/:id"): ({"applicant"}, MISSING, ""),
     ("POST", "/api/v1/projects/:id/submit"): ({"applicant"}, MISSING, ""),
-    ("GET", "/api/v1/projects/:id/history"): (ANY_ROLE, MISSING, ""),
+    ("GET", "/api/v1/projects/:id/history"): (ANY_ROLE, "project", ""),
     # approvals
     ("GET", "/api/v1/approvals"): (ANY_ROLE, None, "?limit=1"),
     ("GET", "/api/v1/approvals/:id"): (ANY_ROLE, MISSING, ""),
@@ -176,6 +179,8 @@ class Callers:
         self.dept = dept
         self.users = {role: make_user((role,), dept=dept) for role in ROLES}
         self.target = make_user(("applicant",), dept=dept, login_now=False)
+        self.project = expect(http("POST", "/projects", project_body(), token=self.users["applicant"]["token"]),
+                              201)["id"]
         gone = make_user(("applicant",), dept=dept)
         expect(http("POST", f"/users/{gone['id']}/disable", token=admin_token()), 200)
         self.tokens = {role: u["token"] for role, u in self.users.items()}
@@ -190,7 +195,7 @@ class Callers:
         return self.tokens[caller]
 
     def fill(self, path, what):
-        value = {"dept": self.dept, "target": self.target["id"]}.get(what, what)
+        value = {"dept": self.dept, "target": self.target["id"], "project": self.project}.get(what, what)
         return re.sub(r":[A-Za-z_]+", str(value), path)
 
 
@@ -216,6 +221,7 @@ def judge(key, caller, r, hides):
 def test_every_caller_against_every_route():
     routes = all_routes()
     who = Callers()
+    gateway = cfg("ITGOV_TEST_BASE").rstrip("/")[: -len("/api/v1")]
     wrong = []
     for key in sorted(routes, key=lambda k: (k[1], k[0])):
         if key not in MATRIX:
@@ -226,9 +232,14 @@ def test_every_caller_against_every_route():
         hides = HIDES.get(key, set())
         concrete = who.fill(path, fill) + query
         if path.startswith("/api/"):
-            targets = [("gateway", cfg("ITGOV_TEST_BASE").rstrip("/")[: -len("/api/v1")] + concrete)]
+            targets = [("gateway", gateway + concrete)]
         else:
             targets = [(svc, service_url(svc) + concrete) for svc in sorted(routes[key])]
+            # the gateway serves none of them, whatever the credential
+            for caller in ("none", "admin", "internal_key"):
+                r = http(method, gateway + concrete, token=who.token(caller, key))
+                if r.status != 404:
+                    wrong.append(f"{method} {path} via gateway as {caller}: {r.status} (want 404)")
         for where, url in targets:
             bad = []
             for caller in CALLERS:
