@@ -14,7 +14,10 @@
 #      free host ports (so it runs next to a `deploy/local.sh up` stack)
 #   5. through the gateway: admin logs in, every service answers, admin
 #      creates a user (201), the user logs in; itgov.account.user.created
-#      arrives on the broker's XPUB and on audit's public feed (both published)
+#      arrives on the broker's XPUB and on audit's public feed (both published;
+#      subscribed with CURVE: a client key pair made here and listed in the
+#      env file's ITGOV_EVENT_CLIENT_KEYS, the server keys from
+#      GET /api/v1/events/keys)
 #   6. `docker-compose down` and `up -d` again: the admin's session (Redis
 #      volume) and the user (PostgreSQL volume) are still there; every
 #      container healthy, db-init exited 0; each stops on its stop signal
@@ -313,13 +316,14 @@ wait_gateway
 # published, both CURVE: the server keys from GET /api/v1/events/keys) print
 # "<feed> <type>" of each event ([topic][CloudEvent JSON]).
 KEYS=$(curl -sS -m 5 "$BASE/events/keys") || fail "GET /api/v1/events/keys"
-"$PY" -u - "broker=tcp://127.0.0.1:$XPUB_PORT" "audit_feed=tcp://127.0.0.1:$AUDIT_PUB_PORT" \
-  "$KEYS" "$CLIENT_SECRET" "$CLIENT_PUBLIC" >"$D/events.txt" 2>"$D/events.err" <<'EOF' &
-import json, sys, zmq
+ITGOV_CLIENT_SECRET=$CLIENT_SECRET "$PY" -u - "broker=tcp://127.0.0.1:$XPUB_PORT" "audit_feed=tcp://127.0.0.1:$AUDIT_PUB_PORT" \
+  "$KEYS" "$CLIENT_PUBLIC" >"$D/events.txt" 2>"$D/events.err" <<'EOF' &
+import json, os, sys, zmq
 ctx = zmq.Context()
 poller = zmq.Poller()
 names = {}
-keys, secret, public = json.loads(sys.argv[3]), sys.argv[4].encode(), sys.argv[5].encode()
+keys, public = json.loads(sys.argv[3]), sys.argv[4].encode()
+secret = os.environ["ITGOV_CLIENT_SECRET"].encode()  # not on a command line
 for arg in sys.argv[1:3]:
     name, endpoint = arg.split("=", 1)
     s = ctx.socket(zmq.SUB)

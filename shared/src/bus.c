@@ -7,6 +7,13 @@
  * edge-triggered).
  *
  * Wire format (see bus.h): [topic][CloudEvent JSON].
+ *
+ * Both are CURVE clients of the broker when the process has set its keys
+ * (bus_set_curve, once at start): the keys are the process's, not a
+ * socket's, so every publisher and subscriber made later uses them without
+ * its maker passing them along. The publisher counts as connected only once
+ * the CURVE handshake succeeded, since a broker refusing our key still
+ * accepts the TCP connection.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +22,7 @@
 #include <zmq.h>
 #include "itgov/bus.h"
 #include "itgov/log.h"
+#include "itgov/zap.h"
 
 #define SETTLE_S 1.0 /* connected this long before we trust subscriptions arrived */
 
@@ -22,8 +30,38 @@ struct bus_pub {
     void *sock;
     void *monitor;
     bool connected;
+    bool refused; /* logged once until the next successful handshake */
     double since;
 };
+
+static struct {
+    bool on;
+    char secret[ZAP_KEY_Z85_LEN + 1], public[ZAP_KEY_Z85_LEN + 1], server[ZAP_KEY_Z85_LEN + 1];
+} s_curve;
+
+bool bus_set_curve(const char *secret, const char *server_public)
+{
+    if (!zap_key_valid(secret) || !zap_key_valid(server_public) ||
+        zmq_curve_public(s_curve.public, secret) != 0)
+        return false;
+    snprintf(s_curve.secret, sizeof s_curve.secret, "%s", secret);
+    snprintf(s_curve.server, sizeof s_curve.server, "%s", server_public);
+    s_curve.on = true;
+    return true;
+}
+
+const char *bus_curve_public(void)
+{
+    return s_curve.on ? s_curve.public : NULL;
+}
+
+static void s_secure(void *sock)
+{
+    if (!s_curve.on) return;
+    zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, s_curve.server, ZAP_KEY_Z85_LEN);
+    zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, s_curve.public, ZAP_KEY_Z85_LEN);
+    zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, s_curve.secret, ZAP_KEY_Z85_LEN);
+}
 
 static double s_now(void)
 {
@@ -49,7 +87,11 @@ struct bus_pub *bus_pub_new(void *zctx, const char *endpoint)
     zmq_setsockopt(p->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(p->sock, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(p->sock, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
-    zmq_socket_monitor(p->sock, inproc, ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED);
+    s_secure(p->sock);
+    zmq_socket_monitor(p->sock, inproc,
+                       ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
+                           ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                           ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL);
     p->monitor = zmq_socket(zctx, ZMQ_PAIR);
     zmq_setsockopt(p->monitor, ZMQ_LINGER, &linger, sizeof linger);
     zmq_connect(p->monitor, inproc);
@@ -90,10 +132,18 @@ bool bus_pub_ready(struct bus_pub *p)
             zmq_msg_recv(&msg, p->monitor, 0);
             zmq_msg_close(&msg);
         }
-        if (ev == ZMQ_EVENT_CONNECTED) {
+        if (ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
             p->connected = true;
+            p->refused = false;
             p->since = s_now();
             log_info("bus: connected to the broker");
+        } else if (ev & (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                         ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)) {
+            if (!p->refused)
+                log_error("bus: the broker refused our CURVE handshake (is our public key in "
+                          "ITGOV_PUBLISHER_KEYS, and ITGOV_BROKER_CURVE_PUBLIC the broker's?)");
+            p->refused = true;
+            p->connected = false;
         } else if (ev == ZMQ_EVENT_DISCONNECTED) {
             if (p->connected) log_warn("bus: lost the broker");
             p->connected = false;
@@ -171,6 +221,7 @@ struct bus_sub *bus_sub_new(struct event_base *base, void *zctx, const char *end
     zmq_setsockopt(s->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
     zmq_setsockopt(s->sock, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(s->sock, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
+    s_secure(s->sock);
     for (const char *const *p = prefixes; *p; p++)
         zmq_setsockopt(s->sock, ZMQ_SUBSCRIBE, *p, strlen(*p));
     if (zmq_connect(s->sock, endpoint) != 0) {

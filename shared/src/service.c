@@ -21,11 +21,13 @@
 #include "itgov/redis.h"
 #include "itgov/service.h"
 #include "itgov/worker.h"
+#include "itgov/zap.h"
 
 #define STARTUP_WAIT_S 60
 
 struct common {
     const char *bind, *db_url, *redis_host, *broker_host, *cors, *log_level;
+    const char *curve_secret, *broker_public; /* the bus's CURVE keys (bus.h) */
     long port, db_pool, redis_port, xsub_port;
 };
 
@@ -40,6 +42,8 @@ static void s_env_name(char *out, size_t n, const char *service, const char *suf
 static bool s_load_config(const struct service_def *def, struct common *c)
 {
     char port_var[64], db_var[64], def_port[8], def_db[160];
+    static char curve_var[64];
+    s_env_name(curve_var, sizeof curve_var, def->name, "CURVE_SECRET");
     s_env_name(port_var, sizeof port_var, def->name, "PORT");
     s_env_name(db_var, sizeof db_var, def->name, "DATABASE_URL");
     snprintf(def_port, sizeof def_port, "%d", def->default_port);
@@ -59,11 +63,18 @@ static bool s_load_config(const struct service_def *def, struct common *c)
         {"ITGOV_REDIS_PORT", CFG_INT, &c->redis_port, "6379", 1, 65535},
         {"ITGOV_BROKER_HOST", CFG_STR, &c->broker_host, "127.0.0.1", 0, 0},
         {"ITGOV_BROKER_XSUB_PORT", CFG_INT, &c->xsub_port, "5550", 1, 65535},
+        {curve_var, CFG_STR, &c->curve_secret, NULL, 0, 0},
+        {"ITGOV_BROKER_CURVE_PUBLIC", CFG_STR, &c->broker_public, NULL, 0, 0},
         {"ITGOV_CORS_ORIGINS", CFG_STR, &c->cors, "", 0, 0},
         {"ITGOV_LOG_LEVEL", CFG_STR, &c->log_level, "info", 0, 0},
     };
     bool ok = config_load(rows, sizeof rows / sizeof rows[0]);
     if (def->config && !config_load(def->config, def->nconfig)) ok = false;
+    if (ok) { /* both checked, so that both are reported */
+        bool secret_ok = zap_check_key(curve_var, c->curve_secret);
+        ok = zap_check_key("ITGOV_BROKER_CURVE_PUBLIC", c->broker_public) && secret_ok;
+    }
+    if (ok) bus_set_curve(c->curve_secret, c->broker_public);
     return ok;
 }
 

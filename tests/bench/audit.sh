@@ -15,7 +15,8 @@
 #   3. tests/bench/audit_bench.py publishes the burst and the steady stream
 #      (CloudEvents of type itgov.bench.tick) to the broker's XSUB port and
 #      watches the audit service's PUB port, which sends an entry only after
-#      it is committed
+#      it is committed (both with CURVE: the audit service's publisher key,
+#      and a client key pair of the bench's own)
 #   4. prints a Markdown table and writes it to
 #      build-bench-audit/audit-bench-results.md
 #
@@ -56,8 +57,15 @@ export ITGOV_BROKER_XPUB_PORT=${P[6]} ITGOV_AUDIT_PUB_PORT=${P[7]} ITGOV_PG_PORT
 ITGOV_STATE_DIR=$(mktemp -d /tmp/itgov-bench-audit.XXXXXX)
 export ITGOV_STATE_DIR ITGOV_BUILD_DIR=$BUILD_DIR ITGOV_SKIP_BUILD=1 ITGOV_LOG_LEVEL=${ITGOV_LOG_LEVEL:-warn}
 export ITGOV_ADMIN_PASSWORD=${ITGOV_ADMIN_PASSWORD:-$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')}
+# the feed admits only listed CURVE keys: the bench's own client pair
+read -ra PAIR <<<"$(python3 deploy/keygen.py)"
+export ITGOV_EVENT_CLIENT_KEYS=${PAIR[1]}
 trap '"$LOCAL_SH" down --purge >/dev/null 2>&1 || true' EXIT
 "$LOCAL_SH" up >/dev/null
+# the stack's keys; the bench publishes with the audit service's own key
+# (the broker's XSUB admits only the services' keys)
+eval "$("$LOCAL_SH" env)"
+export ITGOV_BENCH_CLIENT_SECRET=${PAIR[0]} ITGOV_BENCH_PUBLISHER_SECRET=$ITGOV_AUDIT_CURVE_SECRET
 
 say "burst of $EVENTS events, then $RATE events/s for $SECONDS_STEADY s"
 out=$(/usr/bin/python3 "$ROOT/tests/bench/audit_bench.py" "tcp://127.0.0.1:$ITGOV_BROKER_XSUB_PORT" \

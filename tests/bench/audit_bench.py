@@ -13,8 +13,15 @@
 
 Prints one JSON object with the figures. Events are type itgov.bench.tick,
 source /itgov/bench (a source without catch-up: a dropped message is lost,
-and is counted as such)."""
+and is counted as such).
+
+Both sockets are CURVE clients (tests/bench/audit.sh sets the environment):
+ITGOV_BROKER_CURVE_PUBLIC and ITGOV_AUDIT_FEED_CURVE_SECRET (the feed's public
+key is derived from it) are the server keys, ITGOV_BENCH_PUBLISHER_SECRET a
+publisher key the broker admits, ITGOV_BENCH_CLIENT_SECRET the secret of a key
+in ITGOV_EVENT_CLIENT_KEYS."""
 import json
+import os
 import sys
 import threading
 import time
@@ -35,10 +42,19 @@ def event(i, run):
                        "data": {"run": run, "i": i, "sent_ns": time.time_ns()}}).encode()
 
 
+def curve_client(sock, server_key, secret):
+    """CURVE with the Z85 secret key (from the environment audit.sh sets)."""
+    sock.curve_serverkey = server_key
+    sock.curve_secretkey = secret.encode()
+    sock.curve_publickey = zmq.curve_public(secret.encode())
+
+
 class Feed:
     def __init__(self, ctx, endpoint):
         self.sock = ctx.socket(zmq.SUB)
         self.sock.setsockopt(zmq.RCVHWM, 0)
+        curve_client(self.sock, zmq.curve_public(os.environ["ITGOV_AUDIT_FEED_CURVE_SECRET"].encode()),
+                     os.environ["ITGOV_BENCH_CLIENT_SECRET"])
         self.sock.setsockopt(zmq.SUBSCRIBE, b"bench.")
         self.sock.connect(endpoint)
         self.got = {}  # run -> list of (recv_ns, sent_ns, seq)
@@ -100,6 +116,8 @@ def main():
     ctx = zmq.Context.instance()
     pub = ctx.socket(zmq.PUB)
     pub.setsockopt(zmq.SNDHWM, 0)
+    curve_client(pub, os.environ["ITGOV_BROKER_CURVE_PUBLIC"].encode(),
+                 os.environ["ITGOV_BENCH_PUBLISHER_SECRET"])
     pub.connect(xsub)
     feed = Feed(ctx, audit_pub)
     tag = uuid.uuid4().hex[:8]

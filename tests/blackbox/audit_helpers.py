@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 import time
 
-from client import Subscriber, cfg, expect, http, make_user, poll, psql
+from client import Subscriber, audit_feed_public, cfg, expect, http, make_user, poll, psql
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SOURCES = ("accounts", "projects", "approvals", "audit")
@@ -89,9 +89,11 @@ def log_size():
     return int(psql("SELECT coalesce(max(seq), 0) FROM audit.entries").strip())
 
 
-def FeedSubscriber(prefix=""):
-    """Collects [topic][CloudEvent] from the audit service's PUB socket."""
-    return Subscriber(prefix, endpoint=cfg("ITGOV_TEST_AUDIT_PUB"))
+def FeedSubscriber(prefix="", **curve):
+    """Collects [topic][CloudEvent] from the audit service's PUB socket (with
+    the test client's CURVE keys unless curve= says otherwise)."""
+    return Subscriber(prefix, endpoint=cfg("ITGOV_TEST_AUDIT_PUB"),
+                      server_key=curve.pop("server_key", None) or audit_feed_public(), **curve)
 
 
 def verifier():

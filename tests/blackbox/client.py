@@ -4,6 +4,10 @@ Environment (set by tests/run.sh; a test that needs a missing one fails):
   ITGOV_TEST_BASE           gateway base URL, e.g. http://127.0.0.1:18080/api/v1
   ITGOV_TEST_ACCOUNTS_URL   accounts service directly, e.g. http://127.0.0.1:18081
   ITGOV_TEST_BROKER_SUB     broker XPUB endpoint, e.g. tcp://127.0.0.1:15551
+  ITGOV_TEST_AUDIT_PUB      audit's public feed, e.g. tcp://127.0.0.1:15560
+  ITGOV_TEST_EVENT_CLIENT_SECRET/_PUBLIC  a CURVE key pair listed in ITGOV_EVENT_CLIENT_KEYS
+  ITGOV_BROKER_CURVE_PUBLIC, ITGOV_AUDIT_FEED_CURVE_SECRET  the server keys (the
+                            feed's public key is derived from its secret)
   ITGOV_TEST_ADMIN_PASSWORD password of `admin`
   ITGOV_TEST_PSQL           shell command prefix running psql on db itgov
   ITGOV_TEST_REDIS_PORT     Redis port
@@ -368,6 +372,25 @@ def make_user(roles=("applicant",), dept=None, login_now=True):
 # ---------------------------------------------------------------- events
 
 
+def broker_public():
+    """The broker's CURVE public key (Z85)."""
+    return cfg("ITGOV_BROKER_CURVE_PUBLIC")
+
+
+def audit_feed_public():
+    """The audit feed's CURVE public key, derived from its secret."""
+    import zmq
+    return zmq.curve_public(cfg("ITGOV_AUDIT_FEED_CURVE_SECRET").encode()).decode()
+
+
+def curve_client(sock, server_key, secret):
+    """Makes sock a CURVE client of server_key with the Z85 secret key."""
+    import zmq
+    sock.curve_serverkey = server_key.encode()
+    sock.curve_secretkey = secret.encode()
+    sock.curve_publickey = zmq.curve_public(secret.encode())
+
+
 class Subscriber:
     """Collects [topic][CloudEvent] messages from the broker's XPUB in a thread.
 
@@ -375,10 +398,15 @@ class Subscriber:
         sub.ready()                      # the subscription is live
         ...                              # mutations
         sub.wait(pred, count=1)          # until `count` matching events arrived
+
+    Connects with CURVE as a university system would: the test client's key
+    pair (ITGOV_TEST_EVENT_CLIENT_SECRET) unless secret is given, and
+    curve=False connects with no keys at all.
     """
 
-    def __init__(self, prefix="account.", endpoint=None):
-        """endpoint: the broker's XPUB unless given (the audit PUB, say)."""
+    def __init__(self, prefix="account.", endpoint=None, server_key=None, secret=None, curve=True):
+        """endpoint: the broker's XPUB unless given (the audit PUB, say);
+        server_key: the broker's public key unless given."""
         import zmq
         self._zmq = zmq
         self.sock = zmq.Context.instance().socket(zmq.SUB)
@@ -386,6 +414,9 @@ class Subscriber:
         self.sock.setsockopt(zmq.RCVHWM, 0)  # keep everything: tests count messages
         self.sock.setsockopt(zmq.RECONNECT_IVL, 100)
         self.sock.setsockopt(zmq.RECONNECT_IVL_MAX, 500)
+        if curve:
+            curve_client(self.sock, server_key or broker_public(),
+                         secret or cfg("ITGOV_TEST_EVENT_CLIENT_SECRET"))
         self.sock.setsockopt(zmq.SUBSCRIBE, prefix.encode())
         self.sock.connect(endpoint or cfg("ITGOV_TEST_BROKER_SUB"))
         self.events = []  # (topic, raw json bytes, parsed event)

@@ -27,7 +27,8 @@
  * (tree and proofs, pure), checkpoint.c (signing key and signed heads),
  * log_api.c (GET /api/v1/audit, verify), proofs.c (checkpoint, public key,
  * proof routes), pub.c (ZeroMQ PUB). Owned by the webhooks work:
- * subscriptions.c, webhooks.c, feed.c.
+ * subscriptions.c, webhooks.c, target.c (where a webhook may
+ * point), feed.c.
  */
 #ifndef AUDIT_H
 #define AUDIT_H
@@ -46,6 +47,10 @@ struct audit_config {
     long pub_port;        /* ZeroMQ PUB of the public feed */
     long catchup_ms;      /* how often each source's outbox is polled */
     long batch_max;       /* events per INSERT */
+
+    const char *feed_secret;   /* CURVE server secret key of the public feed */
+    const char *client_keys;   /* ITGOV_EVENT_CLIENT_KEYS: who may subscribe */
+    const char *broker_public; /* the broker's CURVE public key */
 };
 extern struct audit_config audit_cfg;
 

@@ -8,6 +8,7 @@
 #include "itgov/config.h"
 #include "itgov/http.h"
 #include "itgov/service.h"
+#include "pub.h"
 #ifdef AUDIT_HAVE_WEBHOOKS
 #include "webhooks.h"
 #endif
@@ -20,13 +21,20 @@ static int s_bootstrap(PGconn *conn)
     return ingest_load(conn);
 }
 
+static void s_metrics(void *app, struct evbuffer *out)
+{
+    ingest_metrics(app, out);
+    pub_metrics(out);
+}
+
 static int s_start(struct service *svc)
 {
     audit_svc = svc;
     if (!checkpoint_key_load(audit_cfg.key_file)) return 1;
+    if (pub_auth_start(svc) != 0) return 1;
     if (ingest_start(svc) != 0) return 1;
     checkpoints_start(svc->base, svc->db);
-    server_set_metrics_hook(svc->http, ingest_metrics);
+    server_set_metrics_hook(svc->http, s_metrics);
 #ifdef AUDIT_HAVE_WEBHOOKS
     if (webhooks_start(svc) != 0) return 1;
 #endif
@@ -40,6 +48,7 @@ static void s_stop(struct service *svc)
 #endif
     checkpoints_stop();
     ingest_stop();
+    pub_auth_stop();
     audit_svc = NULL;
 }
 
@@ -70,6 +79,9 @@ int main(int argc, char **argv)
         {"ITGOV_AUDIT_PUB_PORT", CFG_INT, &audit_cfg.pub_port, "5560", 1, 65535},
         {"ITGOV_AUDIT_CATCHUP_MS", CFG_INT, &audit_cfg.catchup_ms, "2000", 50, 600000},
         {"ITGOV_AUDIT_BATCH", CFG_INT, &audit_cfg.batch_max, "2000", 1, 20000},
+        {"ITGOV_AUDIT_FEED_CURVE_SECRET", CFG_STR, &audit_cfg.feed_secret, NULL, 0, 0},
+        {"ITGOV_EVENT_CLIENT_KEYS", CFG_STR, &audit_cfg.client_keys, "", 0, 0},
+        {"ITGOV_BROKER_CURVE_PUBLIC", CFG_STR, &audit_cfg.broker_public, NULL, 0, 0},
     };
     const struct service_def def = {
         .name = "audit",

@@ -1,6 +1,7 @@
 /* The audit API: one row per route (method, path, handler, who may call). */
 #include "audit.h"
 #include "log_api.h"
+#include "pub.h"
 #ifdef AUDIT_HAVE_WEBHOOKS
 #include "webhooks.h"
 #endif
@@ -14,6 +15,8 @@ const struct route audit_routes[] = {
     {"GET", "/api/v1/audit/public-key", audit_public_key, ROLE_PUBLIC},
     {"GET", "/api/v1/audit/proof/inclusion", audit_inclusion, ROLE_PUBLIC},
     {"GET", "/api/v1/audit/proof/consistency", audit_consistency, ROLE_PUBLIC},
+    /* the CURVE server keys of the broker and the public feed (issue 7) */
+    {"GET", "/api/v1/events/keys", events_keys, ROLE_PUBLIC},
 #ifdef AUDIT_HAVE_WEBHOOKS
     /* public: the handler takes a session (auditor, admin) or a subscription secret */
     {"GET", "/api/v1/events", events_feed, ROLE_PUBLIC},

@@ -70,23 +70,27 @@ static char *s_prefixes(struct fields *f)
     return ok ? cJSON_PrintUnformatted(a) : NULL;
 }
 
-void subscriptions_create(struct req *r)
-{
-    const cJSON *body = req_body(r);
-    if (!body) return;
+/* A creation waiting for its URL's host to be resolved and checked. */
+struct create {
+    struct req *r;
     struct fields f;
-    fields_init(&f, body);
-    const char *name = fields_str(&f, "name", F_REQUIRED, 1, 200);
-    const char *url = fields_str(&f, "url", F_REQUIRED, 1, 2000);
-    char *prefixes = s_prefixes(&f);
-    static const char *const known[] = {"name", "url", "type_prefixes", NULL};
-    fields_only(&f, known);
-    struct webhook_url parsed;
-    const char *why;
-    if (url && !webhooks_parse_url(url, &parsed, &why)) fields_fail(&f, "url", why);
-    struct error *err = fields_done(&f);
+    const char *name, *url; /* in the request's body */
+    char *prefixes;
+};
+
+static void s_create_checked(void *arg, enum webhook_target result, const char *why)
+{
+    struct create *c = arg;
+    struct req *r = c->r;
+    if (result == WEBHOOK_TARGET_REFUSED) fields_fail(&c->f, "url", why);
+    struct error *err = fields_done(&c->f);
+    if (!err && result == WEBHOOK_TARGET_UNKNOWN) {
+        err = error_new(ERR_UNAVAILABLE, "%s", why);
+        err->retry_after = 5;
+    }
     if (err) {
-        free(prefixes);
+        free(c->prefixes);
+        free(c);
         return reply_error(r, err);
     }
 
@@ -94,7 +98,7 @@ void subscriptions_create(struct req *r)
     webhooks_new_secret(secret);
     sha256_hex(secret, strlen(secret), hash);
     snprintf(actor, sizeof actor, "%lld", r->user->id);
-    const char *params[] = {name, url, prefixes, secret, hash, actor};
+    const char *params[] = {c->name, c->url, c->prefixes, secret, hash, actor};
     /* a new subscription starts after the newest stored entry (its own
      * .created event comes after that); a replay reaches further back */
     db_query(req_service(r)->db,
@@ -107,7 +111,33 @@ void subscriptions_create(struct req *r)
              "subscription_doc(s)) FROM s",
              6, params, s_on_created, r);
     sodium_memzero(secret, sizeof secret);
-    free(prefixes);
+    free(c->prefixes);
+    free(c);
+}
+
+void subscriptions_create(struct req *r)
+{
+    const cJSON *body = req_body(r);
+    if (!body) return;
+    struct create *c = calloc(1, sizeof *c);
+    if (!c) abort();
+    c->r = r;
+    struct fields *f = &c->f;
+    fields_init(f, body);
+    c->name = fields_str(f, "name", F_REQUIRED, 1, 200);
+    c->url = fields_str(f, "url", F_REQUIRED, 1, 2000);
+    c->prefixes = s_prefixes(f);
+    static const char *const known[] = {"name", "url", "type_prefixes", NULL};
+    fields_only(f, known);
+    struct webhook_url parsed;
+    const char *why;
+    if (c->url && !webhooks_parse_url(c->url, &parsed, &why)) {
+        fields_fail(f, "url", why);
+    } else if (c->url) {
+        /* where it points: at once, or once its host name is resolved */
+        return webhooks_check_target(&parsed, s_create_checked, c);
+    }
+    s_create_checked(c, WEBHOOK_TARGET_OK, NULL);
 }
 
 void subscriptions_list(struct req *r)

@@ -5,6 +5,8 @@
  *
  *   LOAD  read the row (url, secret, cursor, epoch)     → FETCH
  *   FETCH the next entries after the cursor (≤ BATCH)   → SEND, or SAVE, or IDLE
+ *   RESOLVE (no connection yet) the receiver's address,
+ *         checked against target.h's rules                → SEND, or SENT (refused)
  *   SEND  POST the next matching event, ≤ timeout       → SENT (then SAVE)
  *   SAVE  persist the cursor (after each success) or the failure, emitting
  *         .failing/.recovered when the state flips     → SEND, FETCH, WAIT
@@ -17,11 +19,15 @@
  * bumps the row's epoch, so writes by a delivery begun before it match no row.
  * The engine assumes a single audit process.
  */
+#include <ifaddrs.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -33,12 +39,14 @@
 #include "itgov/log.h"
 #include "itgov/outbox.h"
 #include "itgov/service.h"
+#include "target.h"
 #include "webhooks.h"
 
 #define BATCH         200
 #define DB_RETRY_S    2
 #define TICK_MS       1000
 #define MAX_RESP_BODY (1024 * 1024)
+#define MAX_ADDRS     16 /* of a resolved name, looked at */
 
 /* ---- pure parts ------------------------------------------------------------ */
 
@@ -165,7 +173,7 @@ bool webhooks_parse_url(const char *url, struct webhook_url *out, const char **w
 
 /* ---- the engine -------------------------------------------------------------- */
 
-enum state { ST_IDLE, ST_LOAD, ST_FETCH, ST_SEND, ST_SENT, ST_SAVE, ST_WAIT };
+enum state { ST_IDLE, ST_LOAD, ST_FETCH, ST_RESOLVE, ST_SEND, ST_SENT, ST_SAVE, ST_WAIT };
 /* what a WAIT timer does when it fires */
 enum then { T_LOAD, T_FETCH, T_SEND, T_SAVE };
 
@@ -173,6 +181,18 @@ struct item {
     long long seq;
     char id[64];
     char *body; /* NULL: not wanted by this subscription */
+};
+
+/* A name being resolved: for a subscription's next connection (sub; it
+ * outlives the subscription, then NULL, until libevent calls back), or for
+ * webhooks_check_target() (cb, arg). */
+struct lookup {
+    struct sub *sub;
+    webhook_target_cb cb;
+    void *arg;
+    int port;
+    struct evdns_getaddrinfo_request *req; /* while pending */
+    struct lookup *next;
 };
 
 struct sub {
@@ -188,7 +208,9 @@ struct sub {
     bool again;  /* entries may have arrived while busy: fetch once more */
     bool reload; /* the row changed while busy: read it again */
     bool dead;   /* dropped while a database query was in flight */
+    /* conn goes to the checked address; lookup is RESOLVE in flight */
     struct evhttp_connection *conn;
+    struct lookup *lookup;
     struct event *timer;
     /* the current batch */
     struct item *items;
@@ -216,6 +238,8 @@ static struct {
     long long head; /* highest seq known to be stored */
     bool loaded, loading, heading, stopping;
     struct sub *subs;
+    struct target_rules rules; /* where receivers may be */
+    struct lookup *lookups;
 } s_wh;
 
 static void s_fetch(struct sub *s);
@@ -242,6 +266,14 @@ static void s_close_conn(struct sub *s)
 
 static void s_free(struct sub *s)
 {
+    if (s->lookup) {
+        /* its callback frees it (and finds no subscription); cancelled once */
+        struct evdns_getaddrinfo_request *q = s->lookup->req;
+        s->lookup->sub = NULL;
+        s->lookup->req = NULL;
+        s->lookup = NULL;
+        if (q) evdns_getaddrinfo_cancel(q);
+    }
     s_clear_batch(s);
     s_close_conn(s);
     if (s->timer) event_free(s->timer);
@@ -499,25 +531,148 @@ static void s_on_response(struct evhttp_request *req, void *arg)
     event_add(s->timer, &now);
 }
 
+/* An attempt that failed before reaching the receiver (s->error says why):
+ * recorded like any other, outside the current call stack. */
+static void s_attempt_failed(struct sub *s)
+{
+    s->ok = false;
+    s->status = 0;
+    s->state = ST_SENT;
+    struct timeval now = {0, 0};
+    event_add(s->timer, &now);
+}
+
+static void s_refused(struct sub *s, const char *why)
+{
+    snprintf(s->error, sizeof s->error, "refused to connect: the receiver's address %s", why);
+    s_attempt_failed(s);
+}
+
+/* A connection to exactly this (checked) address: a numeric host and no DNS
+ * base, so nothing is looked up again. */
+static void s_connect(struct sub *s, const struct target_addr *a)
+{
+    char text[TARGET_ADDR_TEXT];
+    target_format_addr(a, text);
+    s->conn = evhttp_connection_base_new(s_wh.svc->base, NULL, text, (ev_uint16_t)s->url.port);
+    if (!s->conn) {
+        snprintf(s->error, sizeof s->error, "cannot make a connection to the receiver");
+        return s_attempt_failed(s);
+    }
+    evhttp_connection_set_family(s->conn, a->family == 4 ? AF_INET : AF_INET6);
+    evhttp_connection_set_timeout(s->conn, (int)s_wh.timeout_s);
+    evhttp_connection_set_retries(s->conn, 0);
+    evhttp_connection_set_max_body_size(s->conn, MAX_RESP_BODY);
+    s_send(s);
+}
+
+static void s_target_checked(webhook_target_cb cb, void *arg, int port, int result,
+                             const struct target_addr *addrs, int n);
+
+static void s_on_resolved(int result, struct evutil_addrinfo *res, void *arg)
+{
+    struct lookup *lk = arg;
+    struct sub *s = lk->sub;
+    webhook_target_cb cb = lk->cb;
+    void *cb_arg = lk->arg;
+    int port = lk->port;
+    for (struct lookup **p = &s_wh.lookups; *p; p = &(*p)->next)
+        if (*p == lk) {
+            *p = lk->next;
+            break;
+        }
+    free(lk);
+    struct target_addr addrs[MAX_ADDRS];
+    int n = 0;
+    for (struct evutil_addrinfo *ai = res; ai && n < MAX_ADDRS; ai = ai->ai_next) {
+        struct target_addr *a = &addrs[n];
+        memset(a, 0, sizeof *a);
+        if (ai->ai_family == AF_INET) {
+            a->family = 4;
+            memcpy(a->b, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, 4);
+            n++;
+        } else if (ai->ai_family == AF_INET6) {
+            a->family = 6;
+            memcpy(a->b, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, 16);
+            n++;
+        }
+    }
+    if (res) evutil_freeaddrinfo(res);
+    if (cb) return s_target_checked(cb, cb_arg, port, result, addrs, n);
+    if (!s) return; /* dropped meanwhile */
+    s->lookup = NULL;
+    if (result != 0) {
+        snprintf(s->error, sizeof s->error, "cannot resolve the receiver's host: %s",
+                 evutil_gai_strerror(result));
+        return s_attempt_failed(s);
+    }
+    char why[256];
+    int i = target_pick(&s_wh.rules, addrs, n, s->url.port, why, sizeof why);
+    if (i < 0) return s_refused(s, why);
+    s_connect(s, &addrs[i]);
+}
+
+/* Starts resolving host; the lookup calls s_on_resolved, perhaps at once
+ * (numbers, the hosts file), in which case it is gone when this returns. */
+static struct lookup *s_lookup(const char *host, struct sub *s, webhook_target_cb cb, void *arg,
+                               int port)
+{
+    struct lookup *lk = calloc(1, sizeof *lk);
+    if (!lk) abort();
+    lk->sub = s;
+    lk->cb = cb;
+    lk->arg = arg;
+    lk->port = port;
+    lk->next = s_wh.lookups;
+    s_wh.lookups = lk;
+    if (s) s->lookup = lk;
+    struct evutil_addrinfo hints;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_protocol = IPPROTO_TCP;
+    struct evdns_getaddrinfo_request *q =
+        evdns_getaddrinfo(s_wh.dns, host, NULL, &hints, s_on_resolved, lk);
+    if (!q) return NULL;
+    lk->req = q;
+    return lk;
+}
+
+/* The receiver's address, checked, before a new connection. */
+static void s_resolve(struct sub *s)
+{
+    struct target_addr a[2];
+    const char *bad;
+    char why[256];
+    s->state = ST_RESOLVE;
+    switch (target_classify_host(s->url.host, &a[0], &bad)) {
+    case TARGET_HOST_BAD:
+        return s_refused(s, bad);
+    case TARGET_HOST_IP:
+        if (target_check(&s_wh.rules, &a[0], s->url.port, why, sizeof why) != TARGET_OK)
+            return s_refused(s, why);
+        return s_connect(s, &a[0]);
+    case TARGET_HOST_LOCALHOST: {
+        target_parse_addr("127.0.0.1", &a[0]);
+        target_parse_addr("::1", &a[1]);
+        int i = target_pick(&s_wh.rules, a, 2, s->url.port, why, sizeof why);
+        if (i < 0) return s_refused(s, why);
+        return s_connect(s, &a[i]);
+    }
+    case TARGET_HOST_NAME:
+        break;
+    }
+    if (!s_wh.dns) {
+        snprintf(s->error, sizeof s->error, "cannot resolve the receiver's host: no resolver");
+        return s_attempt_failed(s);
+    }
+    s_lookup(s->url.host, s, NULL, NULL, s->url.port);
+}
+
 static void s_send(struct sub *s)
 {
+    if (!s->conn) return s_resolve(s);
     struct item *it = &s->items[s->pos];
-    if (!s->conn) {
-        s->conn = evhttp_connection_base_new(s_wh.svc->base, s_wh.dns, s->url.host,
-                                             (ev_uint16_t)s->url.port);
-        if (!s->conn) {
-            snprintf(s->error, sizeof s->error, "cannot make a connection to the receiver");
-            s->ok = false;
-            s->status = 0;
-            s->state = ST_SENT;
-            struct timeval now = {0, 0};
-            event_add(s->timer, &now);
-            return;
-        }
-        evhttp_connection_set_timeout(s->conn, (int)s_wh.timeout_s);
-        evhttp_connection_set_retries(s->conn, 0);
-        evhttp_connection_set_max_body_size(s->conn, MAX_RESP_BODY);
-    }
     struct evhttp_request *req = evhttp_request_new(s_on_response, s);
     if (!req) abort();
     evhttp_request_set_error_cb(req, s_on_req_error);
@@ -539,11 +694,7 @@ static void s_send(struct sub *s)
     if (evhttp_make_request(s->conn, req, EVHTTP_REQ_POST, s->url.target) != 0) {
         /* req is freed already */
         snprintf(s->error, sizeof s->error, "cannot send the request");
-        s->ok = false;
-        s->status = 0;
-        s->state = ST_SENT;
-        struct timeval now = {0, 0};
-        event_add(s->timer, &now);
+        s_attempt_failed(s);
     }
 }
 
@@ -691,8 +842,229 @@ static void s_on_tick(evutil_socket_t fd, short what, void *arg)
     db_query(s_wh.svc->db, "SELECT max(seq) FROM entries", 0, NULL, s_on_head, NULL);
 }
 
+/* ---- where receivers may be: target.h's rules from the environment -------- */
+
+/* One of itgov's own parts at host:port (host: an address, a name, or NULL
+ * for "wherever"): its port is refused on loopback, private and local
+ * addresses, and on the addresses host has now. */
+static bool s_own(const char *host, long port)
+{
+    if (port < 1 || port > 65535) return true;
+    struct target_addr a;
+    const char *why;
+    bool ok = true;
+    enum target_host h = host && *host ? target_classify_host(host, &a, &why) : TARGET_HOST_BAD;
+    if (h == TARGET_HOST_IP) return target_add_own(&s_wh.rules, (int)port, &a);
+    if (h != TARGET_HOST_NAME) return target_add_own(&s_wh.rules, (int)port, NULL);
+    /* once, at start: a part whose address changes later stays covered on
+     * private and loopback addresses, where such parts live */
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
+    int rc = getaddrinfo(host, NULL, &hints, &res);
+    if (rc != 0)
+        log_warn("webhooks: cannot resolve %s (%s), one of itgov's parts; port %ld stays refused "
+                 "on loopback and private addresses",
+                 host, gai_strerror(rc), port);
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        memset(&a, 0, sizeof a);
+        if (ai->ai_family == AF_INET) {
+            a.family = 4;
+            memcpy(a.b, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, 4);
+        } else if (ai->ai_family == AF_INET6) {
+            a.family = 6;
+            memcpy(a.b, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, 16);
+        } else {
+            continue;
+        }
+        ok = ok && target_add_own(&s_wh.rules, (int)port, &a);
+    }
+    if (res) freeaddrinfo(res);
+    return ok && target_add_own(&s_wh.rules, (int)port, NULL);
+}
+
+/* A port from the environment (or its default); false if malformed. */
+static bool s_env_port(const char *var, long def, long *out)
+{
+    const char *v = getenv(var);
+    *out = def;
+    if (!v || !*v) return true;
+    if (config_parse_long(v, 1, 65535, out)) return true;
+    log_error("%s: give a port number (1-65535)", var);
+    return false;
+}
+
+static const char *s_env_host(const char *var)
+{
+    const char *v = getenv(var);
+    return v && *v ? v : "127.0.0.1";
+}
+
+/* Every PostgreSQL host and port the audit's conninfo names (host and port
+ * may be comma-separated lists), and ITGOV_PG_PORT. */
+static bool s_own_postgres(void)
+{
+    long pg_port;
+    bool ok = s_env_port("ITGOV_PG_PORT", 5432, &pg_port) && s_own(NULL, pg_port);
+    const char *url = getenv("ITGOV_AUDIT_DATABASE_URL");
+    if (!url || !*url) url = getenv("ITGOV_DATABASE_URL");
+    if (!url || !*url) url = "host=127.0.0.1 port=5432";
+    PQconninfoOption *opts = PQconninfoParse(url, NULL);
+    if (!opts) return ok; /* the pool reports a bad conninfo */
+    const char *hosts = "", *addrs = "", *ports = "";
+    for (PQconninfoOption *o = opts; o->keyword; o++) {
+        if (!o->val) continue;
+        if (strcmp(o->keyword, "host") == 0) hosts = o->val;
+        if (strcmp(o->keyword, "hostaddr") == 0) addrs = o->val;
+        if (strcmp(o->keyword, "port") == 0) ports = o->val;
+    }
+    char port_list[256];
+    snprintf(port_list, sizeof port_list, "%s", *ports ? ports : "5432");
+    long port_of[16];
+    int nport = 0;
+    for (char *save = NULL, *p = strtok_r(port_list, ",", &save); p && nport < 16;
+         p = strtok_r(NULL, ",", &save)) {
+        if (!config_parse_long(p, 1, 65535, &port_of[nport])) port_of[nport] = 5432;
+        nport++;
+    }
+    const char *lists[] = {hosts, addrs};
+    for (int l = 0; l < 2; l++) {
+        char buf[1024];
+        snprintf(buf, sizeof buf, "%s", lists[l]);
+        int i = 0;
+        for (char *save = NULL, *h = strtok_r(buf, ",", &save); h;
+             h = strtok_r(NULL, ",", &save), i++) {
+            long port = nport == 0 ? 5432 : port_of[nport == 1 ? 0 : i < nport ? i : nport - 1];
+            ok = (h[0] == '/' ? s_own(NULL, port) : s_own(h, port)) && ok; /* '/': a socket dir */
+        }
+    }
+    for (int i = 0; i < nport; i++)
+        ok = s_own(NULL, port_of[i]) && ok;
+    PQconninfoFree(opts);
+    return ok;
+}
+
+/* The hosts and ports of the catch-up URLs (ITGOV_AUDIT_SOURCES). */
+static bool s_own_sources(void)
+{
+    char buf[2048];
+    snprintf(buf, sizeof buf, "%s", audit_cfg.sources ? audit_cfg.sources : "");
+    bool ok = true;
+    for (char *save = NULL, *e = strtok_r(buf, ",", &save); e; e = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(e, '=');
+        struct webhook_url u;
+        const char *why;
+        if (eq && webhooks_parse_url(eq + 1, &u, &why)) ok = s_own(u.host, u.port) && ok;
+    }
+    return ok;
+}
+
+/* This machine's own addresses (every interface's). */
+static void s_local_addresses(void)
+{
+    struct ifaddrs *ifs = NULL;
+    if (getifaddrs(&ifs) != 0) {
+        log_warn("webhooks: cannot list this machine's addresses; only loopback and private "
+                 "ones are guarded");
+        return;
+    }
+    for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
+        struct target_addr a = {0};
+        if (!i->ifa_addr) continue;
+        if (i->ifa_addr->sa_family == AF_INET) {
+            a.family = 4;
+            memcpy(a.b, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, 4);
+        } else if (i->ifa_addr->sa_family == AF_INET6) {
+            a.family = 6;
+            memcpy(a.b, &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, 16);
+        } else {
+            continue;
+        }
+        target_add_local(&s_wh.rules, &a);
+    }
+    freeifaddrs(ifs);
+}
+
+/* ITGOV_WEBHOOK_ALLOW and every part of itgov this process knows of. */
+static bool s_load_rules(void)
+{
+    char err[256];
+    memset(&s_wh.rules, 0, sizeof s_wh.rules);
+    if (!target_parse_allow(&s_wh.rules, getenv("ITGOV_WEBHOOK_ALLOW"), err, sizeof err)) {
+        log_error("ITGOV_WEBHOOK_ALLOW: %s", err);
+        return false;
+    }
+    static const struct {
+        const char *host_var, *port_var;
+        long port;
+    } parts[] = {
+        {"ITGOV_ACCOUNTS_HOST", "ITGOV_ACCOUNTS_PORT", 8081},
+        {"ITGOV_PROJECTS_HOST", "ITGOV_PROJECTS_PORT", 8082},
+        {"ITGOV_APPROVALS_HOST", "ITGOV_APPROVALS_PORT", 8083},
+        {"ITGOV_AUDIT_HOST", "ITGOV_AUDIT_PORT", 8084},
+        {"ITGOV_GATEWAY_HOST", "ITGOV_GATEWAY_PORT", 8080},
+        {"ITGOV_BROKER_HOST", "ITGOV_BROKER_XSUB_PORT", 5550},
+        {"ITGOV_BROKER_HOST", "ITGOV_BROKER_XPUB_PORT", 5551},
+        {"ITGOV_REDIS_HOST", "ITGOV_REDIS_PORT", 6379},
+    };
+    bool ok = true;
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        long port;
+        if (!s_env_port(parts[i].port_var, parts[i].port, &port))
+            ok = false;
+        else
+            ok = s_own(s_env_host(parts[i].host_var), port) && ok;
+    }
+    ok = s_own(s_env_host("ITGOV_AUDIT_HOST"), audit_cfg.pub_port) && ok;
+    ok = s_own_postgres() && ok;
+    ok = s_own_sources() && ok;
+    if (!ok) {
+        log_error("webhooks: too many of itgov's own addresses to guard, or a bad port");
+        return false;
+    }
+    s_local_addresses();
+    return true;
+}
+
+static void s_target_checked(webhook_target_cb cb, void *arg, int port, int result,
+                             const struct target_addr *addrs, int n)
+{
+    char why[256];
+    if (result == EVUTIL_EAI_NONAME || result == EVUTIL_EAI_NODATA)
+        return cb(arg, WEBHOOK_TARGET_REFUSED, "has a host name that does not resolve");
+    if (result != 0) {
+        snprintf(why, sizeof why, "cannot resolve the receiver's host name now: %s",
+                 result == EVUTIL_EAI_CANCEL ? "the service is stopping"
+                                             : evutil_gai_strerror(result));
+        return cb(arg, WEBHOOK_TARGET_UNKNOWN, why);
+    }
+    if (target_pick(&s_wh.rules, addrs, n, port, why, sizeof why) < 0)
+        return cb(arg, WEBHOOK_TARGET_REFUSED, why);
+    cb(arg, WEBHOOK_TARGET_OK, NULL);
+}
+
+void webhooks_check_target(const struct webhook_url *u, webhook_target_cb cb, void *arg)
+{
+    struct target_addr a[2];
+    const char *bad;
+    switch (target_classify_host(u->host, &a[0], &bad)) {
+    case TARGET_HOST_BAD:
+        return cb(arg, WEBHOOK_TARGET_REFUSED, bad);
+    case TARGET_HOST_IP:
+        return s_target_checked(cb, arg, u->port, 0, a, 1);
+    case TARGET_HOST_LOCALHOST:
+        target_parse_addr("127.0.0.1", &a[0]);
+        target_parse_addr("::1", &a[1]);
+        return s_target_checked(cb, arg, u->port, 0, a, 2);
+    case TARGET_HOST_NAME:
+        break;
+    }
+    if (!s_wh.dns || s_wh.stopping)
+        return cb(arg, WEBHOOK_TARGET_UNKNOWN, "cannot resolve the receiver's host name now");
+    s_lookup(u->host, NULL, cb, arg, u->port);
+}
+
 int webhooks_start(struct service *svc)
 {
+    if (!s_load_rules()) return -1;
     const char *b = getenv("ITGOV_WEBHOOK_BACKOFF_S");
     if (!b || !*b) b = WEBHOOK_BACKOFF_DEFAULT;
     s_wh.nbackoff = webhooks_parse_backoff(b, s_wh.backoff);
@@ -710,7 +1082,15 @@ int webhooks_start(struct service *svc)
     }
     s_wh.svc = svc;
     s_wh.dns = evdns_base_new(svc->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
-    if (!s_wh.dns) s_wh.dns = evdns_base_new(svc->base, 0); /* no resolv.conf: IPs only */
+    if (!s_wh.dns) {
+        s_wh.dns = evdns_base_new(svc->base, 0); /* no resolv.conf: the hosts file only */
+        if (s_wh.dns) evdns_base_load_hosts(s_wh.dns, NULL);
+    }
+    if (s_wh.dns) {
+        /* a creation waits for its URL's name: a few seconds at most */
+        evdns_base_set_option(s_wh.dns, "timeout:", "3");
+        evdns_base_set_option(s_wh.dns, "attempts:", "2");
+    }
     s_wh.tick = event_new(svc->base, -1, EV_PERSIST, s_on_tick, NULL);
     struct timeval iv = {TICK_MS / 1000, (TICK_MS % 1000) * 1000};
     event_add(s_wh.tick, &iv);
@@ -748,6 +1128,15 @@ void webhooks_stop(void)
     s_wh.stopping = true;
     while (s_wh.subs)
         s_drop(s_wh.subs);
+    /* cancelled lookups call back (and free themselves) from the loop */
+    for (struct lookup *lk = s_wh.lookups, *next; lk; lk = next) {
+        next = lk->next;
+        struct evdns_getaddrinfo_request *q = lk->req;
+        lk->req = NULL;
+        if (q) evdns_getaddrinfo_cancel(q);
+    }
+    for (int i = 0; s_wh.lookups && i < 10; i++)
+        event_base_loop(s_wh.svc->base, EVLOOP_NONBLOCK);
     if (s_wh.tick) event_free(s_wh.tick);
     s_wh.tick = NULL;
     if (s_wh.dns) evdns_base_free(s_wh.dns, 0);

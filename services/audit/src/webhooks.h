@@ -14,6 +14,12 @@
  * being 32 random bytes (so any Standard Webhooks library verifies it as is).
  * Only http:// URLs: there is no TLS client here (put a TLS-terminating proxy
  * in front of an https receiver).
+ *
+ * Receivers may not be itgov itself nor anything near it (target.h): the URL
+ * is checked when a subscription is made, and the address a host resolves to
+ * is checked again before each new connection, which then goes to exactly
+ * that address (no second lookup, so DNS rebinding gains nothing); a refused
+ * address is a failed attempt whose last_error says why.
  */
 #ifndef AUDIT_WEBHOOKS_H
 #define AUDIT_WEBHOOKS_H
@@ -78,5 +84,17 @@ struct webhook_url {
 /* Accepts http://host[:port][/path][?query] only; on refusal returns false
  * with why (a static message). */
 bool webhooks_parse_url(const char *url, struct webhook_url *out, const char **why);
+
+/* Where a receiver may be (target.h), checked when a subscription is made:
+ * the host is a canonical IP address, localhost (127.0.0.1 or ::1) or a name
+ * (resolved, asynchronously), and the address passes the rules of
+ * ITGOV_WEBHOOK_ALLOW and itgov's own ports; the delivery engine checks
+ * again before each new connection. Calls cb exactly once, possibly before
+ * returning: OK; REFUSED with why (the end of a sentence about the URL, like
+ * "points at a link-local address (...)"); or UNKNOWN when the name cannot
+ * be resolved now (why says so). */
+enum webhook_target { WEBHOOK_TARGET_OK, WEBHOOK_TARGET_REFUSED, WEBHOOK_TARGET_UNKNOWN };
+typedef void (*webhook_target_cb)(void *arg, enum webhook_target result, const char *why);
+void webhooks_check_target(const struct webhook_url *u, webhook_target_cb cb, void *arg);
 
 #endif

@@ -2,12 +2,15 @@
  * specification's published example), secrets, backoff schedules, URLs. */
 #include <stdlib.h>
 #include "../../../shared/tests/check.h"
+#include "audit.h"
 #include "itgov/crypto.h"
 #include "itgov/migrate.h"
 #include "webhooks.h"
 
 /* webhooks.c links the service library, which wants a migration list */
 const struct migration itgov_migrations[] = {{0, 0}};
+/* and the service's settings, which main.c fills */
+struct audit_config audit_cfg;
 
 int main(void)
 {

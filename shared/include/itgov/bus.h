@@ -6,6 +6,10 @@
  * Subscribers filter by topic prefix. A publisher reports whether it is
  * connected to the broker, so the outbox relay never marks an event sent
  * while nobody could receive it.
+ *
+ * The broker is a CURVE server that admits only listed keys (zap.h): set
+ * this process's keys with bus_set_curve() before making publishers or
+ * subscribers.
  */
 #ifndef ITGOV_BUS_H
 #define ITGOV_BUS_H
@@ -16,6 +20,12 @@
 
 struct bus_pub;
 struct bus_sub;
+
+/* The process's CURVE client secret key and the broker's public key (Z85);
+ * our public key is derived from the secret. False if either is not a key. */
+bool bus_set_curve(const char *secret, const char *server_public);
+/* Our public key (Z85), NULL before bus_set_curve. */
+const char *bus_curve_public(void);
 
 struct bus_pub *bus_pub_new(void *zctx, const char *endpoint);
 void bus_pub_destroy(struct bus_pub **self_p);
