@@ -332,7 +332,10 @@ start_redis() {
   if pid=$(running_pid redis); then say "redis already running (pid $pid)"; return; fi
   say "starting redis on 127.0.0.1:$ITGOV_REDIS_PORT"
   rm -f "$STATE/redis.pid"
+  (umask 077 && "$ROOT/deploy/redis/acl.sh" >"$STATE/redis.acl") # the ACL users (that script)
+  chmod 600 "$STATE/redis.acl"
   redis-server --bind 127.0.0.1 --port "$ITGOV_REDIS_PORT" --save "" --appendonly no \
+    --aclfile "$STATE/redis.acl" \
     --daemonize yes --pidfile "$STATE/redis.pid" --logfile "$STATE/redis.log" --dir "$STATE"
   local i
   for ((i = 0; i < 50; i++)); do [ -s "$STATE/redis.pid" ] && break; sleep 0.1; done

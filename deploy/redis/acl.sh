@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Prints the Redis ACL file of itgov (one user per service, the default user
-# off) from the services' passwords: ITGOV_<SERVICE>_REDIS_PASSWORD, or the
-# file /run/secrets/redis_<service>_password (compose). Used by
-# deploy/local.sh and, in compose, deploy/docker/redis/start.sh; the file it
-# makes is 0600 and never a command-line argument.
+# Prints itgov's Redis ACL file: one user per service, the default user off,
+# each password only as its SHA-256 (#<hex>), never in clear. The passwords
+# come from ITGOV_<SERVICE>_REDIS_PASSWORD or, in compose, from the secret
+# file /run/secrets/redis_<service>_password. Used by deploy/local.sh and by
+# deploy/docker/redis/start.sh, the one place these rules live.
 #
-#   accounts     reads and writes the session keys (itgov:*) and loads the
-#                session functions library
+#   default      off: a connection that has not authenticated can do nothing
+#   accounts     reads and writes the session keys (itgov:*) and loads and
+#                calls its function libraries; nothing dangerous (no EVAL,
+#                KEYS, FLUSHALL, FUNCTION DELETE/FLUSH/RESTORE)
 #   projects, approvals, audit
-#                may only read the session keys (HMGET of a session hash)
+#                may only read session hashes (HMGET/HGET itgov:sess:*)
 set -euo pipefail
 
 password() {
@@ -18,9 +20,12 @@ password() {
   else echo "acl.sh: no Redis password for $1 ($var or $file)" >&2; exit 2
   fi
 }
+hashed() { password "$1" | sha256sum | cut -d' ' -f1; }
 
 echo "user default off resetkeys resetchannels -@all"
-echo "user accounts on >$(password accounts) resetchannels ~itgov:* -@all +@connection +@read +@write +@keyspace +@scripting -@dangerous +info"
+echo "user accounts on #$(hashed accounts) resetkeys ~itgov:* resetchannels -@all" \
+  "+@read +@write +fcall +function|load +ping -@dangerous" \
+  "-function|delete -function|flush -function|restore"
 for s in projects approvals audit; do
-  echo "user $s on >$(password "$s") resetchannels %R~itgov:* -@all +@connection -@dangerous +hmget +hget +info"
+  echo "user $s on #$(hashed "$s") resetkeys %R~itgov:sess:* resetchannels -@all +hmget +hget +ping"
 done

@@ -1,13 +1,17 @@
 /*
  * One asynchronous hiredis connection on the loop. When Redis goes away the
  * pending commands get a NULL reply (→ 503 upstream) and a timer tries to
- * reconnect every second, so the service recovers without a restart.
+ * reconnect every second, so the service recovers without a restart. Each
+ * (re)connect first authenticates (AUTH user password, when configured),
+ * then loads the functions libraries (if any), and only then counts as
+ * ready, so no command ever runs unauthenticated or without its functions.
  */
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <hiredis/async.h>
 #include <hiredis/adapters/libevent.h>
+#include <sodium.h>
 #include "itgov/log.h"
 #include "itgov/redis.h"
 
@@ -15,7 +19,9 @@ struct redis {
     struct event_base *base;
     char *host;
     int port;
-    const char *library; /* Redis functions loaded on every (re)connect */
+    char *user, *password;                      /* the ACL user, or NULL: no AUTH */
+    const char *libraries[REDIS_MAX_LIBRARIES]; /* loaded on every (re)connect */
+    int nlibraries, loading;                    /* loading: replies still awaited */
     redisAsyncContext *ac;
     bool connected;
     bool stopping;
@@ -46,8 +52,39 @@ static void s_on_loaded(redisAsyncContext *ac, void *reply, void *privdata)
         redisAsyncDisconnect(ac);
         return;
     }
+    if (--rd->loading > 0) return;
     rd->connected = true;
     log_info("redis: connected to %s:%d", rd->host, rd->port);
+}
+
+/* After AUTH: load the functions, if any; else ready. */
+static void s_after_auth(struct redis *rd)
+{
+    if (rd->nlibraries == 0) {
+        rd->connected = true;
+        log_info("redis: connected to %s:%d", rd->host, rd->port);
+        return;
+    }
+    /* ready only once the functions are there, so no call can miss them */
+    rd->loading = rd->nlibraries;
+    for (int i = 0; i < rd->nlibraries; i++) {
+        const char *argv[] = {"FUNCTION", "LOAD", "REPLACE", rd->libraries[i]};
+        redisAsyncCommandArgv(rd->ac, s_on_loaded, rd, 4, argv, NULL);
+    }
+}
+
+static void s_on_auth(redisAsyncContext *ac, void *reply, void *privdata)
+{
+    struct redis *rd = privdata;
+    redisReply *r = reply;
+    if (!r) return; /* disconnected meanwhile; the next connect authenticates again */
+    if (r->type == REDIS_REPLY_ERROR) {
+        /* Redis's answer names no password: WRONGPASS, or ERR with no ACL */
+        log_error("redis: authentication as user %s failed: %s", rd->user, r->str);
+        redisAsyncDisconnect(ac);
+        return;
+    }
+    s_after_auth(rd);
 }
 
 static void s_on_connect(const redisAsyncContext *ac, int status)
@@ -59,14 +96,9 @@ static void s_on_connect(const redisAsyncContext *ac, int status)
         s_schedule_retry(rd);
         return;
     }
-    if (!rd->library) {
-        rd->connected = true;
-        log_info("redis: connected to %s:%d", rd->host, rd->port);
-        return;
-    }
-    /* ready only once the functions are there, so no call can miss them */
-    const char *argv[] = {"FUNCTION", "LOAD", "REPLACE", rd->library};
-    redisAsyncCommandArgv(rd->ac, s_on_loaded, rd, 4, argv, NULL);
+    if (!rd->user) return s_after_auth(rd);
+    const char *argv[] = {"AUTH", rd->user, rd->password};
+    redisAsyncCommandArgv(rd->ac, s_on_auth, rd, 3, argv, NULL);
 }
 
 static void s_on_disconnect(const redisAsyncContext *ac, int status)
@@ -99,21 +131,27 @@ static void s_on_retry(evutil_socket_t fd, short what, void *arg)
     if (!rd->ac) s_connect(rd);
 }
 
-struct redis *redis_new(struct event_base *base, const char *host, int port)
+struct redis *redis_new(struct event_base *base, const char *host, int port, const char *user,
+                        const char *password)
 {
     struct redis *rd = calloc(1, sizeof *rd);
     if (!rd) abort();
     rd->base = base;
     rd->host = strdup(host);
     rd->port = port;
+    if (user && password) {
+        rd->user = strdup(user);
+        rd->password = strdup(password);
+    }
     rd->retry = evtimer_new(base, s_on_retry, rd);
     s_connect(rd);
     return rd;
 }
 
-void redis_set_library(struct redis *rd, const char *library)
+void redis_add_library(struct redis *rd, const char *library)
 {
-    rd->library = library;
+    if (rd->nlibraries == REDIS_MAX_LIBRARIES) abort();
+    rd->libraries[rd->nlibraries++] = library;
 }
 
 void redis_close(struct redis *rd)
@@ -134,6 +172,9 @@ void redis_destroy(struct redis **self_p)
     redis_close(rd);
     event_free(rd->retry);
     free(rd->host);
+    free(rd->user);
+    if (rd->password) sodium_memzero(rd->password, strlen(rd->password));
+    free(rd->password);
     free(rd);
     *self_p = NULL;
 }

@@ -28,6 +28,7 @@
 struct common {
     const char *bind, *db_url, *redis_host, *broker_host, *cors, *log_level;
     const char *curve_secret, *broker_public; /* the bus's CURVE keys (bus.h) */
+    const char *redis_password, *session_mac_key;
     long port, db_pool, redis_port, xsub_port;
 };
 
@@ -41,10 +42,11 @@ static void s_env_name(char *out, size_t n, const char *service, const char *suf
 
 static bool s_load_config(const struct service_def *def, struct common *c)
 {
-    char port_var[64], db_var[64], def_port[8], def_db[160];
+    char port_var[64], db_var[64], redis_pw_var[64], def_port[8], def_db[160];
     static char curve_var[64];
     s_env_name(curve_var, sizeof curve_var, def->name, "CURVE_SECRET");
     s_env_name(port_var, sizeof port_var, def->name, "PORT");
+    s_env_name(redis_pw_var, sizeof redis_pw_var, def->name, "REDIS_PASSWORD");
     s_env_name(db_var, sizeof db_var, def->name, "DATABASE_URL");
     snprintf(def_port, sizeof def_port, "%d", def->default_port);
     const char *generic_db = getenv("ITGOV_DATABASE_URL");
@@ -61,6 +63,9 @@ static bool s_load_config(const struct service_def *def, struct common *c)
         {"ITGOV_DB_POOL", CFG_INT, &c->db_pool, "8", 1, 64},
         {"ITGOV_REDIS_HOST", CFG_STR, &c->redis_host, "127.0.0.1", 0, 0},
         {"ITGOV_REDIS_PORT", CFG_INT, &c->redis_port, "6379", 1, 65535},
+        /* the service's own Redis ACL user is its name */
+        {redis_pw_var, CFG_STR, &c->redis_password, NULL, 0, 0},
+        {"ITGOV_SESSION_MAC_KEY", CFG_STR, &c->session_mac_key, NULL, 0, 0},
         {"ITGOV_BROKER_HOST", CFG_STR, &c->broker_host, "127.0.0.1", 0, 0},
         {"ITGOV_BROKER_XSUB_PORT", CFG_INT, &c->xsub_port, "5550", 1, 65535},
         {curve_var, CFG_STR, &c->curve_secret, NULL, 0, 0},
@@ -75,6 +80,10 @@ static bool s_load_config(const struct service_def *def, struct common *c)
         ok = zap_check_key("ITGOV_BROKER_CURVE_PUBLIC", c->broker_public) && secret_ok;
     }
     if (ok) bus_set_curve(c->curve_secret, c->broker_public);
+    if (ok && !session_init(c->session_mac_key, def->session_writer)) {
+        fprintf(stderr, "config: ITGOV_SESSION_MAC_KEY must be 64 hex characters (32 bytes)\n");
+        ok = false;
+    }
     return ok;
 }
 
@@ -193,11 +202,11 @@ int service_main(const struct service_def *def, int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "--routes") == 0) return s_print_routes(def);
     struct common c = {0};
     log_init(def->name, getenv("ITGOV_LOG_LEVEL"));
-    if (!s_load_config(def, &c)) return 2;
     if (!crypto_init()) {
         log_error("libsodium failed to initialise");
         return 1;
     }
+    if (!s_load_config(def, &c)) return 2;
     signal(SIGPIPE, SIG_IGN);
     if (!s_prepare_db(def, c.db_url)) return 1;
 
@@ -205,8 +214,8 @@ int service_main(const struct service_def *def, int argc, char **argv)
     struct route *routes = NULL;
     svc.base = event_base_new();
     svc.db = db_new(svc.base, c.db_url, (int)c.db_pool);
-    svc.redis = redis_new(svc.base, c.redis_host, (int)c.redis_port);
-    redis_set_library(svc.redis, session_redis_library);
+    svc.redis = redis_new(svc.base, c.redis_host, (int)c.redis_port, def->name, c.redis_password);
+    if (def->session_writer) redis_add_library(svc.redis, session_redis_library);
     svc.zctx = zmq_ctx_new();
     char endpoint[300];
     snprintf(endpoint, sizeof endpoint, "tcp://%s:%ld", c.broker_host, c.xsub_port);

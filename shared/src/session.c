@@ -52,8 +52,9 @@ struct principal *principal_from_json(const char *sid, const char *user_json)
     return p;
 }
 
-/* The session store as Redis functions (one library, loaded on connect):
- * each runs atomically, in one round trip, without resending its code. */
+/* The session store as Redis functions (one library, loaded on connect by
+ * the writer): each runs atomically, in one round trip, without resending
+ * its code. The MACs come from the caller: Redis never holds the key. */
 const char session_redis_library[] =
     "#!lua name=itgov_sessions\n"
     "redis.register_function('itgov_session_touch', function(KEYS, ARGV)\n"
@@ -62,12 +63,24 @@ const char session_redis_library[] =
     "end\n"
     "return 1\n"
     "end)\n"
-    "redis.register_function('itgov_session_user', function(KEYS, ARGV)\n"
+    /* the user's live sessions, as hash, sid, expires_at triples */
+    "redis.register_function('itgov_session_user_list', function(KEYS, ARGV)\n"
     "redis.call('SET', 'itgov:user:' .. ARGV[1], ARGV[2])\n"
+    "local out = {}\n"
     "for _, sid in ipairs(redis.call('SMEMBERS', 'itgov:usess:' .. ARGV[1])) do\n"
     "  local h = redis.call('GET', 'itgov:sid:' .. sid)\n"
-    "  if h and redis.call('EXISTS', 'itgov:sess:' .. h) == 1 then\n"
-    "    redis.call('HSET', 'itgov:sess:' .. h, 'user', ARGV[2])\n"
+    "  local e = h and redis.call('HGET', 'itgov:sess:' .. h, 'expires_at')\n"
+    "  if e then table.insert(out, h); table.insert(out, sid); table.insert(out, e) end\n"
+    "end\n"
+    "return out\n"
+    "end)\n"
+    /* ARGV: uid, user, then hash, sid, mac per session; only sessions that
+     * still exist with that sid get the new record */
+    "redis.register_function('itgov_session_user_set', function(KEYS, ARGV)\n"
+    "for i = 3, #ARGV - 2, 3 do\n"
+    "  local k = 'itgov:sess:' .. ARGV[i]\n"
+    "  if redis.call('HGET', k, 'sid') == ARGV[i + 1] then\n"
+    "    redis.call('HSET', k, 'user', ARGV[2], 'mac', ARGV[i + 2])\n"
     "  end\n"
     "end\n"
     "return 1\n"
@@ -77,7 +90,7 @@ const char session_redis_library[] =
     "local k = 'itgov:sess:' .. ARGV[1]\n"
     "redis.call('HSET', k, 'sid', sid, 'uid', ARGV[2], 'user', ARGV[3], 'ip', ARGV[4], 'ua', "
     "ARGV[5],\n"
-    "  'created_at', ARGV[6], 'last_seen_at', ARGV[6], 'expires_at', ARGV[7])\n"
+    "  'created_at', ARGV[6], 'last_seen_at', ARGV[6], 'expires_at', ARGV[7], 'mac', ARGV[11])\n"
     "redis.call('EXPIRE', k, ARGV[9])\n"
     "redis.call('SET', 'itgov:sid:' .. sid, ARGV[1], 'EX', ARGV[9])\n"
     "redis.call('SADD', 'itgov:usess:' .. ARGV[2], sid)\n"
@@ -127,6 +140,71 @@ const char session_redis_library[] =
     "return out\n"
     "end)\n";
 
+/* ---- MACs ---------------------------------------------------------------- */
+
+static unsigned char s_mac_key[SESSION_MAC_KEY_BYTES];
+static bool s_writer;
+
+bool session_mac_key_parse(const char *hex, unsigned char key[SESSION_MAC_KEY_BYTES])
+{
+    size_t len = 0;
+    if (!hex || strlen(hex) != 2 * SESSION_MAC_KEY_BYTES) return false;
+    return sodium_hex2bin(key, SESSION_MAC_KEY_BYTES, hex, strlen(hex), NULL, &len, NULL) == 0 &&
+           len == SESSION_MAC_KEY_BYTES;
+}
+
+bool session_init(const char *mac_key_hex, bool writer)
+{
+    s_writer = writer;
+    return session_mac_key_parse(mac_key_hex, s_mac_key);
+}
+
+static void s_mac_field(crypto_auth_hmacsha256_state *st, const char *v)
+{
+    char len[24];
+    if (!v) v = "";
+    int n = snprintf(len, sizeof len, "%zu:", strlen(v));
+    crypto_auth_hmacsha256_update(st, (const unsigned char *)len, (unsigned long long)n);
+    crypto_auth_hmacsha256_update(st, (const unsigned char *)v, strlen(v));
+}
+
+static void s_mac_raw(const unsigned char key[SESSION_MAC_KEY_BYTES],
+                      const struct session_record *rec,
+                      unsigned char out[crypto_auth_hmacsha256_BYTES])
+{
+    crypto_auth_hmacsha256_state st;
+    crypto_auth_hmacsha256_init(&st, key, SESSION_MAC_KEY_BYTES);
+    s_mac_field(&st, "itgov-session-1");
+    s_mac_field(&st, rec->token_hash);
+    s_mac_field(&st, rec->sid);
+    s_mac_field(&st, rec->uid);
+    s_mac_field(&st, rec->user_json);
+    s_mac_field(&st, rec->expires_at);
+    crypto_auth_hmacsha256_final(&st, out);
+    sodium_memzero(&st, sizeof st);
+}
+
+void session_mac(const unsigned char key[SESSION_MAC_KEY_BYTES], const struct session_record *rec,
+                 char out[65])
+{
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    s_mac_raw(key, rec, mac);
+    hex_encode(mac, sizeof mac, out);
+}
+
+bool session_mac_ok(const unsigned char key[SESSION_MAC_KEY_BYTES],
+                    const struct session_record *rec, const char *mac_hex)
+{
+    unsigned char want[crypto_auth_hmacsha256_BYTES], got[crypto_auth_hmacsha256_BYTES];
+    size_t len = 0;
+    if (!mac_hex || strlen(mac_hex) != 2 * sizeof got ||
+        sodium_hex2bin(got, sizeof got, mac_hex, strlen(mac_hex), NULL, &len, NULL) != 0 ||
+        len != sizeof got)
+        return false;
+    s_mac_raw(key, rec, want);
+    return sodium_memcmp(want, got, sizeof got) == 0;
+}
+
 static void s_iso(time_t t, char out[32])
 {
     struct tm tm;
@@ -148,7 +226,8 @@ struct call {
     void *cb;
     void *arg;
     struct redis *rd;
-    char key[80], now[32]; /* auth: the session key and this second */
+    char key[80], now[32]; /* auth: the session key and this second; cache: the uid */
+    char *user_json;       /* cache: the new user record */
     struct session_new s;
 };
 
@@ -166,7 +245,13 @@ static void s_log_failure(void *arg, redisReply *reply)
     if (!reply || reply->type == REDIS_REPLY_ERROR) log_warn("redis: a session update failed");
 }
 
-/* The hot path: one plain HMGET, no script. last_seen_at is written at most
+static bool s_is_string(const redisReply *r)
+{
+    return r->type == REDIS_REPLY_STRING;
+}
+
+/* The hot path: one plain HMGET, no script; the record counts only with
+ * its MAC and before its expiry. The writer records last_seen_at at most
  * once a second per session, by a function that never recreates an ended
  * session. */
 static void s_on_auth(void *arg, redisReply *reply)
@@ -175,12 +260,26 @@ static void s_on_auth(void *arg, redisReply *reply)
     session_auth_cb cb = (session_auth_cb)c->cb;
     struct error *err = s_unavailable(reply);
     struct principal *p = NULL;
-    if (!err && reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 &&
-        reply->element[0]->type == REDIS_REPLY_STRING &&
-        reply->element[1]->type == REDIS_REPLY_STRING) {
-        p = principal_from_json(reply->element[0]->str, reply->element[1]->str);
-        const redisReply *seen = reply->element[2];
-        if (p && (seen->type != REDIS_REPLY_STRING || strcmp(seen->str, c->now) != 0)) {
+    if (!err && reply->type == REDIS_REPLY_ARRAY && reply->elements == 6 &&
+        s_is_string(reply->element[0])) {
+        redisReply **e = reply->element;
+        struct session_record rec = {
+            .token_hash = c->key + 11,
+            .sid = e[0]->str,
+            .uid = s_is_string(e[1]) ? e[1]->str : NULL,
+            .user_json = s_is_string(e[2]) ? e[2]->str : NULL,
+            .expires_at = s_is_string(e[3]) ? e[3]->str : NULL,
+        };
+        bool whole = rec.uid && rec.user_json && rec.expires_at;
+        if (!whole || !session_mac_ok(s_mac_key, &rec, s_is_string(e[4]) ? e[4]->str : NULL)) {
+            bool numeric = strspn(rec.sid, "0123456789") == strlen(rec.sid) && strlen(rec.sid) < 20;
+            log_warn("session: refused a session record whose MAC is missing or wrong (sid %s)",
+                     numeric ? rec.sid : "?");
+        } else if (strcmp(rec.expires_at, c->now) > 0) {
+            p = principal_from_json(rec.sid, rec.user_json);
+        }
+        const redisReply *seen = e[5];
+        if (p && s_writer && (!s_is_string(seen) || strcmp(seen->str, c->now) != 0)) {
             const char *argv[] = {c->key, c->now};
             redis_fcall(c->rd, s_log_failure, NULL, "itgov_session_touch", 1, 2, argv);
         }
@@ -196,8 +295,9 @@ void session_auth(struct redis *rd, const char *token, session_auth_cb cb, void 
     memcpy(c->key, "itgov:sess:", 11);
     sha256_hex(token, strlen(token), c->key + 11);
     s_iso(time(NULL), c->now);
-    const char *argv[] = {"HMGET", c->key, "sid", "user", "last_seen_at"};
-    redis_cmd(rd, s_on_auth, c, 5, argv, NULL);
+    const char *argv[] = {"HMGET", c->key,       "sid", "uid",
+                          "user",  "expires_at", "mac", "last_seen_at"};
+    redis_cmd(rd, s_on_auth, c, 8, argv, NULL);
 }
 
 /* ---- create ------------------------------------------------------------ */
@@ -230,9 +330,13 @@ void session_create(struct redis *rd, long long sid, long long uid, const char *
     snprintf(uids, sizeof uids, "%lld", uid);
     snprintf(epoch, sizeof epoch, "%lld", c->s.expires_at);
     snprintf(ttl, sizeof ttl, "%d", ttl_s);
+    char mac[65];
+    const struct session_record rec = {hash, sids, uids, user_json, expires};
+    session_mac(s_mac_key, &rec, mac);
     const char *argv[] = {hash,    uids,    user_json, ip ? ip : "", user_agent ? user_agent : "",
-                          created, expires, epoch,     ttl,          sids};
-    redis_fcall(rd, s_on_create, c, "itgov_session_create", 0, 10, argv);
+                          created, expires, epoch,     ttl,          sids,
+                          mac};
+    redis_fcall(rd, s_on_create, c, "itgov_session_create", 0, 11, argv);
 }
 
 /* ---- end --------------------------------------------------------------- */
@@ -302,14 +406,53 @@ static void s_on_done(void *arg, redisReply *reply)
 {
     struct call *c = arg;
     ((session_done_cb)c->cb)(c->arg, s_unavailable(reply));
+    free(c->user_json);
     free(c);
+}
+
+/* Step two of a refresh: the new user record with a new MAC per session. */
+static void s_on_user_sessions(void *arg, redisReply *reply)
+{
+    struct call *c = arg;
+    struct error *err = s_unavailable(reply);
+    if (err || reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) {
+        ((session_done_cb)c->cb)(c->arg, err);
+        free(c->user_json);
+        free(c);
+        return;
+    }
+    size_t n = reply->elements / 3, argc = 5 + 3 * n;
+    const char **argv = calloc(argc, sizeof *argv);
+    char(*macs)[65] = calloc(n ? n : 1, sizeof *macs);
+    if (!argv || !macs) abort();
+    argv[0] = "FCALL";
+    argv[1] = "itgov_session_user_set";
+    argv[2] = "0";
+    argv[3] = c->key; /* the uid */
+    argv[4] = c->user_json;
+    size_t k = 5;
+    for (size_t i = 0; i < n; i++) {
+        redisReply **e = reply->element + 3 * i;
+        if (!s_is_string(e[0]) || !s_is_string(e[1]) || !s_is_string(e[2])) continue;
+        const struct session_record rec = {e[0]->str, e[1]->str, c->key, c->user_json, e[2]->str};
+        session_mac(s_mac_key, &rec, macs[i]);
+        argv[k++] = e[0]->str;
+        argv[k++] = e[1]->str;
+        argv[k++] = macs[i];
+    }
+    redis_cmd(c->rd, s_on_done, c, (int)k, argv, NULL);
+    free(argv);
+    free(macs);
 }
 
 void session_cache_user(struct redis *rd, long long uid, const char *user_json, session_done_cb cb,
                         void *arg)
 {
-    char uids[24];
-    snprintf(uids, sizeof uids, "%lld", uid);
-    const char *argv[] = {uids, user_json};
-    redis_fcall(rd, s_on_done, s_call((void *)cb, arg), "itgov_session_user", 0, 2, argv);
+    struct call *c = s_call((void *)cb, arg);
+    c->rd = rd;
+    snprintf(c->key, sizeof c->key, "%lld", uid);
+    c->user_json = strdup(user_json);
+    if (!c->user_json) abort();
+    const char *argv[] = {c->key, user_json};
+    redis_fcall(rd, s_on_user_sessions, c, "itgov_session_user_list", 0, 2, argv);
 }

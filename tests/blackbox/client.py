@@ -11,6 +11,7 @@ Environment (set by tests/run.sh; a test that needs a missing one fails):
   ITGOV_TEST_ADMIN_PASSWORD password of `admin`
   ITGOV_TEST_PSQL           shell command prefix running psql on db itgov
   ITGOV_TEST_REDIS_PORT     Redis port
+  ITGOV_<SVC>_REDIS_PASSWORD  each service's Redis ACL password (user = service name)
   ITGOV_TEST_LOCAL_SH       deploy/local.sh (stop|start COMPONENT)
   ITGOV_TEST_LOGS           directory of <component>.log files
   ITGOV_LOGIN_LOCK_S        lockout seconds configured for the stack (default 3)
@@ -540,12 +541,28 @@ def psql(sql):
     return p.stdout
 
 
-def redis(*args):
-    """One Redis command over RESP; returns the decoded reply."""
+class RedisError(AssertionError):
+    """Redis answered an error (NOAUTH, NOPERM, WRONGPASS ...)."""
+
+
+def redis_password(user):
+    """The stack's Redis ACL password of a service (ITGOV_<SVC>_REDIS_PASSWORD)."""
+    pw = cfg(f"ITGOV_{user.upper()}_REDIS_PASSWORD")
+    SECRETS.add(pw)
+    return pw
+
+
+def redis(*args, user="accounts", password=None):
+    """One Redis command over RESP, after AUTH as `user` (the accounts service's
+    Redis user by default; user=None: no AUTH at all). password defaults to
+    the stack's password of that user. Returns the decoded reply; an error
+    reply raises RedisError (from AUTH too)."""
     port = int(cfg("ITGOV_TEST_REDIS_PORT"))
     with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-        req = f"*{len(args)}\r\n" + "".join(f"${len(str(a).encode())}\r\n{a}\r\n" for a in args)
-        s.sendall(req.encode())
+        def send(*cmd):
+            req = f"*{len(cmd)}\r\n" + "".join(f"${len(str(a).encode())}\r\n{a}\r\n" for a in cmd)
+            s.sendall(req.encode())
+
         f = s.makefile("rb")
 
         def read():
@@ -554,7 +571,7 @@ def redis(*args):
             if kind in (b"+", b":"):
                 return rest.decode()
             if kind == b"-":
-                raise AssertionError(f"redis error: {rest.decode()}")
+                raise RedisError(f"redis error: {rest.decode()}")
             if kind == b"$":
                 n = int(rest)
                 return None if n < 0 else f.read(n + 2)[:-2].decode("utf-8", "replace")
@@ -563,13 +580,35 @@ def redis(*args):
                 return None if n < 0 else [read() for _ in range(n)]
             raise AssertionError(f"bad redis reply {line!r}")
 
+        if user is not None:
+            send("AUTH", user, password if password is not None else redis_password(user))
+            read()
+        send(*args)
         return read()
 
 
+def redis_refused(kind, *args, **auth):
+    """Asserts that Redis refuses the command with an error starting with kind
+    (NOAUTH, NOPERM, WRONGPASS); returns the error text."""
+    try:
+        got = redis(*args, **auth)
+    except RedisError as e:
+        msg = str(e)
+        assert msg.startswith(f"redis error: {kind}"), f"{args[0]} as {auth}: expected {kind}, got {msg}"
+        return msg
+    raise AssertionError(f"{args[0]} as {auth} was accepted ({got!r}); expected {kind}")
+
+
 def redis_dump():
-    """All keys and values in Redis, as one string."""
+    """All keys and values in Redis, as one string (read as accounts)."""
     out = []
-    for k in redis("KEYS", "*") or []:
+    keys, cursor = [], "0"
+    while True:
+        cursor, page = redis("SCAN", cursor, "COUNT", 1000)
+        keys += page
+        if cursor == "0":
+            break
+    for k in keys:
         t = redis("TYPE", k)
         v = {"string": ("GET", k), "hash": ("HGETALL", k), "set": ("SMEMBERS", k),
              "zset": ("ZRANGE", k, 0, -1), "list": ("LRANGE", k, 0, -1)}.get(t)

@@ -135,9 +135,13 @@ def test_allowed_loopback_receivers_still_work():
         poll(arrived, 40, "each subscription's own .created event delivered to the loopback receiver")
         paths = {path for (path, _, _, _) in rx.all_attempts()}
         assert {f"/via-{h}" for h in hosts} <= paths, paths
-        for s in subs:
-            g = get_sub(s["id"])
-            assert g["last_error"] is None and g["delivered"] >= 1, g
+        # An attempt may fail while the receiver's small backlog is full (the
+        # subscriptions deliver to it at once); the retry then succeeds.
+        def healthy():
+            return all(g["last_error"] is None and g["delivered"] >= 1
+                       for g in (get_sub(s["id"]) for s in subs))
+
+        poll(healthy, 20, "every loopback subscription delivering without error")
     finally:
         rx.stop()
         disable_all()

@@ -47,6 +47,20 @@ void sessions_end_user_then_reply(struct req *r, long long uid, const char *keep
                                   const char *reason, const char *user_json, int status,
                                   const char *body);
 
+/* sessions.c: attempts per username (a login, a password change's current
+ * password), counted in Redis before the password is checked. err: 429
+ * login_locked with Retry-After, or 503; the caller owns it. */
+struct service;
+extern const char accounts_redis_library[];
+typedef void (*attempt_cb)(void *arg, struct error *err);
+void attempt_begin(struct service *svc, const char *username, attempt_cb cb, void *arg);
+/* The admitted attempt's password was wrong; locked: this failure locked
+ * the username (exactly one failure does). */
+typedef void (*attempt_failed_cb)(void *arg, bool locked, struct error *err);
+void attempt_failed(struct service *svc, const char *username, attempt_failed_cb cb, void *arg);
+/* The admitted attempt's password was right: the count starts again. */
+void attempt_ok(struct service *svc, const char *username);
+
 /* bootstrap.c; the dummy hash makes unknown-user logins as slow as others */
 extern char accounts_dummy_hash[PASSWORD_HASH_MAX];
 int accounts_bootstrap(PGconn *conn);

@@ -1,9 +1,17 @@
 /* accounts: departments, users, roles, passwords and sessions (port 8081). */
 #include "accounts.h"
 #include "itgov/config.h"
+#include "itgov/redis.h"
 #include "itgov/service.h"
 
 struct accounts_config accounts_cfg;
+
+/* The login counters' functions, loaded with the session store's. */
+static int s_start(struct service *svc)
+{
+    redis_add_library(svc->redis, accounts_redis_library);
+    return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -20,7 +28,9 @@ int main(int argc, char **argv)
         .nroutes = accounts_nroutes,
         .config = config,
         .nconfig = sizeof config / sizeof config[0],
+        .session_writer = true,
         .bootstrap = accounts_bootstrap,
+        .start = s_start,
     };
     return service_main(&def, argc, argv);
 }

@@ -3,8 +3,12 @@
  * and forced logout. Sessions live in Redis (shared/session.c); the events
  * about them go through the outbox like every other change.
  *
- * Lockout: each failed login for a username increments itgov:fail:<name>;
- * at ITGOV_LOGIN_MAX_FAILURES it sets itgov:lock:<name> for
+ * Lockout: every attempt for a username (a login, or a password change's
+ * current_password) is admitted and counted in itgov:fail:<name> BEFORE its
+ * password is checked, by one Redis function, so however many arrive at
+ * once at most ITGOV_LOGIN_MAX_FAILURES are checked in a window of
+ * ITGOV_LOGIN_LOCK_S seconds; the others get 429 login_locked. The failure
+ * that makes ITGOV_LOGIN_MAX_FAILURES sets itgov:lock:<name> for
  * ITGOV_LOGIN_LOCK_S seconds, during which every attempt gets 429 with
  * Retry-After, even with the right password. A success clears the count.
  */
@@ -199,6 +203,122 @@ void sessions_list(struct req *r)
     session_list(req_service(r)->redis, s_on_list, r);
 }
 
+/* ---- attempts per username --------------------------------------------------------- */
+
+/* The attempts as Redis functions, loaded besides the session store's (see
+ * main.c). KEYS[1] the attempts hash (n admitted, f failed; lives
+ * ARGV[2] s after the last admission), KEYS[2] the lock; ARGV[1] the most
+ * attempts one window may check. itgov_login_attempt answers {1, 0}
+ * admitted or {0, ms to wait}. */
+const char accounts_redis_library[] =
+    "#!lua name=itgov_accounts\n"
+    "redis.register_function('itgov_login_attempt', function(KEYS, ARGV)\n"
+    "local lock = redis.call('PTTL', KEYS[2])\n"
+    "if lock > 0 then return {0, lock} end\n"
+    "local n = tonumber(redis.call('HGET', KEYS[1], 'n') or '0')\n"
+    "if n >= tonumber(ARGV[1]) then\n"
+    "  local left = redis.call('PTTL', KEYS[1])\n"
+    "  return {0, left > 0 and left or 1000}\n"
+    "end\n"
+    "redis.call('HINCRBY', KEYS[1], 'n', 1)\n"
+    "redis.call('EXPIRE', KEYS[1], ARGV[2])\n"
+    "return {1, 0}\n"
+    "end)\n"
+    /* an admitted attempt failed: 1 if this failure locks the username */
+    "redis.register_function('itgov_login_failed', function(KEYS, ARGV)\n"
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
+    "local f = redis.call('HINCRBY', KEYS[1], 'f', 1)\n"
+    "if f >= tonumber(ARGV[1]) and redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then\n"
+    "  redis.call('DEL', KEYS[1])\n"
+    "  return 1\n"
+    "end\n"
+    "return 0\n"
+    "end)\n"
+    /* an admitted attempt succeeded: the count starts again */
+    "redis.register_function('itgov_login_ok', function(KEYS, ARGV)\n"
+    "redis.call('DEL', KEYS[1])\n"
+    "return 1\n"
+    "end)\n";
+
+struct attempt {
+    void *cb;
+    void *arg;
+};
+
+static void s_attempt_keys(const char *username, char fail_key[220], char lock_key[220])
+{
+    char lower[200];
+    size_t i = 0;
+    for (; username[i] && i + 1 < sizeof lower; i++)
+        lower[i] = (char)tolower((unsigned char)username[i]);
+    lower[i] = '\0';
+    snprintf(fail_key, 220, "itgov:fail:%s", lower);
+    snprintf(lock_key, 220, "itgov:lock:%s", lower);
+}
+
+static void s_attempt_call(struct service *svc, const char *function, const char *username,
+                           redis_cb done, void *cb, void *arg)
+{
+    struct attempt *a = malloc(sizeof *a);
+    if (!a) abort();
+    a->cb = cb;
+    a->arg = arg;
+    char fail_key[220], lock_key[220], max[16], lock_s[16];
+    s_attempt_keys(username, fail_key, lock_key);
+    snprintf(max, sizeof max, "%ld", accounts_cfg.max_failures);
+    snprintf(lock_s, sizeof lock_s, "%ld", accounts_cfg.lock_s);
+    const char *argv[] = {fail_key, lock_key, max, lock_s};
+    redis_fcall(svc->redis, done, a, function, 2, 4, argv);
+}
+
+static void s_on_admitted(void *arg, redisReply *reply)
+{
+    struct attempt *a = arg;
+    attempt_cb cb = (attempt_cb)a->cb;
+    void *cb_arg = a->arg;
+    free(a);
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+        reply->element[0]->type != REDIS_REPLY_INTEGER ||
+        reply->element[1]->type != REDIS_REPLY_INTEGER)
+        return cb(cb_arg, error_new(ERR_UNAVAILABLE, "the session store is unreachable"));
+    if (reply->element[0]->integer == 1) return cb(cb_arg, NULL);
+    struct error *e = error_new(ERR_LOGIN_LOCKED, "too many failed logins; try again later");
+    e->retry_after = (int)((reply->element[1]->integer + 999) / 1000);
+    cb(cb_arg, e);
+}
+
+void attempt_begin(struct service *svc, const char *username, attempt_cb cb, void *arg)
+{
+    s_attempt_call(svc, "itgov_login_attempt", username, s_on_admitted, (void *)cb, arg);
+}
+
+static void s_on_failed(void *arg, redisReply *reply)
+{
+    struct attempt *a = arg;
+    attempt_failed_cb cb = (attempt_failed_cb)a->cb;
+    void *cb_arg = a->arg;
+    free(a);
+    if (!reply || reply->type != REDIS_REPLY_INTEGER)
+        return cb(cb_arg, false, error_new(ERR_UNAVAILABLE, "the session store is unreachable"));
+    cb(cb_arg, reply->integer == 1, NULL);
+}
+
+void attempt_failed(struct service *svc, const char *username, attempt_failed_cb cb, void *arg)
+{
+    s_attempt_call(svc, "itgov_login_failed", username, s_on_failed, (void *)cb, arg);
+}
+
+static void s_on_released(void *arg, redisReply *reply)
+{
+    free(arg);
+    s_log_redis(NULL, reply);
+}
+
+void attempt_ok(struct service *svc, const char *username)
+{
+    s_attempt_call(svc, "itgov_login_ok", username, s_on_released, NULL, NULL);
+}
+
 /* ---- login ----------------------------------------------------------------------- */
 
 struct login {
@@ -231,10 +351,7 @@ static void s_on_session(void *arg, const struct session_new *s, struct error *e
 {
     struct login *l = arg;
     if (err) return s_login_fail(l, err);
-    char fail_key[220];
-    snprintf(fail_key, sizeof fail_key, "itgov:fail:%s", l->key);
-    const char *del[] = {"DEL", fail_key};
-    redis_cmd(req_service(l->r)->redis, s_log_redis, NULL, 2, del, NULL);
+    attempt_ok(req_service(l->r), l->key);
 
     char expires[32];
     time_t t = (time_t)s->expires_at;
@@ -271,12 +388,10 @@ static void s_on_failure_recorded(void *arg, PGresult *res, struct error *err)
     s_login_fail(l, error_new(ERR_INVALID_CREDENTIALS, "wrong username or password"));
 }
 
-static void s_on_counted(void *arg, redisReply *reply)
+static void s_on_counted(void *arg, bool locked, struct error *err)
 {
     struct login *l = arg;
-    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2)
-        return s_login_fail(l, error_new(ERR_UNAVAILABLE, "the session store is unreachable"));
-    bool locked = reply->element[1]->integer == 1;
+    if (err) return s_login_fail(l, err);
     char uid[24], username[200];
     snprintf(uid, sizeof uid, "%lld", l->uid);
     snprintf(username, sizeof username, "%s", l->key);
@@ -289,15 +404,6 @@ static void s_on_counted(void *arg, redisReply *reply)
              "ELSE ARRAY['itgov.account.login.failed'] END) t",
              3, params, s_on_failure_recorded, l);
 }
-
-static const char s_fail_lua[] = "local n = redis.call('INCR', KEYS[1])\n"
-                                 "redis.call('EXPIRE', KEYS[1], ARGV[2])\n"
-                                 "if n >= tonumber(ARGV[1]) then\n"
-                                 "  redis.call('SET', KEYS[2], '1', 'EX', ARGV[2])\n"
-                                 "  redis.call('DEL', KEYS[1])\n"
-                                 "  return {n, 1}\n"
-                                 "end\n"
-                                 "return {n, 0}\n";
 
 static void s_on_verified(void *arg)
 {
@@ -316,13 +422,7 @@ static void s_on_verified(void *arg)
                  2, params, s_on_login_recorded, l);
         return;
     }
-    char fail_key[220], lock_key[220], max[16], lock_s[16];
-    snprintf(fail_key, sizeof fail_key, "itgov:fail:%s", l->key);
-    snprintf(lock_key, sizeof lock_key, "itgov:lock:%s", l->key);
-    snprintf(max, sizeof max, "%ld", accounts_cfg.max_failures);
-    snprintf(lock_s, sizeof lock_s, "%ld", accounts_cfg.lock_s);
-    const char *argv[] = {fail_key, lock_key, max, lock_s};
-    redis_eval(req_service(r)->redis, s_on_counted, l, s_fail_lua, 2, 4, argv);
+    attempt_failed(req_service(r), l->key, s_on_counted, l);
 }
 
 static void s_verify_work(void *arg)
@@ -344,16 +444,11 @@ static void s_on_user(void *arg, PGresult *res, struct error *err)
     worker_run(req_service(l->r)->worker, s_verify_work, s_on_verified, l);
 }
 
-static void s_on_lock(void *arg, redisReply *reply)
+/* Counted before anything is checked (see the top of this file). */
+static void s_on_admitted_login(void *arg, struct error *err)
 {
     struct login *l = arg;
-    if (!reply || reply->type != REDIS_REPLY_INTEGER)
-        return s_login_fail(l, error_new(ERR_UNAVAILABLE, "the session store is unreachable"));
-    if (reply->integer > 0) {
-        struct error *e = error_new(ERR_LOGIN_LOCKED, "too many failed logins; try again later");
-        e->retry_after = (int)((reply->integer + 999) / 1000);
-        return s_login_fail(l, e);
-    }
+    if (err) return s_login_fail(l, err);
     const char *params[] = {l->key};
     db_query(req_service(l->r)->db,
              "SELECT id, password_hash, disabled FROM users WHERE lower(username) = $1", 1, params,
@@ -379,8 +474,5 @@ void sessions_login(struct req *r)
     for (; username[i] && i + 1 < sizeof l->key; i++)
         l->key[i] = (char)tolower((unsigned char)username[i]);
     l->key[i] = '\0';
-    char lock_key[220];
-    snprintf(lock_key, sizeof lock_key, "itgov:lock:%s", l->key);
-    const char *argv[] = {"PTTL", lock_key};
-    redis_cmd(req_service(r)->redis, s_on_lock, l, 2, argv, NULL);
+    attempt_begin(req_service(r), l->key, s_on_admitted_login, l);
 }

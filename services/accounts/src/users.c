@@ -4,6 +4,13 @@
  * password change. Password hashing runs on the worker threads. After every
  * change the cached copy in Redis is refreshed, so the next request of that
  * user already sees the new roles.
+ *
+ * The last admin: disabling or demoting the last enabled admin (oneself
+ * included) is refused with 409 last_admin. The statement that would do it
+ * first locks every enabled admin's row (FOR UPDATE, in id order), so two
+ * such changes at once are serialized and the second sees the first's
+ * result (READ COMMITTED re-checks a locked row's newest version): two
+ * admins demoting each other at once leave one admin.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -99,6 +106,26 @@ static void s_refuse(struct req *r, struct error *refusal, bool has_dept, long l
              s_on_department, r);
 }
 
+/* ---- the last admin ---------------------------------------------------------- */
+
+/* The enabled admins, their rows locked; a statement that may take one
+ * away adds "last AS (SELECT <removes> AND $1::bigint IN (SELECT id FROM
+ * admins) AND (SELECT count(*) FROM admins) = 1 AS refused)". */
+#define ADMINS_LOCKED                                                                              \
+    "admins AS (SELECT id FROM users WHERE 'admin' = ANY(roles) AND NOT disabled "                 \
+    "ORDER BY id FOR UPDATE)"
+
+/* The statement's 4th column says the change was refused: 409 last_admin. */
+static bool s_refused_last_admin(struct req *r, const PGresult *res)
+{
+    if (PQntuples(res) == 0 || PQnfields(res) < 4 || PQgetvalue(res, 0, 3)[0] != 't') return false;
+    struct error *e = error_new(ERR_CONFLICT, "this is the last enabled admin; make another "
+                                              "admin first");
+    e->code_override = "last_admin";
+    reply_error(r, e);
+    return true;
+}
+
 /* ---- after a change: refresh the cached user, then answer ----------------- */
 
 static void s_on_cached(void *arg, struct error *err)
@@ -117,6 +144,7 @@ static void s_on_changed(void *arg, PGresult *res, struct error *err)
 {
     struct req *r = arg;
     if (err) return reply_error(r, err);
+    if (s_refused_last_admin(r, res)) return;
     outbox_kick(req_service(r)->outbox);
     if (PQntuples(res) == 0) return reply_error(r, error_new(ERR_NOT_FOUND, "no such user"));
     long long id = atoll(PQgetvalue(res, 0, 1));
@@ -253,12 +281,16 @@ void users_update(struct req *r)
     id_text(actor, r->user->id);
     const char *params[] = {ids, name, has_roles ? roles : NULL, has_dept ? depts : NULL, actor};
     db_query(req_service(r)->db,
-             "WITH u AS (UPDATE users SET display_name = coalesce($2, display_name), "
+             "WITH " ADMINS_LOCKED ", last AS (SELECT $3::text[] IS NOT NULL "
+             "AND NOT 'admin' = ANY($3::text[]) AND $1::bigint IN (SELECT id FROM admins) "
+             "AND (SELECT count(*) FROM admins) = 1 AS refused), "
+             "u AS (UPDATE users SET display_name = coalesce($2, display_name), "
              "roles = coalesce($3::text[], roles), "
              "department_id = coalesce($4::bigint, department_id), updated_at = now() "
-             "WHERE id = $1 RETURNING *) "
+             "WHERE id = $1 AND NOT (SELECT refused FROM last) RETURNING *) "
              "SELECT user_doc(u)::text, u.id, emit('itgov.account.user.updated', "
-             "'users/' || u.id, $5, user_doc(u)) FROM u",
+             "'users/' || u.id, $5, user_doc(u)), false FROM u "
+             "UNION ALL SELECT NULL, NULL, NULL, true FROM last WHERE refused",
              5, params, s_on_changed, r);
 }
 
@@ -266,6 +298,7 @@ static void s_on_disabled(void *arg, PGresult *res, struct error *err)
 {
     struct req *r = arg;
     if (err) return reply_error(r, err);
+    if (s_refused_last_admin(r, res)) return;
     outbox_kick(req_service(r)->outbox);
     if (PQntuples(res) == 0) return reply_error(r, error_new(ERR_NOT_FOUND, "no such user"));
     const char *doc = PQgetvalue(res, 0, 0);
@@ -283,12 +316,15 @@ static void s_set_disabled(struct req *r, bool disabled)
     id_text(actor, r->user->id);
     const char *params[] = {ids, disabled ? "true" : "false", actor};
     db_query(req_service(r)->db,
-             "WITH u AS (UPDATE users SET disabled = $2, updated_at = now() "
-             "WHERE id = $1 AND disabled <> $2 RETURNING *), "
+             "WITH " ADMINS_LOCKED ", last AS (SELECT $2::boolean "
+             "AND $1::bigint IN (SELECT id FROM admins) "
+             "AND (SELECT count(*) FROM admins) = 1 AS refused), "
+             "u AS (UPDATE users SET disabled = $2, updated_at = now() "
+             "WHERE id = $1 AND disabled <> $2 AND NOT (SELECT refused FROM last) RETURNING *), "
              "e AS (SELECT emit(CASE WHEN $2 THEN 'itgov.account.user.disabled' "
              "ELSE 'itgov.account.user.enabled' END, 'users/' || u.id, $3, user_doc(u)) FROM u) "
              "SELECT coalesce((SELECT user_doc(u) FROM u), user_doc(c))::text, c.id, "
-             "(SELECT count(*) FROM e) FROM users c WHERE c.id = $1",
+             "(SELECT count(*) FROM e), (SELECT refused FROM last) FROM users c WHERE c.id = $1",
              3, params, disabled ? s_on_disabled : s_on_changed, r);
 }
 
@@ -307,7 +343,7 @@ void users_enable(struct req *r)
 struct pw_change {
     struct req *r;
     char *current, *next;
-    char *stored;
+    char *stored, *username;
     char hash[PASSWORD_HASH_MAX];
     bool verified, hashed;
 };
@@ -320,6 +356,7 @@ static void s_pw_free(struct pw_change *c)
     free(c->current);
     free(c->next);
     free(c->stored);
+    free(c->username);
     free(c);
 }
 
@@ -340,16 +377,50 @@ static void s_pw_saved(void *arg, PGresult *res, struct error *err)
                                  PQgetvalue(res, 0, 0), 204, NULL);
 }
 
+static void s_pw_refuse(struct req *r)
+{
+    struct error *e = error_new(ERR_VALIDATION, "the current password is wrong");
+    error_add_field(e, "current_password", "is not your current password");
+    reply_error(r, e);
+}
+
+static void s_pw_lock_recorded(void *arg, PGresult *res, struct error *err)
+{
+    struct req *r = arg;
+    if (err) return reply_error(r, err);
+    outbox_kick(req_service(r)->outbox);
+    s_pw_refuse(r);
+}
+
+/* A wrong current password counts like a failed login; the one that locks
+ * the username records login.locked, as a login would. */
+static void s_pw_failed(void *arg, bool locked, struct error *err)
+{
+    struct req *r = arg;
+    if (err) {
+        log_warn("a wrong current password was not counted: %s", err->detail);
+        error_destroy(&err);
+    }
+    if (!locked) return s_pw_refuse(r);
+    char uid[24];
+    id_text(uid, r->user->id);
+    const char *params[] = {uid};
+    db_query(req_service(r)->db,
+             "SELECT emit('itgov.account.login.locked', 'users/' || id, NULL, "
+             "jsonb_build_object('username', lower(username), 'user_id', id)) "
+             "FROM users WHERE id = $1",
+             1, params, s_pw_lock_recorded, r);
+}
+
 static void s_pw_checked(void *arg)
 {
     struct pw_change *c = arg;
     struct req *r = c->r;
     if (!c->verified) {
-        s_pw_free(c);
-        struct error *e = error_new(ERR_VALIDATION, "the current password is wrong");
-        error_add_field(e, "current_password", "is not your current password");
-        return reply_error(r, e);
+        attempt_failed(req_service(r), c->username, s_pw_failed, r);
+        return s_pw_free(c);
     }
+    attempt_ok(req_service(r), c->username);
     if (!c->hashed) {
         s_pw_free(c);
         return reply_error(r, error_new(ERR_INTERNAL, "cannot hash the password"));
@@ -364,6 +435,18 @@ static void s_pw_checked(void *arg)
              "'users/' || u.id, u.id, jsonb_build_object('user_id', u.id)) FROM u",
              2, params, s_pw_saved, r);
     s_pw_free(c);
+}
+
+/* Counted like a login attempt before the current password is checked. */
+static void s_pw_admitted(void *arg, struct error *err)
+{
+    struct pw_change *c = arg;
+    if (err) {
+        struct req *r = c->r;
+        s_pw_free(c);
+        return reply_error(r, err);
+    }
+    worker_run(req_service(c->r)->worker, s_pw_work, s_pw_checked, c);
 }
 
 static void s_pw_loaded(void *arg, PGresult *res, struct error *err)
@@ -382,7 +465,8 @@ static void s_pw_loaded(void *arg, PGresult *res, struct error *err)
         return reply_error(r, e);
     }
     c->stored = strdup(PQgetvalue(res, 0, 0));
-    worker_run(req_service(r)->worker, s_pw_work, s_pw_checked, c);
+    c->username = strdup(username);
+    attempt_begin(req_service(r), c->username, s_pw_admitted, c);
 }
 
 void me_password(struct req *r)

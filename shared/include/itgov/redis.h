@@ -14,7 +14,10 @@
 struct redis;
 typedef void (*redis_cb)(void *arg, redisReply *reply);
 
-struct redis *redis_new(struct event_base *base, const char *host, int port);
+/* user and password: the ACL user to AUTH as on every (re)connect, before
+ * the connection counts as ready (both NULL: no AUTH). */
+struct redis *redis_new(struct event_base *base, const char *host, int port, const char *user,
+                        const char *password);
 /* Shutdown, step one: pending commands get a NULL reply now, later ones at
  * once. */
 void redis_close(struct redis *rd);
@@ -23,9 +26,11 @@ bool redis_ready(const struct redis *rd);
 void redis_cmd(struct redis *rd, redis_cb cb, void *arg, int argc, const char **argv,
                const size_t *lens);
 /* A Lua library of Redis functions (Redis 7, "#!lua name=..."), loaded
- * with FUNCTION LOAD REPLACE on every (re)connect before the connection
- * counts as ready; the string must outlive the connection. */
-void redis_set_library(struct redis *rd, const char *library);
+ * with FUNCTION LOAD REPLACE on every (re)connect, after AUTH, before the
+ * connection counts as ready; the string must outlive the connection. Call
+ * before the loop runs; at most REDIS_MAX_LIBRARIES. */
+#define REDIS_MAX_LIBRARIES 4
+void redis_add_library(struct redis *rd, const char *library);
 /* FCALL function with nkeys keys followed by args (all strings). */
 void redis_fcall(struct redis *rd, redis_cb cb, void *arg, const char *function, int nkeys,
                  int argc, const char **argv);

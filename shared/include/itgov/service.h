@@ -7,6 +7,7 @@
 #ifndef ITGOV_SERVICE_H
 #define ITGOV_SERVICE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <libpq-fe.h>
 #include "itgov/http.h"
@@ -26,11 +27,15 @@ struct service {
 };
 
 struct service_def {
-    const char *name; /* "accounts": schema, role, ITGOV_ACCOUNTS_* */
+    const char *name; /* "accounts": schema, role, Redis user, ITGOV_ACCOUNTS_* */
     int default_port;
     const struct route *routes;
     size_t nroutes;
     const struct config_row *config; /* the service's own settings, may be NULL */
+    /* The one service that writes sessions (accounts): it loads the session
+     * functions into Redis and records last_seen_at; the others only read
+     * (session.h). */
+    bool session_writer;
     size_t nconfig;
     /* Runs once after migrations on a blocking connection; 0 = ok. */
     int (*bootstrap)(PGconn *conn);

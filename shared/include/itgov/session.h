@@ -4,17 +4,31 @@
  * the token on every request, so ending a session takes effect everywhere at
  * once. Keys (prefix itgov:):
  *   sess:<token sha256>  hash  sid uid user ip ua created_at last_seen_at
- *                              expires_at ("user": the user's public JSON —
- *                              roles, department, disabled — refreshed in
- *                              every session of the user on each change, so
- *                              a role change applies to the next request)
+ *                              expires_at mac ("user": the user's public
+ *                              JSON — roles, department, disabled —
+ *                              refreshed in every session of the user on
+ *                              each change, so a role change applies to the
+ *                              next request)
  *   sid:<sid>            string  token sha256
  *   usess:<uid>          set of sids of a user
  *   sessions             zset sid → expiry (epoch s), for the admin list
  *   user:<uid>           the user's public JSON, for the admin list
  * The token check is one plain HMGET; every other operation is one Redis
  * function (Lua, Redis 7): one round trip, atomic; the library is loaded on
- * every connect (redis_set_library).
+ * every connect (redis_add_library).
+ *
+ * Only the writer (accounts) changes Redis: it loads the library, creates,
+ * refreshes and ends sessions and records last_seen_at (so last_seen_at is
+ * the last request accounts served in that session, /me included); the
+ * other services' Redis users may only read session hashes.
+ *
+ * A record in Redis is not believed on its own: "mac" is an HMAC-SHA256,
+ * under ITGOV_SESSION_MAC_KEY (held by the services, never by Redis), over
+ * the token hash, sid, uid, user JSON and expires_at; the writer computes it
+ * whenever it writes those, and session_auth checks it (constant time), and
+ * the expiry, before any role is read. A forged or altered record is no
+ * session; an old record kept and written back by someone with Redis access
+ * is still valid until its expires_at (a MAC proves origin, not freshness).
  */
 #ifndef ITGOV_SESSION_H
 #define ITGOV_SESSION_H
@@ -53,9 +67,32 @@ struct redis;
 /* The Redis functions library the operations below call. */
 extern const char session_redis_library[];
 
+#define SESSION_MAC_KEY_BYTES 32
+/* Once at start: the MAC key (64 hex characters) and whether this process is
+ * the writer (see above); false if the key is malformed. */
+bool session_init(const char *mac_key_hex, bool writer);
+
+/* What a session's MAC covers, as stored in Redis (all text). */
+struct session_record {
+    const char *token_hash; /* 64 hex: the key is itgov:sess:<token_hash> */
+    const char *sid;
+    const char *uid;
+    const char *user_json;
+    const char *expires_at; /* RFC 3339, UTC, to the second */
+};
+/* Parses 64 hex characters into a key; false on anything else. */
+bool session_mac_key_parse(const char *hex, unsigned char key[SESSION_MAC_KEY_BYTES]);
+/* HMAC-SHA256 over the record's fields, each length-prefixed; 64 hex. */
+void session_mac(const unsigned char key[SESSION_MAC_KEY_BYTES], const struct session_record *rec,
+                 char out[65]);
+/* True if mac_hex (may be NULL) is the record's MAC; constant time. */
+bool session_mac_ok(const unsigned char key[SESSION_MAC_KEY_BYTES],
+                    const struct session_record *rec, const char *mac_hex);
+
 typedef void (*session_auth_cb)(void *arg, struct principal *p, struct error *err);
-/* p: the session's user (caller owns it), NULL if no such live session or the
- * user is disabled. err: Redis unavailable (caller owns it). */
+/* p: the session's user (caller owns it), NULL if no such live session, the
+ * record's MAC is missing or wrong (logged), it has expired or the user is
+ * disabled. err: Redis unavailable (caller owns it). */
 void session_auth(struct redis *rd, const char *token, session_auth_cb cb, void *arg);
 
 struct session_new {
@@ -82,7 +119,9 @@ typedef void (*session_list_cb)(void *arg, cJSON *items, struct error *err);
 void session_list(struct redis *rd, session_list_cb cb, void *arg);
 
 typedef void (*session_done_cb)(void *arg, struct error *err);
-/* Replaces the cached user JSON if the user has one cached. */
+/* Replaces the cached user JSON, and the user record (with a new MAC) in
+ * every live session of the user: two round trips, a session ended in
+ * between stays ended. */
 void session_cache_user(struct redis *rd, long long uid, const char *user_json, session_done_cb cb,
                         void *arg);
 
