@@ -4,8 +4,9 @@
  *
  * A request's life: s_on_request() matches the route (404 / 405 with Allow),
  * answers CORS preflights and the built-ins (/healthz, /readyz, /metrics),
- * checks the bearer token in Redis (401) and the caller's roles (403), then
- * calls the handler. Whatever the handler does next, the request ends in one
+ * checks the internal key for /metrics and ROLE_INTERNAL routes, or else the
+ * bearer token in Redis (401) and the caller's roles (403), then calls the
+ * handler. Whatever the handler does next, the request ends in one
  * reply_*() call: s_finish() sends it, counts it, logs it and frees it.
  */
 #include <ctype.h>
@@ -26,6 +27,7 @@
 #include "itgov/redis.h"
 
 #define MAX_ORIGINS        16
+#define MAX_METRICS_HOOKS  8
 #define TRANSPORT_MAX_BODY (4 * HTTP_MAX_BODY) /* beyond this evhttp refuses by itself */
 
 enum { BUILTIN_HEALTHZ, BUILTIN_READYZ, BUILTIN_METRICS, BUILTIN_COUNT };
@@ -40,7 +42,11 @@ struct server {
     size_t norigins;
     char **labels; /* metrics label per route; then builtins; then "unmatched" */
     struct metrics *metrics;
-    void (*metrics_hook)(void *app, struct evbuffer *out);
+    struct {
+        metrics_hook_fn fn;
+        void *arg;
+    } hooks[MAX_METRICS_HOOKS];
+    int nhooks;
 };
 
 static double s_now(void)
@@ -376,10 +382,32 @@ static void s_builtin(struct req *r, int which)
     } else {
         struct evbuffer *b = evbuffer_new();
         metrics_render(s->metrics, b);
-        if (s->metrics_hook) s->metrics_hook(s->cfg.app, b);
+        for (int i = 0; i < s->nhooks; i++)
+            s->hooks[i].fn(s->hooks[i].arg, b);
         s_finish(r, 200, b, "text/plain; version=0.0.4");
         evbuffer_free(b);
     }
+}
+
+/* The key is compared as SHA-256 digests with sodium_memcmp, so neither its
+ * bytes nor its length show in the time an answer takes. */
+bool internal_key_matches(const char *authorization, const char *key)
+{
+    if (!authorization || !key || !*key || strncasecmp(authorization, "Bearer ", 7) != 0)
+        return false;
+    const char *given = authorization + 7;
+    unsigned char a[crypto_hash_sha256_BYTES], b[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(a, (const unsigned char *)given, strlen(given));
+    crypto_hash_sha256(b, (const unsigned char *)key, strlen(key));
+    return sodium_memcmp(a, b, sizeof a) == 0;
+}
+
+/* ROLE_INTERNAL routes and /metrics: the internal key or 401. */
+static bool s_internal_ok(struct req *r)
+{
+    if (internal_key_matches(req_header(r, "Authorization"), r->srv->cfg.internal_key)) return true;
+    reply_error(r, error_new(ERR_UNAUTHORIZED, "the internal key is required"));
+    return false;
 }
 
 static void s_on_auth(void *arg, struct principal *p, struct error *err)
@@ -437,6 +465,7 @@ static void s_on_request(struct evhttp_request *ev, void *arg)
                 req_add_header(r, "Allow", "GET");
                 return reply_error(r, error_new(ERR_METHOD_NOT_ALLOWED, "use GET"));
             }
+            if (i == BUILTIN_METRICS && !s_internal_ok(r)) return;
             return s_builtin(r, i);
         }
 
@@ -470,6 +499,10 @@ static void s_on_request(struct evhttp_request *ev, void *arg)
             r, error_new(ERR_METHOD_NOT_ALLOWED, "%s is not allowed here; use %s", method, allow));
     }
     if (r->route->roles == ROLE_PUBLIC) return r->route->handler(r);
+    if (r->route->roles & ROLE_INTERNAL) { /* the key and nothing else */
+        if (s_internal_ok(r)) r->route->handler(r);
+        return;
+    }
 
     const char *auth = req_header(r, "Authorization");
     if (!auth || strncasecmp(auth, "Bearer ", 7) != 0 || !auth[7])
@@ -518,9 +551,23 @@ struct server *server_new(struct event_base *base, const struct server_config *c
     return s;
 }
 
-void server_set_metrics_hook(struct server *s, void (*hook)(void *app, struct evbuffer *out))
+void server_add_metrics_hook(struct server *s, metrics_hook_fn hook, void *arg)
 {
-    s->metrics_hook = hook;
+    if (s->nhooks == MAX_METRICS_HOOKS) abort(); /* a programming error */
+    s->hooks[s->nhooks].fn = hook;
+    s->hooks[s->nhooks].arg = arg;
+    s->nhooks++;
+}
+
+void server_remove_metrics_hook(struct server *s, metrics_hook_fn hook, void *arg)
+{
+    for (int i = 0; i < s->nhooks; i++)
+        if (s->hooks[i].fn == hook && s->hooks[i].arg == arg) {
+            memmove(&s->hooks[i], &s->hooks[i + 1],
+                    (size_t)(s->nhooks - i - 1) * sizeof s->hooks[0]);
+            s->nhooks--;
+            return;
+        }
 }
 
 void server_destroy(struct server **self_p)

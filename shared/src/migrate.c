@@ -51,6 +51,7 @@ int migrate_run(PGconn *conn, const struct migration *list, char *err, size_t er
                     "applied_at timestamptz NOT NULL DEFAULT now())",
                     0, NULL, err, errlen);
     if (rc >= 0) rc = s_apply(conn, "0000_base", outbox_sql, err, errlen);
+    if (rc >= 0) rc = s_apply(conn, "0000_base_relay", outbox_relay_sql, err, errlen);
     for (const struct migration *m = list; rc >= 0 && m->name; m++)
         rc = s_apply(conn, m->name, m->sql, err, errlen);
     char ignored[8];

@@ -1,18 +1,30 @@
 /*
- * The outbox relay. One cycle: read up to a batch of unpublished rows in id
- * order, publish each to the broker, then mark exactly those published. It
- * runs when kicked after a write and every second; it does nothing while the
- * broker is not connected, so rows wait in PostgreSQL, never in memory.
+ * The outbox relay. One cycle, one statement (outbox_next): mark the rows
+ * the previous cycle published, give new committed rows their sequence
+ * numbers, read up to a batch of unpublished rows in sequence order; then
+ * publish each to the broker, and remember exactly those to mark. It
+ * runs when PostgreSQL notifies that a transaction that called emit()
+ * committed, and every 250 ms besides (the safety poll: a notification may
+ * be lost while the listening connection is down); it does nothing while
+ * the broker is not connected, so rows wait in PostgreSQL, never in memory.
+ *
+ * The notifications come on a dedicated non-blocking libpq connection on
+ * the loop, LISTENing on outbox_<schema> (the channel emit() notifies); it
+ * reconnects by itself, and every (re)connection runs one cycle at once.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libpq-fe.h>
 #include "itgov/bus.h"
 #include "itgov/db.h"
 #include "itgov/log.h"
 #include "itgov/outbox.h"
 
-#define OUTBOX_BATCH 500
+#define OUTBOX_BATCH    500
+#define LISTEN_RETRY_MS 1000
+#define LISTEN_STATEMENT                                                                           \
+    "DO $$ BEGIN EXECUTE format('LISTEN %I', 'outbox_' || current_schema()); END $$"
 
 const char outbox_sql[] =
     "CREATE TABLE IF NOT EXISTS outbox (\n"
@@ -39,7 +51,7 @@ const char outbox_sql[] =
     ");\n"
     "CREATE OR REPLACE TRIGGER inbox_no_delete BEFORE DELETE ON inbox\n"
     "  FOR EACH ROW EXECUTE FUNCTION refuse_delete();\n"
-    /* how far each followed source has been read (feed.h) */
+    /* how far each followed source has been read (follow.h) */
     "CREATE TABLE IF NOT EXISTS feed_cursor (\n"
     "  source text PRIMARY KEY,\n"
     "  after bigint NOT NULL\n"
@@ -78,36 +90,73 @@ const char outbox_sql[] =
     "   ORDER BY o.seq LIMIT p_limit;\n"
     "END $$;\n";
 
+/* emit() also notifies outbox_<schema>, delivered when its transaction
+ * commits (one notification per transaction, however many events); and
+ * outbox_next() marks the rows the relay published in its previous cycle,
+ * in the same transaction as it sequences and reads the next ones, so a
+ * cycle is one statement (a crash before the mark resends those rows, and
+ * consumers are idempotent). */
+const char outbox_relay_sql[] =
+    "CREATE OR REPLACE FUNCTION emit(p_type text, p_subject text, p_actor bigint, p_data jsonb)\n"
+    "  RETURNS bigint LANGUAGE sql AS $$\n"
+    "  SELECT pg_notify('outbox_' || current_schema(), '');\n"
+    "  INSERT INTO outbox (event) VALUES (jsonb_build_object(\n"
+    "    'specversion', '1.0', 'id', gen_random_uuid(),\n"
+    "    'source', '/itgov/' || current_schema(), 'type', p_type,\n"
+    "    'time', to_char(clock_timestamp() AT TIME ZONE 'UTC', "
+    "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),\n"
+    "    'subject', p_subject, 'actor', p_actor,\n"
+    "    'datacontenttype', 'application/json', 'data', p_data))\n"
+    "  RETURNING id\n"
+    "$$;\n"
+    "CREATE OR REPLACE FUNCTION outbox_next(p_limit int, p_published bigint[])\n"
+    "  RETURNS TABLE (seq bigint, type text, event text) LANGUAGE plpgsql AS $$\n"
+    "DECLARE base bigint;\n"
+    "BEGIN\n"
+    "  UPDATE outbox o SET published_at = now()\n"
+    "   WHERE o.seq = ANY(p_published) AND o.published_at IS NULL;\n"
+    "  PERFORM pg_advisory_xact_lock(hashtext(current_schema() || '.outbox'));\n"
+    "  SELECT coalesce(max(o.seq), 0) INTO base FROM outbox o;\n"
+    "  UPDATE outbox o SET seq = base + n.rn\n"
+    "    FROM (SELECT u.id, row_number() OVER (ORDER BY u.id) AS rn\n"
+    "            FROM outbox u WHERE u.seq IS NULL ORDER BY u.id LIMIT 1000) n\n"
+    "   WHERE o.id = n.id;\n"
+    "  RETURN QUERY SELECT o.seq, o.event->>'type',\n"
+    "      (o.event || jsonb_build_object('sourceseq', o.seq))::text\n"
+    "    FROM outbox o WHERE o.published_at IS NULL AND o.seq IS NOT NULL\n"
+    "   ORDER BY o.seq LIMIT p_limit;\n"
+    "END $$;\n";
+
+enum listen_state { L_DOWN, L_CONNECTING, L_LISTENING };
+
 struct outbox {
+    struct event_base *base;
     struct db *db;
     struct bus_pub *pub;
     struct event *timer;
     bool busy, again;
     long long published;
+    char *done; /* seqs published in the last cycle, to mark: "{1,2,3}", or NULL */
+    char *conninfo;
+    PGconn *listen;
+    enum listen_state lstate;
+    struct event *lev;   /* the listening connection's socket */
+    struct event *retry; /* reconnects it */
+    bool lwarned;
 };
 
 static void s_cycle(struct outbox *o);
 
-static void s_on_marked(void *arg, PGresult *res, struct error *err)
-{
-    struct outbox *o = arg;
-    o->busy = false;
-    if (err) {
-        log_warn("outbox: cannot mark events published: %s", err->detail);
-        error_destroy(&err);
-        return;
-    }
-    if (o->again) s_cycle(o);
-}
-
 static void s_on_batch(void *arg, PGresult *res, struct error *err)
 {
     struct outbox *o = arg;
-    if (err) {
-        o->busy = false;
+    o->busy = false;
+    if (err) { /* nothing was marked: the same rows are marked next time */
         error_destroy(&err);
         return;
     }
+    free(o->done);
+    o->done = NULL;
     int n = PQntuples(res), sent = 0;
     size_t cap = (size_t)n * 21 + 3, used = 0;
     char *ids = malloc(cap);
@@ -123,17 +172,13 @@ static void s_on_batch(void *arg, PGresult *res, struct error *err)
     }
     ids[used++] = '}';
     ids[used] = '\0';
-    o->again = n == OUTBOX_BATCH && sent == n;
     o->published += sent;
-    if (sent == 0) {
-        o->busy = false;
+    if (sent > 0)
+        o->done = ids;
+    else
         free(ids);
-        return;
-    }
-    const char *params[] = {ids};
-    db_query(o->db, "UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])", 1,
-             params, s_on_marked, o);
-    free(ids);
+    /* a notification during this cycle may be for a row it did not see */
+    if (o->again || (n == OUTBOX_BATCH && sent == n)) s_cycle(o);
 }
 
 static void s_cycle(struct outbox *o)
@@ -147,8 +192,9 @@ static void s_cycle(struct outbox *o)
     o->again = false;
     char limit[16];
     snprintf(limit, sizeof limit, "%d", OUTBOX_BATCH);
-    const char *params[] = {limit};
-    db_query(o->db, "SELECT seq, type, event FROM outbox_next($1)", 1, params, s_on_batch, o);
+    const char *params[] = {limit, o->done ? o->done : "{}"};
+    db_query(o->db, "SELECT seq, type, event FROM outbox_next($1, $2::bigint[])", 2, params,
+             s_on_batch, o);
 }
 
 static void s_on_timer(evutil_socket_t fd, short what, void *arg)
@@ -156,27 +202,118 @@ static void s_on_timer(evutil_socket_t fd, short what, void *arg)
     s_cycle(arg);
 }
 
-struct outbox *outbox_new(struct event_base *base, struct db *db, struct bus_pub *pub)
+/* ---- the listening connection ---------------------------------------------- */
+
+static void s_listen_start(struct outbox *o);
+static void s_on_listen_io(evutil_socket_t fd, short what, void *arg);
+
+static void s_listen_watch(struct outbox *o, short what)
+{
+    if (o->lev) event_free(o->lev);
+    o->lev = event_new(o->base, PQsocket(o->listen), what, s_on_listen_io, o);
+    event_add(o->lev, NULL);
+}
+
+/* Lost or refused: close it and try again later (the poll goes on). */
+static void s_listen_down(struct outbox *o)
+{
+    if (!o->lwarned)
+        log_warn("outbox: the notification connection is down (%s); relying on the poll",
+                 o->listen ? PQerrorMessage(o->listen) : "cannot connect");
+    o->lwarned = true;
+    if (o->lev) event_free(o->lev);
+    o->lev = NULL;
+    if (o->listen) PQfinish(o->listen);
+    o->listen = NULL;
+    o->lstate = L_DOWN;
+    struct timeval tv = {LISTEN_RETRY_MS / 1000, (LISTEN_RETRY_MS % 1000) * 1000};
+    event_add(o->retry, &tv);
+}
+
+static void s_listen_connect_step(struct outbox *o)
+{
+    switch (PQconnectPoll(o->listen)) {
+    case PGRES_POLLING_READING:
+        return s_listen_watch(o, EV_READ);
+    case PGRES_POLLING_WRITING:
+        return s_listen_watch(o, EV_WRITE);
+    case PGRES_POLLING_OK:
+        if (PQsetnonblocking(o->listen, 1) != 0 || !PQsendQuery(o->listen, LISTEN_STATEMENT))
+            return s_listen_down(o);
+        o->lstate = L_LISTENING;
+        PQflush(o->listen);
+        s_listen_watch(o, EV_READ | EV_PERSIST);
+        if (o->lwarned) log_info("outbox: the notification connection is back");
+        o->lwarned = false;
+        s_cycle(o); /* whatever committed while nobody listened */
+        return;
+    default:
+        return s_listen_down(o);
+    }
+}
+
+static void s_on_listen_io(evutil_socket_t fd, short what, void *arg)
+{
+    struct outbox *o = arg;
+    if (o->lstate == L_CONNECTING) return s_listen_connect_step(o);
+    if (!PQconsumeInput(o->listen)) return s_listen_down(o);
+    while (!PQisBusy(o->listen)) { /* the LISTEN's own result */
+        PGresult *res = PQgetResult(o->listen);
+        if (!res) break;
+        bool failed = PQresultStatus(res) != PGRES_COMMAND_OK;
+        PQclear(res);
+        if (failed) return s_listen_down(o);
+    }
+    bool woken = false;
+    PGnotify *n;
+    while ((n = PQnotifies(o->listen)) != NULL) {
+        woken = true;
+        PQfreemem(n);
+    }
+    if (woken) s_cycle(o);
+}
+
+static void s_listen_start(struct outbox *o)
+{
+    o->listen = PQconnectStart(o->conninfo);
+    if (!o->listen || PQstatus(o->listen) == CONNECTION_BAD) return s_listen_down(o);
+    o->lstate = L_CONNECTING;
+    s_listen_watch(o, EV_WRITE);
+}
+
+static void s_on_listen_retry(evutil_socket_t fd, short what, void *arg)
+{
+    s_listen_start(arg);
+}
+
+struct outbox *outbox_new(struct event_base *base, struct db *db, struct bus_pub *pub,
+                          const char *conninfo)
 {
     struct outbox *o = calloc(1, sizeof *o);
     if (!o) abort();
+    o->base = base;
     o->db = db;
     o->pub = pub;
+    o->conninfo = strdup(conninfo);
+    if (!o->conninfo) abort();
     o->timer = event_new(base, -1, EV_PERSIST, s_on_timer, o);
     struct timeval iv = {0, 250000};
     event_add(o->timer, &iv);
+    o->retry = event_new(base, -1, 0, s_on_listen_retry, o);
+    s_listen_start(o);
     return o;
 }
 
 void outbox_destroy(struct outbox **self_p)
 {
-    if (!*self_p) return;
-    event_free((*self_p)->timer);
-    free(*self_p);
+    struct outbox *o = *self_p;
+    if (!o) return;
+    event_free(o->timer);
+    event_free(o->retry);
+    if (o->lev) event_free(o->lev);
+    if (o->listen) PQfinish(o->listen);
+    free(o->done);
+    free(o->conninfo);
+    free(o);
     *self_p = NULL;
-}
-
-void outbox_kick(struct outbox *o)
-{
-    s_cycle(o);
 }

@@ -23,10 +23,11 @@
 #include "itgov/worker.h"
 #include "itgov/zap.h"
 
-#define STARTUP_WAIT_S 60
+#define STARTUP_WAIT_S   60
+#define INTERNAL_KEY_MIN 16
 
 struct common {
-    const char *bind, *db_url, *redis_host, *broker_host, *cors, *log_level;
+    const char *bind, *db_url, *redis_host, *broker_host, *cors, *log_level, *internal_key;
     const char *curve_secret, *broker_public; /* the bus's CURVE keys (bus.h) */
     const char *redis_password, *session_mac_key;
     long port, db_pool, redis_port, xsub_port;
@@ -72,8 +73,14 @@ static bool s_load_config(const struct service_def *def, struct common *c)
         {"ITGOV_BROKER_CURVE_PUBLIC", CFG_STR, &c->broker_public, NULL, 0, 0},
         {"ITGOV_CORS_ORIGINS", CFG_STR, &c->cors, "", 0, 0},
         {"ITGOV_LOG_LEVEL", CFG_STR, &c->log_level, "info", 0, 0},
+        {"ITGOV_INTERNAL_KEY", CFG_STR, &c->internal_key, NULL, 0, 0},
     };
     bool ok = config_load(rows, sizeof rows / sizeof rows[0]);
+    if (c->internal_key && strlen(c->internal_key) < INTERNAL_KEY_MIN) {
+        fprintf(stderr, "config: ITGOV_INTERNAL_KEY must be at least %d characters\n",
+                INTERNAL_KEY_MIN);
+        ok = false;
+    }
     if (def->config && !config_load(def->config, def->nconfig)) ok = false;
     if (ok) { /* both checked, so that both are reported */
         bool secret_ok = zap_check_key(curve_var, c->curve_secret);
@@ -153,7 +160,7 @@ static void s_outbox_feed(struct req *r)
 
 /* The internal routes every service serves besides its own. */
 static const struct route s_internal_routes[] = {
-    {"GET", "/internal/v1/outbox", s_outbox_feed, ROLE_PUBLIC},
+    {"GET", "/internal/v1/outbox", s_outbox_feed, ROLE_INTERNAL},
 };
 
 /* `<service> --routes`: the route table, one JSON object a line
@@ -172,12 +179,10 @@ static int s_print_routes(const struct service_def *def)
             printf("\"public\"}\n");
             continue;
         }
-#ifdef ROLE_INTERNAL /* the internal key and nothing else (issue 7 item 4) */
         if (rt->roles & ROLE_INTERNAL) {
             printf("\"internal\"}\n");
             continue;
         }
-#endif
         unsigned rest = rt->roles;
         const char *sep = "";
         printf("[");
@@ -210,7 +215,7 @@ int service_main(const struct service_def *def, int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     if (!s_prepare_db(def, c.db_url)) return 1;
 
-    struct service svc = {.name = def->name, .app = def->app};
+    struct service svc = {.name = def->name, .internal_key = c.internal_key, .app = def->app};
     struct route *routes = NULL;
     svc.base = event_base_new();
     svc.db = db_new(svc.base, c.db_url, (int)c.db_pool);
@@ -222,7 +227,7 @@ int service_main(const struct service_def *def, int argc, char **argv)
     svc.pub = bus_pub_new(svc.zctx, endpoint);
     int rc = 1;
     if (!svc.pub) goto done;
-    svc.outbox = outbox_new(svc.base, svc.db, svc.pub);
+    svc.outbox = outbox_new(svc.base, svc.db, svc.pub, c.db_url);
     svc.worker = worker_new(svc.base, 2);
     /* the service's routes plus the internal ones every service serves */
     size_t nroutes = def->nroutes + sizeof s_internal_routes / sizeof s_internal_routes[0];
@@ -240,6 +245,7 @@ int service_main(const struct service_def *def, int argc, char **argv)
         .redis = svc.redis,
         .db = svc.db,
         .app = &svc,
+        .internal_key = c.internal_key,
     };
     svc.http = server_new(svc.base, &sc);
     if (!svc.http) goto done;
@@ -280,10 +286,9 @@ done:
 
 /* ---- reply helpers for one-statement handlers ---------------------------- */
 
-static void s_reply_first(struct req *r, int status, PGresult *res, struct error *err, bool wrote)
+static void s_reply_first(struct req *r, int status, PGresult *res, struct error *err)
 {
     if (err) return reply_error(r, err);
-    if (wrote) outbox_kick(req_service(r)->outbox);
     if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0))
         return reply_error(r, error_new(ERR_NOT_FOUND, "no such resource"));
     reply_raw(r, status, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
@@ -291,17 +296,17 @@ static void s_reply_first(struct req *r, int status, PGresult *res, struct error
 
 void reply_row(void *req, PGresult *res, struct error *err)
 {
-    s_reply_first(req, 200, res, err, false);
+    s_reply_first(req, 200, res, err);
 }
 
 void reply_row_written(void *req, PGresult *res, struct error *err)
 {
-    s_reply_first(req, 200, res, err, true);
+    s_reply_first(req, 200, res, err);
 }
 
 void reply_row_created(void *req, PGresult *res, struct error *err)
 {
-    s_reply_first(req, 201, res, err, true);
+    s_reply_first(req, 201, res, err);
 }
 
 void reply_page(struct req *r, const char *page_sql)

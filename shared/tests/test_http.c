@@ -34,5 +34,17 @@ int main(void)
     free(values[0]);
     free(values[1]);
     CHECK(match("/a/:x/b/:y", "/a/1/c/2", names, values) == -1);
+
+    /* the internal key: exactly the key after "Bearer ", nothing else */
+    const char *key = "k3y-0123456789abcdef";
+    CHECK(internal_key_matches("Bearer k3y-0123456789abcdef", key));
+    CHECK(internal_key_matches("bearer k3y-0123456789abcdef", key));
+    CHECK(!internal_key_matches("Bearer k3y-0123456789abcde", key));
+    CHECK(!internal_key_matches("Bearer k3y-0123456789abcdefg", key));
+    CHECK(!internal_key_matches("k3y-0123456789abcdef", key));
+    CHECK(!internal_key_matches("Bearer ", key));
+    CHECK(!internal_key_matches(NULL, key));
+    CHECK(!internal_key_matches("Bearer ", ""));
+    CHECK(!internal_key_matches("Bearer x", NULL));
     return check_done();
 }

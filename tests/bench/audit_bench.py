@@ -1,27 +1,36 @@
 #!/usr/bin/python3
-"""The audit ingest benchmark (issue 3), against a running stack:
+"""The audit ingest benchmark (issues 3 and 7), against a running stack.
 
-  1. burst: publishes N CloudEvents to the broker (XSUB) as fast as it can and
-     counts them on the audit service's public feed (PUB), which sends an
-     entry only after it is stored: events/s stored = N / (last stored -
-     first published);
-  2. latency: publishes at RATE events/s for DURATION s and measures, per
-     event, publish -> arrival on the feed (i.e. committed and stored, hash
+The audit log takes only what a configured source's outbox holds (a message
+on the broker is only a hint), so the events are written the way every
+service writes them: emit() in a transaction, here into the audit service's
+own outbox (it is one of its sources), through psql as the superuser. The
+relay publishes them, the audit service reads them from the outbox, stores
+them and sends them on its public feed (PUB) only after the commit.
+
+  1. burst: one transaction emits N events; events/s stored = N / (last on
+     the feed - start of the transaction);
+  2. latency: one event per transaction at RATE events/s for DURATION s; per
+     event, its commit-time clock (sent_ns, set by PostgreSQL) -> arrival on
+     the feed (committed, relayed, read back from the outbox, stored, hash
      chained, Merkle leaf added): p50, p99, max.
 
-    audit_bench.py XSUB_ENDPOINT AUDIT_PUB_ENDPOINT [N] [RATE] [DURATION]
+    audit_bench.py PSQL_COMMAND AUDIT_PUB_ENDPOINT [N] [RATE] [DURATION]
 
-Prints one JSON object with the figures. Events are type itgov.bench.tick,
-source /itgov/bench (a source without catch-up: a dropped message is lost,
-and is counted as such).
+PSQL_COMMAND: a shell command prefix running psql as the superuser on the
+itgov database. With ITGOV_BENCH_BROKER_SUB (the broker's XPUB endpoint),
+the steady stream is also watched on the broker, and the latency from the
+relay's publication to the stored entry is given too. Prints one JSON object
+with the figures. Events are type itgov.bench.tick, source /itgov/audit.
 
-Both sockets are CURVE clients (tests/bench/audit.sh sets the environment):
-ITGOV_BROKER_CURVE_PUBLIC and ITGOV_AUDIT_FEED_CURVE_SECRET (the feed's public
-key is derived from it) are the server keys, ITGOV_BENCH_PUBLISHER_SECRET a
-publisher key the broker admits, ITGOV_BENCH_CLIENT_SECRET the secret of a key
-in ITGOV_EVENT_CLIENT_KEYS."""
+Both subscribers are CURVE clients (tests/bench/audit.sh sets the
+environment): ITGOV_BROKER_CURVE_PUBLIC and ITGOV_AUDIT_FEED_CURVE_SECRET (the
+feed's public key is derived from it) are the server keys,
+ITGOV_BENCH_CLIENT_SECRET the secret of a key in ITGOV_EVENT_CLIENT_KEYS."""
 import json
 import os
+import shlex
+import subprocess
 import sys
 import threading
 import time
@@ -30,16 +39,30 @@ import uuid
 import zmq
 
 
-def now_rfc3339():
-    t = time.time()
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".%06dZ" % int((t % 1) * 1e6)
+def emit_sql(run, i_expr, from_clause=""):
+    """A statement emitting bench events into the audit schema's outbox."""
+    return ("SELECT count(audit.emit('itgov.bench.tick', 'bench/" + run + "', NULL, "
+            "jsonb_build_object('run', '" + run + "', 'i', " + i_expr + ", 'sent_ns', "
+            "(extract(epoch FROM clock_timestamp()) * 1e9)::bigint)))" + from_clause + ";\n")
 
 
-def event(i, run):
-    return json.dumps({"specversion": "1.0", "id": str(uuid.uuid4()), "source": "/itgov/bench",
-                       "type": "itgov.bench.tick", "time": now_rfc3339(), "subject": f"bench/{run}",
-                       "actor": None, "datacontenttype": "application/json",
-                       "data": {"run": run, "i": i, "sent_ns": time.time_ns()}}).encode()
+class Psql:
+    """One psql session fed statements on its stdin (search_path audit, so
+    emit() names the audit service as the source)."""
+
+    def __init__(self, cmd):
+        self.p = subprocess.Popen(shlex.split(cmd) + ["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        self.send("SET search_path TO audit;\n")
+
+    def send(self, sql):
+        self.p.stdin.write(sql)
+        self.p.stdin.flush()
+
+    def close(self):
+        self.p.stdin.close()
+        if self.p.wait(timeout=600) != 0:
+            sys.exit("bench: psql failed")
 
 
 def curve_client(sock, server_key, secret):
@@ -50,14 +73,13 @@ def curve_client(sock, server_key, secret):
 
 
 class Feed:
-    def __init__(self, ctx, endpoint):
+    def __init__(self, ctx, endpoint, server_key):
         self.sock = ctx.socket(zmq.SUB)
         self.sock.setsockopt(zmq.RCVHWM, 0)
-        curve_client(self.sock, zmq.curve_public(os.environ["ITGOV_AUDIT_FEED_CURVE_SECRET"].encode()),
-                     os.environ["ITGOV_BENCH_CLIENT_SECRET"])
+        curve_client(self.sock, server_key, os.environ["ITGOV_BENCH_CLIENT_SECRET"])
         self.sock.setsockopt(zmq.SUBSCRIBE, b"bench.")
         self.sock.connect(endpoint)
-        self.got = {}  # run -> list of (recv_ns, sent_ns, seq)
+        self.got = {}  # run -> list of (recv_ns, sent_ns, seq, event id)
         self.lock = threading.Lock()
         self.stop = False
         self.t = threading.Thread(target=self.run, daemon=True)
@@ -77,7 +99,8 @@ class Feed:
                 t = time.time_ns()
                 ev = json.loads(body)
                 with self.lock:
-                    self.got.setdefault(ev["data"]["run"], []).append((t, ev["data"]["sent_ns"], ev["seq"]))
+                    self.got.setdefault(ev["data"]["run"], []).append(
+                        (t, int(ev["data"]["sent_ns"]), ev.get("seq"), ev["id"]))
 
     def count(self, run):
         with self.lock:
@@ -109,41 +132,37 @@ def pct(xs, p):
 
 
 def main():
-    xsub, audit_pub = sys.argv[1], sys.argv[2]
+    psql_cmd, audit_pub = sys.argv[1], sys.argv[2]
     n = int(sys.argv[3]) if len(sys.argv) > 3 else 50000
     rate = int(sys.argv[4]) if len(sys.argv) > 4 else 1000
     duration = int(sys.argv[5]) if len(sys.argv) > 5 else 10
     ctx = zmq.Context.instance()
-    pub = ctx.socket(zmq.PUB)
-    pub.setsockopt(zmq.SNDHWM, 0)
-    curve_client(pub, os.environ["ITGOV_BROKER_CURVE_PUBLIC"].encode(),
-                 os.environ["ITGOV_BENCH_PUBLISHER_SECRET"])
-    pub.connect(xsub)
-    feed = Feed(ctx, audit_pub)
+    feed = Feed(ctx, audit_pub, zmq.curve_public(os.environ["ITGOV_AUDIT_FEED_CURVE_SECRET"].encode()))
+    broker = None
+    if os.environ.get("ITGOV_BENCH_BROKER_SUB"):
+        broker = Feed(ctx, os.environ["ITGOV_BENCH_BROKER_SUB"],
+                      os.environ["ITGOV_BROKER_CURVE_PUBLIC"].encode())
     tag = uuid.uuid4().hex[:8]
 
-    # until a probe makes the whole way (subscriptions take a moment to propagate)
+    # until a probe makes the whole way (the feed's subscription takes a moment)
     warm = f"{tag}-warm"
     deadline = time.monotonic() + 30
-    i = 0
+    db = Psql(psql_cmd)
     while feed.count(warm) == 0:
         if time.monotonic() > deadline:
             sys.exit("bench: no event reached the audit feed within 30 s")
-        pub.send_multipart([b"bench.tick", event(i, warm)])
-        i += 1
+        db.send(emit_sql(warm, "0"))
         time.sleep(0.2)
 
-    # 1. burst
+    # 1. burst: one transaction
     burst = f"{tag}-burst"
-    msgs = [event(k, burst) for k in range(n)]
     t0 = time.time_ns()
-    for m in msgs:
-        pub.send_multipart([b"bench.tick", m])
+    db.send(emit_sql(burst, "g", f" FROM generate_series(1, {n}) g"))
     t_sent = time.time_ns()
     stored = wait_count(feed, burst, n, 300)
     items = feed.items(burst)
-    t_last = max(t for t, _, _ in items) if items else t_sent
-    seqs = [s for _, _, s in items]
+    t_last = max(it[0] for it in items) if items else t_sent
+    seqs = [it[2] for it in items]
     burst_rate = stored / ((t_last - t0) / 1e9) if stored else 0.0
 
     # 2. latency at a steady rate
@@ -155,10 +174,15 @@ def main():
         d = due - time.monotonic()
         if d > 0:
             time.sleep(d)
-        pub.send_multipart([b"bench.tick", event(k, steady)])
+        db.send(emit_sql(steady, str(k)))
     got = wait_count(feed, steady, total, 60)
-    lat = [(t - s) / 1e6 for t, s, _ in feed.items(steady)]
+    db.close()
+    lat = [(it[0] - it[1]) / 1e6 for it in feed.items(steady)]
+    published = {it[3]: it[0] for it in broker.items(steady)} if broker else {}
+    lat_pub = [(it[0] - published[it[3]]) / 1e6 for it in feed.items(steady) if it[3] in published]
     feed.stop = True
+    if broker:
+        broker.stop = True
     print(json.dumps({
         "burst_events": n, "burst_stored": stored, "burst_publish_s": round((t_sent - t0) / 1e9, 3),
         "burst_stored_per_s": round(burst_rate), "burst_seq_in_order": seqs == sorted(seqs),
@@ -166,6 +190,8 @@ def main():
         "latency_ms_p50": round(pct(lat, 50), 2) if lat else None,
         "latency_ms_p99": round(pct(lat, 99), 2) if lat else None,
         "latency_ms_max": round(max(lat), 2) if lat else None,
+        "published_latency_ms_p50": round(pct(lat_pub, 50), 2) if lat_pub else None,
+        "published_latency_ms_p99": round(pct(lat_pub, 99), 2) if lat_pub else None,
     }))
 
 

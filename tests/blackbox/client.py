@@ -69,6 +69,13 @@ def direct(path=""):
     return cfg("ITGOV_TEST_ACCOUNTS_URL").rstrip("/") + path
 
 
+def internal_key():
+    """The services' internal credential (ITGOV_INTERNAL_KEY), for /internal/... and /metrics."""
+    k = cfg("ITGOV_INTERNAL_KEY")
+    SECRETS.add(k)
+    return k
+
+
 def lock_s():
     return int(os.environ.get("ITGOV_LOGIN_LOCK_S", "3"))
 

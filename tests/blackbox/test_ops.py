@@ -1,7 +1,7 @@
-"""/healthz, /readyz and /metrics on the service's own port."""
+"""/healthz, /readyz and /metrics (with the internal key) on the service's own port."""
 import re
 
-from client import admin_token, direct, expect, http, make_user
+from client import admin_token, direct, expect, http, internal_key, make_user
 
 ORDER = 15
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\d+)?$')
@@ -15,7 +15,7 @@ def test_healthz_and_readyz():
 
 
 def metrics():
-    r = http("GET", direct("/metrics"))
+    r = http("GET", direct("/metrics"), token=internal_key())
     assert r.status == 200, r
     assert (r.header("Content-Type") or "").startswith("text/plain"), f"Content-Type: {r}"
     types, samples = {}, []

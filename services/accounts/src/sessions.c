@@ -76,7 +76,6 @@ static void s_on_recorded(void *arg, PGresult *res, struct error *err)
         reply_error(e->r, err);
         return s_ending_free(e);
     }
-    outbox_kick(req_service(e->r)->outbox);
     s_reply_ending(e);
 }
 
@@ -372,7 +371,6 @@ static void s_on_login_recorded(void *arg, PGresult *res, struct error *err)
     struct login *l = arg;
     if (err) return s_login_fail(l, err);
     if (PQntuples(res) != 1) return s_login_fail(l, error_new(ERR_INTERNAL, "login not recorded"));
-    outbox_kick(req_service(l->r)->outbox);
     l->user_json = strdup(PQgetvalue(res, 0, 0));
     l->sid = atoll(PQgetvalue(res, 0, 1));
     struct req *r = l->r;
@@ -384,7 +382,6 @@ static void s_on_failure_recorded(void *arg, PGresult *res, struct error *err)
 {
     struct login *l = arg;
     if (err) return s_login_fail(l, err);
-    outbox_kick(req_service(l->r)->outbox);
     s_login_fail(l, error_new(ERR_INVALID_CREDENTIALS, "wrong username or password"));
 }
 

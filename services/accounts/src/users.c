@@ -145,7 +145,6 @@ static void s_on_changed(void *arg, PGresult *res, struct error *err)
     struct req *r = arg;
     if (err) return reply_error(r, err);
     if (s_refused_last_admin(r, res)) return;
-    outbox_kick(req_service(r)->outbox);
     if (PQntuples(res) == 0) return reply_error(r, error_new(ERR_NOT_FOUND, "no such user"));
     long long id = atoll(PQgetvalue(res, 0, 1));
     r->ctx = strdup(PQgetvalue(res, 0, 0));
@@ -299,7 +298,6 @@ static void s_on_disabled(void *arg, PGresult *res, struct error *err)
     struct req *r = arg;
     if (err) return reply_error(r, err);
     if (s_refused_last_admin(r, res)) return;
-    outbox_kick(req_service(r)->outbox);
     if (PQntuples(res) == 0) return reply_error(r, error_new(ERR_NOT_FOUND, "no such user"));
     const char *doc = PQgetvalue(res, 0, 0);
     sessions_end_user_then_reply(r, atoll(PQgetvalue(res, 0, 1)), NULL, "user_disabled", doc, 200,
@@ -371,7 +369,6 @@ static void s_pw_saved(void *arg, PGresult *res, struct error *err)
 {
     struct req *r = arg;
     if (err) return reply_error(r, err);
-    outbox_kick(req_service(r)->outbox);
     if (PQntuples(res) == 0) return reply_error(r, error_new(ERR_NOT_FOUND, "no such user"));
     sessions_end_user_then_reply(r, r->user->id, r->user->sid, "password_changed",
                                  PQgetvalue(res, 0, 0), 204, NULL);
@@ -388,7 +385,6 @@ static void s_pw_lock_recorded(void *arg, PGresult *res, struct error *err)
 {
     struct req *r = arg;
     if (err) return reply_error(r, err);
-    outbox_kick(req_service(r)->outbox);
     s_pw_refuse(r);
 }
 

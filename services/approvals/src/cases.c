@@ -266,7 +266,6 @@ static void s_on_written(void *arg, PGresult *res, struct error *err, int status
     struct req *r = arg;
     s_act_free(r);
     if (err) return reply_error(r, err);
-    outbox_kick(req_service(r)->outbox);
     if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0))
         return reply_error(r, error_new(ERR_CONFLICT, "the case changed meanwhile; try again"));
     reply_raw(r, status, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));

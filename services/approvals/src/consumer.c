@@ -5,8 +5,8 @@
  *     ITGOV_REVIEW_DAYS later (at most one open case per subject);
  *   accounts: account.user.* keep the users table (roles, department,
  *     disabled) that says who may be invited as an expert.
- * Both come through feeds (itgov/feed.h): the bus, and catch-up from the
- * source's outbox. Each effect and its inbox row are one statement.
+ * Both are read from the sources' outboxes (itgov/follow.h; the bus only
+ * wakes the reads). Each effect and its inbox row are one statement.
  * Every ITGOV_SCAN_INTERVAL_S the scan marks open cases past due_at and
  * emits approval.case.overdue once per case.
  */
@@ -16,12 +16,12 @@
 #include "approvals.h"
 #include "case_kinds.h"
 #include "itgov/db.h"
-#include "itgov/feed.h"
+#include "itgov/follow.h"
 #include "itgov/log.h"
 #include "itgov/outbox.h"
 #include "itgov/service.h"
 
-static struct feed *s_projects, *s_accounts;
+static struct follow *s_follow;
 static struct event *s_scan;
 static bool s_scanning;
 
@@ -40,14 +40,14 @@ static bool s_num(const cJSON *o, const char *name, char out[24])
 }
 
 /* project.submitted / plan.submitted → a case opens */
-static void s_on_submitted(void *arg, const cJSON *ev, struct feed_job *job)
+static void s_on_submitted(void *arg, const cJSON *ev, struct follow_job *job)
 {
     struct service *svc = arg;
     const char *type = s_str(ev, "type"), *id = s_str(ev, "id"), *subject = s_str(ev, "subject");
     const struct case_kind *k = case_kind_opened_by(type);
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(ev, "data");
     if (!k || !subject || strncmp(subject, k->subject_prefix, strlen(k->subject_prefix)) != 0)
-        return feed_done(job, true);
+        return follow_done(job, true);
     char dept[24], sub[24], actor[24], days[24];
     bool has_dept = s_num(data, "department_id", dept);
     if (!s_num(data, "submission", sub)) snprintf(sub, sizeof sub, "0");
@@ -62,27 +62,27 @@ static void s_on_submitted(void *arg, const cJSON *ev, struct feed_job *job)
                             k->first_step,
                             days,
                             has_actor ? actor : NULL};
-    feed_apply(job, svc->db, svc->outbox,
-               "WITH i AS (INSERT INTO inbox (event_id, type) VALUES ($1, $2) "
-               "ON CONFLICT DO NOTHING RETURNING 1), "
-               "c AS (INSERT INTO cases (kind, subject, subject_department_id, submission, step, "
-               "due_at) SELECT $3, $4, $5::bigint, $6::int, $7, "
-               "now() + make_interval(days => $8::int) FROM i "
-               "ON CONFLICT (subject) WHERE step <> 'closed' DO NOTHING RETURNING *) "
-               "SELECT emit('itgov.approval.case.opened', 'approvals/' || c.id, $9::bigint, "
-               "jsonb_build_object('case', case_doc(c), 'submission', c.submission)) FROM c",
-               9, params);
+    follow_apply(job, svc->db,
+                 "WITH i AS (INSERT INTO inbox (event_id, type) VALUES ($1, $2) "
+                 "ON CONFLICT DO NOTHING RETURNING 1), "
+                 "c AS (INSERT INTO cases (kind, subject, subject_department_id, submission, step, "
+                 "due_at) SELECT $3, $4, $5::bigint, $6::int, $7, "
+                 "now() + make_interval(days => $8::int) FROM i "
+                 "ON CONFLICT (subject) WHERE step <> 'closed' DO NOTHING RETURNING *) "
+                 "SELECT emit('itgov.approval.case.opened', 'approvals/' || c.id, $9::bigint, "
+                 "jsonb_build_object('case', case_doc(c), 'submission', c.submission)) FROM c",
+                 9, params);
 }
 
 /* account.user.* → the users table */
-static void s_on_user(void *arg, const cJSON *ev, struct feed_job *job)
+static void s_on_user(void *arg, const cJSON *ev, struct follow_job *job)
 {
     struct service *svc = arg;
     const char *type = s_str(ev, "type"), *id = s_str(ev, "id");
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(ev, "data");
     const cJSON *roles = cJSON_GetObjectItemCaseSensitive(data, "roles");
     char uid[24], dept[24];
-    if (!s_num(data, "id", uid) || !cJSON_IsArray(roles)) return feed_done(job, true);
+    if (!s_num(data, "id", uid) || !cJSON_IsArray(roles)) return follow_done(job, true);
     bool has_dept = s_num(data, "department_id", dept);
     char *roles_json = cJSON_PrintUnformatted(roles);
     const char *updated = s_str(data, "updated_at");
@@ -94,15 +94,16 @@ static void s_on_user(void *arg, const cJSON *ev, struct feed_job *job)
                             has_dept ? dept : NULL,
                             cJSON_IsTrue(disabled) ? "true" : "false",
                             updated ? updated : ""};
-    feed_apply(job, svc->db, svc->outbox,
-               "WITH i AS (INSERT INTO inbox (event_id, type) VALUES ($1, $2) "
-               "ON CONFLICT DO NOTHING RETURNING 1) "
-               "INSERT INTO users (id, roles, department_id, disabled, updated_at) "
-               "SELECT $3, ARRAY(SELECT jsonb_array_elements_text($4::jsonb)), $5::bigint, $6, $7 "
-               "FROM i ON CONFLICT (id) DO UPDATE SET roles = excluded.roles, "
-               "department_id = excluded.department_id, disabled = excluded.disabled, "
-               "updated_at = excluded.updated_at WHERE users.updated_at <= excluded.updated_at",
-               7, params);
+    follow_apply(
+        job, svc->db,
+        "WITH i AS (INSERT INTO inbox (event_id, type) VALUES ($1, $2) "
+        "ON CONFLICT DO NOTHING RETURNING 1) "
+        "INSERT INTO users (id, roles, department_id, disabled, updated_at) "
+        "SELECT $3, ARRAY(SELECT jsonb_array_elements_text($4::jsonb)), $5::bigint, $6, $7 "
+        "FROM i ON CONFLICT (id) DO UPDATE SET roles = excluded.roles, "
+        "department_id = excluded.department_id, disabled = excluded.disabled, "
+        "updated_at = excluded.updated_at WHERE users.updated_at <= excluded.updated_at",
+        7, params);
     free(roles_json);
 }
 
@@ -110,17 +111,13 @@ static void s_on_user(void *arg, const cJSON *ev, struct feed_job *job)
 
 static void s_on_scanned(void *arg, PGresult *res, struct error *err)
 {
-    struct service *svc = arg;
     s_scanning = false;
     if (err) {
         log_warn("overdue scan failed: %s", err->detail);
         error_destroy(&err);
         return;
     }
-    if (PQntuples(res) > 0) {
-        log_info("%d case(s) became overdue", PQntuples(res));
-        outbox_kick(svc->outbox);
-    }
+    if (PQntuples(res) > 0) log_info("%d case(s) became overdue", PQntuples(res));
 }
 
 static void s_on_scan(evutil_socket_t fd, short what, void *arg)
@@ -138,40 +135,52 @@ static void s_on_scan(evutil_socket_t fd, short what, void *arg)
 
 /* ---- start and stop ------------------------------------------------------------------ */
 
+enum { FROM_PROJECTS, FROM_ACCOUNTS };
+
+static void s_handle(void *arg, int source, long long sourceseq, const cJSON *ev,
+                     struct follow_job *job)
+{
+    if (source == FROM_PROJECTS)
+        s_on_submitted(arg, ev, job);
+    else
+        s_on_user(arg, ev, job);
+}
+
 int consumer_start(struct service *svc)
 {
     char endpoint[300];
     snprintf(endpoint, sizeof endpoint, "tcp://%s:%ld", approvals_cfg.broker_host,
              approvals_cfg.broker_xpub_port);
     static const char *const submitted[] = {"project.submitted", "plan.submitted", NULL};
-    struct feed_config fc = {
-        .source = "projects",
-        .host = approvals_cfg.projects_host,
-        .port = (int)approvals_cfg.projects_port,
+    static const char *const users[] = {"account.user.", NULL};
+    const struct follow_source sources[] = {
+        [FROM_PROJECTS] = {.name = "projects",
+                           .host = approvals_cfg.projects_host,
+                           .port = (int)approvals_cfg.projects_port,
+                           .types = submitted},
+        [FROM_ACCOUNTS] = {.name = "accounts",
+                           .host = approvals_cfg.accounts_host,
+                           .port = (int)approvals_cfg.accounts_port,
+                           .types = users},
+    };
+    const struct follow_config fc = {
+        .sources = sources,
+        .nsources = 2,
         .bus_endpoint = endpoint,
-        .prefixes = submitted,
         .poll_ms = (int)approvals_cfg.feed_poll_ms,
-        .handler = s_on_submitted,
+        .handler = s_handle,
         .arg = svc,
     };
-    s_projects = feed_new(svc->base, svc->zctx, svc->db, &fc);
-    static const char *const users[] = {"account.user.", NULL};
-    fc.source = "accounts";
-    fc.host = approvals_cfg.accounts_host;
-    fc.port = (int)approvals_cfg.accounts_port;
-    fc.prefixes = users;
-    fc.handler = s_on_user;
-    s_accounts = feed_new(svc->base, svc->zctx, svc->db, &fc);
+    s_follow = follow_new(svc, &fc);
     s_scan = event_new(svc->base, -1, EV_PERSIST, s_on_scan, svc);
     struct timeval iv = {approvals_cfg.scan_interval_s, 0};
     event_add(s_scan, &iv);
-    return s_projects && s_accounts ? 0 : -1;
+    return s_follow ? 0 : -1;
 }
 
 void consumer_stop(struct service *svc)
 {
-    feed_destroy(&s_projects);
-    feed_destroy(&s_accounts);
+    follow_destroy(&s_follow);
     if (s_scan) event_free(s_scan);
     s_scan = NULL;
 }

@@ -1,6 +1,7 @@
 /*
- * Ingest: from the broker and the sources' outboxes into the log, each event
- * once, each source in order, one batch in flight (design in ingest.h).
+ * Ingest: from the sources' outboxes (itgov/follow.h) into the log, each
+ * event once, each source in order, one batch in flight (design in
+ * ingest.h).
  *
  * The queue holds accepted events until their batch commits; a batch is
  * rendered afresh (seq, JSON, chain hashes) every time it is sent, so a
@@ -15,15 +16,13 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <zmq.h>
-#include <event2/buffer.h>
 #include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include "audit.h"
 #include "chain.h"
 #include "ingest.h"
 #include "itgov/bus.h"
 #include "itgov/db.h"
+#include "itgov/follow.h"
 #include "itgov/json.h"
 #include "itgov/log.h"
 #include "itgov/service.h"
@@ -31,15 +30,13 @@
 #include "pub.h"
 
 #define QUEUE_MAX   200000
-#define PENDING_MAX 50000
 #define PAGE        1000
-#define EVENT_MAX   (1024 * 1024)
 #define MAX_SOURCES 16
 #define LOAD_PAGE   "50000"
 
 struct item {
-    cJSON *ev; /* NULL: an unusable event, only its sourceseq counts */
-    int src;   /* source index, -1 if none */
+    cJSON *ev;
+    int src; /* source index */
     long long sseq;
 };
 
@@ -48,12 +45,7 @@ struct source {
     char ce_source[80]; /* "/itgov/<name>": the key of source_cursors */
     char host[256];
     int port;
-    long long after;   /* highest sourceseq accepted: stored or queued */
-    struct item *pend; /* sourceseq > after + 1, ascending */
-    int npend, cappend;
-    struct evhttp_connection *conn;
-    bool fetching, again, unreachable;
-    long long fetched;
+    long long after; /* the highest sourceseq stored */
 };
 
 struct strbuf {
@@ -70,8 +62,8 @@ static struct {
     struct merkle *tree;
     char head[65];
     struct pub *pub;
-    struct bus_sub *sub;
-    struct event *kick, *retry, *poll;
+    struct follow *follow;
+    struct event *kick, *retry;
     bool busy, kicked;
     int probe;       /* events still to store one at a time after a data error */
     size_t inflight; /* events in the batch being stored */
@@ -165,111 +157,7 @@ static void q_remove(size_t i)
     g.qt--;
 }
 
-/* ---- accepting events, per source in order ------------------------------- */
-
-static void s_fetch(struct source *s);
-
-static int s_source_index(const char *ce_source)
-{
-    for (int i = 0; i < g.nsrc; i++)
-        if (strcmp(g.src[i].ce_source, ce_source) == 0) return i;
-    return -1;
-}
-
-/* Queues an event of source si (already the next one); false if full. */
-static bool s_take(struct item it)
-{
-    if (!it.ev) return true; /* unusable: only its place in the sequence counts */
-    return q_push(it.ev, it.src, it.sseq);
-}
-
-static void s_drain_pending(struct source *s)
-{
-    int used = 0;
-    while (used < s->npend) {
-        struct item *it = &s->pend[used];
-        if (it->sseq <= s->after) {
-            cJSON_Delete(it->ev);
-            g.duplicates++;
-        } else if (it->sseq == s->after + 1 && s_take(*it)) {
-            s->after = it->sseq;
-        } else {
-            break;
-        }
-        used++;
-    }
-    if (used) {
-        memmove(s->pend, s->pend + used, (size_t)(s->npend - used) * sizeof *s->pend);
-        s->npend -= used;
-    }
-}
-
-static void s_pend(struct source *s, struct item it)
-{
-    int lo = 0, hi = s->npend;
-    while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        if (s->pend[mid].sseq < it.sseq)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if ((lo < s->npend && s->pend[lo].sseq == it.sseq) || s->npend >= PENDING_MAX) {
-        cJSON_Delete(it.ev); /* a duplicate, or too far ahead: catch-up brings it again */
-        return;
-    }
-    if (s->npend == s->cappend) {
-        s->cappend = s->cappend ? s->cappend * 2 : 256;
-        s->pend = realloc(s->pend, (size_t)s->cappend * sizeof *s->pend);
-        if (!s->pend) abort();
-    }
-    memmove(s->pend + lo + 1, s->pend + lo, (size_t)(s->npend - lo) * sizeof *s->pend);
-    s->pend[lo] = it;
-    s->npend++;
-}
-
-/* One event (ev may be NULL for an unusable one with a known sourceseq). */
-static void s_offer(int si, long long sseq, cJSON *ev)
-{
-    if (si < 0 || sseq <= 0) {
-        if (ev && !q_push(ev, -1, 0)) {
-            if (g.dropped++ % 1000 == 0)
-                log_error("the ingest queue is full: an event without catch-up was dropped");
-            cJSON_Delete(ev);
-        }
-        return;
-    }
-    struct source *s = &g.src[si];
-    struct item it = {ev, si, sseq};
-    if (sseq <= s->after) {
-        g.duplicates++;
-        cJSON_Delete(ev);
-    } else if (sseq == s->after + 1) {
-        if (s_take(it)) {
-            s->after = sseq;
-            s_drain_pending(s);
-        } else {
-            cJSON_Delete(ev); /* queue full: the poll fetches it again later */
-        }
-    } else {
-        s_pend(s, it);
-        s_fetch(s);
-    }
-}
-
-static long long s_int_member(const cJSON *ev, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(ev, name);
-    if (cJSON_IsNumber(v) && v->valuedouble >= 1 && v->valuedouble < 9e15 &&
-        floor(v->valuedouble) == v->valuedouble)
-        return (long long)v->valuedouble;
-    if (cJSON_IsString(v) && v->valuestring[0]) {
-        char *end;
-        long long n = strtoll(v->valuestring, &end, 10);
-        if (!*end && n > 0) return n;
-    }
-    return 0;
-}
+/* ---- taking events in, per source in order (follow.h) -------------------- */
 
 static const char *s_str_member(const cJSON *ev, const char *name)
 {
@@ -290,25 +178,20 @@ static bool s_has_duplicate_keys(const cJSON *j)
     return false;
 }
 
-/* Checks an incoming event and makes it ready for the log (no "seq" of its
- * own; a "time" if it had none). *si, *sseq: its source and sourceseq when
- * known, even if the event is refused. */
-static bool s_prepare(cJSON *ev, int forced_src, int *si, long long *sseq)
+/* Checks an event of source si and makes it ready for the log (no "seq" of
+ * its own; a "time" if it had none). */
+static bool s_prepare(cJSON *ev, int si)
 {
-    *si = -1;
-    *sseq = 0;
     if (!cJSON_IsObject(ev)) return false;
     const char *source = s_str_member(ev, "source");
-    *si = forced_src >= 0 ? forced_src : source ? s_source_index(source) : -1;
-    *sseq = s_int_member(ev, "sourceseq");
     const char *id = s_str_member(ev, "id"), *type = s_str_member(ev, "type");
     const char *why = NULL;
     if (!chain_is_uuid(id))
         why = "id is not a UUID";
     else if (!type || !*type)
         why = "no type";
-    else if (!source || !*source)
-        why = "no source";
+    else if (!source || strcmp(source, g.src[si].ce_source) != 0)
+        why = "its source is not the service it was read from";
     else if (s_has_duplicate_keys(ev))
         why = "a member name appears twice in an object";
     const cJSON *subject = cJSON_GetObjectItemCaseSensitive(ev, "subject");
@@ -323,8 +206,8 @@ static bool s_prepare(cJSON *ev, int forced_src, int *si, long long *sseq)
     if (!why && t && !(cJSON_IsString(t) && chain_is_rfc3339(t->valuestring)))
         why = "time is not an RFC 3339 instant";
     if (why) {
-        log_warn("refusing an event (%s) from %s: %s", id && strlen(id) < 64 ? id : "?",
-                 source && strlen(source) < 64 ? source : "?", why);
+        log_warn("refusing an event (%s) of %s: %s", id && strlen(id) < 64 ? id : "?",
+                 g.src[si].name, why);
         return false;
     }
     cJSON_DeleteItemFromObjectCaseSensitive(ev, "seq");
@@ -341,116 +224,22 @@ static bool s_prepare(cJSON *ev, int forced_src, int *si, long long *sseq)
     return true;
 }
 
-/* Parses and offers one event given as JSON text. */
-static void s_offer_text(const char *json, size_t len, int forced_src, long long forced_sseq)
+/* Each event of a source, in order, as its outbox holds it: queued for the
+ * next batch (the cursor is stored with it), or refused for good. A full
+ * queue sends the follower back to read it again later. */
+static void s_on_event(void *arg, int si, long long sseq, const cJSON *event,
+                       struct follow_job *job)
 {
-    if (len > EVENT_MAX || !utf8_valid(json, len)) {
-        log_warn("refusing an event: larger than %d bytes or not UTF-8", EVENT_MAX);
-        return;
+    if (q_len() >= QUEUE_MAX) {
+        if (g.dropped++ % 1000 == 0) log_warn("the ingest queue is full; reading again later");
+        return follow_done(job, false);
     }
-    cJSON *ev = cJSON_ParseWithLength(json, len);
-    int si;
-    long long sseq;
-    bool ok = ev && s_prepare(ev, forced_src, &si, &sseq);
-    if (forced_sseq > 0) sseq = forced_sseq;
-    if (!ok) {
+    cJSON *ev = follow_take(job);
+    if (s_prepare(ev, si))
+        q_push(ev, si, sseq);
+    else
         cJSON_Delete(ev);
-        if (!ev) log_warn("refusing an event: not JSON");
-        if (ev && si >= 0 && sseq > 0) s_offer(si, sseq, NULL);
-        return;
-    }
-    s_offer(si, sseq, ev);
-}
-
-static void s_on_bus(void *arg, const char *topic, const char *json, size_t len)
-{
-    s_offer_text(json, len, -1, 0);
-}
-
-/* ---- catch-up from a source's outbox ------------------------------------ */
-
-static void s_on_page(struct evhttp_request *req, void *arg);
-
-static void s_fetch(struct source *s)
-{
-    if (!g.svc) return;
-    if (s->fetching) {
-        s->again = true;
-        return;
-    }
-    if (q_len() > QUEUE_MAX / 2) return; /* the poll asks again once the queue drains */
-    s->again = false;
-    if (!s->conn) {
-        s->conn = evhttp_connection_base_new(g.svc->base, NULL, s->host, (unsigned short)s->port);
-        if (!s->conn) return;
-        evhttp_connection_set_timeout(s->conn, 10);
-        evhttp_connection_set_retries(s->conn, 0);
-        evhttp_connection_set_max_body_size(s->conn, 256L * 1024 * 1024);
-    }
-    struct evhttp_request *req = evhttp_request_new(s_on_page, s);
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Host", s->host);
-    char uri[128];
-    snprintf(uri, sizeof uri, "/internal/v1/outbox?after=%lld&limit=%d", s->after, PAGE);
-    s->fetching = true;
-    if (evhttp_make_request(s->conn, req, EVHTTP_REQ_GET, uri) != 0) s->fetching = false;
-}
-
-static void s_on_again(evutil_socket_t fd, short what, void *arg)
-{
-    s_fetch(arg);
-}
-
-static void s_on_page(struct evhttp_request *req, void *arg)
-{
-    struct source *s = arg;
-    s->fetching = false;
-    int code = req ? evhttp_request_get_response_code(req) : 0;
-    if (code != 200) {
-        if (!s->unreachable)
-            log_warn("catch-up from %s (%s:%d) failed: %s", s->name, s->host, s->port,
-                     code ? "bad status" : "no answer");
-        s->unreachable = true;
-        return;
-    }
-    if (s->unreachable) log_info("catch-up from %s works again", s->name);
-    s->unreachable = false;
-    struct evbuffer *buf = evhttp_request_get_input_buffer(req);
-    size_t len = evbuffer_get_length(buf);
-    cJSON *page = cJSON_ParseWithLength((const char *)evbuffer_pullup(buf, -1), len);
-    const cJSON *items = cJSON_GetObjectItemCaseSensitive(page, "items");
-    int n = cJSON_GetArraySize(items), si = (int)(s - g.src);
-    if (!cJSON_IsArray(items)) {
-        log_warn("catch-up from %s: the answer is not a page of events", s->name);
-        cJSON_Delete(page);
-        return;
-    }
-    cJSON *it;
-    while ((it = cJSON_DetachItemFromArray((cJSON *)items, 0)) != NULL) {
-        long long sseq = s_int_member(it, "sourceseq");
-        int got_si;
-        long long got_sseq;
-        if (sseq <= 0) {
-            log_warn("catch-up from %s: an event without sourceseq", s->name);
-            cJSON_Delete(it);
-            continue;
-        }
-        s->fetched++;
-        if (s_prepare(it, si, &got_si, &got_sseq)) {
-            s_offer(si, sseq, it);
-        } else {
-            cJSON_Delete(it);
-            s_offer(si, sseq, NULL);
-        }
-    }
-    cJSON_Delete(page);
-    if (n >= PAGE || s->again) event_base_once(g.svc->base, -1, EV_TIMEOUT, s_on_again, s, NULL);
-}
-
-static void s_on_poll(evutil_socket_t fd, short what, void *arg)
-{
-    for (int i = 0; i < g.nsrc; i++)
-        s_fetch(&g.src[i]);
-    if (q_len()) s_schedule_flush();
+    follow_done(job, true);
 }
 
 /* ---- storing batches ---------------------------------------------------- */
@@ -524,7 +313,7 @@ static void s_flush(void)
         sb_elem(&g.a_ph, prev);
         sb_elem(&g.a_h, g.hash[i]);
         prev = g.hash[i];
-        if (it->src >= 0 && it->sseq > cursor[it->src]) cursor[it->src] = it->sseq;
+        if (it->sseq > cursor[it->src]) cursor[it->src] = it->sseq;
     }
     sb_add(&g.a_ce, "}", 1);
     sb_add(&g.a_ph, "}", 1);
@@ -580,6 +369,7 @@ static void s_commit(size_t n)
         merkle_append(g.tree, leaf);
         struct item *it = &g.q[g.qh + i];
         const char *type = s_str_member(it->ev, "type");
+        if (it->sseq > g.src[it->src].after) g.src[it->src].after = it->sseq;
         if (g.pub) pub_send(g.pub, bus_topic(type), g.ce[i], strlen(g.ce[i]));
         cJSON_Delete(it->ev);
         free(g.ce[i]);
@@ -738,6 +528,13 @@ static void s_resync(void)
 
 /* ---- configuration, load, start, stop ----------------------------------- */
 
+static int s_source_index(const char *ce_source)
+{
+    for (int i = 0; i < g.nsrc; i++)
+        if (strcmp(g.src[i].ce_source, ce_source) == 0) return i;
+    return -1;
+}
+
 static bool s_parse_sources(const char *spec)
 {
     char *copy = strdup(spec), *save = NULL;
@@ -831,40 +628,39 @@ int ingest_start(struct service *svc)
     if (!g.pub) return 1;
     g.kick = event_new(svc->base, -1, 0, s_on_kick, NULL);
     g.retry = event_new(svc->base, -1, 0, s_on_retry, NULL);
-    g.poll = event_new(svc->base, -1, EV_PERSIST, s_on_poll, NULL);
-    struct timeval iv = {audit_cfg.catchup_ms / 1000, (audit_cfg.catchup_ms % 1000) * 1000};
-    event_add(g.poll, &iv);
     const char *host = getenv("ITGOV_BROKER_HOST"), *port = getenv("ITGOV_BROKER_XPUB_PORT");
     char endpoint[300];
     snprintf(endpoint, sizeof endpoint, "tcp://%s:%s", host && *host ? host : "127.0.0.1",
              port && *port ? port : "5551");
-    static const char *const all[] = {"", NULL};
-    g.sub = bus_sub_new(svc->base, svc->zctx, endpoint, all, s_on_bus, NULL);
-    if (!g.sub) return 1;
-    for (int i = 0; i < g.nsrc; i++) /* subscribed first, then catch up */
-        s_fetch(&g.src[i]);
-    return 0;
+    static const char *const every_type[] = {"", NULL};
+    struct follow_source sources[MAX_SOURCES];
+    for (int i = 0; i < g.nsrc; i++)
+        sources[i] = (struct follow_source){.name = g.src[i].name,
+                                            .host = g.src[i].host,
+                                            .port = g.src[i].port,
+                                            .types = every_type,
+                                            .after = g.src[i].after};
+    const struct follow_config fc = {
+        .sources = sources,
+        .nsources = g.nsrc,
+        .bus_endpoint = endpoint,
+        .poll_ms = (int)audit_cfg.catchup_ms,
+        .page = PAGE,
+        .own_cursor = true, /* source_cursors, stored with the entries */
+        .handler = s_on_event,
+    };
+    g.follow = follow_new(svc, &fc);
+    return g.follow ? 0 : 1;
 }
 
 void ingest_stop(void)
 {
     g.svc = NULL;
-    bus_sub_destroy(&g.sub);
+    follow_destroy(&g.follow);
     pub_destroy(&g.pub);
-    for (int i = 0; i < g.nsrc; i++) {
-        struct source *s = &g.src[i];
-        if (s->conn) evhttp_connection_free(s->conn);
-        s->conn = NULL;
-        for (int j = 0; j < s->npend; j++)
-            cJSON_Delete(s->pend[j].ev);
-        free(s->pend);
-        s->pend = NULL;
-        s->npend = s->cappend = 0;
-    }
     if (g.kick) event_free(g.kick);
     if (g.retry) event_free(g.retry);
-    if (g.poll) event_free(g.poll);
-    g.kick = g.retry = g.poll = NULL;
+    g.kick = g.retry = NULL;
     for (size_t i = g.qh; i < g.qt; i++)
         cJSON_Delete(g.q[i].ev);
     free(g.q);

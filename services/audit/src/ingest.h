@@ -1,14 +1,12 @@
 /*
  * Storing every event once, in order (architecture, invariants 2-4).
  *
- * Events come from the broker (subscribed to everything) and, to catch up,
- * from each source's GET /internal/v1/outbox?after=<sourceseq> (on start,
- * every ITGOV_AUDIT_CATCHUP_MS, and at once when a sourceseq gap shows).
- * Per source, an event is accepted only when its sourceseq is the next one
- * (earlier ones are duplicates; later ones wait while the gap is fetched),
- * so each source's events enter the log once and in their commit order.
- * Events of sources with no catch-up URL, or without sourceseq, are taken as
- * they come; their event id (UNIQUE) keeps them single.
+ * Events are read from each configured source's outbox (ITGOV_AUDIT_SOURCES)
+ * by the shared follower (itgov/follow.h): in each source's sourceseq
+ * order, each once, exactly as the source holds it; the broker only wakes
+ * the reads, and a message on it that differs from the source is dropped
+ * and counted (itgov_bus_forgeries_total). Events of any other source never
+ * enter the log.
  *
  * Accepted events queue; one batch at a time leaves the queue: each event
  * gets the next seq (added to its JSON as "seq"), its chain hash is computed

@@ -240,8 +240,6 @@ static void s_on_emitted(void *arg, PGresult *res, struct error *err)
     if (err) {
         log_warn("cannot record itgov.audit.verify.failed: %s", err->detail);
         error_destroy(&err);
-    } else {
-        outbox_kick(req_service(r)->outbox);
     }
     cJSON *body = cJSON_CreateObject();
     cJSON_AddFalseToObject(body, "ok");

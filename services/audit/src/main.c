@@ -34,7 +34,7 @@ static int s_start(struct service *svc)
     if (pub_auth_start(svc) != 0) return 1;
     if (ingest_start(svc) != 0) return 1;
     checkpoints_start(svc->base, svc->db);
-    server_set_metrics_hook(svc->http, s_metrics);
+    server_add_metrics_hook(svc->http, s_metrics, NULL);
 #ifdef AUDIT_HAVE_WEBHOOKS
     if (webhooks_start(svc) != 0) return 1;
 #endif

@@ -23,7 +23,6 @@
 static void s_on_written(struct req *r, int status, PGresult *res, struct error *err)
 {
     if (err) return reply_error(r, err);
-    outbox_kick(req_service(r)->outbox);
     if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0))
         return reply_error(r, error_new(ERR_NOT_FOUND, "no such subscription"));
     webhooks_reload(atoll(PQgetvalue(res, 0, 1)));

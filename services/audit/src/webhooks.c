@@ -718,8 +718,6 @@ static void s_on_saved(void *arg, PGresult *res, struct error *err)
         return s_wait(s, T_SAVE, DB_RETRY_S);
     }
     if (PQntuples(res) == 0) return s_load(s); /* replayed or disabled meanwhile */
-    if (strcmp(PQgetvalue(res, 0, 0), "t") == 0)
-        outbox_kick(s_wh.svc->outbox); /* .failing or .recovered was emitted */
     if (!s->ok) {
         long delay = webhooks_backoff_delay(s_wh.backoff, s_wh.nbackoff, s->attempts);
         log_info("webhooks: subscription %lld: delivery of seq %lld failed (%s); "

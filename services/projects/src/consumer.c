@@ -1,6 +1,6 @@
 /*
  * What the projects service takes from the approvals service, as events
- * (bus, with catch-up from its outbox: itgov/feed.h):
+ * read from its outbox (itgov/follow.h; the bus only wakes the reads):
  *   approval.review.recorded / approval.decision.recorded → the project or
  *     plan the case decides moves, by the rule table below and the state
  *     machines of project_fsm.c;
@@ -15,9 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "itgov/db.h"
-#include "itgov/feed.h"
+#include "itgov/follow.h"
 #include "itgov/log.h"
-#include "itgov/outbox.h"
 #include "itgov/service.h"
 #include "project_fsm.h"
 #include "projects.h"
@@ -53,7 +52,7 @@ static const struct {
     "SELECT (SELECT count(*) FROM p), (SELECT count(*) FROM i), (SELECT count(*) FROM h), "        \
     "(SELECT count(*) FROM e)"
 
-static struct feed *s_feed;
+static struct follow *s_follow;
 
 static const char *s_str(const cJSON *o, const char *name)
 {
@@ -77,7 +76,8 @@ static long long s_subject_id(const char *subject, const char *prefix)
     return *end || id < 1 ? 0 : id;
 }
 
-static void s_handle(void *arg, const cJSON *ev, struct feed_job *job)
+static void s_handle(void *arg, int source, long long sourceseq, const cJSON *ev,
+                     struct follow_job *job)
 {
     struct service *svc = arg;
     const char *type = s_str(ev, "type"), *id = s_str(ev, "id");
@@ -96,13 +96,13 @@ static void s_handle(void *arg, const cJSON *ev, struct feed_job *job)
         id_text(ps, pid);
         id_text(us, uid);
         const char *params[] = {id, type, ps, us, case_id};
-        feed_apply(job, svc->db, svc->outbox,
-                   "WITH i AS (INSERT INTO inbox (event_id, type) VALUES ($1, $2) "
-                   "ON CONFLICT DO NOTHING RETURNING 1) "
-                   "INSERT INTO project_experts (project_id, user_id, case_id) "
-                   "SELECT $3, $4, $5 FROM i WHERE EXISTS (SELECT 1 FROM projects WHERE id = $3) "
-                   "ON CONFLICT DO NOTHING",
-                   5, params);
+        follow_apply(job, svc->db,
+                     "WITH i AS (INSERT INTO inbox (event_id, type) VALUES ($1, $2) "
+                     "ON CONFLICT DO NOTHING RETURNING 1) "
+                     "INSERT INTO project_experts (project_id, user_id, case_id) "
+                     "SELECT $3, $4, $5 FROM i WHERE EXISTS (SELECT 1 FROM projects WHERE id = $3) "
+                     "ON CONFLICT DO NOTHING",
+                     5, params);
         return;
     }
 
@@ -131,38 +131,42 @@ static void s_handle(void *arg, const cJSON *ev, struct feed_job *job)
                                 s_str(data, "comment"),
                                 event,
                                 case_id};
-        feed_apply(job, svc->db, svc->outbox,
-                   is_plan ? TRANSITION_SQL("plans", "plans/", "plan_event")
-                           : TRANSITION_SQL("projects", "projects/", "project_event"),
-                   11, params);
+        follow_apply(job, svc->db,
+                     is_plan ? TRANSITION_SQL("plans", "plans/", "plan_event")
+                             : TRANSITION_SQL("projects", "projects/", "project_event"),
+                     11, params);
         return;
     }
 ignore:
-    feed_done(job, true);
+    follow_done(job, true);
 }
 
 int consumer_start(struct service *svc)
 {
-    static const char *const prefixes[] = {"approval.review.recorded", "approval.decision.recorded",
-                                           "approval.expert.invited", NULL};
+    static const char *const types[] = {"approval.review.recorded", "approval.decision.recorded",
+                                        "approval.expert.invited", NULL};
     char endpoint[300];
     snprintf(endpoint, sizeof endpoint, "tcp://%s:%ld", projects_cfg.broker_host,
              projects_cfg.broker_xpub_port);
-    struct feed_config fc = {
-        .source = "approvals",
+    const struct follow_source sources[] = {{
+        .name = "approvals",
         .host = projects_cfg.approvals_host,
         .port = (int)projects_cfg.approvals_port,
+        .types = types,
+    }};
+    const struct follow_config fc = {
+        .sources = sources,
+        .nsources = 1,
         .bus_endpoint = endpoint,
-        .prefixes = prefixes,
         .poll_ms = (int)projects_cfg.feed_poll_ms,
         .handler = s_handle,
         .arg = svc,
     };
-    s_feed = feed_new(svc->base, svc->zctx, svc->db, &fc);
-    return s_feed ? 0 : -1;
+    s_follow = follow_new(svc, &fc);
+    return s_follow ? 0 : -1;
 }
 
 void consumer_stop(struct service *svc)
 {
-    feed_destroy(&s_feed);
+    follow_destroy(&s_follow);
 }

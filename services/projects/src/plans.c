@@ -89,7 +89,6 @@ static void s_on_created(void *arg, PGresult *res, struct error *err)
 {
     struct req *r = arg;
     if (err) return reply_error(r, err);
-    outbox_kick(req_service(r)->outbox);
     reply_doc_etag(r, 201, res);
 }
 
@@ -169,7 +168,6 @@ static void s_on_written(void *arg, PGresult *res, struct error *err)
 {
     struct req *r = arg;
     if (err) return reply_error(r, err);
-    outbox_kick(req_service(r)->outbox);
     if (PQntuples(res) == 0)
         return reply_error(r, error_new(ERR_PRECONDITION_FAILED,
                                         "the plan changed meanwhile; read it and try again"));

@@ -25,13 +25,20 @@ struct server;
 typedef void (*handler_fn)(struct req *r);
 
 /* One row of a service's route table. roles: ROLE_* bits allowed to call it;
- * ROLE_PUBLIC means no token is needed. */
+ * ROLE_PUBLIC means no token is needed; ROLE_INTERNAL means the internal key
+ * and nothing else (below). */
 struct route {
     const char *method;
     const char *path;
     handler_fn handler;
     unsigned roles;
 };
+
+/* Routes for other services and the metrics scraper, never for users: they
+ * need Authorization: Bearer <internal key> (server_config.internal_key,
+ * compared in constant time); a session token is not enough. /metrics is
+ * treated the same. */
+#define ROLE_INTERNAL (1u << 30)
 
 struct server_config {
     const char *service; /* name used in logs and metrics */
@@ -40,15 +47,22 @@ struct server_config {
     const char *cors_origins; /* comma-separated, may be NULL */
     const struct route *routes;
     size_t nroutes;
-    struct redis *redis; /* sessions; also checked by /readyz */
-    struct db *db;       /* checked by /readyz, may be NULL */
-    void *app;           /* service state, reachable from handlers */
+    struct redis *redis;      /* sessions; also checked by /readyz */
+    struct db *db;            /* checked by /readyz, may be NULL */
+    void *app;                /* service state, reachable from handlers */
+    const char *internal_key; /* ROLE_INTERNAL routes and /metrics; NULL refuses them all */
 };
 
 struct server *server_new(struct event_base *base, const struct server_config *cfg);
 void server_destroy(struct server **self_p);
-/* Extra text appended to /metrics (a service's own gauges), may be NULL. */
-void server_set_metrics_hook(struct server *s, void (*hook)(void *app, struct evbuffer *out));
+/* Extra text appended to /metrics (a part's own gauges and counters): each
+ * hook added is called with its arg, in the order added; removed by the part
+ * that goes away before the server does. */
+typedef void (*metrics_hook_fn)(void *arg, struct evbuffer *out);
+void server_add_metrics_hook(struct server *s, metrics_hook_fn hook, void *arg);
+void server_remove_metrics_hook(struct server *s, metrics_hook_fn hook, void *arg);
+/* Pure, for tests: whether an Authorization header carries the key. */
+bool internal_key_matches(const char *authorization, const char *key);
 
 /* The request as a handler sees it. */
 struct req {

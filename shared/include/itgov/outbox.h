@@ -21,14 +21,18 @@ struct db;
 struct bus_pub;
 struct outbox;
 
-struct outbox *outbox_new(struct event_base *base, struct db *db, struct bus_pub *pub);
+/* conninfo: the service's database, for the connection that LISTENs for
+ * emit()'s notifications (nobody needs to tell the relay about a write). */
+struct outbox *outbox_new(struct event_base *base, struct db *db, struct bus_pub *pub,
+                          const char *conninfo);
 void outbox_destroy(struct outbox **self_p);
-/* Tells the relay there is something new (it also polls every second). */
-void outbox_kick(struct outbox *o);
 
 /* The shared base migration of every schema: outbox, emit(), rfc3339(),
  * refuse_delete() (the trigger function that keeps records from being
- * deleted), inbox (events consumed, by id) and feed_cursor (feed.h). */
+ * deleted), inbox (events consumed, by id) and feed_cursor (follow.h). */
 extern const char outbox_sql[];
+/* The next shared migration: emit() notifies outbox_<schema>;
+ * outbox_next(limit, published) marks the previous cycle's rows. */
+extern const char outbox_relay_sql[];
 
 #endif

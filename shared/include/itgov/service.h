@@ -23,6 +23,7 @@ struct service {
     struct outbox *outbox;
     struct server *http;
     struct worker *worker;
+    const char *internal_key; /* ITGOV_INTERNAL_KEY: what followers send to other services */
     void *app;
 };
 
@@ -56,9 +57,9 @@ static inline struct service *req_service(const struct req *r)
 }
 
 /* Database callbacks for handlers whose answer is the JSON text in the first
- * column of the first row (arg is the struct req). No row → 404. The
- * *_write ones also wake the outbox relay, since the statement emitted an
- * event. */
+ * column of the first row (arg is the struct req). No row → 404. (A
+ * statement that emitted an event wakes the relay by itself: emit()
+ * notifies it.) */
 void reply_row(void *req, PGresult *res, struct error *err);
 void reply_row_written(void *req, PGresult *res, struct error *err);
 void reply_row_created(void *req, PGresult *res, struct error *err);
