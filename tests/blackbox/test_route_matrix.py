@@ -91,7 +91,7 @@ MATRIX = {
     ("GET", "/api/v1/audit/proof/consistency"): (PUBLIC, None, ""),
     # a session of an admin or auditor, or a subscription secret (never the internal key)
     ("GET", "/api/v1/events"): ({"admin", "auditor"}, None, "?after=0&limit=1"),
-    ("GET", "/api/v1/events/keys"): (PUBLIC, None, ""),  # the CURVE server keys (issue 7 item 1)
+    ("GET", "/api/v1/events/keys"): (PUBLIC, None, ""),  # the CURVE server keys subscribers need
     ("POST", "/api/v1/subscriptions"): ({"admin"}, None, ""),
     ("GET", "/api/v1/subscriptions"): ({"admin"}, None, "?limit=1"),
     ("GET", "/api/v1/subscriptions/:id"): ({"admin"}, MISSING, ""),
