@@ -10,11 +10,14 @@
  * reply_*() call: s_finish() sends it, counts it, logs it and frees it.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <sys/queue.h>
 #include <event2/keyvalq_struct.h>
@@ -281,25 +284,55 @@ static void s_free(struct req *r)
     free(r);
 }
 
-/* The client's connection closed before the reply (libevent then keeps the
- * request, detached, until evhttp_send_reply frees it). */
+static void s_stop_watching(struct req *r)
+{
+    if (r->hangup) event_free(r->hangup);
+    r->hangup = NULL;
+}
+
+/* libevent freed the client's connection before the reply (an error or a
+ * timeout); it keeps the request, detached, until evhttp_send_reply frees
+ * it. */
 static void s_on_close(struct evhttp_connection *conn, void *arg)
 {
     struct req *r = arg;
     atomic_store(&r->gone, true);
+    s_stop_watching(r); /* before its descriptor is closed and reused */
 }
 
-const atomic_bool *req_cancel_flag(const struct req *r)
+/* The client's socket became readable while its request is handled: end of
+ * stream means it hung up; data (a pipelined request) tells nothing, so
+ * watching stops either way. */
+static void s_on_hangup(evutil_socket_t fd, short what, void *arg)
 {
+    struct req *r = arg;
+    char c;
+    ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+    if (n <= 0) atomic_store(&r->gone, true);
+    event_del(r->hangup);
+}
+
+const atomic_bool *req_cancel_flag(struct req *r)
+{
+    if (r->hangup || atomic_load(&r->gone)) return &r->gone;
+    struct evhttp_connection *conn = evhttp_request_get_connection(r->ev);
+    struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
+    evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+    if (fd >= 0) {
+        r->hangup = event_new(evhttp_connection_get_base(conn), fd, EV_READ | EV_PERSIST,
+                              s_on_hangup, r);
+        if (r->hangup) event_add(r->hangup, NULL);
+    }
     return &r->gone;
 }
 
 static void s_finish(struct req *r, int status, struct evbuffer *body, const char *type)
 {
-    if (!atomic_load(&r->gone)) { /* the connection outlives this request */
-        struct evhttp_connection *conn = evhttp_request_get_connection(r->ev);
-        if (conn) evhttp_connection_set_closecb(conn, NULL, NULL);
-    }
+    s_stop_watching(r);
+    /* the connection outlives this request (NULL: libevent freed it) */
+    struct evhttp_connection *conn = evhttp_request_get_connection(r->ev);
+    if (conn) evhttp_connection_set_closecb(conn, NULL, NULL);
     struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
     if (type) evhttp_add_header(h, "Content-Type", type);
     evhttp_add_header(h, "X-Request-Id", r->request_id);

@@ -3,16 +3,18 @@ for a database connection, a statement PostgreSQL does not finish, a flood
 of password checks and a long audit verify each end in a bounded time, as
 503 unavailable with Retry-After where they cannot be served, while the
 service keeps answering everything else; afterwards it serves normally."""
+import json
 import os
 import shlex
 import signal
+import socket
 import subprocess
 import threading
 import time
 import uuid
 
-from client import (admin_token, cfg, direct, expect, http, local_sh, make_user, poll, problem,
-                    psql)
+from client import (admin_token, cfg, direct, expect, http, local_sh, logs, make_user, poll,
+                    problem, psql)
 from audit_helpers import audit_url, auditor_token, log_size
 
 ORDER = 92
@@ -158,9 +160,12 @@ def test_verify_of_a_long_log_keeps_the_audit_service_answering():
     tok = auditor_token()
     got = {}
 
-    def run_verify():
+    def run_verify():  # three in a row: enough samples for a p99 on a busy machine
         t = time.monotonic()
-        got["r"] = http("GET", audit_url("/verify"), token=tok, timeout=120)
+        for _ in range(3):
+            got["r"] = http("GET", audit_url("/verify"), token=tok, timeout=120)
+            if got["r"].status != 200:
+                break
         got["secs"] = time.monotonic() - t
 
     v = threading.Thread(target=run_verify)
@@ -175,15 +180,15 @@ def test_verify_of_a_long_log_keeps_the_audit_service_answering():
     body = expect(got["r"], 200)
     assert body.get("ok") is True, f"verify: {body}"
     lat.sort()
-    assert len(lat) >= 5, f"only {len(lat)} requests answered during a verify of {got['secs']:.1f} s"
+    assert len(lat) >= 50, f"only {len(lat)} requests answered during verifies of {got['secs']:.1f} s"
     worst = lat[-1]
-    print(f"verify of {log_size()} entries: {got['secs']:.1f} s; meanwhile {len(lat)} requests, "
+    print(f"3 verifies of {log_size()} entries: {got['secs']:.1f} s; meanwhile {len(lat)} requests, "
           f"p50 {lat[len(lat) // 2] * 1000:.1f} ms, p99 {lat[int(len(lat) * 0.99)] * 1000:.1f} ms, "
           f"max {worst * 1000:.1f} ms")
     # sanitizer build on shared cores: looser than the Release aim (p99 < 20 ms,
     # tests/bench/verify.sh); 5,000 entries per loop turn gave p99 83 ms here
     p99 = lat[int(len(lat) * 0.99)]
-    assert p99 < 0.05, (f"p99 {p99 * 1000:.0f} ms during the verify "
+    assert p99 < 0.06, (f"p99 {p99 * 1000:.0f} ms during the verify "
                         f"(p50 {lat[len(lat) // 2] * 1000:.1f} ms, {len(lat)} requests)")
 
 
@@ -205,3 +210,27 @@ def test_a_frozen_redis_gives_503_within_the_command_timeout_and_recovers():
         os.kill(pid, signal.SIGCONT)
     poll(lambda: http("GET", direct("/api/v1/me"), token=u["token"]).status == 200, 20,
          "the session works again once Redis answers")
+
+
+def test_logins_abandoned_by_their_clients_are_not_checked():
+    """Clients that send a login and hang up at once: the password checks
+    still queued for them are skipped (the close callback cancels them), so
+    hung-up clients cannot keep the worker threads busy; the service logs
+    each as a 503 nobody reads, and serves normally afterwards."""
+    def gone_count():
+        return logs().get("accounts.log", "").count("the client has gone")
+
+    before = gone_count()
+    port = int(direct().rsplit(":", 1)[1].split("/")[0])
+    tag = uuid.uuid4().hex[:8]
+    for i in range(60):  # within the queue bound: every one is admitted
+        body = json.dumps({"username": f"gone-{tag}-{i}", "password": "not-this-one"}).encode()
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        s.sendall(b"POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+        s.close()
+    poll(lambda: gone_count() > before, 30, "an abandoned login cancelled")
+    u = make_user(login_now=False)
+    poll(lambda: http("POST", direct("/api/v1/sessions"),
+                      {"username": u["username"], "password": u["password"]}).status == 201, 30,
+         "a login works after the abandoned ones")

@@ -83,7 +83,8 @@ struct req {
     void *query;
     int route_index;
     double started;
-    atomic_bool gone; /* the client closed its connection before the reply */
+    atomic_bool gone;   /* the client closed its connection before the reply */
+    struct event *hangup; /* watches for that, once req_cancel_flag() was asked */
 };
 
 const char *req_param(const struct req *r, const char *name);
@@ -104,10 +105,14 @@ const cJSON *req_json(struct req *r, struct error **err);
  * on a bad value replies 400 validation_failed and returns false. */
 bool req_page(struct req *r, int *limit, long long *cursor);
 void req_add_header(struct req *r, const char *name, const char *value);
-/* Set (on the loop thread) once the client has closed its connection: work
- * still queued for it need not run (worker.h). Its reply is then dropped by
- * libevent; the handler still ends in one reply_*() call, as always. */
-const atomic_bool *req_cancel_flag(const struct req *r);
+/* A flag set (on the loop thread) once the client has closed its
+ * connection: work still queued for it need not run (worker.h), a long
+ * answer need not be computed. Asking for it starts watching the
+ * connection (libevent reads nothing while a request is being handled, so
+ * it would notice only when replying); ask only for expensive work. The
+ * reply of a request whose client has gone is dropped; the handler still
+ * ends in one reply_*() call, as always. */
+const atomic_bool *req_cancel_flag(struct req *r);
 
 /* The one reply path. Each takes ownership of what it is given. */
 void reply_json(struct req *r, int status, cJSON *body);
