@@ -27,9 +27,9 @@
 #include "itgov/dns.h"
 #include "itgov/log.h"
 
-#define DB_MAX_ATTEMPTS   5
-#define DB_SWEEP_MS       100
-#define DB_CONNECT_MS     5000 /* a connection still connecting after this is dropped */
+#define DB_MAX_ATTEMPTS    5
+#define DB_SWEEP_MS        100
+#define DB_CONNECT_MS      5000 /* a connection still connecting after this is dropped */
 #define DB_SILENT_GRACE_MS 5000 /* past the statement timeout, a silent connection is dropped */
 
 struct job {
@@ -40,8 +40,8 @@ struct job {
     void *arg;
     int attempts;
     double queued_at; /* monotonic seconds, for the deadline */
-    uint64_t hash;  /* of sql: the prepared statement's name */
-    bool preparing; /* the PREPARE is in flight, the execution comes next */
+    uint64_t hash;    /* of sql: the prepared statement's name */
+    bool preparing;   /* the PREPARE is in flight, the execution comes next */
     struct job *next;
 };
 
@@ -69,8 +69,8 @@ struct db {
     int queued;
     struct event *retry, *sweep;
     struct evdns_base *dns;
-    char *host;                      /* a name to resolve, or NULL (address, socket, several) */
-    char addr[DNS_ADDR_TEXT];        /* its last known address, or "" */
+    char *host;               /* a name to resolve, or NULL (address, socket, several) */
+    char addr[DNS_ADDR_TEXT]; /* its last known address, or "" */
     struct evdns_getaddrinfo_request *lookup; /* while resolving */
     bool resolving;
     bool dns_warned;

@@ -12,8 +12,8 @@
 
 struct evdns_base *dns_new(struct event_base *base)
 {
-    struct evdns_base *dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
-                                                      EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+    struct evdns_base *dns =
+        evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS | EVDNS_BASE_DISABLE_WHEN_INACTIVE);
     if (!dns) { /* no resolv.conf: names from /etc/hosts, addresses as they are */
         dns = evdns_base_new(base, EVDNS_BASE_DISABLE_WHEN_INACTIVE);
         if (dns) evdns_base_load_hosts(dns, NULL);
@@ -35,12 +35,13 @@ bool dns_is_numeric(const char *host)
 bool dns_first_addr(const struct evutil_addrinfo *ai, char out[DNS_ADDR_TEXT])
 {
     /* IPv4 first: servers here listen on IPv4, and "localhost" is both */
-    for (int family = AF_INET; ; family = AF_INET6) {
+    for (int family = AF_INET;; family = AF_INET6) {
         for (const struct evutil_addrinfo *a = ai; a; a = a->ai_next) {
             if (a->ai_family != family) continue;
-            const void *in = family == AF_INET
-                                 ? (const void *)&((const struct sockaddr_in *)a->ai_addr)->sin_addr
-                                 : (const void *)&((const struct sockaddr_in6 *)a->ai_addr)->sin6_addr;
+            const void *in =
+                family == AF_INET
+                    ? (const void *)&((const struct sockaddr_in *)a->ai_addr)->sin_addr
+                    : (const void *)&((const struct sockaddr_in6 *)a->ai_addr)->sin6_addr;
             if (evutil_inet_ntop(family, in, out, DNS_ADDR_TEXT)) return true;
         }
         if (family == AF_INET6) return false;

@@ -320,8 +320,8 @@ const atomic_bool *req_cancel_flag(struct req *r)
     struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
     evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
     if (fd >= 0) {
-        r->hangup = event_new(evhttp_connection_get_base(conn), fd, EV_READ | EV_PERSIST,
-                              s_on_hangup, r);
+        r->hangup =
+            event_new(evhttp_connection_get_base(conn), fd, EV_READ | EV_PERSIST, s_on_hangup, r);
         if (r->hangup) event_add(r->hangup, NULL);
     }
     return &r->gone;

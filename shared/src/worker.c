@@ -90,7 +90,7 @@ void worker_destroy(struct worker **self_p)
     pthread_mutex_unlock(&w->lock);
     for (int i = 0; i < w->nthreads; i++)
         pthread_join(w->threads[i], NULL);
-    s_on_done(w->pipefd[0], EV_READ, w); /* finish what completed */
+    s_on_done(w->pipefd[0], EV_READ, w);                /* finish what completed */
     for (struct job *j = w->head, *next; j; j = next) { /* drop what waited */
         next = j->next;
         j->done(j->arg, false);

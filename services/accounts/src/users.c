@@ -229,8 +229,7 @@ void users_create(struct req *r)
     u->password = strdup(pw);
     memcpy(u->roles, roles, sizeof roles);
     id_text(u->dept, dept);
-    if (worker_run(req_service(r)->worker, s_hash_work, s_hash_done, u, req_cancel_flag(r)))
-        return;
+    if (worker_run(req_service(r)->worker, s_hash_work, s_hash_done, u, req_cancel_flag(r))) return;
     sodium_memzero(u->password, strlen(u->password));
     free(u->password);
     free(u);
@@ -456,8 +455,7 @@ static void s_pw_admitted(void *arg, struct error *err)
         return reply_error(r, err);
     }
     struct req *r = c->r;
-    if (worker_run(req_service(r)->worker, s_pw_work, s_pw_checked, c, req_cancel_flag(r)))
-        return;
+    if (worker_run(req_service(r)->worker, s_pw_work, s_pw_checked, c, req_cancel_flag(r))) return;
     s_pw_free(c);
     reply_error(r, error_new(ERR_UNAVAILABLE, "too many passwords are being checked; retry"));
 }

@@ -29,8 +29,8 @@ struct db_config {
     int wait_ms;
     int statement_timeout_ms;
 };
-#define DB_DEFAULT_QUEUE_MAX   1024
-#define DB_DEFAULT_WAIT_MS     5000
+#define DB_DEFAULT_QUEUE_MAX    1024
+#define DB_DEFAULT_WAIT_MS      5000
 #define DB_DEFAULT_STATEMENT_MS 10000
 
 /* A host name in conninfo is resolved on the loop (dns.h) before each round

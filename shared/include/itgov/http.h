@@ -83,7 +83,7 @@ struct req {
     void *query;
     int route_index;
     double started;
-    atomic_bool gone;   /* the client closed its connection before the reply */
+    atomic_bool gone;     /* the client closed its connection before the reply */
     struct event *hangup; /* watches for that, once req_cancel_flag() was asked */
 };
 
