@@ -160,8 +160,8 @@ struct error *db_error_from(const PGresult *res, PGconn *conn)
         char field[64];
         s_constraint_field(res, field, sizeof field);
         error_add_field(e, field,
-                        taken                      ? "is already taken"
-                        : strcmp(st, "23503") == 0 ? "refers to a record that does not exist"
+                        taken                       ? "is already taken"
+                        : strcmp(st, "23503") == 0  ? "refers to a record that does not exist"
                         : strncmp(st, "22", 2) == 0 ? "is malformed or out of range"
                                                     : "is invalid");
         return e;

@@ -248,12 +248,12 @@ struct query *query_parse(const char *raw, struct error **err)
             for (char *c = sent; *c; c++)
                 if (*c < 0x20 || *c > 0x7e) *c = '?';
             const char *field = !bad && !nul && utf8_valid(name, dn) ? name : sent;
-            const char *msg = bad    ? "has a malformed percent escape (%XX)"
-                              : nul  ? "must not contain a NUL character (%00)"
+            const char *msg = bad     ? "has a malformed percent escape (%XX)"
+                              : nul   ? "must not contain a NUL character (%00)"
                               : !utf8 ? "must be valid UTF-8"
                               : q->n == HTTP_MAX_QUERY_PARAMS ? "is one query parameter too many"
-                              : query_get(q, name) ? "is given more than once"
-                                                   : NULL;
+                              : query_get(q, name)            ? "is given more than once"
+                                                              : NULL;
             if (msg) {
                 query_fail(err, field, msg);
                 free(name);
@@ -300,7 +300,8 @@ struct error *http_check_request(const char *uri, const struct evkeyvalq *header
     const char *length = NULL;
     bool chunked = false, conflict = false;
     const struct evkeyval *h;
-    TAILQ_FOREACH(h, headers, next) {
+    TAILQ_FOREACH(h, headers, next)
+    {
         size_t line = strlen(h->key) + 2 + strlen(h->value);
         if (line > HTTP_MAX_HEADER_LINE)
             return error_new(ERR_HEADERS_TOO_LARGE, "a header line exceeds %d bytes",
@@ -604,21 +605,22 @@ static void s_on_request(struct evhttp_request *ev, void *arg)
     r->route_index = (int)(s->cfg.nroutes + BUILTIN_COUNT); /* "unmatched" */
     s_set_request_id(r);
 
-    /* framing and size first, like the gateway; the connection closes after
-     * the answer, since what follows on it cannot be trusted */
-    struct error *bad =
-        http_check_request(evhttp_request_get_uri(ev), evhttp_request_get_input_headers(ev));
-    if (bad) {
-        req_add_header(r, "Connection", "close");
-        return reply_error(r, bad);
-    }
-
     const char *origin = req_header(r, "Origin");
     if (s_origin_allowed(s, origin)) {
         struct evkeyvalq *h = evhttp_request_get_output_headers(ev);
         evhttp_add_header(h, "Access-Control-Allow-Origin", origin);
         evhttp_add_header(h, "Access-Control-Expose-Headers", "ETag, Retry-After, X-Request-Id");
         evhttp_add_header(h, "Vary", "Origin");
+    }
+
+    /* framing and size before anything else (CORS headers aside), like the
+     * gateway; the connection closes after the answer, since what follows on
+     * it cannot be trusted */
+    struct error *bad =
+        http_check_request(evhttp_request_get_uri(ev), evhttp_request_get_input_headers(ev));
+    if (bad) {
+        req_add_header(r, "Connection", "close");
+        return reply_error(r, bad);
     }
 
     const char *method = s_method_name(evhttp_request_get_command(ev));

@@ -25,7 +25,8 @@ static size_t s_nul_tokens(const char *buf, size_t len, size_t *hits, size_t max
         if (!in_string) {
             if (c == '"') in_string = true, has_nul = false;
         } else if (c == '\\') {
-            if (buf[i + 1] == 'u' && i + 5 < len && memcmp(buf + i + 2, "0000", 4) == 0) has_nul = true;
+            if (buf[i + 1] == 'u' && i + 5 < len && memcmp(buf + i + 2, "0000", 4) == 0)
+                has_nul = true;
             i += buf[i + 1] == 'u' ? 5 : 1;
         } else if (c == '"') {
             if (has_nul && n < max) hits[n++] = ordinal;

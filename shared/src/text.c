@@ -48,7 +48,8 @@ bool text_to_int(const char *s, long long min, long long max, long long *out)
     bool neg = *s == '-';
     const char *p = neg ? s + 1 : s;
     if (!s_digit(*p) || (p[0] == '0' && p[1] != '\0') || (neg && p[0] == '0')) return false;
-    unsigned long long limit = neg ? (unsigned long long)LLONG_MAX + 1 : (unsigned long long)LLONG_MAX;
+    unsigned long long limit =
+        neg ? (unsigned long long)LLONG_MAX + 1 : (unsigned long long)LLONG_MAX;
     unsigned long long u = 0;
     for (; *p; p++) {
         if (!s_digit(*p)) return false;

@@ -35,11 +35,11 @@ static void test_query(void)
     CHECK(q != NULL && e == NULL && query_get(q, "a") == NULL);
     query_destroy(&q);
 
-    query_refused("q=a%00b", "q");          /* NUL in a value */
-    query_refused("q%00x=1", "q%00x");      /* NUL in a name: named as sent */
-    query_refused("q=%ff", "q");            /* not UTF-8 */
-    query_refused("q=%c0%af", "q");         /* overlong */
-    query_refused("q=100%", "q");           /* malformed escapes */
+    query_refused("q=a%00b", "q");     /* NUL in a value */
+    query_refused("q%00x=1", "q%00x"); /* NUL in a name: named as sent */
+    query_refused("q=%ff", "q");       /* not UTF-8 */
+    query_refused("q=%c0%af", "q");    /* overlong */
+    query_refused("q=100%", "q");      /* malformed escapes */
     query_refused("q=%4", "q");
     query_refused("q=%zz", "q");
     query_refused("kind=a&kind=b", "kind"); /* repeated */

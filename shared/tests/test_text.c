@@ -28,8 +28,8 @@ int main(void)
     CHECK(is_int("9223372036854775807", 1, LLONG_MAX, LLONG_MAX));
     CHECK(is_int("-9223372036854775808", LLONG_MIN, 0, LLONG_MIN));
     CHECK(is_int("-5", -10, 10, -5));
-    CHECK(not_int("9223372036854775808", 1, LLONG_MAX));   /* 2^63 */
-    CHECK(not_int("99999999999999999999", 1, LLONG_MAX));  /* 20 digits */
+    CHECK(not_int("9223372036854775808", 1, LLONG_MAX));  /* 2^63 */
+    CHECK(not_int("99999999999999999999", 1, LLONG_MAX)); /* 20 digits */
     CHECK(not_int("-9223372036854775809", LLONG_MIN, 0));
     CHECK(not_int("01", 0, 10));
     CHECK(not_int("00", 0, 10));
@@ -41,7 +41,7 @@ int main(void)
     CHECK(not_int("", 0, 10));
     CHECK(not_int("-", -10, 10));
     CHECK(not_int(NULL, 0, 10));
-    CHECK(not_int("11", 0, 10));                           /* out of range: refused, not clamped */
+    CHECK(not_int("11", 0, 10)); /* out of range: refused, not clamped */
     CHECK(not_int("0", 1, 10));
     CHECK(not_int("1e3", 0, 10000));
     CHECK(not_int("0x10", 0, 100));

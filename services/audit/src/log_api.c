@@ -59,8 +59,8 @@ void audit_list(struct req *r)
     req_query_int(r, "limit", 1, 200, NULL, &limit, &e);
     if (!req_query_int(r, "after", 0, LLONG_MAX, "must be a seq (0 or more)", &after, &e))
         req_query_int(r, "cursor", 0, LLONG_MAX, "is not a cursor this API returned", &after, &e);
-    bool by_actor = req_query_int(r, "actor_id", 1, LLONG_MAX, "must be a user id (a positive integer)",
-                                  &actor, &e);
+    bool by_actor = req_query_int(r, "actor_id", 1, LLONG_MAX,
+                                  "must be a user id (a positive integer)", &actor, &e);
     const char *subject = req_query(r, "subject"), *prefix = req_query(r, "type_prefix");
     const char *from = req_query(r, "from"), *to = req_query(r, "to");
     if (subject && (!*subject || strlen(subject) > 500)) {
