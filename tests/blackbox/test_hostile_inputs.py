@@ -19,7 +19,7 @@ import urllib.parse
 
 from audit_helpers import auditor_token
 from client import (admin_password, admin_token, cfg, expect, gateway_root, http, internal_key,
-                    make_user, problem, sfx, validation)
+                    logs, make_user, problem, sfx, validation)
 import projects_flow as pf
 
 ORDER = 45
@@ -282,6 +282,10 @@ def test_huge_json_numbers_are_named_not_cast():
     raw = b'{"title": "t", "kind": "upgrade", "summary": "s", "budget_cents": 1e300, "serves_external_units": false}'
     named(call("POST", "/projects", raw=raw, token=pf.tok("applicant"),
                headers={"Content-Type": "application/json"}), "budget_cents")
+    # the sanitizer build (float-cast-overflow) would have reported the cast
+    for name, text in logs().items():
+        if name.startswith(("accounts", "projects")):
+            assert "runtime error" not in text, f"{name}: {text[text.index('runtime error') - 200:][:600]}"
 
 
 # ---------------------------------------------------------------- 5. at most 50 errors
@@ -422,8 +426,9 @@ def test_8_mib_headers_and_uris_are_refused_quickly():
                 s.close()
             assert sent < len(req) or not got.startswith(b"HTTP/1.1 2"), f"{name}: 8 MiB accepted"
             if got:
+                # refused as too large, not read whole and answered (401 here)
                 status = int(got.split()[1])
-                assert 400 <= status < 500, f"{name}: {got[:200]!r}"
+                assert status in (400, 413, 414, 431), f"{name}: {got[:200]!r}"
                 no_pg(got)
             assert time.monotonic() - t0 < 12, f"{name}: took {time.monotonic() - t0:.1f} s"
         # still serving
