@@ -87,7 +87,7 @@ static bool s_load_config(const struct service_def *def, struct common *c)
         ok = zap_check_key("ITGOV_BROKER_CURVE_PUBLIC", c->broker_public) && secret_ok;
     }
     if (ok) bus_set_curve(c->curve_secret, c->broker_public);
-    if (ok && !session_init(c->session_mac_key, def->session_writer)) {
+    if (ok && !session_init(c->session_mac_key)) {
         fprintf(stderr, "config: ITGOV_SESSION_MAC_KEY must be 64 hex characters (32 bytes)\n");
         ok = false;
     }
@@ -111,7 +111,7 @@ static bool s_prepare_db(const struct service_def *def, const char *url)
         return false;
     }
     char err[512];
-    bool ok = migrate_run(conn, itgov_migrations, err, sizeof err) == 0;
+    bool ok = migrate_run(conn, def->migrations, err, sizeof err) == 0;
     if (!ok) log_error("migrations failed: %s", err);
     if (ok && def->bootstrap && def->bootstrap(conn) != 0) ok = false;
     PQfinish(conn);
@@ -175,7 +175,6 @@ int service_main(const struct service_def *def, int argc, char **argv)
     svc.base = event_base_new();
     svc.db = db_new(svc.base, c.db_url, (int)c.db_pool);
     svc.redis = redis_new(svc.base, c.redis_host, (int)c.redis_port, def->name, c.redis_password);
-    if (def->session_writer) redis_add_library(svc.redis, session_redis_library);
     svc.zctx = zmq_ctx_new();
     char endpoint[300];
     snprintf(endpoint, sizeof endpoint, "tcp://%s:%ld", c.broker_host, c.xsub_port);

@@ -60,6 +60,9 @@ static const char *s_env(const char *var, const char *def)
     return v && *v ? v : def;
 }
 
+/* the files of migrations/, embedded by the build (cmake/embed.cmake) */
+extern const struct migration audit_migrations[];
+
 int main(int argc, char **argv)
 {
     static char sources[512], key_file[512];
@@ -90,6 +93,7 @@ int main(int argc, char **argv)
         .nroutes = audit_nroutes,
         .config = config,
         .nconfig = sizeof config / sizeof config[0],
+        .migrations = audit_migrations,
         .bootstrap = s_bootstrap,
         .start = s_start,
         .stop = s_stop,

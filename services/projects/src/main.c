@@ -15,6 +15,9 @@ static void s_stop(struct service *svc)
     consumer_stop(svc);
 }
 
+/* the files of migrations/, embedded by the build (cmake/embed.cmake) */
+extern const struct migration projects_migrations[];
+
 int main(int argc, char **argv)
 {
     const struct config_row config[] = {
@@ -31,6 +34,7 @@ int main(int argc, char **argv)
         .nroutes = projects_nroutes,
         .config = config,
         .nconfig = sizeof config / sizeof config[0],
+        .migrations = projects_migrations,
         .start = s_start,
         .stop = s_stop,
     };

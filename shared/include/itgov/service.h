@@ -33,10 +33,9 @@ struct service_def {
     const struct route *routes;
     size_t nroutes;
     const struct config_row *config; /* the service's own settings, may be NULL */
-    /* The one service that writes sessions (accounts): it loads the session
-     * functions into Redis and records last_seen_at; the others only read
-     * (session.h). */
-    bool session_writer;
+    /* The service's migration files, embedded by itgov_embed_migrations()
+     * (cmake/embed.cmake) as <svc>_migrations; ends with {0, 0}. */
+    const struct migration *migrations;
     size_t nconfig;
     /* Runs once after migrations on a blocking connection; 0 = ok. */
     int (*bootstrap)(PGconn *conn);
