@@ -1,5 +1,5 @@
 /*
- * GET /api/v1/events?after=N&limit=M&type_prefix=P — the public feed: the log
+ * GET /api/v1/events?after=N&limit=M&type_prefix=P — the events API: the log
  * itself, as the stored CloudEvents (each with "seq"), oldest first:
  *   {"items": [...], "next_after": <seq of the last item, or after>}
  * A reader keeps next_after and asks again with it.
@@ -20,16 +20,16 @@
 #include "itgov/session.h"
 #include "webhooks.h"
 
-#define FEED_DEFAULT_LIMIT 100
-#define FEED_MAX_LIMIT     1000
+#define EVENTS_DEFAULT_LIMIT 100
+#define EVENTS_MAX_LIMIT     1000
 
-struct feed_q {
+struct events_q {
     char after[24], limit[16];
     char *prefix;         /* NULL = any type */
     struct error *refuse; /* bad parameters: answered once the caller is known */
 };
 
-static void s_q_free(struct feed_q *q)
+static void s_q_free(struct events_q *q)
 {
     if (!q) return;
     error_destroy(&q->refuse);
@@ -38,9 +38,9 @@ static void s_q_free(struct feed_q *q)
 }
 
 /* Takes the query state off the request. */
-static struct feed_q *s_take(struct req *r)
+static struct events_q *s_take(struct req *r)
 {
-    struct feed_q *q = r->ctx;
+    struct events_q *q = r->ctx;
     r->ctx = NULL;
     return q;
 }
@@ -57,7 +57,7 @@ static void s_on_page(void *arg, PGresult *res, struct error *err)
 /* secret_sha256: NULL for a session caller (every event). */
 static void s_query(struct req *r, const char *secret_sha256)
 {
-    struct feed_q *q = s_take(r);
+    struct events_q *q = s_take(r);
     const char *params[] = {q->after, q->limit, q->prefix, secret_sha256};
     db_query(req_service(r)->db,
              "WITH a AS (SELECT CASE WHEN $4::text IS NULL THEN '{}'::text[] ELSE "
@@ -79,7 +79,7 @@ static void s_query(struct req *r, const char *secret_sha256)
 static void s_on_secret_checked(void *arg, PGresult *res, struct error *err)
 {
     struct req *r = arg;
-    struct feed_q *q = s_take(r);
+    struct events_q *q = s_take(r);
     struct error *refuse = q->refuse;
     q->refuse = NULL;
     s_q_free(q);
@@ -106,8 +106,8 @@ static void s_on_session(void *arg, struct principal *p, struct error *err)
         refused =
             error_new(ERR_UNAUTHORIZED, "a valid session token or subscription secret is required");
     else if (!refused && !(p->roles & (ROLE_AUDITOR | ROLE_ADMIN)))
-        refused = error_new(ERR_FORBIDDEN, "the event feed is for auditors and admins");
-    struct feed_q *q = r->ctx;
+        refused = error_new(ERR_FORBIDDEN, "the events API is for auditors and admins");
+    struct events_q *q = r->ctx;
     if (!refused && q->refuse) {
         refused = q->refuse;
         q->refuse = NULL;
@@ -119,7 +119,7 @@ static void s_on_session(void *arg, struct principal *p, struct error *err)
     s_query(r, NULL);
 }
 
-void events_feed(struct req *r)
+void events_list(struct req *r)
 {
     const char *auth = req_header(r, "Authorization");
     if (!auth || strncasecmp(auth, "Bearer ", 7) != 0 || !auth[7])
@@ -128,14 +128,14 @@ void events_feed(struct req *r)
 
     const char *after = req_query(r, "after"), *lim = req_query(r, "limit"),
                *prefix = req_query(r, "type_prefix");
-    long long a = 0, l = FEED_DEFAULT_LIMIT;
+    long long a = 0, l = EVENTS_DEFAULT_LIMIT;
     char *end = NULL;
     struct error *e = NULL;
     if (after && (!*after || *after == '-' || (a = strtoll(after, &end, 10)) < 0 || *end)) {
         e = error_new(ERR_VALIDATION, "bad query parameters");
         error_add_field(e, "after", "must be a seq (0 or more)");
     }
-    if (lim && (!*lim || (l = strtoll(lim, &end, 10)) < 1 || l > FEED_MAX_LIMIT || *end)) {
+    if (lim && (!*lim || (l = strtoll(lim, &end, 10)) < 1 || l > EVENTS_MAX_LIMIT || *end)) {
         if (!e) e = error_new(ERR_VALIDATION, "bad query parameters");
         error_add_field(e, "limit", "must be an integer from 1 to 1000");
     }
@@ -144,7 +144,7 @@ void events_feed(struct req *r)
         error_add_field(e, "type_prefix", "must be 1 to 200 characters, like itgov.account.");
     }
 
-    struct feed_q *q = calloc(1, sizeof *q);
+    struct events_q *q = calloc(1, sizeof *q);
     if (!q) abort();
     snprintf(q->after, sizeof q->after, "%lld", a);
     snprintf(q->limit, sizeof q->limit, "%lld", l);
