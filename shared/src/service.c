@@ -241,6 +241,31 @@ done:
     return rc;
 }
 
+int service_peers(struct service_peer *out, int max)
+{
+    const char *list = ITGOV_SERVICES;
+    int n = 0;
+    while (*list && n < max) {
+        size_t len = strcspn(list, ",");
+        const char *colon = memchr(list, ':', len);
+        struct service_peer *p = &out[n++];
+        char var[64], def[8];
+        if (!colon || (size_t)(colon - list) >= sizeof p->name || list + len - colon > 6) abort();
+        snprintf(p->name, sizeof p->name, "%.*s", (int)(colon - list), list);
+        snprintf(def, sizeof def, "%.*s", (int)(list + len - colon - 1), colon + 1);
+        s_env_name(var, sizeof var, p->name, "HOST");
+        p->host = getenv(var) && *getenv(var) ? getenv(var) : "127.0.0.1";
+        s_env_name(var, sizeof var, p->name, "PORT");
+        const char *port = getenv(var) && *getenv(var) ? getenv(var) : def;
+        if (!config_parse_long(port, 1, 65535, &p->port)) {
+            log_error("%s: give a port number (1-65535)", var);
+            return -1;
+        }
+        list += len + (list[len] == ',');
+    }
+    return n;
+}
+
 /* ---- reply helpers for one-statement handlers ---------------------------- */
 
 static void s_reply_first(struct req *r, int status, PGresult *res, struct error *err)

@@ -29,7 +29,7 @@ int main(int argc, char **argv)
     };
     const struct service_def def = {
         .name = "accounts",
-        .default_port = 8081,
+        .default_port = ITGOV_DEFAULT_PORT, /* deploy/services */
         .routes = accounts_routes,
         .nroutes = accounts_nroutes,
         .config = config,

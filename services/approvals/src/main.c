@@ -33,7 +33,7 @@ int main(int argc, char **argv)
     };
     const struct service_def def = {
         .name = "approvals",
-        .default_port = 8083,
+        .default_port = ITGOV_DEFAULT_PORT, /* deploy/services */
         .routes = approvals_routes,
         .nroutes = approvals_nroutes,
         .config = config,

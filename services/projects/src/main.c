@@ -29,7 +29,7 @@ int main(int argc, char **argv)
     };
     const struct service_def def = {
         .name = "projects",
-        .default_port = 8082,
+        .default_port = ITGOV_DEFAULT_PORT, /* deploy/services */
         .routes = projects_routes,
         .nroutes = projects_nroutes,
         .config = config,

@@ -49,6 +49,18 @@ struct service_def {
 
 int service_main(const struct service_def *def, int argc, char **argv);
 
+/* The services of deploy/services as the build knows them (ITGOV_SERVICES),
+ * each at ITGOV_<NAME>_HOST (default 127.0.0.1) and ITGOV_<NAME>_PORT
+ * (default its port in the list). */
+struct service_peer {
+    char name[32];
+    const char *host;
+    long port;
+};
+/* Fills up to max peers, in list order; returns how many, or -1 if a port in
+ * the environment is not one (logged). */
+int service_peers(struct service_peer *out, int max);
+
 /* The service a request belongs to. */
 static inline struct service *req_service(const struct req *r)
 {
