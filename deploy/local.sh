@@ -32,15 +32,19 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # a database role and schema, a Redis user, a CURVE key and ITGOV_<NAME>_PORT.
 DB_ROLES=()
 declare -A DEFAULT_PORT
-while read -r name port _; do
-  case $name in '' | '#'*) continue ;; esac
-  [[ $name =~ ^[a-z][a-z0-9_]*$ && $port =~ ^[0-9]+$ ]] || {
-    echo "local.sh: error: deploy/services: bad line for '$name'" >&2
-    exit 1
-  }
-  DB_ROLES+=("$name")
-  DEFAULT_PORT[$name]=$port
-done <"$ROOT/deploy/services"
+read_services() {
+  local name port _
+  while read -r name port _; do
+    case $name in '' | '#'*) continue ;; esac
+    [[ $name =~ ^[a-z][a-z0-9_]*$ && $port =~ ^[0-9]+$ ]] || {
+      echo "local.sh: error: deploy/services: bad line for '$name'" >&2
+      exit 1
+    }
+    DB_ROLES+=("$name")
+    DEFAULT_PORT[$name]=$port
+  done <"$ROOT/deploy/services"
+}
+read_services
 # Started in this order, stopped in reverse. A service whose binary is not
 # built yet is skipped by `up`.
 SERVICES=(broker "${DB_ROLES[@]}")

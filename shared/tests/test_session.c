@@ -72,6 +72,9 @@ static void s_test_mac(void)
     CHECK_STR(mac, want);
 
     CHECK(session_init(hex));
+    char signed_mac[65]; /* the writer's MAC: under the key session_init took */
+    session_sign(&rec, signed_mac);
+    CHECK_STR(signed_mac, mac);
     CHECK(!session_init("short"));
 }
 
