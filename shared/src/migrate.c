@@ -74,8 +74,8 @@ static int s_apply(PGconn *conn, const char *name, const char *sql, char *err, s
     bool ok = PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK;
     if (!ok) snprintf(err, errlen, "%s: %s", name, PQerrorMessage(conn));
     PQclear(res);
-    if (!ok || s_exec(conn, "INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)", 2,
-                      p, err, errlen) < 0) {
+    if (!ok || s_exec(conn, "INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)", 2, p,
+                      err, errlen) < 0) {
         PQclear(PQexec(conn, "ROLLBACK"));
         return -1;
     }

@@ -206,4 +206,3 @@ void session_auth(struct redis *rd, const char *token, session_auth_cb cb, void 
                           "user",  "expires_at", "mac", "last_seen_at"};
     redis_cmd(rd, s_on_auth, c, 8, argv, NULL);
 }
-

@@ -48,5 +48,4 @@ typedef void (*session_done_cb)(void *arg, struct error *err);
 void session_cache_user(struct redis *rd, long long uid, const char *user_json, session_done_cb cb,
                         void *arg);
 
-
 #endif
