@@ -1,5 +1,6 @@
-# Script mode: writes OUT, a C file holding FILES as NUL-terminated strings.
-set(body "#include \"itgov/migrate.h\"\n\nconst struct migration itgov_migrations[] = {\n")
+# Script mode: writes OUT, a C file holding FILES as NUL-terminated strings,
+# as the array SYMBOL.
+set(body "#include \"itgov/migrate.h\"\n\nconst struct migration ${SYMBOL}[] = {\n")
 foreach(f ${FILES})
   get_filename_component(name ${f} NAME)
   file(READ ${f} hex HEX)

@@ -6,8 +6,8 @@
 #   deploy/local.sh up                 install packages, build, start everything
 #   deploy/local.sh down [--purge]     stop what `up` started (--purge: delete data too)
 #   deploy/local.sh status             each component, its pid, running or stopped
-#   deploy/local.sh start <component>  start one: postgres redis broker accounts
-#   deploy/local.sh stop <component>     projects approvals audit gateway
+#   deploy/local.sh start <component>  start one: postgres redis broker, a service
+#   deploy/local.sh stop <component>     of deploy/services (accounts ...), gateway
 #   deploy/local.sh env                the environment the services get, as exports
 #   deploy/local.sh psql [args...]     psql as the superuser on the itgov database
 #
@@ -26,13 +26,29 @@
 # $ITGOV_STATE_DIR/pgroot, so later runs reuse it) and it runs as that user.
 set -euo pipefail
 
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# The services (deploy/services: name, default port, API prefixes); each has
+# a database role and schema, a Redis user, a CURVE key and ITGOV_<NAME>_PORT.
+DB_ROLES=()
+declare -A DEFAULT_PORT
+read_services() {
+  local name port _
+  while read -r name port _; do
+    case $name in '' | '#'*) continue ;; esac
+    [[ $name =~ ^[a-z][a-z0-9_]*$ && $port =~ ^[0-9]+$ ]] || {
+      echo "local.sh: error: deploy/services: bad line for '$name'" >&2
+      exit 1
+    }
+    DB_ROLES+=("$name")
+    DEFAULT_PORT[$name]=$port
+  done <"$ROOT/deploy/services"
+}
+read_services
 # Started in this order, stopped in reverse. A service whose binary is not
 # built yet is skipped by `up`.
-SERVICES=(broker accounts projects approvals audit)
-DB_ROLES=(accounts projects approvals audit)
+SERVICES=(broker "${DB_ROLES[@]}")
 COMPONENTS=(postgres redis "${SERVICES[@]}" gateway)
-
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PGBIN=/usr/lib/postgresql/15/bin
 STOP_TIMEOUT_S=10
 READY_TIMEOUT_S=20
@@ -46,14 +62,17 @@ is_root() { [ "$(id -u)" -eq 0 ]; }
 port_ok() { [[ $1 =~ ^[0-9]{1,5}$ ]] && [ "$1" -ge 1 ] && [ "$1" -le 65535 ]; }
 
 set_defaults() {
-  : "${ITGOV_GATEWAY_PORT:=8080}" "${ITGOV_ACCOUNTS_PORT:=8081}" "${ITGOV_PROJECTS_PORT:=8082}"
-  : "${ITGOV_APPROVALS_PORT:=8083}" "${ITGOV_AUDIT_PORT:=8084}"
-  : "${ITGOV_BROKER_XSUB_PORT:=5550}" "${ITGOV_BROKER_XPUB_PORT:=5551}" "${ITGOV_AUDIT_PUB_PORT:=5560}"
+  local v r service_ports=()
+  for r in "${DB_ROLES[@]}"; do
+    v=ITGOV_${r^^}_PORT
+    [ -n "${!v:-}" ] || printf -v "$v" '%s' "${DEFAULT_PORT[$r]}"
+    service_ports+=("$v")
+  done
+  : "${ITGOV_GATEWAY_PORT:=8080}" "${ITGOV_BROKER_XSUB_PORT:=5550}" "${ITGOV_BROKER_XPUB_PORT:=5551}"
+  : "${ITGOV_AUDIT_PUB_PORT:=5560}"
   : "${ITGOV_PG_PORT:=5432}" "${ITGOV_REDIS_PORT:=6379}" "${ITGOV_GATEWAY_TIMEOUT_S:=60}"
-  local v
-  for v in ITGOV_GATEWAY_PORT ITGOV_ACCOUNTS_PORT ITGOV_PROJECTS_PORT ITGOV_APPROVALS_PORT \
-           ITGOV_AUDIT_PORT ITGOV_BROKER_XSUB_PORT ITGOV_BROKER_XPUB_PORT ITGOV_AUDIT_PUB_PORT \
-           ITGOV_PG_PORT ITGOV_REDIS_PORT; do
+  for v in ITGOV_GATEWAY_PORT "${service_ports[@]}" ITGOV_BROKER_XSUB_PORT \
+           ITGOV_BROKER_XPUB_PORT ITGOV_AUDIT_PUB_PORT ITGOV_PG_PORT ITGOV_REDIS_PORT; do
     port_ok "${!v}" || die "$v must be a port number (1-65535), not '${!v}'"
   done
   [[ $ITGOV_GATEWAY_TIMEOUT_S =~ ^[1-9][0-9]*$ ]] ||
@@ -120,12 +139,12 @@ secret_of() { local v="$1"; printf '%s' "${!v}"; }
 # Everything the services need; other ITGOV_* the caller exported pass through.
 export_service_env() {
   local r
-  export ITGOV_GATEWAY_PORT ITGOV_ACCOUNTS_PORT ITGOV_PROJECTS_PORT ITGOV_APPROVALS_PORT
-  export ITGOV_AUDIT_PORT ITGOV_AUDIT_PUB_PORT ITGOV_PG_PORT ITGOV_GATEWAY_TIMEOUT_S
+  export ITGOV_GATEWAY_PORT ITGOV_AUDIT_PUB_PORT ITGOV_PG_PORT ITGOV_GATEWAY_TIMEOUT_S
   export ITGOV_BROKER_HOST=127.0.0.1 ITGOV_BROKER_XSUB_PORT ITGOV_BROKER_XPUB_PORT
   export ITGOV_REDIS_HOST=127.0.0.1 ITGOV_REDIS_PORT
   export ITGOV_ADMIN_PASSWORD
   for r in "${DB_ROLES[@]}"; do
+    export "ITGOV_${r^^}_PORT"
     export "ITGOV_${r^^}_DATABASE_URL=host=127.0.0.1 port=$ITGOV_PG_PORT dbname=itgov user=$r password=$(role_password "$r")"
   done
   # Trust (README, "Keys and secrets"): Redis ACL passwords, the internal
@@ -296,8 +315,11 @@ setup_database() {
     psql_super -d postgres -c "CREATE DATABASE itgov"
   fi
   for r in "${DB_ROLES[@]}"; do args+=(-v "${r}_pw=$(role_password "$r")"); done
-  PGOPTIONS="-c client_min_messages=warning" \
-    psql_super -v ON_ERROR_STOP=1 "${args[@]}" -d itgov -f "$ROOT/deploy/db/init.sql" >/dev/null
+  # init.sql, then each role's password (the file's header says why)
+  { cat "$ROOT/deploy/db/init.sql"
+    for r in "${DB_ROLES[@]}"; do printf 'ALTER ROLE "%s" PASSWORD :'"'%s_pw';\n" "$r" "$r"; done
+  } | PGOPTIONS="-c client_min_messages=warning" \
+    psql_super -v ON_ERROR_STOP=1 -v "roles=${DB_ROLES[*]}" "${args[@]}" -d itgov -f - >/dev/null
 }
 
 start_postgres() {
@@ -332,7 +354,7 @@ start_redis() {
   if pid=$(running_pid redis); then say "redis already running (pid $pid)"; return; fi
   say "starting redis on 127.0.0.1:$ITGOV_REDIS_PORT"
   rm -f "$STATE/redis.pid"
-  (umask 077 && "$ROOT/deploy/redis/acl.sh" >"$STATE/redis.acl") # the ACL users (that script)
+  (umask 077 && "$ROOT/deploy/redis/acl.sh" "${DB_ROLES[@]}" >"$STATE/redis.acl") # the ACL users (that script)
   chmod 600 "$STATE/redis.acl"
   redis-server --bind 127.0.0.1 --port "$ITGOV_REDIS_PORT" --save "" --appendonly no \
     --aclfile "$STATE/redis.acl" \
@@ -351,14 +373,7 @@ stop_redis() { stop_by_pid_file redis; }
 
 service_bin() { echo "$ITGOV_BUILD_DIR/bin/itgov-$1"; }
 
-service_port() {
-  case $1 in
-    accounts) echo "$ITGOV_ACCOUNTS_PORT" ;;
-    projects) echo "$ITGOV_PROJECTS_PORT" ;;
-    approvals) echo "$ITGOV_APPROVALS_PORT" ;;
-    audit) echo "$ITGOV_AUDIT_PORT" ;;
-  esac
-}
+service_port() { local v="ITGOV_${1^^}_PORT"; echo "${!v}"; }
 
 # $2 = "optional": skip quietly (with a note) when the binary is not built.
 start_service() {
@@ -403,6 +418,13 @@ cors_map_lines() {
   done
 }
 
+# The services' upstream or location blocks (deploy/nginx/services.sh).
+gateway_blocks() (
+  local r
+  for r in "${DB_ROLES[@]}"; do export "ITGOV_GATEWAY_UPSTREAM_${r^^}=127.0.0.1:$(service_port "$r")"; done
+  "$ROOT/deploy/nginx/services.sh" "$1" "$ROOT/deploy/services"
+)
+
 render_gateway_conf() {
   local t user_line=""
   t=$(<"$ROOT/deploy/nginx/gateway.conf.in")
@@ -410,10 +432,8 @@ render_gateway_conf() {
   t=${t//@STATE@/"$STATE"}
   t=${t//@USER_LINE@/"$user_line"}
   t=${t//@GATEWAY_PORT@/"$ITGOV_GATEWAY_PORT"}
-  t=${t//@ACCOUNTS_PORT@/"$ITGOV_ACCOUNTS_PORT"}
-  t=${t//@PROJECTS_PORT@/"$ITGOV_PROJECTS_PORT"}
-  t=${t//@APPROVALS_PORT@/"$ITGOV_APPROVALS_PORT"}
-  t=${t//@AUDIT_PORT@/"$ITGOV_AUDIT_PORT"}
+  t=${t//@UPSTREAMS@/"$(gateway_blocks upstreams)"}
+  t=${t//@LOCATIONS@/"$(gateway_blocks locations)"}
   t=${t//@UPSTREAM_TIMEOUT_S@/"$ITGOV_GATEWAY_TIMEOUT_S"}
   t=${t//@CORS_ORIGINS@/"$(cors_map_lines)"}
   printf '%s\n' "$t"

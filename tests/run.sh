@@ -22,7 +22,7 @@
 #
 # What the black-box tests get in their environment:
 #   ITGOV_TEST_BASE            gateway base URL, http://127.0.0.1:<port>/api/v1
-#   ITGOV_TEST_{ACCOUNTS,PROJECTS,APPROVALS,AUDIT}_URL   each service directly
+#   ITGOV_TEST_<SERVICE>_URL   each service of deploy/services directly
 #   ITGOV_TEST_BROKER_SUB      tcp://127.0.0.1:<broker XPUB port>
 #   ITGOV_TEST_AUDIT_PUB       tcp://127.0.0.1:<audit PUB port>
 #   ITGOV_TEST_ADMIN_PASSWORD  password of `admin`
@@ -89,14 +89,17 @@ build() {
     cmake --build "$BUILD_DIR" -j2
 }
 
+# the services of deploy/services
+mapfile -t SERVICE_NAMES < <(awk '/^[a-z]/ {print $1}' deploy/services)
+
 start_stack() {
-  local ports
-  read -ra ports <<<"$(free_ports 10)"
-  [ "${#ports[@]}" -eq 10 ] || { echo "could not find 10 free ports" >&2; return 1; }
-  export ITGOV_GATEWAY_PORT=${ports[0]} ITGOV_ACCOUNTS_PORT=${ports[1]} ITGOV_PROJECTS_PORT=${ports[2]}
-  export ITGOV_APPROVALS_PORT=${ports[3]} ITGOV_AUDIT_PORT=${ports[4]}
-  export ITGOV_BROKER_XSUB_PORT=${ports[5]} ITGOV_BROKER_XPUB_PORT=${ports[6]}
-  export ITGOV_AUDIT_PUB_PORT=${ports[7]} ITGOV_PG_PORT=${ports[8]} ITGOV_REDIS_PORT=${ports[9]}
+  local ports svc n=$((6 + ${#SERVICE_NAMES[@]})) i=6
+  read -ra ports <<<"$(free_ports "$n")"
+  [ "${#ports[@]}" -eq "$n" ] || { echo "could not find $n free ports" >&2; return 1; }
+  export ITGOV_GATEWAY_PORT=${ports[0]}
+  export ITGOV_BROKER_XSUB_PORT=${ports[1]} ITGOV_BROKER_XPUB_PORT=${ports[2]}
+  export ITGOV_AUDIT_PUB_PORT=${ports[3]} ITGOV_PG_PORT=${ports[4]} ITGOV_REDIS_PORT=${ports[5]}
+  for svc in "${SERVICE_NAMES[@]}"; do export "ITGOV_${svc^^}_PORT=${ports[i++]}"; done
   ITGOV_STATE_DIR=$(mktemp -d /tmp/itgov-test.XXXXXX) || return 1
   export ITGOV_STATE_DIR ITGOV_BUILD_DIR=$BUILD_DIR ITGOV_SKIP_BUILD=1
   ITGOV_ADMIN_PASSWORD=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
@@ -118,10 +121,11 @@ blackbox_env() {
   # every ITGOV_* the stack runs with, its keys and secrets included
   eval "$("$LOCAL_SH" env)" || return 1
   export ITGOV_TEST_BASE=http://127.0.0.1:$ITGOV_GATEWAY_PORT/api/v1
-  export ITGOV_TEST_ACCOUNTS_URL=http://127.0.0.1:$ITGOV_ACCOUNTS_PORT
-  export ITGOV_TEST_PROJECTS_URL=http://127.0.0.1:$ITGOV_PROJECTS_PORT
-  export ITGOV_TEST_APPROVALS_URL=http://127.0.0.1:$ITGOV_APPROVALS_PORT
-  export ITGOV_TEST_AUDIT_URL=http://127.0.0.1:$ITGOV_AUDIT_PORT
+  local svc port
+  for svc in "${SERVICE_NAMES[@]}"; do
+    port=ITGOV_${svc^^}_PORT
+    export "ITGOV_TEST_${svc^^}_URL=http://127.0.0.1:${!port}"
+  done
   export ITGOV_TEST_BROKER_SUB=tcp://127.0.0.1:$ITGOV_BROKER_XPUB_PORT
   export ITGOV_TEST_AUDIT_PUB=tcp://127.0.0.1:$ITGOV_AUDIT_PUB_PORT
   export ITGOV_TEST_ADMIN_PASSWORD=$ITGOV_ADMIN_PASSWORD

@@ -41,7 +41,8 @@ mkdir -p "$dir"
 chmod 700 "$dir"
 # Never committed, wherever it is.
 [ -e "$dir/.gitignore" ] || echo '*' >"$dir/.gitignore"
-services=(accounts projects approvals audit)
+# the services of deploy/services
+mapfile -t services < <(awk '/^[a-z]/ {print $1}' deploy/services)
 # make <file> <command printing the secret>: once, never overwritten
 make() {
   local f=$dir/$1

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Prints itgov's Redis ACL file: one user per service, the default user off,
-# each password only as its SHA-256 (#<hex>), never in clear. The passwords
-# come from ITGOV_<SERVICE>_REDIS_PASSWORD or, in compose, from the secret
-# file /run/secrets/redis_<service>_password. Used by deploy/local.sh and by
-# deploy/docker/redis/start.sh, the one place these rules live.
+# Prints itgov's Redis ACL file: one user per service named in the arguments
+# (acl.sh accounts projects ...: the services of deploy/services), the default
+# user off, each password only as its SHA-256 (#<hex>), never in clear. The
+# passwords come from ITGOV_<SERVICE>_REDIS_PASSWORD or, in compose, from the
+# secret file /run/secrets/redis_<service>_password. Used by deploy/local.sh
+# and by deploy/docker/redis/start.sh, the one place these rules live.
 #
 #   default      off: a connection that has not authenticated can do nothing
 #   accounts     reads and writes the session keys (itgov:*) and loads and
 #                calls its function libraries; nothing dangerous (no EVAL,
 #                KEYS, FLUSHALL, FUNCTION DELETE/FLUSH/RESTORE)
-#   projects, approvals, audit
+#   every other service
 #                may only read session hashes (HMGET/HGET itgov:sess:*)
 set -euo pipefail
 
@@ -22,10 +23,15 @@ password() {
 }
 hashed() { password "$1" | sha256sum | cut -d' ' -f1; }
 
+[ $# -gt 0 ] || { echo "usage: acl.sh SERVICE..." >&2; exit 2; }
 echo "user default off resetkeys resetchannels -@all"
-echo "user accounts on #$(hashed accounts) resetkeys ~itgov:* resetchannels -@all" \
-  "+@read +@write +fcall +function|load +ping -@dangerous" \
-  "-function|delete -function|flush -function|restore"
-for s in projects approvals audit; do
-  echo "user $s on #$(hashed "$s") resetkeys %R~itgov:sess:* resetchannels -@all +hmget +hget +ping"
+for s in "$@"; do
+  [[ $s =~ ^[a-z][a-z0-9_]*$ ]] || { echo "acl.sh: bad service name '$s'" >&2; exit 2; }
+  if [ "$s" = accounts ]; then # the session writer (shared/include/itgov/session.h)
+    echo "user accounts on #$(hashed accounts) resetkeys ~itgov:* resetchannels -@all" \
+      "+@read +@write +fcall +function|load +ping -@dangerous" \
+      "-function|delete -function|flush -function|restore"
+  else
+    echo "user $s on #$(hashed "$s") resetkeys %R~itgov:sess:* resetchannels -@all +hmget +hget +ping"
+  fi
 done

@@ -15,7 +15,7 @@
  *
  * One thread polls both sockets and the ZAP handler's (the forwarding is
  * what zmq_proxy does; polling it ourselves lets the same loop answer ZAP
- * and stop cleanly on SIGTERM).
+ * and stop cleanly on SIGTERM or SIGINT).
  */
 #include <errno.h>
 #include <signal.h>

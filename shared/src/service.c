@@ -95,7 +95,7 @@ static bool s_load_config(const struct service_def *def, struct common *c)
         ok = zap_check_key("ITGOV_BROKER_CURVE_PUBLIC", c->broker_public) && secret_ok;
     }
     if (ok) bus_set_curve(c->curve_secret, c->broker_public);
-    if (ok && !session_init(c->session_mac_key, def->session_writer)) {
+    if (ok && !session_init(c->session_mac_key)) {
         fprintf(stderr, "config: ITGOV_SESSION_MAC_KEY must be 64 hex characters (32 bytes)\n");
         ok = false;
     }
@@ -119,7 +119,7 @@ static bool s_prepare_db(const struct service_def *def, const char *url)
         return false;
     }
     char err[512];
-    bool ok = migrate_run(conn, itgov_migrations, err, sizeof err) == 0;
+    bool ok = migrate_run(conn, def->migrations, err, sizeof err) == 0;
     if (!ok) log_error("migrations failed: %s", err);
     if (ok && def->bootstrap && def->bootstrap(conn) != 0) ok = false;
     PQfinish(conn);
@@ -223,7 +223,6 @@ int service_main(const struct service_def *def, int argc, char **argv)
     svc.db = db_new(svc.base, c.db_url, &dbc);
     svc.redis = redis_new(svc.base, c.redis_host, (int)c.redis_port, def->name, c.redis_password);
     redis_set_timeout(svc.redis, (int)c.redis_timeout_ms);
-    if (def->session_writer) redis_add_library(svc.redis, session_redis_library);
     svc.zctx = zmq_ctx_new();
     char endpoint[300];
     snprintf(endpoint, sizeof endpoint, "tcp://%s:%ld", c.broker_host, c.xsub_port);
@@ -285,6 +284,31 @@ done:
     free(routes);
     log_flush();
     return rc;
+}
+
+int service_peers(struct service_peer *out, int max)
+{
+    const char *list = ITGOV_SERVICES;
+    int n = 0;
+    while (*list && n < max) {
+        size_t len = strcspn(list, ",");
+        const char *colon = memchr(list, ':', len);
+        struct service_peer *p = &out[n++];
+        char var[64], def[8];
+        if (!colon || (size_t)(colon - list) >= sizeof p->name || list + len - colon > 6) abort();
+        snprintf(p->name, sizeof p->name, "%.*s", (int)(colon - list), list);
+        snprintf(def, sizeof def, "%.*s", (int)(list + len - colon - 1), colon + 1);
+        s_env_name(var, sizeof var, p->name, "HOST");
+        p->host = getenv(var) && *getenv(var) ? getenv(var) : "127.0.0.1";
+        s_env_name(var, sizeof var, p->name, "PORT");
+        const char *port = getenv(var) && *getenv(var) ? getenv(var) : def;
+        if (!config_parse_long(port, 1, 65535, &p->port)) {
+            log_error("%s: give a port number (1-65535)", var);
+            return -1;
+        }
+        list += len + (list[len] == ',');
+    }
+    return n;
 }
 
 /* ---- reply helpers for one-statement handlers ---------------------------- */

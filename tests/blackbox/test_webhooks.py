@@ -1,4 +1,4 @@
-"""Webhook subscriptions and the REST event feed of the audit service (issue 3).
+"""Webhook subscriptions and the events API (GET /api/v1/events) of the audit service (issue 3).
 
 A receiver (http.server in a thread on 127.0.0.1, a free port) stands in for
 another university system. It gets every event its subscription selects once,

@@ -7,17 +7,20 @@
 #
 # Environment:
 #   ITGOV_GATEWAY_PORT        port nginx listens on, all interfaces (default 8080)
-#   ITGOV_GATEWAY_UPSTREAM_ACCOUNTS, _PROJECTS, _APPROVALS, _AUDIT
-#                             host:port of each service (accounts:8081 ...). A
-#                             service not set is not deployed: its paths answer
-#                             502 problem+json, as they do under local.sh when
-#                             a service is not built.
+#   ITGOV_GATEWAY_UPSTREAM_<SERVICE>
+#                             host:port of each service of deploy/services
+#                             (/etc/itgov/services: ACCOUNTS=accounts:8081 ...).
+#                             A service not set is not deployed: its paths
+#                             answer 502 problem+json, as they do under
+#                             local.sh when a service is not built.
 #   ITGOV_GATEWAY_TIMEOUT_S   how long to wait for a service (default 60)
 #   ITGOV_CORS_ORIGINS        comma-separated origins ("*": any) the gateway's
 #                             own error answers allow
 set -euo pipefail
 
 TEMPLATE=/etc/itgov/gateway.conf.in
+SERVICES=/etc/itgov/services
+BLOCKS=/etc/itgov/services.sh # deploy/nginx/services.sh
 STATE=/run/itgov-gateway
 
 say() { printf 'itgov-gateway: %s\n' "$*" >&2; }
@@ -42,7 +45,7 @@ cors_map_lines() {
 }
 
 render() {
-  local t svc var addr port=${ITGOV_GATEWAY_PORT:-8080} timeout=${ITGOV_GATEWAY_TIMEOUT_S:-60}
+  local t svc var addr rest port=${ITGOV_GATEWAY_PORT:-8080} timeout=${ITGOV_GATEWAY_TIMEOUT_S:-60}
   if ! [[ $port =~ ^[0-9]{1,5}$ ]] || [ "$port" -lt 1 ] || [ "$port" -gt 65535 ]; then
     die "ITGOV_GATEWAY_PORT must be a port number (1-65535), not '$port'"
   fi
@@ -51,18 +54,21 @@ render() {
   # The template listens on and proxies to 127.0.0.1:<port>; here nginx
   # listens on every interface and the services are other containers.
   t=${t//127.0.0.1:@GATEWAY_PORT@/"$port"}
-  for svc in ACCOUNTS PROJECTS APPROVALS AUDIT; do
-    var=ITGOV_GATEWAY_UPSTREAM_$svc
+  while read -r svc rest; do
+    case $svc in '' | '#'*) continue ;; esac
+    var=ITGOV_GATEWAY_UPSTREAM_${svc^^}
     addr=${!var:-}
     if [ -z "$addr" ]; then
       # Nothing listens there inside this container: 502, never a stranger.
       addr=127.0.0.1:9
-      say "${svc,,} not deployed ($var unset): its paths answer 502"
+      say "$svc not deployed ($var unset): its paths answer 502"
     elif ! [[ $addr =~ ^[A-Za-z0-9.-]+:[0-9]{1,5}$ ]]; then
       die "$var must be host:port, not '$addr'"
     fi
-    t=${t//127.0.0.1:@${svc}_PORT@/"$addr"}
-  done
+    export "$var=$addr"
+  done <"$SERVICES"
+  t=${t//@UPSTREAMS@/"$(bash "$BLOCKS" upstreams "$SERVICES")"}
+  t=${t//@LOCATIONS@/"$(bash "$BLOCKS" locations "$SERVICES")"}
   t=${t//@STATE@/"$STATE"}
   t=${t//@USER_LINE@/"user www-data;"}
   t=${t//@UPSTREAM_TIMEOUT_S@/"$timeout"}

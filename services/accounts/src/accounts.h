@@ -8,6 +8,7 @@
 #include <libpq-fe.h>
 #include "itgov/crypto.h"
 #include "itgov/http.h"
+#include "session_store.h"
 
 struct accounts_config {
     const char *admin_password;

@@ -6,12 +6,18 @@
 
 struct accounts_config accounts_cfg;
 
-/* The login counters' functions, loaded with the session store's. */
+/* accounts writes sessions (session_store.h): it loads the session store's
+ * functions, with the login counters', and records last_seen_at. */
 static int s_start(struct service *svc)
 {
+    redis_add_library(svc->redis, session_redis_library);
     redis_add_library(svc->redis, accounts_redis_library);
+    session_on_seen(session_touch);
     return 0;
 }
+
+/* the files of migrations/, embedded by the build (cmake/embed.cmake) */
+extern const struct migration accounts_migrations[];
 
 int main(int argc, char **argv)
 {
@@ -23,12 +29,12 @@ int main(int argc, char **argv)
     };
     const struct service_def def = {
         .name = "accounts",
-        .default_port = 8081,
+        .default_port = ITGOV_DEFAULT_PORT, /* deploy/services */
         .routes = accounts_routes,
         .nroutes = accounts_nroutes,
         .config = config,
         .nconfig = sizeof config / sizeof config[0],
-        .session_writer = true,
+        .migrations = accounts_migrations,
         .bootstrap = accounts_bootstrap,
         .start = s_start,
     };

@@ -15,6 +15,9 @@ static void s_stop(struct service *svc)
     consumer_stop(svc);
 }
 
+/* the files of migrations/, embedded by the build (cmake/embed.cmake) */
+extern const struct migration approvals_migrations[];
+
 int main(int argc, char **argv)
 {
     const struct config_row config[] = {
@@ -30,11 +33,12 @@ int main(int argc, char **argv)
     };
     const struct service_def def = {
         .name = "approvals",
-        .default_port = 8083,
+        .default_port = ITGOV_DEFAULT_PORT, /* deploy/services */
         .routes = approvals_routes,
         .nroutes = approvals_nroutes,
         .config = config,
         .nconfig = sizeof config / sizeof config[0],
+        .migrations = approvals_migrations,
         .start = s_start,
         .stop = s_stop,
     };

@@ -3,7 +3,7 @@
  * append-only log of every event of every service, hash-chained and kept as
  * the leaves of an RFC 6962 Merkle tree whose heads it signs, its ZeroMQ PUB
  * feed (port 5560) and, by files of their own, webhook subscriptions and the
- * REST event feed.
+ * events API (GET /api/v1/events).
  *
  * The stored log, audit.entries (created by deploy/db/init.sql, owned by the
  * NOLOGIN role audit_owner; the audit role may only INSERT and SELECT it):
@@ -28,7 +28,7 @@
  * log_api.c (GET /api/v1/audit, verify), proofs.c (checkpoint, public key,
  * proof routes), pub.c (ZeroMQ PUB). Owned by the webhooks work:
  * subscriptions.c, webhooks.c, target.c (where a webhook may
- * point), feed.c.
+ * point), events_api.c.
  */
 #ifndef AUDIT_H
 #define AUDIT_H
@@ -60,8 +60,8 @@ extern struct service *audit_svc;
 extern const struct route audit_routes[];
 extern const size_t audit_nroutes;
 
-/* ---- the webhooks and REST event feed (subscriptions.c, webhooks.c,
- * feed.c). Compiled in when those files exist (AUDIT_HAVE_WEBHOOKS). ---- */
+/* ---- the webhooks and the events API (subscriptions.c, webhooks.c,
+ * events_api.c). Compiled in when those files exist (AUDIT_HAVE_WEBHOOKS). ---- */
 
 /* Called once from the start hook, after ingest is running; 0 = ok. */
 int webhooks_start(struct service *svc);

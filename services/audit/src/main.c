@@ -2,6 +2,7 @@
  * (HTTP 8084, ZeroMQ PUB 5560). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "audit.h"
 #include "checkpoint.h"
 #include "ingest.h"
@@ -52,24 +53,29 @@ static void s_stop(struct service *svc)
     audit_svc = NULL;
 }
 
-/* A host or port from the environment, or its default, for the catch-up
- * URLs (ITGOV_<SVC>_HOST / _PORT, as the other services use them). */
-static const char *s_env(const char *var, const char *def)
+/* The default ITGOV_AUDIT_SOURCES: every service of deploy/services
+ * (service_peers) as name=http://host:port; this service's own outbox at
+ * 127.0.0.1. */
+static void s_default_sources(char *out, size_t n)
 {
-    const char *v = getenv(var);
-    return v && *v ? v : def;
+    struct service_peer peers[16];
+    int np = service_peers(peers, 16);
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; i < np && used < n; i++) {
+        bool self = strcmp(peers[i].name, "audit") == 0;
+        used += (size_t)snprintf(out + used, n - used, "%s%s=http://%s:%ld", i ? "," : "",
+                                 peers[i].name, self ? "127.0.0.1" : peers[i].host, peers[i].port);
+    }
 }
+
+/* the files of migrations/, embedded by the build (cmake/embed.cmake) */
+extern const struct migration audit_migrations[];
 
 int main(int argc, char **argv)
 {
     static char sources[512], key_file[512];
-    snprintf(sources, sizeof sources,
-             "accounts=http://%s:%s,projects=http://%s:%s,approvals=http://%s:%s,"
-             "audit=http://127.0.0.1:%s",
-             s_env("ITGOV_ACCOUNTS_HOST", "127.0.0.1"), s_env("ITGOV_ACCOUNTS_PORT", "8081"),
-             s_env("ITGOV_PROJECTS_HOST", "127.0.0.1"), s_env("ITGOV_PROJECTS_PORT", "8082"),
-             s_env("ITGOV_APPROVALS_HOST", "127.0.0.1"), s_env("ITGOV_APPROVALS_PORT", "8083"),
-             s_env("ITGOV_AUDIT_PORT", "8084"));
+    s_default_sources(sources, sizeof sources);
     const char *state = getenv("ITGOV_STATE_DIR");
     snprintf(key_file, sizeof key_file, "%s%saudit-signing.key", state && *state ? state : "",
              state && *state ? "/" : "");
@@ -85,11 +91,12 @@ int main(int argc, char **argv)
     };
     const struct service_def def = {
         .name = "audit",
-        .default_port = 8084,
+        .default_port = ITGOV_DEFAULT_PORT, /* deploy/services */
         .routes = audit_routes,
         .nroutes = audit_nroutes,
         .config = config,
         .nconfig = sizeof config / sizeof config[0],
+        .migrations = audit_migrations,
         .bootstrap = s_bootstrap,
         .start = s_start,
         .stop = s_stop,

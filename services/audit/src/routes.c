@@ -19,7 +19,7 @@ const struct route audit_routes[] = {
     {"GET", "/api/v1/events/keys", events_keys, ROLE_PUBLIC},
 #ifdef AUDIT_HAVE_WEBHOOKS
     /* public: the handler takes a session (auditor, admin) or a subscription secret */
-    {"GET", "/api/v1/events", events_feed, ROLE_PUBLIC},
+    {"GET", "/api/v1/events", events_list, ROLE_PUBLIC},
     {"POST", "/api/v1/subscriptions", subscriptions_create, ROLE_ADMIN},
     {"GET", "/api/v1/subscriptions", subscriptions_list, ROLE_ADMIN},
     {"GET", "/api/v1/subscriptions/:id", subscriptions_get, ROLE_ADMIN},

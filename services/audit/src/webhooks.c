@@ -994,10 +994,7 @@ static bool s_load_rules(void)
         const char *host_var, *port_var;
         long port;
     } parts[] = {
-        {"ITGOV_ACCOUNTS_HOST", "ITGOV_ACCOUNTS_PORT", 8081},
-        {"ITGOV_PROJECTS_HOST", "ITGOV_PROJECTS_PORT", 8082},
-        {"ITGOV_APPROVALS_HOST", "ITGOV_APPROVALS_PORT", 8083},
-        {"ITGOV_AUDIT_HOST", "ITGOV_AUDIT_PORT", 8084},
+        /* and every service of deploy/services, below */
         {"ITGOV_GATEWAY_HOST", "ITGOV_GATEWAY_PORT", 8080},
         {"ITGOV_BROKER_HOST", "ITGOV_BROKER_XSUB_PORT", 5550},
         {"ITGOV_BROKER_HOST", "ITGOV_BROKER_XPUB_PORT", 5551},
@@ -1011,6 +1008,11 @@ static bool s_load_rules(void)
         else
             ok = s_own(s_env_host(parts[i].host_var), port) && ok;
     }
+    struct service_peer peers[16];
+    int np = service_peers(peers, 16);
+    if (np < 0) ok = false;
+    for (int i = 0; i < np; i++)
+        ok = s_own(peers[i].host, peers[i].port) && ok;
     ok = s_own(s_env_host("ITGOV_AUDIT_HOST"), audit_cfg.pub_port) && ok;
     ok = s_own_postgres() && ok;
     ok = s_own_sources() && ok;

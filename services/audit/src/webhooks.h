@@ -1,6 +1,6 @@
 /*
  * Webhook subscriptions (subscriptions.c), their delivery engine
- * (webhooks.c) and the REST event feed (feed.c). webhooks_start() and
+ * (webhooks.c) and the events API (events_api.c). webhooks_start() and
  * webhooks_notify() are the engine's entry points for the rest of the
  * service (declared in audit.h as well).
  *
@@ -37,9 +37,9 @@ void subscriptions_get(struct req *r);
 void subscriptions_replay(struct req *r);
 void subscriptions_disable(struct req *r);
 
-/* ---- feed.c: GET /api/v1/events (a public route; the handler checks a
+/* ---- events_api.c: GET /api/v1/events (a public route; the handler checks a
  * session with role auditor/admin, or a subscription secret) ---- */
-void events_feed(struct req *r);
+void events_list(struct req *r);
 
 /* ---- webhooks.c: the delivery engine ---- */
 int webhooks_start(struct service *svc);

@@ -4,12 +4,9 @@
 #include "../../../shared/tests/check.h"
 #include "audit.h"
 #include "itgov/crypto.h"
-#include "itgov/migrate.h"
 #include "webhooks.h"
 
-/* webhooks.c links the service library, which wants a migration list */
-const struct migration itgov_migrations[] = {{0, 0}};
-/* and the service's settings, which main.c fills */
+/* webhooks.c wants the service's settings, which main.c fills */
 struct audit_config audit_cfg;
 
 int main(void)

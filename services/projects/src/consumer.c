@@ -8,8 +8,9 @@
  * Each effect and its inbox row are one statement, so an event applies
  * once. An event applies only to the submission its case was opened for
  * and only in a state where its action exists; one that does not apply
- * leaves no inbox row, so if it came early (out of order) the catch-up
- * that follows applies it in order.
+ * leaves no inbox row and is passed over for good (the cursor moves on).
+ * None comes early: the follower hands approvals' events over one at a
+ * time, in its outbox's sourceseq order.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -15,6 +15,9 @@ static void s_stop(struct service *svc)
     consumer_stop(svc);
 }
 
+/* the files of migrations/, embedded by the build (cmake/embed.cmake) */
+extern const struct migration projects_migrations[];
+
 int main(int argc, char **argv)
 {
     const struct config_row config[] = {
@@ -26,11 +29,12 @@ int main(int argc, char **argv)
     };
     const struct service_def def = {
         .name = "projects",
-        .default_port = 8082,
+        .default_port = ITGOV_DEFAULT_PORT, /* deploy/services */
         .routes = projects_routes,
         .nroutes = projects_nroutes,
         .config = config,
         .nconfig = sizeof config / sizeof config[0],
+        .migrations = projects_migrations,
         .start = s_start,
         .stop = s_stop,
     };

@@ -7,10 +7,10 @@
  * (seq, in commit order), publishes them in that order with seq as the
  * CloudEvents extension attribute "sourceseq", and only then marks them
  * published; a crash in between resends (consumers are idempotent by event
- * id), so nothing is lost. A consumer that sees a gap in sourceseq, or
- * restarts, reads what it missed from the source's
- * GET /internal/v1/outbox?after=<seq>&limit=<n> (served by every service on
- * its own port, never through the gateway).
+ * id), so nothing is lost. Consumers take the events themselves only from
+ * the source's GET /internal/v1/outbox?after=<seq>&limit=<n> (served by
+ * every service on its own port, never through the gateway; follow.h): a
+ * message on the bus only wakes that read.
  */
 #ifndef ITGOV_OUTBOX_H
 #define ITGOV_OUTBOX_H

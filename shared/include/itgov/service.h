@@ -33,10 +33,9 @@ struct service_def {
     const struct route *routes;
     size_t nroutes;
     const struct config_row *config; /* the service's own settings, may be NULL */
-    /* The one service that writes sessions (accounts): it loads the session
-     * functions into Redis and records last_seen_at; the others only read
-     * (session.h). */
-    bool session_writer;
+    /* The service's migration files, embedded by itgov_embed_migrations()
+     * (cmake/embed.cmake) as <svc>_migrations; ends with {0, 0}. */
+    const struct migration *migrations;
     size_t nconfig;
     /* Runs once after migrations on a blocking connection; 0 = ok. */
     int (*bootstrap)(PGconn *conn);
@@ -49,6 +48,18 @@ struct service_def {
 };
 
 int service_main(const struct service_def *def, int argc, char **argv);
+
+/* The services of deploy/services as the build knows them (ITGOV_SERVICES),
+ * each at ITGOV_<NAME>_HOST (default 127.0.0.1) and ITGOV_<NAME>_PORT
+ * (default its port in the list). */
+struct service_peer {
+    char name[32];
+    const char *host;
+    long port;
+};
+/* Fills up to max peers, in list order; returns how many, or -1 if a port in
+ * the environment is not one (logged). */
+int service_peers(struct service_peer *out, int max);
 
 /* The service a request belongs to. */
 static inline struct service *req_service(const struct req *r)

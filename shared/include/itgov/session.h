@@ -13,22 +13,22 @@
  *   usess:<uid>          set of sids of a user
  *   sessions             zset sid → expiry (epoch s), for the admin list
  *   user:<uid>           the user's public JSON, for the admin list
- * The token check is one plain HMGET; every other operation is one Redis
- * function (Lua, Redis 7): one round trip, atomic; the library is loaded on
- * every connect (redis_add_library).
+ * The token check is one plain HMGET (session_auth, here: every service).
  *
- * Only the writer (accounts) changes Redis: it loads the library, creates,
- * refreshes and ends sessions and records last_seen_at (so last_seen_at is
- * the last request accounts served in that session, /me included); the
- * other services' Redis users may only read session hashes.
+ * Only the writer (accounts) changes Redis: its session store
+ * (services/accounts/src/session_store.c) creates, refreshes and ends
+ * sessions through Redis functions it loads, and records last_seen_at
+ * (session_on_seen: the last request accounts served in that session, /me
+ * included); the other services' Redis users may only read session hashes.
  *
  * A record in Redis is not believed on its own: "mac" is an HMAC-SHA256,
  * under ITGOV_SESSION_MAC_KEY (held by the services, never by Redis), over
  * the token hash, sid, uid, user JSON and expires_at; the writer computes it
- * whenever it writes those, and session_auth checks it (constant time), and
- * the expiry, before any role is read. A forged or altered record is no
- * session; an old record kept and written back by someone with Redis access
- * is still valid until its expires_at (a MAC proves origin, not freshness).
+ * (session_sign) whenever it writes those, and session_auth checks it
+ * (constant time), and the expiry, before any role is read. A forged or
+ * altered record is no session; an old record kept and written back by
+ * someone with Redis access is still valid until its expires_at (a MAC
+ * proves origin, not freshness).
  */
 #ifndef ITGOV_SESSION_H
 #define ITGOV_SESSION_H
@@ -64,13 +64,15 @@ void principal_destroy(struct principal **self_p);
 struct principal *principal_from_json(const char *sid, const char *user_json);
 
 struct redis;
-/* The Redis functions library the operations below call. */
-extern const char session_redis_library[];
 
 #define SESSION_MAC_KEY_BYTES 32
-/* Once at start: the MAC key (64 hex characters) and whether this process is
- * the writer (see above); false if the key is malformed. */
-bool session_init(const char *mac_key_hex, bool writer);
+/* Once at start: the MAC key (64 hex characters); false if malformed. */
+bool session_init(const char *mac_key_hex);
+/* Once at start, by the writer only: session_auth calls fn for a live
+ * session whose last_seen_at is not this second (key: itgov:sess:<token
+ * sha256>; now: this second, RFC 3339). */
+typedef void (*session_seen_fn)(struct redis *rd, const char *key, const char *now);
+void session_on_seen(session_seen_fn fn);
 
 /* What a session's MAC covers, as stored in Redis (all text). */
 struct session_record {
@@ -85,6 +87,8 @@ bool session_mac_key_parse(const char *hex, unsigned char key[SESSION_MAC_KEY_BY
 /* HMAC-SHA256 over the record's fields, each length-prefixed; 64 hex. */
 void session_mac(const unsigned char key[SESSION_MAC_KEY_BYTES], const struct session_record *rec,
                  char out[65]);
+/* session_mac under the key given to session_init. */
+void session_sign(const struct session_record *rec, char out[65]);
 /* True if mac_hex (may be NULL) is the record's MAC; constant time. */
 bool session_mac_ok(const unsigned char key[SESSION_MAC_KEY_BYTES],
                     const struct session_record *rec, const char *mac_hex);
@@ -94,35 +98,5 @@ typedef void (*session_auth_cb)(void *arg, struct principal *p, struct error *er
  * record's MAC is missing or wrong (logged), it has expired or the user is
  * disabled. err: Redis unavailable (caller owns it). */
 void session_auth(struct redis *rd, const char *token, session_auth_cb cb, void *arg);
-
-struct session_new {
-    char token[65];
-    char sid[33];
-    long long expires_at; /* epoch seconds */
-};
-typedef void (*session_create_cb)(void *arg, const struct session_new *s, struct error *err);
-/* sid: a new session id (accounts allocates them from PostgreSQL). */
-void session_create(struct redis *rd, long long sid, long long uid, const char *user_json,
-                    const char *ip, const char *user_agent, int ttl_s, session_create_cb cb,
-                    void *arg);
-
-typedef void (*session_end_cb)(void *arg, cJSON *ended, struct error *err);
-/* Ends one session by id; ended = array of {sid, uid} (empty if none). */
-void session_end(struct redis *rd, const char *sid, session_end_cb cb, void *arg);
-/* Ends every session of a user except keep_sid (may be NULL). */
-void session_end_user(struct redis *rd, long long uid, const char *keep_sid, session_end_cb cb,
-                      void *arg);
-
-typedef void (*session_list_cb)(void *arg, cJSON *items, struct error *err);
-/* Live sessions as [{id,user_id,username,ip,user_agent,created_at,
- * last_seen_at,expires_at}], in no particular order. */
-void session_list(struct redis *rd, session_list_cb cb, void *arg);
-
-typedef void (*session_done_cb)(void *arg, struct error *err);
-/* Replaces the cached user JSON, and the user record (with a new MAC) in
- * every live session of the user: two round trips, a session ended in
- * between stays ended. */
-void session_cache_user(struct redis *rd, long long uid, const char *user_json, session_done_cb cb,
-                        void *arg);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * GET /api/v1/events?after=N&limit=M&type_prefix=P — the public feed: the log
+ * GET /api/v1/events?after=N&limit=M&type_prefix=P — the events API: the log
  * itself, as the stored CloudEvents (each with "seq"), oldest first:
  *   {"items": [...], "next_after": <seq of the last item, or after>}
  * A reader keeps next_after and asks again with it.
@@ -21,16 +21,16 @@
 #include "itgov/session.h"
 #include "webhooks.h"
 
-#define FEED_DEFAULT_LIMIT 100
-#define FEED_MAX_LIMIT     1000
+#define EVENTS_DEFAULT_LIMIT 100
+#define EVENTS_MAX_LIMIT     1000
 
-struct feed_q {
+struct events_q {
     char after[24], limit[16];
     char *prefix;         /* NULL = any type */
     struct error *refuse; /* bad parameters: answered once the caller is known */
 };
 
-static void s_q_free(struct feed_q *q)
+static void s_q_free(struct events_q *q)
 {
     if (!q) return;
     error_destroy(&q->refuse);
@@ -39,9 +39,9 @@ static void s_q_free(struct feed_q *q)
 }
 
 /* Takes the query state off the request. */
-static struct feed_q *s_take(struct req *r)
+static struct events_q *s_take(struct req *r)
 {
-    struct feed_q *q = r->ctx;
+    struct events_q *q = r->ctx;
     r->ctx = NULL;
     return q;
 }
@@ -58,7 +58,7 @@ static void s_on_page(void *arg, PGresult *res, struct error *err)
 /* secret_sha256: NULL for a session caller (every event). */
 static void s_query(struct req *r, const char *secret_sha256)
 {
-    struct feed_q *q = s_take(r);
+    struct events_q *q = s_take(r);
     const char *params[] = {q->after, q->limit, q->prefix, secret_sha256};
     db_query(req_service(r)->db,
              "WITH a AS (SELECT CASE WHEN $4::text IS NULL THEN '{}'::text[] ELSE "
@@ -80,7 +80,7 @@ static void s_query(struct req *r, const char *secret_sha256)
 static void s_on_secret_checked(void *arg, PGresult *res, struct error *err)
 {
     struct req *r = arg;
-    struct feed_q *q = s_take(r);
+    struct events_q *q = s_take(r);
     struct error *refuse = q->refuse;
     q->refuse = NULL;
     s_q_free(q);
@@ -107,8 +107,8 @@ static void s_on_session(void *arg, struct principal *p, struct error *err)
         refused =
             error_new(ERR_UNAUTHORIZED, "a valid session token or subscription secret is required");
     else if (!refused && !(p->roles & (ROLE_AUDITOR | ROLE_ADMIN)))
-        refused = error_new(ERR_FORBIDDEN, "the event feed is for auditors and admins");
-    struct feed_q *q = r->ctx;
+        refused = error_new(ERR_FORBIDDEN, "the events API is for auditors and admins");
+    struct events_q *q = r->ctx;
     if (!refused && q->refuse) {
         refused = q->refuse;
         q->refuse = NULL;
@@ -120,7 +120,7 @@ static void s_on_session(void *arg, struct principal *p, struct error *err)
     s_query(r, NULL);
 }
 
-void events_feed(struct req *r)
+void events_list(struct req *r)
 {
     const char *auth = req_header(r, "Authorization");
     if (!auth || strncasecmp(auth, "Bearer ", 7) != 0 || !auth[7])
@@ -128,14 +128,14 @@ void events_feed(struct req *r)
             r, error_new(ERR_UNAUTHORIZED, "a session token or subscription secret is required"));
 
     const char *prefix = req_query(r, "type_prefix");
-    long long a = 0, l = FEED_DEFAULT_LIMIT;
+    long long a = 0, l = EVENTS_DEFAULT_LIMIT;
     struct error *e = NULL;
     req_query_int(r, "after", 0, LLONG_MAX, "must be a seq (0 or more)", &a, &e);
-    req_query_int(r, "limit", 1, FEED_MAX_LIMIT, NULL, &l, &e);
+    req_query_int(r, "limit", 1, EVENTS_MAX_LIMIT, NULL, &l, &e);
     if (prefix && (!*prefix || strlen(prefix) > 200))
         query_fail(&e, "type_prefix", "must be 1 to 200 characters, like itgov.account.");
 
-    struct feed_q *q = calloc(1, sizeof *q);
+    struct events_q *q = calloc(1, sizeof *q);
     if (!q) abort();
     snprintf(q->after, sizeof q->after, "%lld", a);
     snprintf(q->limit, sizeof q->limit, "%lld", l);

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Prints the gateway's per-service nginx blocks for deploy/nginx/gateway.conf.in
+# from the list of services (deploy/services: name, default port, prefixes):
+#
+#   services.sh upstreams LIST   an upstream itgov_<name> per service, at
+#                                ITGOV_GATEWAY_UPSTREAM_<NAME> (host:port)
+#   services.sh locations LIST   a location per service routing
+#                                /api/v1/<prefix> and /api/v1/<prefix>/... to it
+#
+# Used by deploy/local.sh and the gateway image's entrypoint, which set the
+# addresses and put the output in place of @UPSTREAMS@ and @LOCATIONS@.
+set -euo pipefail
+
+what=${1:-}
+list=${2:-}
+[ -r "$list" ] || { echo "services.sh: cannot read the list of services '$list'" >&2; exit 2; }
+
+while read -r name port prefixes; do
+  case $name in '' | '#'*) continue ;; esac
+  if ! [[ $name =~ ^[a-z][a-z0-9_]*$ && $port =~ ^[0-9]+$ && $prefixes =~ ^[a-z0-9_\ -]+$ ]]; then
+    echo "services.sh: $list: bad line: $name $port $prefixes" >&2
+    exit 2
+  fi
+  case $what in
+    upstreams)
+      var=ITGOV_GATEWAY_UPSTREAM_${name^^}
+      [ -n "${!var:-}" ] || { echo "services.sh: $var is not set" >&2; exit 2; }
+      printf '    upstream itgov_%s {\n' "$name"
+      printf '        server %s max_fails=0;\n' "${!var}"
+      printf '        keepalive 32;\n'
+      printf '        keepalive_timeout 30s;\n'
+      printf '    }\n'
+      ;;
+    locations)
+      read -ra words <<<"$prefixes"
+      printf '        location ~ ^/api/v1/(%s)(/|$) {\n' "$(IFS='|'; echo "${words[*]}")"
+      printf '            proxy_pass http://itgov_%s;\n' "$name"
+      printf '        }\n'
+      ;;
+    *) echo "usage: services.sh upstreams|locations LIST" >&2; exit 2 ;;
+  esac
+done <"$list"
