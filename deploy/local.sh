@@ -356,7 +356,10 @@ start_redis() {
   rm -f "$STATE/redis.pid"
   (umask 077 && "$ROOT/deploy/redis/acl.sh" "${DB_ROLES[@]}" >"$STATE/redis.acl") # the ACL users (that script)
   chmod 600 "$STATE/redis.acl"
-  redis-server --bind 127.0.0.1 --port "$ITGOV_REDIS_PORT" --save "" --appendonly no \
+  # Sessions survive a crash: every write goes to the append-only file
+  # ($STATE/appendonlydir), flushed to disk each second, replayed at start.
+  redis-server --bind 127.0.0.1 --port "$ITGOV_REDIS_PORT" --save "" \
+    --appendonly yes --appendfsync everysec \
     --aclfile "$STATE/redis.acl" \
     --daemonize yes --pidfile "$STATE/redis.pid" --logfile "$STATE/redis.log" --dir "$STATE"
   local i

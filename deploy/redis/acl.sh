@@ -6,7 +6,20 @@
 # secret file /run/secrets/redis_<service>_password. Used by deploy/local.sh
 # and by deploy/docker/redis/start.sh, the one place these rules live.
 #
-#   default      off: a connection that has not authenticated can do nothing
+#   default      off: no connection can authenticate as it (AUTH default
+#                fails whatever the password), and one that has not
+#                authenticated gets NOAUTH for every command. Its rules are
+#                nonetheless all keys and all commands, for a reason that is
+#                not about connections: Redis 7.0 checks the commands of a
+#                MULTI/EXEC replayed from the append-only file against the
+#                default user's rules, and the effects of our functions are
+#                written there as MULTI/EXEC blocks. With `-@all` every such
+#                block fails at EXEC on start-up ("NOPERM ACLs rules changed
+#                ..."): Redis starts anyway, without the sessions. A narrower
+#                rule would lose, just as silently, any block holding a
+#                command it forgot. The AOF holds only what the accounts user
+#                was allowed to write, and turning the default user on takes
+#                ACL SETUSER, which no user here may run.
 #   accounts     reads and writes the session keys (itgov:*) and loads and
 #                calls its function libraries; nothing dangerous (no EVAL,
 #                KEYS, FLUSHALL, FUNCTION DELETE/FLUSH/RESTORE)
@@ -24,7 +37,7 @@ password() {
 hashed() { password "$1" | sha256sum | cut -d' ' -f1; }
 
 [ $# -gt 0 ] || { echo "usage: acl.sh SERVICE..." >&2; exit 2; }
-echo "user default off resetkeys resetchannels -@all"
+echo "user default off resetkeys ~* resetchannels +@all"
 for s in "$@"; do
   [[ $s =~ ^[a-z][a-z0-9_]*$ ]] || { echo "acl.sh: bad service name '$s'" >&2; exit 2; }
   if [ "$s" = accounts ]; then # the session writer (shared/include/itgov/session.h)

@@ -22,7 +22,7 @@ def audit_url(path=""):
 
 
 def auditor_token():
-    # sessions die with Redis (the outage tests restart it): check, renew
+    # a session may have ended meanwhile (expiry, a test ending sessions): check, renew
     tok = _tokens.get("auditor")
     if tok is None or http("GET", "/me", token=tok).status == 401:
         _tokens["auditor"] = make_user(roles=("auditor",))["token"]

@@ -144,8 +144,14 @@ def test_unauthenticated_redis_commands_are_refused():
     for cmd in (("PING",), ("HGETALL", key), ("GET", "itgov:user:1"), ("KEYS", "*"),
                 ("SET", "itgov:x", "1"), ("FLUSHALL",), ("CONFIG", "GET", "*"), ("ACL", "LIST")):
         redis_refused("NOAUTH", *cmd, user=None)
-    # the default user is off, whatever the password
+    # the default user is off, whatever the password (its rules are wide,
+    # for the replay of the append-only file: deploy/redis/acl.sh) ...
     redis_refused("WRONGPASS", "PING", user="default", password="")
+    redis_refused("WRONGPASS", "SET", "itgov:x", "1", user="default", password="nopass")
+    # ... and no user may turn it on
+    for svc in ("accounts",) + READERS:
+        redis_refused("NOPERM", "ACL", "SETUSER", "default", "on", "nopass", user=svc)
+    redis_refused("NOAUTH", "ACL", "SETUSER", "default", "on", "nopass", user=None)
     expect(http("GET", "/me", token=u["token"]), 200)
 
 
