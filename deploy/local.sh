@@ -331,6 +331,12 @@ start_postgres() {
     say "postgres already running (pid $pid)"
   else
     say "starting postgres on 127.0.0.1:$ITGOV_PG_PORT (data in $r/data)"
+    # A postmaster killed with SIGKILL stays a zombie where PID 1 does not
+    # reap orphans, and PostgreSQL takes a lock file naming a zombie (or a
+    # reused pid) for a live server. running_pid said it is not ours and
+    # alive; PostgreSQL still refuses to start while any old backend holds
+    # the cluster's shared memory, so dropping the lock file is safe.
+    rm -f "$r/data/postmaster.pid"
     as_pg "$PGBIN/pg_ctl" -D "$r/data" -l "$r/server.log" -w -t 30 \
       -o "-p $ITGOV_PG_PORT -k $r/sock -c listen_addresses=127.0.0.1" start >/dev/null ||
       { log_tail "$r/server.log"; die "postgres did not start"; }
