@@ -25,6 +25,12 @@ static bool s_has_duplicate_keys(const cJSON *j)
     return false;
 }
 
+/* The log stores an event as cJSON prints it, and cJSON prints a number
+ * with 15 significant digits when that reads back within a rounding error:
+ * 8999999999999999 would be stored as 9e+15. Integers below 1e15 print
+ * exactly. */
+#define ACTOR_MAX 1e15
+
 const char *envelope_check(const cJSON *ev, const char *ce_source)
 {
     if (!cJSON_IsObject(ev)) return "not a JSON object";
@@ -41,7 +47,7 @@ const char *envelope_check(const cJSON *ev, const char *ce_source)
     const cJSON *actor = cJSON_GetObjectItemCaseSensitive(ev, "actor");
     if (actor && !cJSON_IsNull(actor) &&
         !(cJSON_IsNumber(actor) && floor(actor->valuedouble) == actor->valuedouble &&
-          fabs(actor->valuedouble) < 9e15))
+          fabs(actor->valuedouble) < ACTOR_MAX))
         return "actor is not an integer";
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(ev, "time");
     if (t && !(cJSON_IsString(t) && chain_is_rfc3339(t->valuestring)))

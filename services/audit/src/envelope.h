@@ -8,7 +8,8 @@
  *   - no object anywhere in it with a member name twice (PostgreSQL's jsonb
  *     keeps the last, cJSON the first: the columns would not match);
  *   - "subject", if there and not null, a string; "actor", if there and not
- *     null, an integer below 9e15 in magnitude; "time", if there, an RFC
+ *     null, an integer below 1e15 in magnitude (one that is stored exactly
+ *     as it came); "time", if there, an RFC
  *     3339 instant PostgreSQL reads as timestamptz.
  * Its own "seq" (if any) and a missing "time" are the ingest's business.
  */

@@ -27,6 +27,10 @@ static const struct {
     {"{" BASE ",\"subject\":5}", "subject is not a string"},
     {"{" BASE ",\"actor\":1.5}", "actor is not an integer"},
     {"{" BASE ",\"actor\":9e15}", "actor is not an integer"},
+    {"{" BASE ",\"actor\":999999999999999}", NULL},
+    {"{" BASE ",\"actor\":-999999999999999}", NULL},
+    /* cJSON would store it as 9e+15: not what the source holds */
+    {"{" BASE ",\"actor\":8999999999999999}", "actor is not an integer"},
     {"{" BASE ",\"actor\":\"7\"}", "actor is not an integer"},
     {"{" BASE ",\"time\":\"2026-01-02\"}", "time is not an RFC 3339 instant"},
     {"{" BASE ",\"time\":null}", "time is not an RFC 3339 instant"},
