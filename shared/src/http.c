@@ -184,18 +184,14 @@ void req_add_header(struct req *r, const char *name, const char *value)
     evhttp_add_header(evhttp_request_get_output_headers(r->ev), name, value);
 }
 
-int query_parse(const char *query, struct evkeyvalq *out)
-{
-    return query ? evhttp_parse_query_str(query, out) : 0;
-}
-
 const char *req_query(struct req *r, const char *name)
 {
     if (!r->query) {
         r->query = calloc(1, sizeof(struct evkeyvalq));
         if (!r->query) abort();
         TAILQ_INIT((struct evkeyvalq *)r->query);
-        query_parse(evhttp_uri_get_query(evhttp_request_get_evhttp_uri(r->ev)), r->query);
+        const char *q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(r->ev));
+        if (q) evhttp_parse_query_str(q, r->query);
     }
     return evhttp_find_header(r->query, name);
 }
@@ -238,11 +234,10 @@ const cJSON *req_body(struct req *r)
     return body;
 }
 
-struct error *page_parse(const char *limit_text, const char *cursor_text, int *limit,
-                         long long *cursor)
+bool req_page(struct req *r, int *limit, long long *cursor)
 {
     struct error *e = NULL;
-    const char *l = limit_text, *c = cursor_text;
+    const char *l = req_query(r, "limit"), *c = req_query(r, "cursor");
     long v;
     *limit = 50;
     *cursor = 0;
@@ -266,12 +261,6 @@ struct error *page_parse(const char *limit_text, const char *cursor_text, int *l
             *cursor = cv;
         }
     }
-    return e;
-}
-
-bool req_page(struct req *r, int *limit, long long *cursor)
-{
-    struct error *e = page_parse(req_query(r, "limit"), req_query(r, "cursor"), limit, cursor);
     if (!e) return true;
     reply_error(r, e);
     return false;

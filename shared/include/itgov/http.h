@@ -101,10 +101,6 @@ const cJSON *req_json(struct req *r, struct error **err);
 /* limit (default 50, 1..200) and cursor (opaque, from a previous page);
  * on a bad value replies 400 validation_failed and returns false. */
 bool req_page(struct req *r, int *limit, long long *cursor);
-/* Pure, what req_page() checks: limit and cursor from their query values
- * (NULL when absent); NULL, or the validation error (caller owns it). */
-struct error *page_parse(const char *limit_text, const char *cursor_text, int *limit,
-                         long long *cursor);
 void req_add_header(struct req *r, const char *name, const char *value);
 
 /* The one reply path. Each takes ownership of what it is given. */
@@ -117,9 +113,5 @@ void reply_status(struct req *r, int status); /* empty body, e.g. 204 */
  * filling names/values (values point into a copy owned by the caller).
  * Returns the number of params, or -1 if no match. */
 int route_match(const char *pattern, const char *path, const char **names, char **values, int max);
-/* Pure, what req_query() reads: the decoded parameters of a query string
- * (NULL = none) appended to out; -1 if it is malformed (out is then empty). */
-struct evkeyvalq;
-int query_parse(const char *query, struct evkeyvalq *out);
 
 #endif
