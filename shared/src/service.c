@@ -158,8 +158,53 @@ static void s_outbox_feed(struct req *r)
              2, params, reply_row, r);
 }
 
+/* The internal routes every service serves besides its own. */
+static const struct route s_internal_routes[] = {
+    {"GET", "/internal/v1/outbox", s_outbox_feed, ROLE_INTERNAL},
+};
+
+/* `<service> --routes`: the route table, one JSON object a line
+ * ({"method", "path", "roles": [names], "public" or "internal"}), for the
+ * tests' role × route matrix; nothing is read or connected. */
+static int s_print_routes(const struct service_def *def)
+{
+    static const char *const names[] = {"admin",  "it_office", "applicant",
+                                        "expert", "secretary", "auditor"};
+    size_t nint = sizeof s_internal_routes / sizeof s_internal_routes[0];
+    for (size_t i = 0; i < def->nroutes + nint; i++) {
+        const struct route *rt =
+            i < def->nroutes ? &def->routes[i] : &s_internal_routes[i - def->nroutes];
+        printf("{\"method\":\"%s\",\"path\":\"%s\",\"roles\":", rt->method, rt->path);
+        if (rt->roles == ROLE_PUBLIC) {
+            printf("\"public\"}\n");
+            continue;
+        }
+        if (rt->roles & ROLE_INTERNAL) {
+            printf("\"internal\"}\n");
+            continue;
+        }
+        unsigned rest = rt->roles;
+        const char *sep = "";
+        printf("[");
+        for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+            if (!(rt->roles & role_bit(names[k]))) continue;
+            printf("%s\"%s\"", sep, names[k]);
+            rest &= ~role_bit(names[k]);
+            sep = ",";
+        }
+        for (unsigned b = 0; b < 32; b++) /* a bit without a name: show it */
+            if (rest & (1u << b)) {
+                printf("%s\"bit%u\"", sep, b);
+                sep = ",";
+            }
+        printf("]}\n");
+    }
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int service_main(const struct service_def *def, int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "--routes") == 0) return s_print_routes(def);
     struct common c = {0};
     log_init(def->name, getenv("ITGOV_LOG_LEVEL"));
     if (!crypto_init()) {
@@ -185,14 +230,11 @@ int service_main(const struct service_def *def, int argc, char **argv)
     svc.outbox = outbox_new(svc.base, svc.db, svc.pub, c.db_url);
     svc.worker = worker_new(svc.base, 2);
     /* the service's routes plus the internal ones every service serves */
-    static const struct route internal[] = {
-        {"GET", "/internal/v1/outbox", s_outbox_feed, ROLE_INTERNAL},
-    };
-    size_t nroutes = def->nroutes + sizeof internal / sizeof internal[0];
+    size_t nroutes = def->nroutes + sizeof s_internal_routes / sizeof s_internal_routes[0];
     routes = calloc(nroutes, sizeof *routes);
     if (!routes) abort();
     memcpy(routes, def->routes, def->nroutes * sizeof *routes);
-    memcpy(routes + def->nroutes, internal, sizeof internal);
+    memcpy(routes + def->nroutes, s_internal_routes, sizeof s_internal_routes);
     struct server_config sc = {
         .service = def->name,
         .bind = c.bind,

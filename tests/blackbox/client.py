@@ -18,7 +18,12 @@ Environment (set by tests/run.sh; a test that needs a missing one fails):
 
 Every password and token the tests use is remembered in SECRETS; every HTTP
 answer is checked at once for a password, a token (except the one a login
-returns) or an argon2 hash.
+returns) or an argon2 hash. Every answer is also appended to a spool file
+(spool_path(): one JSON line each, under ITGOV_TEST_LOGS) that
+test_zz_secrets.py scans at the end, with the stack's own keys, for every
+secret the suite knows (secret_kinds()); passwords accepted by the services
+(users created, passwords changed, logins made), session tokens and webhook
+secrets are registered here as the answers arrive.
 """
 import http.client as httpclient
 import json
@@ -33,6 +38,9 @@ import time
 import urllib.parse
 
 SECRETS = set()
+# secret -> what it is ("password", "session token", ...), for the scan's report
+SECRET_KINDS = {}
+_SPOOL = {"lock": threading.Lock(), "file": None, "n": 0}
 RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$")
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 USER_FIELDS = {"id", "username", "display_name", "employee_id", "department_id", "roles",
@@ -76,18 +84,72 @@ def sfx():
     return secrets.token_hex(5)
 
 
+def remember(value, kind):
+    """Registers a secret the suite used: no answer, event or log may hold it
+    (test_zz_secrets.py; the exceptions are there)."""
+    if isinstance(value, str) and value:
+        SECRETS.add(value)
+        SECRET_KINDS.setdefault(value, kind)
+    return value
+
+
 def new_password():
-    p = "Pw-" + secrets.token_hex(8)
-    SECRETS.add(p)
-    return p
+    return remember("Pw-" + secrets.token_hex(8), "password")
+
+
+def spool_path():
+    """This run's spool of every HTTP answer (None without ITGOV_TEST_LOGS)."""
+    d = os.environ.get("ITGOV_TEST_LOGS")
+    return os.path.join(d, f"blackbox-answers.{os.getpid()}.spool") if d else None
+
+
+# a webhook secret may appear only in the answer that creates or rotates it
+_SHOWS_WEBHOOK_SECRET = re.compile(r"/subscriptions(/[^/?]+/(rotate|rotate-secret|secret))?$")
+
+
+def _register_from(method, full, status, req_body, r):
+    """Passwords the services accepted, tokens and webhook secrets they issued;
+    returns the secrets this answer may show in its body."""
+    path = urllib.parse.urlsplit(full).path
+    req = req_body if isinstance(req_body, dict) else {}
+    body = r.body if isinstance(r.body, dict) else {}
+    allow = []
+    if method == "POST" and path.endswith("/sessions") and status == 201:
+        remember(req.get("password"), "password")
+        allow.append(remember(body.get("token"), "session token"))
+    elif method == "POST" and path.endswith("/users") and status == 201:
+        remember(req.get("password"), "password")
+    elif method == "PUT" and path.endswith("/me/password") and status == 204:
+        remember(req.get("current_password"), "password")
+        remember(req.get("new_password"), "password")
+    elif method == "POST" and _SHOWS_WEBHOOK_SECRET.search(path) and status in (200, 201):
+        allow.append(remember(body.get("secret"), "webhook secret"))
+    return [a for a in allow if a]
+
+
+def _spool(r, allow):
+    """One JSON line per answer: cheap (one write under a lock)."""
+    path = spool_path()
+    if not path:
+        return
+    rec = {"method": r.method, "url": r.url, "status": r.status, "reason": r.reason,
+           "headers": list(r.headers.items()), "body": r.text, "allow": allow}
+    with _SPOOL["lock"]:
+        if _SPOOL["file"] is None:
+            _SPOOL["file"] = open(path, "a", encoding="utf-8")
+        _SPOOL["n"] += 1
+        rec["n"] = _SPOOL["n"]
+        _SPOOL["file"].write(json.dumps(rec, ensure_ascii=False) + "\n")
+        _SPOOL["file"].flush()
 
 
 # ---------------------------------------------------------------- HTTP
 
 
 class Resp:
-    def __init__(self, method, url, status, headers, raw):
+    def __init__(self, method, url, status, headers, raw, reason=""):
         self.method, self.url, self.status, self.headers, self.raw = method, url, status, headers, raw
+        self.reason = reason
         self.text = raw.decode("utf-8", "replace")
         self.body = self.text
         if "json" in (headers.get("Content-Type") or "") and raw:
@@ -137,19 +199,22 @@ def http(method, url, body=None, token=None, headers=None, raw=None, timeout=15)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the server answered early (413); read its answer
         resp = conn.getresponse()
-        r = Resp(method, full, resp.status, resp.headers, resp.read())
+        r = Resp(method, full, resp.status, resp.headers, resp.read(), resp.reason)
     finally:
         conn.close()
-    check_no_secret(r.text, f"response of {method} {full}",
-                    allow=r.body.get("token") if method == "POST" and isinstance(r.body, dict) else None)
+    shown = _register_from(method, full, r.status, body, r)
+    _spool(r, shown)
+    check_no_secret(r.text, f"response of {method} {full}", allow=shown)
     return r
 
 
 def check_no_secret(text, what, allow=None):
+    """allow: a secret (or a list of them) this text may hold."""
+    allow = {allow} if isinstance(allow, str) else set(allow or ())
     if "$argon2" in text:
         raise AssertionError(f"{what} contains a password hash ($argon2): {text[:300]!r}")
     for s in SECRETS:
-        if s != allow and s in text:
+        if s not in allow and s in text:
             raise AssertionError(f"{what} contains a password or token used in the tests")
 
 
@@ -259,14 +324,11 @@ def login(username, password, headers=None, url=None):
     b = expect(login_resp(username, password, headers, url), 201)
     tok = b.get("token")
     assert isinstance(tok, str) and len(tok) >= 20, f"token: {b!r}"
-    SECRETS.add(tok)
-    return tok
+    return remember(tok, "session token")
 
 
 def admin_password():
-    p = cfg("ITGOV_TEST_ADMIN_PASSWORD")
-    SECRETS.add(p)
-    return p
+    return remember(cfg("ITGOV_TEST_ADMIN_PASSWORD"), "admin password")
 
 
 def admin_token(fresh=False):

@@ -1,0 +1,256 @@
+"""Role × route matrix (issue 7, "Suites that keep it so").
+
+The routes come from the binaries: `itgov-<service> --routes` prints each
+service's route table (its own routes and the internal ones every service
+adds, shared/src/service.c), plus the built-ins every HTTP server answers
+(s_builtin_paths in shared/src/http.c). Every route is called as every
+caller: no token, one user of each role (all six in one department), a
+disabled user's token, and the system-level key (ITGOV_INTERNAL_KEY as a
+Bearer token). /api/v1 routes go through the gateway; internal routes and the
+built-ins to each service's own port.
+
+What each caller may do is ONE table below (MATRIX): the callers that get
+past authorization. A caller not in the row gets 401 when it has no valid
+session (no token, a disabled user's, the internal key on the public API)
+and 403 otherwise (or 404 where the row says the codebase hides existence);
+a caller in the row gets anything but 401/403 (and no 5xx). A route without
+a row, or a row without a route, fails the test. Path ids are filled per row:
+an existing record where reading it is harmless, else an id that does not
+exist; writes send {} — only authorization is judged, so nothing changes.
+The gateway must answer 404 to the internal routes and the built-ins, even
+with the internal key.
+"""
+import glob
+import json
+import os
+import re
+import subprocess
+import sys
+
+from client import admin_token, cfg, expect, http, login, make_department, make_user
+from projects_flow import project_body
+
+ORDER = 60
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+SERVICES = ("accounts", "projects", "approvals", "audit")
+ROLES = ("admin", "it_office", "applicant", "expert", "secretary", "auditor")
+NO_SESSION = ("none", "disabled", "internal_key")  # callers without a valid session
+CALLERS = NO_SESSION[:1] + ROLES + NO_SESSION[1:]
+
+# who gets past authorization
+PUBLIC = frozenset(CALLERS)
+ANY_ROLE = frozenset(ROLES)
+INTERNAL = frozenset({"internal_key"})
+MISSING = "999999999"  # an id no record has
+
+# (METHOD, path as in the route table): (callers allowed, id to fill in, query,
+# callers for whom a 404 is an allowed refusal because the codebase hides existence)
+MATRIX = {
+    # accounts
+    ("POST", "/api/v1/sessions"): (PUBLIC, None, ""),
+    ("GET", "/api/v1/sessions"): ({"admin"}, None, "?limit=1"),
+    ("DELETE", "/api/v1/sessions/current"): (ANY_ROLE, None, ""),  # with a throwaway session each
+    ("DELETE", "/api/v1/sessions/:id"): ({"admin"}, MISSING, ""),
+    ("GET", "/api/v1/me"): (ANY_ROLE, None, ""),
+    ("PUT", "/api/v1/me/password"): (ANY_ROLE, None, ""),  # {}: 400, nothing counted or changed
+    ("POST", "/api/v1/departments"): ({"admin"}, None, ""),
+    ("GET", "/api/v1/departments"): (ANY_ROLE, None, "?limit=1"),
+    ("GET", "/api/v1/departments/:id"): (ANY_ROLE, "dept", ""),
+    ("POST", "/api/v1/users"): ({"admin"}, None, ""),
+    ("GET", "/api/v1/users"): ({"admin", "auditor"}, None, "?limit=1"),
+    # another user's account: admins and auditors only (one's own: everyone)
+    ("GET", "/api/v1/users/:id"): ({"admin", "auditor"}, "target", ""),
+    ("PATCH", "/api/v1/users/:id"): ({"admin"}, "target", ""),  # {}: changes nothing
+    ("POST", "/api/v1/users/:id/disable"): ({"admin"}, MISSING, ""),
+    ("POST", "/api/v1/users/:id/enable"): ({"admin"}, MISSING, ""),
+    # projects
+    ("POST", "/api/v1/plans"): ({"it_office"}, None, ""),
+    ("GET", "/api/v1/plans"): (ANY_ROLE, None, "?limit=1"),
+    ("GET", "/api/v1/plans/:id"): (ANY_ROLE, MISSING, ""),
+    ("PATCH", "/api/v1/plans/:id"): ({"it_office"}, MISSING, ""),
+    ("POST", "/api/v1/plans/:id/submit"): ({"it_office"}, MISSING, ""),
+    ("POST", "/api/v1/projects"): ({"applicant"}, None, ""),
+    ("GET", "/api/v1/projects"): (ANY_ROLE, None, "?limit=1"),
+    ("GET", "/api/v1/projects/:id"): (ANY_ROLE, "project", ""),
+    ("PATCH", "/api/v1/projects/:id"): ({"applicant"}, MISSING, ""),
+    ("POST", "/api/v1/projects/:id/submit"): ({"applicant"}, MISSING, ""),
+    ("GET", "/api/v1/projects/:id/history"): (ANY_ROLE, "project", ""),
+    # approvals
+    ("GET", "/api/v1/approvals"): (ANY_ROLE, None, "?limit=1"),
+    ("GET", "/api/v1/approvals/:id"): (ANY_ROLE, MISSING, ""),
+    ("POST", "/api/v1/approvals/:id/experts"): ({"it_office"}, MISSING, ""),
+    ("POST", "/api/v1/approvals/:id/opinions"): ({"it_office", "expert"}, MISSING, ""),
+    ("POST", "/api/v1/approvals/:id/review"): ({"it_office"}, MISSING, ""),
+    ("POST", "/api/v1/approvals/:id/decision"): ({"secretary"}, MISSING, ""),
+    # audit
+    ("GET", "/api/v1/audit"): ({"admin", "it_office", "auditor"}, None, "?limit=1"),
+    ("GET", "/api/v1/audit/verify"): ({"admin", "auditor"}, None, ""),
+    ("GET", "/api/v1/audit/checkpoint"): (PUBLIC, None, ""),
+    ("GET", "/api/v1/audit/public-key"): (PUBLIC, None, ""),
+    ("GET", "/api/v1/audit/proof/inclusion"): (PUBLIC, None, ""),
+    ("GET", "/api/v1/audit/proof/consistency"): (PUBLIC, None, ""),
+    # a session of an admin or auditor, or a subscription secret (never the internal key)
+    ("GET", "/api/v1/events"): ({"admin", "auditor"}, None, "?after=0&limit=1"),
+    ("GET", "/api/v1/events/keys"): (PUBLIC, None, ""),  # the CURVE server keys subscribers need
+    ("POST", "/api/v1/subscriptions"): ({"admin"}, None, ""),
+    ("GET", "/api/v1/subscriptions"): ({"admin"}, None, "?limit=1"),
+    ("GET", "/api/v1/subscriptions/:id"): ({"admin"}, MISSING, ""),
+    ("POST", "/api/v1/subscriptions/:id/replay"): ({"admin"}, MISSING, ""),
+    ("POST", "/api/v1/subscriptions/:id/disable"): ({"admin"}, MISSING, ""),
+    # every service, on its own port: the internal API and the scraper's /metrics
+    # take the internal key and nothing else (issue 7 item 4); the probes are open
+    ("GET", "/internal/v1/outbox"): (INTERNAL, None, "?after=0&limit=1"),
+    ("GET", "/metrics"): (INTERNAL, None, ""),
+    ("GET", "/healthz"): (PUBLIC, None, ""),
+    ("GET", "/readyz"): (PUBLIC, None, ""),
+}
+# Rows whose refused callers may get 404 instead of 403 (existence hidden): none today.
+HIDES = {}
+
+
+def binary(service):
+    d = os.environ.get("ITGOV_BUILD_DIR") or os.path.join(ROOT, "build-test")
+    d = d if os.path.isabs(d) else os.path.join(ROOT, d)
+    return os.path.join(d, "bin", f"itgov-{service}")
+
+
+def service_routes(service):
+    """[{method, path, roles}] printed by the binary."""
+    exe = binary(service)
+    assert os.access(exe, os.X_OK), f"{exe} is not built"
+    p = subprocess.run([exe, "--routes"], capture_output=True, text=True, timeout=30,
+                       env={k: v for k, v in os.environ.items() if not k.startswith("ITGOV_")})
+    assert p.returncode == 0, f"{exe} --routes: exit {p.returncode}: {p.stderr[-500:]}"
+    rows = [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
+    assert rows, f"{exe} --routes printed no route"
+    for r in rows:
+        assert set(r) == {"method", "path", "roles"} and (r["roles"] in ("public", "internal") or (
+            isinstance(r["roles"], list) and r["roles"] and set(r["roles"]) <= set(ROLES))), \
+            f"{service} --routes: a row this test does not understand: {r}"
+    return rows
+
+
+def builtin_paths():
+    """The GET paths every HTTP server answers itself (shared/src/http.c)."""
+    with open(os.path.join(ROOT, "shared", "src", "http.c"), encoding="utf-8") as f:
+        m = re.search(r"s_builtin_paths\s*\[[^\]]*\]\s*=\s*\{([^}]*)\}", f.read())
+    assert m, "shared/src/http.c: s_builtin_paths not found"
+    paths = re.findall(r'"(/[^"]*)"', m.group(1))
+    assert "/metrics" in paths, paths
+    return paths
+
+
+def all_routes():
+    """{(METHOD, path): {service: declared roles}} over every service."""
+    out = {}
+    services = sorted(os.path.basename(os.path.dirname(os.path.dirname(p)))
+                      for p in glob.glob(os.path.join(ROOT, "services", "*", "src", "routes.c")))
+    assert services == sorted(SERVICES), f"services with a route table: {services}"
+    for svc in services:
+        for r in service_routes(svc):
+            out.setdefault((r["method"], r["path"]), {})[svc] = r["roles"]
+        for path in builtin_paths():
+            out.setdefault(("GET", path), {})[svc] = "builtin"
+    return out
+
+
+def test_every_route_has_exactly_one_row_and_the_rows_fit_the_route_tables():
+    routes = all_routes()
+    no_row = sorted(f"{m} {p} ({', '.join(sorted(s))})" for (m, p), s in routes.items() if (m, p) not in MATRIX)
+    no_route = sorted(f"{m} {p}" for (m, p) in MATRIX if (m, p) not in routes)
+    assert not no_row, f"routes without a row in MATRIX (test_route_matrix.py): {no_row}"
+    assert not no_route, f"rows in MATRIX without a route in any binary: {no_route}"
+    # a role the route table refuses cannot be allowed by the row; an internal
+    # route is the internal key's alone
+    for key, by_svc in routes.items():
+        allowed = set(MATRIX[key][0])
+        for svc, roles in by_svc.items():
+            if isinstance(roles, list):
+                extra = (allowed & set(ROLES)) - set(roles)
+                assert not extra, f"{key} on {svc}: the row allows {extra}, the route table only {roles}"
+            if roles == "internal":
+                assert allowed == INTERNAL, f"{key} on {svc}: internal in the route table, the row allows {allowed}"
+
+
+class Callers:
+    """The tokens of every caller, made once."""
+
+    def __init__(self):
+        dept = make_department()["id"]
+        self.dept = dept
+        self.users = {role: make_user((role,), dept=dept) for role in ROLES}
+        self.target = make_user(("applicant",), dept=dept, login_now=False)
+        self.project = expect(http("POST", "/projects", project_body(), token=self.users["applicant"]["token"]),
+                              201)["id"]
+        gone = make_user(("applicant",), dept=dept)
+        expect(http("POST", f"/users/{gone['id']}/disable", token=admin_token()), 200)
+        self.tokens = {role: u["token"] for role, u in self.users.items()}
+        self.tokens["none"] = None
+        self.tokens["disabled"] = gone["token"]
+        self.tokens["internal_key"] = cfg("ITGOV_INTERNAL_KEY")
+
+    def token(self, caller, key):
+        if key == ("DELETE", "/api/v1/sessions/current") and caller in ROLES:
+            u = self.users[caller]
+            return login(u["username"], u["password"])  # a session of its own to end
+        return self.tokens[caller]
+
+    def fill(self, path, what):
+        value = {"dept": self.dept, "target": self.target["id"], "project": self.project}.get(what, what)
+        return re.sub(r":[A-Za-z_]+", str(value), path)
+
+
+def service_url(svc):
+    return cfg(f"ITGOV_TEST_{svc.upper()}_URL").rstrip("/")
+
+
+def judge(key, caller, r, hides):
+    allowed = caller in MATRIX[key][0]
+    if allowed:
+        if r.status in (401, 403) or r.status >= 500:
+            return f"{caller} {r.status} (allowed: {r.text[:80]!r})"
+        return None
+    if caller in NO_SESSION or MATRIX[key][0] == INTERNAL:  # internal: the key or 401
+        want = {401}
+    else:
+        want = {403, 404} if caller in hides else {403}
+    if r.status not in want:
+        return f"{caller} {r.status} (want {'/'.join(map(str, sorted(want)))})"
+    return None
+
+
+def test_every_caller_against_every_route():
+    routes = all_routes()
+    who = Callers()
+    gateway = cfg("ITGOV_TEST_BASE").rstrip("/")[: -len("/api/v1")]
+    wrong = []
+    for key in sorted(routes, key=lambda k: (k[1], k[0])):
+        if key not in MATRIX:
+            wrong.append(f"{key}: no row")
+            continue
+        method, path = key
+        _, fill, query = MATRIX[key]
+        hides = HIDES.get(key, set())
+        concrete = who.fill(path, fill) + query
+        if path.startswith("/api/"):
+            targets = [("gateway", gateway + concrete)]
+        else:
+            targets = [(svc, service_url(svc) + concrete) for svc in sorted(routes[key])]
+            # the gateway serves none of them, whatever the credential
+            for caller in ("none", "admin", "internal_key"):
+                r = http(method, gateway + concrete, token=who.token(caller, key))
+                if r.status != 404:
+                    wrong.append(f"{method} {path} via gateway as {caller}: {r.status} (want 404)")
+        for where, url in targets:
+            bad = []
+            for caller in CALLERS:
+                body = {} if method in ("POST", "PUT", "PATCH") else None
+                r = http(method, url, body, token=who.token(caller, key))
+                b = judge(key, caller, r, hides)
+                if b:
+                    bad.append(b)
+            if bad:
+                wrong.append(f"{method} {path} via {where}: " + ", ".join(bad))
+    if wrong:
+        print("route matrix: answers that differ from MATRIX:\n  " + "\n  ".join(wrong), file=sys.stderr)
+    assert not wrong, f"{len(wrong)} route(s) answer differently from MATRIX:\n" + "\n".join(wrong)
