@@ -7,19 +7,29 @@
  *
  * Checks beyond "no crash, no UB, no leak": json_parse returns a value or
  * an error, never both or neither; a reader's value has the type and range
- * it promises; what json_parse accepts prints and parses back.
+ * it promises; what json_parse accepts prints and parses back; with the
+ * input rules (below), no accepted object repeats a key and no error lists
+ * more than ERROR_MAX_FIELDS fields.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "itgov/error.h"
 #include "itgov/json.h"
+/* With the input rules of issue 8 (itgov/text.h came with them): json_parse
+ * refuses repeated keys, and a reply lists at most ERROR_MAX_FIELDS fields. */
+#if __has_include("itgov/text.h")
+#define INPUT_RULES 1
+#endif
 
 static const char *const s_kinds[] = {"new", "upgrade", "maintenance", NULL};
 
 static void s_render(struct error *e)
 {
     if (!e) return;
+#ifdef INPUT_RULES
+    if (e->nfields > ERROR_MAX_FIELDS) abort();
+#endif
     cJSON *j = error_to_json(e);
     char *text = cJSON_PrintUnformatted(j);
     if (!text) abort();
@@ -93,6 +103,20 @@ static void s_every_member(const cJSON *body)
     s_render(fields_done(&f));
 }
 
+#ifdef INPUT_RULES
+/* True if an object anywhere in j has a member name twice. */
+static bool s_repeats_a_key(const cJSON *j)
+{
+    for (const cJSON *c = j->child; c; c = c->next) {
+        if (cJSON_IsObject(j))
+            for (const cJSON *d = c->next; d; d = d->next)
+                if (strcmp(c->string, d->string) == 0) return true;
+        if (s_repeats_a_key(c)) return true;
+    }
+    return false;
+}
+#endif
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct error *err = NULL;
@@ -103,6 +127,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     if (err) abort();
+#ifdef INPUT_RULES
+    if (s_repeats_a_key(body)) abort();
+#endif
     char *text = cJSON_PrintUnformatted(body);
     if (!text) abort();
     struct error *again_err = NULL;
