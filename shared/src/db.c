@@ -148,18 +148,22 @@ struct error *db_error_from(const PGresult *res, PGconn *conn)
     if (!st || strncmp(st, "08", 2) == 0 || strncmp(st, "57P", 3) == 0 ||
         (conn && PQstatus(conn) != CONNECTION_OK))
         return error_new(ERR_UNAVAILABLE, "the database is unreachable");
+    /* PostgreSQL's own words go to the log, never to the client: they name
+     * types, functions and values the client never sent that way. Inputs are
+     * checked before they get here (text.h); what still fails is mapped. */
     if (strcmp(st, "23505") == 0 || strcmp(st, "23503") == 0 || strcmp(st, "23514") == 0 ||
         strncmp(st, "22", 2) == 0) {
+        log_warn("database refused a value: %s: %s", st, msg ? msg : "");
         bool taken = strcmp(st, "23505") == 0;
         struct error *e = taken ? error_new(ERR_CONFLICT, "a record with this value already exists")
                                 : error_new(ERR_VALIDATION, "some fields are invalid");
         char field[64];
         s_constraint_field(res, field, sizeof field);
         error_add_field(e, field,
-                        taken                      ? "is already taken"
-                        : strcmp(st, "23503") == 0 ? "refers to a record that does not exist"
-                        : msg                      ? msg
-                                                   : "is invalid");
+                        taken                       ? "is already taken"
+                        : strcmp(st, "23503") == 0  ? "refers to a record that does not exist"
+                        : strncmp(st, "22", 2) == 0 ? "is malformed or out of range"
+                                                    : "is invalid");
         return e;
     }
     log_error("database error %s: %s", st, msg ? msg : "");

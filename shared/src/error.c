@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "itgov/error.h"
 
 static const struct {
@@ -44,9 +45,25 @@ void error_destroy(struct error **self_p)
 
 void error_add_field(struct error *e, const char *field, const char *message)
 {
+    if (e->nfields >= ERROR_MAX_FIELDS) {
+        e->fields_cut++;
+        return;
+    }
     if (!e->fields) e->fields = cJSON_CreateArray();
+    e->nfields++;
     cJSON *item = cJSON_CreateObject();
-    cJSON_AddStringToObject(item, "field", field);
+    size_t n = strlen(field);
+    if (n > ERROR_MAX_FIELD_NAME) { /* cut before a UTF-8 continuation byte, mark the cut */
+        n = ERROR_MAX_FIELD_NAME;
+        while (n > 0 && ((unsigned char)field[n] & 0xc0) == 0x80)
+            n--;
+        char cut[ERROR_MAX_FIELD_NAME + 4];
+        memcpy(cut, field, n);
+        memcpy(cut + n, "\xe2\x80\xa6", 4); /* "…" and the NUL */
+        cJSON_AddStringToObject(item, "field", cut);
+    } else {
+        cJSON_AddStringToObject(item, "field", field);
+    }
     cJSON_AddStringToObject(item, "message", message);
     cJSON_AddItemToArray(e->fields, item);
 }
@@ -80,7 +97,15 @@ cJSON *error_to_json(const struct error *e)
     cJSON_AddStringToObject(j, "title", error_title(e->code));
     cJSON_AddNumberToObject(j, "status", error_status(e->code));
     cJSON_AddStringToObject(j, "code", error_code_str(e));
-    cJSON_AddStringToObject(j, "detail", e->detail[0] ? e->detail : error_title(e->code));
+    const char *detail = e->detail[0] ? e->detail : error_title(e->code);
+    if (e->fields_cut) {
+        char more[400];
+        snprintf(more, sizeof more, "%s (the first %d errors are listed; %d more were cut)", detail,
+                 ERROR_MAX_FIELDS, e->fields_cut);
+        cJSON_AddStringToObject(j, "detail", more);
+    } else {
+        cJSON_AddStringToObject(j, "detail", detail);
+    }
     if (e->fields) cJSON_AddItemToObject(j, "errors", cJSON_Duplicate(e->fields, 1));
     for (const cJSON *m = e->extra ? e->extra->child : NULL; m; m = m->next)
         cJSON_AddItemToObject(j, m->string, cJSON_Duplicate(m, 1));

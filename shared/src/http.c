@@ -10,6 +10,7 @@
  * reply_*() call: s_finish() sends it, counts it, logs it and frees it.
  */
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include "itgov/log.h"
 #include "itgov/metrics.h"
 #include "itgov/redis.h"
+#include "itgov/text.h"
 
 #define MAX_ORIGINS        16
 #define MAX_METRICS_HOOKS  8
@@ -103,12 +105,16 @@ static const char *s_reason(int status)
         return "Precondition Failed";
     case 413:
         return "Payload Too Large";
+    case 414:
+        return "URI Too Long";
     case 422:
         return "Unprocessable Content";
     case 428:
         return "Precondition Required";
     case 429:
         return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
     case 503:
         return "Service Unavailable";
     default:
@@ -161,15 +167,162 @@ const char *req_param(const struct req *r, const char *name)
 
 bool req_param_id(struct req *r, const char *name, long long *out)
 {
-    const char *v = req_param(r, name);
-    char *end;
-    long long id = v ? strtoll(v, &end, 10) : 0;
-    if (!v || *end || id <= 0 || !isdigit((unsigned char)v[0])) {
+    long long id;
+    if (!text_to_int(req_param(r, name), 1, LLONG_MAX, &id)) {
         reply_error(r, error_new(ERR_NOT_FOUND, "no such resource"));
         return false;
     }
     *out = id;
     return true;
+}
+
+/* ---- query strings (pure) ---------------------------------------------- */
+
+struct query {
+    int n;
+    char *names[HTTP_MAX_QUERY_PARAMS];
+    char *values[HTTP_MAX_QUERY_PARAMS];
+};
+
+static int s_hex(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* s[0..len) percent-decoded ('+' is a space) into a new string of *out_len
+ * bytes (NULs included); *bad when a '%' is not followed by two hex digits. */
+static char *s_decode(const char *s, size_t len, size_t *out_len, bool *bad)
+{
+    char *out = malloc(len + 1);
+    if (!out) abort();
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (c == '+') {
+            c = ' ';
+        } else if (c == '%') {
+            int hi = i + 1 < len ? s_hex(s[i + 1]) : -1, lo = i + 2 < len ? s_hex(s[i + 2]) : -1;
+            if (hi < 0 || lo < 0) {
+                *bad = true;
+            } else {
+                c = (char)(hi * 16 + lo);
+                i += 2;
+            }
+        }
+        out[o++] = c;
+    }
+    out[o] = '\0';
+    *out_len = o;
+    return out;
+}
+
+void query_fail(struct error **e, const char *name, const char *msg)
+{
+    if (!*e) *e = error_new(ERR_VALIDATION, "bad query parameters");
+    error_add_field(*e, name, msg);
+}
+
+struct query *query_parse(const char *raw, struct error **err)
+{
+    struct query *q = calloc(1, sizeof *q);
+    if (!q) abort();
+    *err = NULL;
+    for (const char *p = raw ? raw : ""; *p;) {
+        size_t seg = strcspn(p, "&");
+        if (seg > 0) {
+            const char *eq = memchr(p, '=', seg);
+            size_t nlen = eq ? (size_t)(eq - p) : seg, vlen = eq ? seg - nlen - 1 : 0, dn, dv;
+            bool bad = false;
+            char *name = s_decode(p, nlen, &dn, &bad);
+            char *value = s_decode(eq ? eq + 1 : p + seg, vlen, &dv, &bad);
+            bool nul = strlen(name) != dn || strlen(value) != dv;
+            bool utf8 = utf8_valid(name, dn) && utf8_valid(value, dv);
+            /* the field as the client can recognise it: decoded when that is
+             * clean text, else as sent (printable ASCII only) */
+            char sent[128];
+            snprintf(sent, sizeof sent, "%.*s", (int)(nlen < sizeof sent ? nlen : sizeof sent - 1),
+                     p);
+            for (char *c = sent; *c; c++)
+                if (*c < 0x20 || *c > 0x7e) *c = '?';
+            const char *field = !bad && !nul && utf8_valid(name, dn) ? name : sent;
+            const char *msg = bad     ? "has a malformed percent escape (%XX)"
+                              : nul   ? "must not contain a NUL character (%00)"
+                              : !utf8 ? "must be valid UTF-8"
+                              : q->n == HTTP_MAX_QUERY_PARAMS ? "is one query parameter too many"
+                              : query_get(q, name)            ? "is given more than once"
+                                                              : NULL;
+            if (msg) {
+                query_fail(err, field, msg);
+                free(name);
+                free(value);
+            } else {
+                q->names[q->n] = name;
+                q->values[q->n] = value;
+                q->n++;
+            }
+        }
+        p += seg;
+        if (*p == '&') p++;
+    }
+    if (*err) query_destroy(&q);
+    return q;
+}
+
+const char *query_get(const struct query *q, const char *name)
+{
+    for (int i = 0; q && i < q->n; i++)
+        if (strcmp(q->names[i], name) == 0) return q->values[i];
+    return NULL;
+}
+
+void query_destroy(struct query **self_p)
+{
+    struct query *q = *self_p;
+    if (!q) return;
+    for (int i = 0; i < q->n; i++) {
+        free(q->names[i]);
+        free(q->values[i]);
+    }
+    free(q);
+    *self_p = NULL;
+}
+
+/* ---- transport checks (pure) ------------------------------------------- */
+
+struct error *http_check_request(const char *uri, const struct evkeyvalq *headers)
+{
+    if (uri && strlen(uri) > HTTP_MAX_URI)
+        return error_new(ERR_URI_TOO_LONG, "the request URI exceeds %d bytes", HTTP_MAX_URI);
+    size_t total = 0;
+    const char *length = NULL;
+    bool chunked = false, conflict = false;
+    const struct evkeyval *h;
+    TAILQ_FOREACH(h, headers, next)
+    {
+        size_t line = strlen(h->key) + 2 + strlen(h->value);
+        if (line > HTTP_MAX_HEADER_LINE)
+            return error_new(ERR_HEADERS_TOO_LARGE, "a header line exceeds %d bytes",
+                             HTTP_MAX_HEADER_LINE);
+        total += line + 2;
+        if (strcasecmp(h->key, "Content-Length") == 0) {
+            conflict = conflict || (length && strcmp(length, h->value) != 0);
+            length = h->value;
+        } else if (strcasecmp(h->key, "Transfer-Encoding") == 0) {
+            chunked = true;
+        }
+    }
+    if (total > HTTP_MAX_HEADERS)
+        return error_new(ERR_HEADERS_TOO_LARGE, "the request headers exceed %d bytes",
+                         HTTP_MAX_HEADERS);
+    if (conflict)
+        return error_new(ERR_BAD_REQUEST, "the request has Content-Length headers that disagree");
+    if (length && chunked)
+        return error_new(ERR_BAD_REQUEST,
+                         "the request has both Content-Length and Transfer-Encoding");
+    return NULL;
 }
 
 /* ---- request accessors ------------------------------------------------- */
@@ -186,14 +339,23 @@ void req_add_header(struct req *r, const char *name, const char *value)
 
 const char *req_query(struct req *r, const char *name)
 {
-    if (!r->query) {
-        r->query = calloc(1, sizeof(struct evkeyvalq));
-        if (!r->query) abort();
-        TAILQ_INIT((struct evkeyvalq *)r->query);
-        const char *q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(r->ev));
-        if (q) evhttp_parse_query_str(q, r->query);
+    return query_get(r->query, name);
+}
+
+bool req_query_int(struct req *r, const char *name, long long min, long long max, const char *msg,
+                   long long *out, struct error **e)
+{
+    const char *v = req_query(r, name);
+    long long n;
+    if (!v) return false;
+    if (text_to_int(v, min, max, &n)) {
+        *out = n;
+        return true;
     }
-    return evhttp_find_header(r->query, name);
+    char range[96];
+    snprintf(range, sizeof range, "must be an integer from %lld to %lld", min, max);
+    query_fail(e, name, msg ? msg : range);
+    return false;
 }
 
 const char *req_client_ip(const struct req *r)
@@ -237,30 +399,11 @@ const cJSON *req_body(struct req *r)
 bool req_page(struct req *r, int *limit, long long *cursor)
 {
     struct error *e = NULL;
-    const char *l = req_query(r, "limit"), *c = req_query(r, "cursor");
-    long v;
-    *limit = 50;
-    *cursor = 0;
-    if (l) {
-        char *end;
-        v = strtol(l, &end, 10);
-        if (!*l || *end || v < 1 || v > 200) {
-            e = error_new(ERR_VALIDATION, "bad paging parameters");
-            error_add_field(e, "limit", "must be an integer from 1 to 200");
-        } else {
-            *limit = (int)v;
-        }
-    }
-    if (c) {
-        char *end;
-        long long cv = strtoll(c, &end, 10);
-        if (!*c || *end || cv < 0 || !isdigit((unsigned char)c[0])) {
-            if (!e) e = error_new(ERR_VALIDATION, "bad paging parameters");
-            error_add_field(e, "cursor", "is not a cursor this API returned");
-        } else {
-            *cursor = cv;
-        }
-    }
+    long long l = 50, c = 0;
+    req_query_int(r, "limit", 1, 200, NULL, &l, &e);
+    req_query_int(r, "cursor", 0, LLONG_MAX, "is not a cursor this API returned", &c, &e);
+    *limit = (int)l;
+    *cursor = c;
     if (!e) return true;
     reply_error(r, e);
     return false;
@@ -272,10 +415,7 @@ static void s_free(struct req *r)
 {
     for (int i = 0; i < r->nparams; i++)
         free(r->param_values[i]);
-    if (r->query) {
-        evhttp_clear_headers(r->query);
-        free(r->query);
-    }
+    query_destroy(&r->query);
     cJSON_Delete(r->body);
     principal_destroy(&r->principal);
     free(r);
@@ -285,6 +425,16 @@ static void s_finish(struct req *r, int status, struct evbuffer *body, const cha
 {
     struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
     if (type) evhttp_add_header(h, "Content-Type", type);
+    if (evhttp_request_get_command(r->ev) == EVHTTP_REQ_HEAD) {
+        /* never a body on HEAD (a keep-alive client would read it as the
+         * next answer), but the length a GET would have had */
+        if (status != 204 && status != 304) {
+            char n[24];
+            snprintf(n, sizeof n, "%zu", body ? evbuffer_get_length(body) : 0);
+            evhttp_add_header(h, "Content-Length", n);
+        }
+        body = NULL;
+    }
     evhttp_add_header(h, "X-Request-Id", r->request_id);
     evhttp_add_header(h, "Cache-Control", "no-store");
     evhttp_send_reply(r->ev, status, s_reason(status), body);
@@ -410,6 +560,15 @@ static bool s_internal_ok(struct req *r)
     return false;
 }
 
+/* The handler, once the query string has passed query_parse()'s rules. */
+static void s_run(struct req *r)
+{
+    struct error *e = NULL;
+    r->query = query_parse(evhttp_uri_get_query(evhttp_request_get_evhttp_uri(r->ev)), &e);
+    if (!r->query) return reply_error(r, e);
+    r->route->handler(r);
+}
+
 static void s_on_auth(void *arg, struct principal *p, struct error *err)
 {
     struct req *r = arg;
@@ -419,7 +578,7 @@ static void s_on_auth(void *arg, struct principal *p, struct error *err)
     r->user = p;
     if (!(p->roles & r->route->roles))
         return reply_error(r, error_new(ERR_FORBIDDEN, "your roles do not allow this"));
-    r->route->handler(r);
+    s_run(r);
 }
 
 static void s_preflight(struct req *r)
@@ -452,6 +611,16 @@ static void s_on_request(struct evhttp_request *ev, void *arg)
         evhttp_add_header(h, "Access-Control-Allow-Origin", origin);
         evhttp_add_header(h, "Access-Control-Expose-Headers", "ETag, Retry-After, X-Request-Id");
         evhttp_add_header(h, "Vary", "Origin");
+    }
+
+    /* framing and size before anything else (CORS headers aside), like the
+     * gateway; the connection closes after the answer, since what follows on
+     * it cannot be trusted */
+    struct error *bad =
+        http_check_request(evhttp_request_get_uri(ev), evhttp_request_get_input_headers(ev));
+    if (bad) {
+        req_add_header(r, "Connection", "close");
+        return reply_error(r, bad);
     }
 
     const char *method = s_method_name(evhttp_request_get_command(ev));
@@ -498,9 +667,9 @@ static void s_on_request(struct evhttp_request *ev, void *arg)
         return reply_error(
             r, error_new(ERR_METHOD_NOT_ALLOWED, "%s is not allowed here; use %s", method, allow));
     }
-    if (r->route->roles == ROLE_PUBLIC) return r->route->handler(r);
+    if (r->route->roles == ROLE_PUBLIC) return s_run(r);
     if (r->route->roles & ROLE_INTERNAL) { /* the key and nothing else */
-        if (s_internal_ok(r)) r->route->handler(r);
+        if (s_internal_ok(r)) s_run(r);
         return;
     }
 
@@ -541,6 +710,7 @@ struct server *server_new(struct event_base *base, const struct server_config *c
                                             EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE |
                                             EVHTTP_REQ_OPTIONS | EVHTTP_REQ_HEAD);
     evhttp_set_max_body_size(s->http, TRANSPORT_MAX_BODY);
+    evhttp_set_max_headers_size(s->http, HTTP_MAX_HEADERS_HARD);
     evhttp_set_timeout(s->http, 65); /* above the gateway's 30 s keepalive */
     evhttp_set_gencb(s->http, s_on_request, s);
     if (!evhttp_bind_socket_with_handle(s->http, cfg->bind, (ev_uint16_t)cfg->port)) {

@@ -7,35 +7,117 @@
 #include <string.h>
 #include "itgov/json.h"
 
-bool utf8_valid(const char *buf, size_t len)
+/* ---- what cJSON does not check ------------------------------------------- */
+
+/* cJSON decodes \u0000 into a NUL byte, so a C string ends there: "admin\u0000x"
+ * would read as "admin". s_nul_tokens() finds, in text cJSON has accepted, the
+ * ordinals of the string tokens (keys and string values, in document order)
+ * that hold an escaped NUL; s_walk() then visits the tree in the same order to
+ * name them, and checks every object for a key given twice. */
+
+/* Appends to *hits the ordinal of each string token holding \u0000. */
+static size_t s_nul_tokens(const char *buf, size_t len, size_t *hits, size_t max)
 {
-    const unsigned char *s = (const unsigned char *)buf;
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = s[i];
-        size_t n;
-        unsigned min;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xe0) == 0xc0) {
-            n = 1, min = 0x80, c &= 0x1f;
-        } else if ((c & 0xf0) == 0xe0) {
-            n = 2, min = 0x800, c &= 0x0f;
-        } else if ((c & 0xf8) == 0xf0) {
-            n = 3, min = 0x10000, c &= 0x07;
-        } else {
-            return false;
+    size_t n = 0, ordinal = 0;
+    bool in_string = false, has_nul = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = buf[i];
+        if (!in_string) {
+            if (c == '"') in_string = true, has_nul = false;
+        } else if (c == '\\') {
+            if (buf[i + 1] == 'u' && i + 5 < len && memcmp(buf + i + 2, "0000", 4) == 0)
+                has_nul = true;
+            i += buf[i + 1] == 'u' ? 5 : 1;
+        } else if (c == '"') {
+            if (has_nul && n < max) hits[n++] = ordinal;
+            ordinal++;
+            in_string = false;
         }
-        if (i + n >= len) return false;
-        for (size_t k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xc0) != 0x80) return false;
-            c = (c << 6) | (s[i + k] & 0x3f);
-        }
-        if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) return false;
-        i += n + 1;
     }
-    return true;
+    return n;
+}
+
+struct walk {
+    const size_t *hits; /* ordinals of strings with a NUL, ascending */
+    size_t nhits, next;
+    size_t ordinal; /* of the next string token */
+    struct error *nul, *dup;
+    char path[512];
+};
+
+static int s_cmp_keys(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The field name of the member or element being visited: "a.b[2].c". */
+static size_t s_push(struct walk *w, size_t len, const cJSON *item, int index)
+{
+    size_t cap = sizeof w->path;
+    if (len >= cap - 1) return len;
+    int n = item->string ? snprintf(w->path + len, cap - len, "%s%s", len ? "." : "", item->string)
+                         : snprintf(w->path + len, cap - len, "[%d]", index);
+    size_t end = len + (size_t)n;
+    return end < cap ? end : cap - 1;
+}
+
+static void s_string_token(struct walk *w)
+{
+    if (w->next < w->nhits && w->hits[w->next] == w->ordinal) {
+        if (!w->nul) w->nul = error_new(ERR_VALIDATION, "some fields are missing or invalid");
+        error_add_field(w->nul, w->path, "must not contain a NUL character (\\u0000)");
+        w->next++;
+    }
+    w->ordinal++;
+}
+
+static void s_walk(struct walk *w, const cJSON *item, size_t len)
+{
+    if (cJSON_IsString(item)) return s_string_token(w);
+    if (!cJSON_IsObject(item) && !cJSON_IsArray(item)) return;
+    int index = 0, count = 0;
+    for (const cJSON *m = item->child; m; m = m->next, index++) {
+        count++;
+        size_t end = s_push(w, len, m, index);
+        w->path[end] = '\0';
+        if (m->string) s_string_token(w); /* the key comes before its value */
+        s_walk(w, m, end);
+        w->path[len] = '\0';
+    }
+    if (!cJSON_IsObject(item) || count < 2) return;
+    const char **keys = malloc((size_t)count * sizeof *keys);
+    if (!keys) abort();
+    int k = 0;
+    for (const cJSON *m = item->child; m; m = m->next)
+        keys[k++] = m->string;
+    qsort(keys, (size_t)count, sizeof *keys, s_cmp_keys);
+    for (int i = 1; i < count; i++)
+        if (strcmp(keys[i - 1], keys[i]) == 0 && (i < 2 || strcmp(keys[i - 2], keys[i]) != 0)) {
+            if (!w->dup)
+                w->dup = error_new(ERR_INVALID_JSON, "an object in the request body repeats a key");
+            char field[sizeof w->path + 64];
+            snprintf(field, sizeof field, "%s%s%s", w->path, len ? "." : "", keys[i]);
+            error_add_field(w->dup, field, "appears more than once in one object");
+        }
+    free(keys);
+}
+
+/* NUL in a string or key → validation_failed naming each; else a repeated
+ * key → invalid_json; else NULL. */
+static struct error *s_check_tree(const cJSON *root, const char *buf, size_t len)
+{
+    struct walk w = {0};
+    size_t hits[64];
+    if (memmem(buf, len, "\\u0000", 6)) {
+        w.hits = hits;
+        w.nhits = s_nul_tokens(buf, len, hits, sizeof hits / sizeof hits[0]);
+    }
+    s_walk(&w, root, 0);
+    if (w.nul) {
+        error_destroy(&w.dup);
+        return w.nul;
+    }
+    return w.dup;
 }
 
 cJSON *json_parse(const char *buf, size_t len, struct error **err)
@@ -63,7 +145,9 @@ cJSON *json_parse(const char *buf, size_t len, struct error **err)
         *err = error_new(ERR_INVALID_JSON, "the request body is not valid JSON");
         return NULL;
     }
-    return j;
+    *err = s_check_tree(j, buf, len);
+    if (*err) cJSON_Delete(j);
+    return *err ? NULL : j;
 }
 
 void fields_init(struct fields *f, const cJSON *body)
@@ -145,14 +229,17 @@ bool fields_int(struct fields *f, const char *name, int flags, long long min, lo
 {
     const cJSON *v = s_get(f, name, flags);
     if (!v) return false;
+    /* range first: casting a double outside long long's range is undefined */
     double d = cJSON_IsNumber(v) ? v->valuedouble : 0;
-    if (!cJSON_IsNumber(v) || d != (double)(long long)d || d < (double)min || d > (double)max) {
+    bool ok = cJSON_IsNumber(v) && d >= -0x1p63 && d < 0x1p63;
+    long long n = ok ? (long long)d : 0;
+    if (!ok || (double)n != d || n < min || n > max) {
         char msg[96];
         snprintf(msg, sizeof msg, "must be an integer from %lld to %lld", min, max);
         fields_fail(f, name, msg);
         return false;
     }
-    *out = (long long)d;
+    *out = n;
     return true;
 }
 
@@ -179,23 +266,15 @@ const cJSON *fields_array(struct fields *f, const char *name, int flags)
     return v;
 }
 
-static bool s_is_date(const char *s)
-{
-    int y, m, d;
-    char tail;
-    if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3) return false;
-    if (s[4] != '-' || s[7] != '-' || m < 1 || m > 12 || d < 1) return false;
-    static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return d <= days[m - 1] && !(m == 2 && d == 29 && !leap);
-}
-
 const char *fields_date(struct fields *f, const char *name, int flags)
 {
     const cJSON *v = s_get(f, name, flags);
     if (!v) return NULL;
-    if (!cJSON_IsString(v) || !s_is_date(v->valuestring)) {
-        fields_fail(f, name, "must be a date YYYY-MM-DD");
+    if (!cJSON_IsString(v) || !text_is_date(v->valuestring)) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "must be a date YYYY-MM-DD from %d-01-01 to %d-12-31",
+                 TEXT_YEAR_MIN, TEXT_YEAR_MAX);
+        fields_fail(f, name, msg);
         return NULL;
     }
     return v->valuestring;

@@ -6,6 +6,7 @@
  * reverse order.
  */
 #include <ctype.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,18 +134,10 @@ static void s_on_signal(evutil_socket_t sig, short what, void *arg)
  * sourceseq], next_after}: the source's events after seq N, in order. */
 static void s_outbox_feed(struct req *r)
 {
-    const char *after = req_query(r, "after"), *lim = req_query(r, "limit");
     long long a = 0, l = 500;
-    char *end = NULL;
     struct error *e = NULL;
-    if (after && (!*after || (a = strtoll(after, &end, 10)) < 0 || *end)) {
-        e = error_new(ERR_VALIDATION, "bad query parameters");
-        error_add_field(e, "after", "must be a sequence number (0 or more)");
-    }
-    if (lim && (!*lim || (l = strtoll(lim, &end, 10)) < 1 || l > 1000 || *end)) {
-        if (!e) e = error_new(ERR_VALIDATION, "bad query parameters");
-        error_add_field(e, "limit", "must be an integer from 1 to 1000");
-    }
+    req_query_int(r, "after", 0, LLONG_MAX, "must be a sequence number (0 or more)", &a, &e);
+    req_query_int(r, "limit", 1, 1000, NULL, &l, &e);
     if (e) return reply_error(r, e);
     char as[24], ls[24];
     snprintf(as, sizeof as, "%lld", a);

@@ -1,3 +1,4 @@
+#include <limits.h>
 #include <stdlib.h>
 #include "check.h"
 #include "itgov/json.h"
@@ -20,6 +21,94 @@ static void parse_bad(const char *s, size_t len)
     error_destroy(&e);
 }
 
+/* The field names of a refusal, "a,b,c". */
+static void refused(const char *s, enum err_code code, const char *fields)
+{
+    struct error *e = NULL;
+    cJSON *j = json_parse(s, strlen(s), &e);
+    CHECK(j == NULL && e != NULL && e->code == code);
+    char got[512] = "";
+    for (const cJSON *f = e && e->fields ? e->fields->child : NULL; f; f = f->next) {
+        size_t n = strlen(got);
+        snprintf(got + n, sizeof got - n, "%s%s", n ? "," : "",
+                 cJSON_GetObjectItem(f, "field")->valuestring);
+    }
+    if (strcmp(got, fields) != 0) fprintf(stderr, "  %s: fields %s, want %s\n", s, got, fields);
+    CHECK(strcmp(got, fields) == 0);
+    cJSON_Delete(j);
+    error_destroy(&e);
+}
+
+static void test_nul_and_duplicates(void)
+{
+    /* \u0000 anywhere in a string or a key is named */
+    refused("{\"username\":\"admin\\u0000zzz\",\"password\":\"x\"}", ERR_VALIDATION, "username");
+    refused("{\"title\\u0000\":\"x\"}", ERR_VALIDATION, "title");
+    refused("{\"a\":{\"b\":[\"ok\",\"\\u0000\"]},\"c\":\"\\u0000\"}", ERR_VALIDATION, "a.b[1],c");
+    refused("\"\\u0000\"", ERR_VALIDATION, "");
+    refused("[{\"k\":1},{\"x\":\"\\u0000\"}]", ERR_VALIDATION, "[1].x");
+    /* an escaped backslash before u0000 is text, not a NUL */
+    cJSON_Delete(parse_ok("{\"a\":\"\\\\u0000\"}"));
+    cJSON_Delete(parse_ok("{\"a\":\"\\u0001\",\"b\":\"\\\"\\u00e9\"}"));
+
+    /* a key given twice, at any depth */
+    refused("{\"kind\":\"upgrade\",\"kind\":\"bogus\"}", ERR_INVALID_JSON, "kind");
+    refused("{\"a\":[{\"x\":1,\"y\":2,\"x\":3}]}", ERR_INVALID_JSON, "a[0].x");
+    refused("{\"b\":1,\"a\":1,\"b\":2,\"b\":3}", ERR_INVALID_JSON, "b");
+    cJSON_Delete(parse_ok("{\"a\":{\"a\":1},\"b\":[{\"a\":1},{\"a\":2}]}"));
+    /* NUL first: a cut key must not pass for a duplicate */
+    refused("{\"a\\u0000\":1,\"a\":2}", ERR_VALIDATION, "a");
+}
+
+static void test_int_and_date_edges(void)
+{
+    cJSON *b = parse_ok("{\"big\":1e300,\"neg\":-1e300,\"edge\":9223372036854775808,"
+                        "\"max\":9007199254740992,\"frac\":2.5,\"zero\":-0,"
+                        "\"old\":\"0000-01-01\",\"late\":\"2201-01-01\",\"ok\":\"1900-01-01\"}");
+    struct fields f;
+    fields_init(&f, b);
+    long long n = 42;
+    CHECK(!fields_int(&f, "big", F_REQUIRED, LLONG_MIN, LLONG_MAX, &n) && n == 42);
+    CHECK(!fields_int(&f, "neg", F_REQUIRED, LLONG_MIN, LLONG_MAX, &n) && n == 42);
+    CHECK(!fields_int(&f, "edge", F_REQUIRED, LLONG_MIN, LLONG_MAX, &n) && n == 42);
+    CHECK(fields_int(&f, "max", F_REQUIRED, 0, 1LL << 53, &n) && n == (1LL << 53));
+    CHECK(!fields_int(&f, "frac", F_REQUIRED, 0, 10, &n));
+    CHECK(fields_int(&f, "zero", F_REQUIRED, 0, 10, &n) && n == 0);
+    CHECK(fields_date(&f, "old", F_REQUIRED) == NULL);
+    CHECK(fields_date(&f, "late", F_REQUIRED) == NULL);
+    CHECK_STR(fields_date(&f, "ok", F_REQUIRED), "1900-01-01");
+    struct error *e = fields_done(&f);
+    CHECK(e != NULL && e->nfields == 6);
+    error_destroy(&e);
+    cJSON_Delete(b);
+}
+
+static void test_error_cap(void)
+{
+    /* 95,000 unknown keys: 50 named, the detail says how many more */
+    size_t cap = 95000 * 12 + 16, len = 0;
+    char *body = malloc(cap);
+    body[len++] = '{';
+    for (int i = 0; i < 95000; i++)
+        len += (size_t)snprintf(body + len, cap - len, "%s\"k%d\":1", i ? "," : "", i);
+    body[len++] = '}';
+    struct error *e = NULL;
+    cJSON *b = json_parse(body, len, &e);
+    CHECK(b != NULL);
+    struct fields f;
+    fields_init(&f, b);
+    static const char *const known[] = {"name", NULL};
+    fields_only(&f, known);
+    e = fields_done(&f);
+    CHECK(e != NULL && cJSON_GetArraySize(e->fields) == ERROR_MAX_FIELDS);
+    cJSON *j = error_to_json(e);
+    CHECK(strstr(cJSON_GetObjectItem(j, "detail")->valuestring, "94950 more") != NULL);
+    cJSON_Delete(j);
+    error_destroy(&e);
+    cJSON_Delete(b);
+    free(body);
+}
+
 int main(void)
 {
     /* UTF-8 */
@@ -30,6 +119,10 @@ int main(void)
     CHECK(!utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
     CHECK(!utf8_valid("\xe8\x8a", 2));         /* truncated */
     CHECK(!utf8_valid("\xf4\x90\x80\x80", 4)); /* above U+10FFFF */
+
+    test_nul_and_duplicates();
+    test_int_and_date_edges();
+    test_error_cap();
 
     /* exactly one value */
     cJSON_Delete(parse_ok("{\"a\":1}"));

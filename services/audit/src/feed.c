@@ -9,6 +9,7 @@
  * subscription (Authorization: Bearer whsec_...), looked up by its SHA-256.
  * A subscription sees the events its type_prefixes select.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,23 +127,13 @@ void events_feed(struct req *r)
         return reply_error(
             r, error_new(ERR_UNAUTHORIZED, "a session token or subscription secret is required"));
 
-    const char *after = req_query(r, "after"), *lim = req_query(r, "limit"),
-               *prefix = req_query(r, "type_prefix");
+    const char *prefix = req_query(r, "type_prefix");
     long long a = 0, l = FEED_DEFAULT_LIMIT;
-    char *end = NULL;
     struct error *e = NULL;
-    if (after && (!*after || *after == '-' || (a = strtoll(after, &end, 10)) < 0 || *end)) {
-        e = error_new(ERR_VALIDATION, "bad query parameters");
-        error_add_field(e, "after", "must be a seq (0 or more)");
-    }
-    if (lim && (!*lim || (l = strtoll(lim, &end, 10)) < 1 || l > FEED_MAX_LIMIT || *end)) {
-        if (!e) e = error_new(ERR_VALIDATION, "bad query parameters");
-        error_add_field(e, "limit", "must be an integer from 1 to 1000");
-    }
-    if (prefix && (!*prefix || strlen(prefix) > 200)) {
-        if (!e) e = error_new(ERR_VALIDATION, "bad query parameters");
-        error_add_field(e, "type_prefix", "must be 1 to 200 characters, like itgov.account.");
-    }
+    req_query_int(r, "after", 0, LLONG_MAX, "must be a seq (0 or more)", &a, &e);
+    req_query_int(r, "limit", 1, FEED_MAX_LIMIT, NULL, &l, &e);
+    if (prefix && (!*prefix || strlen(prefix) > 200))
+        query_fail(&e, "type_prefix", "must be 1 to 200 characters, like itgov.account.");
 
     struct feed_q *q = calloc(1, sizeof *q);
     if (!q) abort();

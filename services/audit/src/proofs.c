@@ -6,11 +6,13 @@
  * the leaf of entry seq is SHA-256(0x00 || its 32 raw chain-hash bytes), at
  * leaf index seq - 1. Public: they reveal hashes only.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include "checkpoint.h"
 #include "ingest.h"
 #include "itgov/crypto.h"
+#include "itgov/text.h"
 #include "log_api.h"
 #include "merkle.h"
 
@@ -24,9 +26,8 @@ static void s_param(struct req *r, const char *name, long long min, long long ma
     if (!v) {
         if (required) msg = "is required";
     } else {
-        char *end;
-        long long n = strtoll(v, &end, 10);
-        if (!*v || *end || !(v[0] >= '0' && v[0] <= '9'))
+        long long n;
+        if (!text_to_int(v, 0, LLONG_MAX, &n))
             msg = "must be an integer";
         else if (n < min || n > max)
             msg = range_msg;

@@ -135,12 +135,8 @@ void plans_list(struct req *r)
         e = error_new(ERR_VALIDATION, "bad query parameters");
         error_add_field(e, "state", "is not a plan state");
     }
-    char *end = NULL;
-    long y = year ? strtol(year, &end, 10) : 0;
-    if (year && (!*year || *end || y < 2000 || y > 2100)) {
-        if (!e) e = error_new(ERR_VALIDATION, "bad query parameters");
-        error_add_field(e, "year", "must be a year from 2000 to 2100");
-    }
+    long long y = 0;
+    req_query_int(r, "year", 2000, 2100, "must be a year from 2000 to 2100", &y, &e);
     if (e) return reply_error(r, e);
     char c[24], l[16];
     id_text(c, cursor);

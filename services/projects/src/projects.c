@@ -7,6 +7,7 @@
  * all. A project another department owns does not exist for an applicant
  * (404).
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,16 +105,9 @@ void projects_list(struct req *r)
         e = error_new(ERR_VALIDATION, "bad query parameters");
         error_add_field(e, "state", "is not a project state");
     }
-    char *end = NULL;
-    long long d = dept ? strtoll(dept, &end, 10) : 0;
-    if (dept && (!*dept || *end || d < 1)) {
-        if (!e) e = error_new(ERR_VALIDATION, "bad query parameters");
-        error_add_field(e, "department_id", "must be a department id");
-    }
-    if (q && strlen(q) > 200) {
-        if (!e) e = error_new(ERR_VALIDATION, "bad query parameters");
-        error_add_field(e, "q", "must be at most 200 characters long");
-    }
+    long long d = 0;
+    req_query_int(r, "department_id", 1, LLONG_MAX, "must be a department id", &d, &e);
+    if (q && strlen(q) > 200) query_fail(&e, "q", "must be at most 200 characters long");
     if (e) return reply_error(r, e);
     struct who w;
     s_who(r, &w);

@@ -40,8 +40,9 @@ void db_query(struct db *db, const char *sql, int nparams, const char *const *pa
 /* An id as the text of a query parameter. */
 void id_text(char out[24], long long id);
 
-/* Maps a failed result to an error: 23505 → conflict, 23503/22xxx →
- * validation, connection trouble → unavailable, else internal. */
+/* Maps a failed result to an error: 23505 → conflict, 23503/23514/22xxx →
+ * validation, connection trouble → unavailable, else internal. PostgreSQL's
+ * own message is logged, never put into the error (no client sees it). */
 struct error *db_error_from(const PGresult *res, PGconn *conn);
 /* True for SQLSTATEs worth retrying (40001, 40P01). */
 bool db_sqlstate_retryable(const char *sqlstate);

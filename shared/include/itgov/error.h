@@ -11,6 +11,7 @@
 
 /* X(name, http status, code, title) — the single list of error codes. */
 #define ITGOV_ERRORS(X)                                                                            \
+    X(ERR_BAD_REQUEST, 400, "bad_request", "Bad Request")                                          \
     X(ERR_INVALID_JSON, 400, "invalid_json", "Invalid JSON")                                       \
     X(ERR_VALIDATION, 400, "validation_failed", "Validation failed")                               \
     X(ERR_UNAUTHORIZED, 401, "unauthorized", "Unauthorized")                                       \
@@ -22,9 +23,11 @@
     X(ERR_INVALID_STATE, 409, "invalid_state", "Invalid state")                                    \
     X(ERR_PRECONDITION_FAILED, 412, "precondition_failed", "Precondition failed")                  \
     X(ERR_PAYLOAD_TOO_LARGE, 413, "payload_too_large", "Payload too large")                        \
+    X(ERR_URI_TOO_LONG, 414, "uri_too_long", "URI Too Long")                                       \
     X(ERR_UNPROCESSABLE, 422, "unprocessable", "Unprocessable")                                    \
     X(ERR_PRECONDITION_REQUIRED, 428, "precondition_required", "Precondition required")            \
     X(ERR_LOGIN_LOCKED, 429, "login_locked", "Login locked")                                       \
+    X(ERR_HEADERS_TOO_LARGE, 431, "headers_too_large", "Request Header Fields Too Large")          \
     X(ERR_INTERNAL, 500, "internal", "Internal error")                                             \
     X(ERR_UNAVAILABLE, 503, "unavailable", "Service unavailable")
 
@@ -35,10 +38,18 @@ enum err_code {
         ERR_COUNT
 };
 
+/* A reply names at most this many fields (a body with 95,000 unknown keys
+ * gets the first 50, and its detail says how many more there were); a field
+ * name longer than ERROR_MAX_FIELD_NAME bytes is cut (at a character). */
+#define ERROR_MAX_FIELDS     50
+#define ERROR_MAX_FIELD_NAME 200
+
 struct error {
     enum err_code code;
     char detail[256];
     cJSON *fields;             /* array of {field, message}, or NULL */
+    int nfields;               /* in fields */
+    int fields_cut;            /* added beyond ERROR_MAX_FIELDS, not listed */
     cJSON *extra;              /* object of extra problem members (state, missing, ...), or NULL */
     int retry_after;           /* seconds; 0 = no Retry-After header */
     const char *code_override; /* a gate's own code (e.g. "missing_deliverables"), or NULL */
@@ -49,7 +60,7 @@ struct error *error_new(enum err_code code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void error_destroy(struct error **self_p);
 
-/* Adds {field, message} to a validation error. */
+/* Adds {field, message} to a validation error (up to ERROR_MAX_FIELDS). */
 void error_add_field(struct error *e, const char *field, const char *message);
 /* Adds an extra member to the problem body (takes ownership of value). */
 void error_set(struct error *e, const char *name, cJSON *value);

@@ -19,9 +19,20 @@
 
 #define HTTP_MAX_BODY   (1024 * 1024)
 #define HTTP_MAX_PARAMS 4
+/* Limits like the gateway's (nginx large_client_header_buffers 4 8k): a
+ * longer request URI is 414, a longer header line or more header bytes in
+ * all is 431, both problem+json. Beyond HTTP_MAX_HEADERS_HARD (request line
+ * and headers together) evhttp stops reading and refuses by itself. */
+#define HTTP_MAX_URI          8192
+#define HTTP_MAX_HEADER_LINE  8192
+#define HTTP_MAX_HEADERS      32768
+#define HTTP_MAX_HEADERS_HARD 65536
+/* At most this many query parameters (more is 400). */
+#define HTTP_MAX_QUERY_PARAMS 64
 
 struct req;
 struct server;
+struct query;
 typedef void (*handler_fn)(struct req *r);
 
 /* One row of a service's route table. roles: ROLE_* bits allowed to call it;
@@ -79,16 +90,29 @@ struct req {
     int nparams;
     struct principal *principal;
     cJSON *body;
-    void *query;
+    struct query *query;
     int route_index;
     double started;
 };
 
+/* A path parameter as sent (still percent-encoded); every one today is an id:
+ * read it with req_param_id. */
 const char *req_param(const struct req *r, const char *name);
-/* A positive integer path parameter; replies 404 and returns false if not. */
+/* A positive 63-bit integer path parameter in canonical form (text_to_int:
+ * "01", "1abc" or 20 digits are not ids); replies 404 and returns false if not. */
 bool req_param_id(struct req *r, const char *name, long long *out);
-/* A query-string parameter, or NULL. */
+/* A query-string parameter (percent-decoded), or NULL. Every parameter was
+ * checked before the handler ran: valid UTF-8, no NUL, well-formed %-escapes,
+ * none given twice (else 400 validation_failed naming it). */
 const char *req_query(struct req *r, const char *name);
+/* An integer query parameter in [min, max] (text_to_int). True when present
+ * and good; false when absent (*out untouched) or bad: then {name, msg} (msg
+ * NULL: "must be an integer from min to max") is added to *e, which is made a
+ * validation_failed error if NULL. Nothing out of range is clamped. */
+bool req_query_int(struct req *r, const char *name, long long min, long long max, const char *msg,
+                   long long *out, struct error **e);
+/* Adds {name, msg} to *e, made a validation_failed error if NULL. */
+void query_fail(struct error **e, const char *name, const char *msg);
 const char *req_header(const struct req *r, const char *name);
 /* Client address as seen by the service (X-Forwarded-For first hop if any). */
 const char *req_client_ip(const struct req *r);
@@ -98,7 +122,8 @@ const cJSON *req_body(struct req *r);
 /* The same without replying: NULL and *err (caller owns it) on failure, for
  * handlers that must refuse with 404/403 before a bad body's 400. */
 const cJSON *req_json(struct req *r, struct error **err);
-/* limit (default 50, 1..200) and cursor (opaque, from a previous page);
+/* limit (default 50, 1..200) and cursor (opaque, from a previous page: a
+ * canonical integer 0..2^63-1);
  * on a bad value replies 400 validation_failed and returns false. */
 bool req_page(struct req *r, int *limit, long long *cursor);
 void req_add_header(struct req *r, const char *name, const char *value);
@@ -113,5 +138,21 @@ void reply_status(struct req *r, int status); /* empty body, e.g. 204 */
  * filling names/values (values point into a copy owned by the caller).
  * Returns the number of params, or -1 if no match. */
 int route_match(const char *pattern, const char *path, const char **names, char **values, int max);
+
+/* Pure query-string parsing, exposed for unit tests and fuzzing: raw is the
+ * text after '?' (NULL or "" for none); names and values are percent-decoded
+ * ('+' is a space). NULL and *err (validation_failed naming each bad
+ * parameter) when a name or value is not valid UTF-8, holds a NUL, has a
+ * malformed %-escape, or a name comes twice, or there are more than
+ * HTTP_MAX_QUERY_PARAMS. */
+struct query *query_parse(const char *raw, struct error **err);
+const char *query_get(const struct query *q, const char *name);
+void query_destroy(struct query **self_p);
+/* Pure transport checks, for unit tests: the request line's URI and the
+ * header lines (name ": " value) against the limits above; NULL or the
+ * error (414 uri_too_long, 431 headers_too_large, 400 bad_request for
+ * Content-Length headers that disagree or come with Transfer-Encoding). */
+struct evkeyvalq;
+struct error *http_check_request(const char *uri, const struct evkeyvalq *headers);
 
 #endif

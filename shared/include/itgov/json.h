@@ -10,11 +10,13 @@
 #include <stddef.h>
 #include <cjson/cJSON.h>
 #include "itgov/error.h"
+#include "itgov/text.h"
 
-/* True when buf[0..len) is well-formed UTF-8 (no overlongs, no surrogates). */
-bool utf8_valid(const char *buf, size_t len);
-
-/* Parses exactly one JSON value. On failure returns NULL and sets *err. */
+/* Parses exactly one JSON value. On failure returns NULL and sets *err:
+ * invalid_json for anything that is not one well-formed value in UTF-8, or
+ * for an object that repeats a key (a proxy that keeps the last one would see
+ * another request than the service does); validation_failed naming the field
+ * when a string or a key holds a NUL (\u0000), which C strings would cut. */
 cJSON *json_parse(const char *buf, size_t len, struct error **err);
 
 /* Field reader: every getter records a field error and returns a neutral
@@ -39,7 +41,7 @@ bool fields_int(struct fields *f, const char *name, int flags, long long min, lo
 bool fields_bool(struct fields *f, const char *name, int flags, bool *out);
 /* An array (of any length); NULL if absent/bad. */
 const cJSON *fields_array(struct fields *f, const char *name, int flags);
-/* A YYYY-MM-DD calendar date; NULL if absent/bad. */
+/* A YYYY-MM-DD calendar date (text_is_date: 1900..2200); NULL if absent/bad. */
 const char *fields_date(struct fields *f, const char *name, int flags);
 /* Rejects members not in known (NULL-terminated). */
 void fields_only(struct fields *f, const char *const *known);
