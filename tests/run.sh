@@ -12,9 +12,14 @@
 #      then fails if any service log holds a sanitizer report, a service died
 #      during the tests, or one had to be SIGKILLed because it ignored SIGTERM;
 #      the logs are kept in build-test/test-logs/
-#   6. with ITGOV_TEST_COMPOSE=1, tests/compose-smoke.sh if it exists (its
+#   6. runs the libFuzzer targets (tests/fuzz/run.sh: clang build in
+#      build-fuzz/, ITGOV_FUZZ_SECONDS (default 8; 0 skips the stage) each
+#      from the checked-in corpus); a crash, leak or UB fails the stage and the
+#      input that caused it is kept with the target's log in
+#      build-test/test-logs/fuzz/
+#   7. with ITGOV_TEST_COMPOSE=1, tests/compose-smoke.sh if it exists (its
 #      compose logs kept in build-test/test-logs/compose/)
-#   7. prints one line per stage and finally `N passed, M failed` (stages);
+#   8. prints one line per stage and finally `N passed, M failed` (stages);
 #      exits non-zero if any stage failed.
 #
 # Arguments are passed to tests/blackbox/run.py (substrings of test names).
@@ -226,6 +231,15 @@ else
   record "stack up" 1
 fi
 stop_stack
+
+if [ "${ITGOV_FUZZ_SECONDS:-8}" != 0 ]; then
+  banner "fuzzing (tests/fuzz/run.sh, ${ITGOV_FUZZ_SECONDS:-8} s a target)"
+  rm -rf "$LOGS_KEPT/fuzz"
+  ITGOV_FUZZ_ARTIFACTS=$LOGS_KEPT/fuzz tests/fuzz/run.sh
+  record "fuzz" $?
+else
+  echo "ITGOV_FUZZ_SECONDS=0: the fuzz stage is skipped"
+fi
 
 if [ "${ITGOV_TEST_COMPOSE:-0}" = 1 ]; then
   if [ -x tests/compose-smoke.sh ]; then

@@ -19,6 +19,7 @@
 #include <event2/http.h>
 #include "audit.h"
 #include "chain.h"
+#include "envelope.h"
 #include "ingest.h"
 #include "itgov/bus.h"
 #include "itgov/db.h"
@@ -165,53 +166,19 @@ static const char *s_str_member(const cJSON *ev, const char *name)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-/* True if an object anywhere in j has a member name twice (PostgreSQL's
- * jsonb keeps the last, cJSON the first: the columns would not match). */
-static bool s_has_duplicate_keys(const cJSON *j)
-{
-    for (const cJSON *c = j ? j->child : NULL; c; c = c->next) {
-        if (cJSON_IsObject(j))
-            for (const cJSON *d = c->next; d; d = d->next)
-                if (c->string && d->string && strcmp(c->string, d->string) == 0) return true;
-        if ((cJSON_IsObject(c) || cJSON_IsArray(c)) && s_has_duplicate_keys(c)) return true;
-    }
-    return false;
-}
-
-/* Checks an event of source si and makes it ready for the log (no "seq" of
- * its own; a "time" if it had none). */
+/* Checks an event of source si (envelope.h) and makes it ready for the log
+ * (no "seq" of its own; a "time" if it had none). */
 static bool s_prepare(cJSON *ev, int si)
 {
-    if (!cJSON_IsObject(ev)) return false;
-    const char *source = s_str_member(ev, "source");
-    const char *id = s_str_member(ev, "id"), *type = s_str_member(ev, "type");
-    const char *why = NULL;
-    if (!chain_is_uuid(id))
-        why = "id is not a UUID";
-    else if (!type || !*type)
-        why = "no type";
-    else if (!source || strcmp(source, g.src[si].ce_source) != 0)
-        why = "its source is not the service it was read from";
-    else if (s_has_duplicate_keys(ev))
-        why = "a member name appears twice in an object";
-    const cJSON *subject = cJSON_GetObjectItemCaseSensitive(ev, "subject");
-    if (!why && subject && !cJSON_IsNull(subject) && !cJSON_IsString(subject))
-        why = "subject is not a string";
-    const cJSON *actor = cJSON_GetObjectItemCaseSensitive(ev, "actor");
-    if (!why && actor && !cJSON_IsNull(actor) &&
-        !(cJSON_IsNumber(actor) && floor(actor->valuedouble) == actor->valuedouble &&
-          fabs(actor->valuedouble) < 9e15))
-        why = "actor is not an integer";
-    const cJSON *t = cJSON_GetObjectItemCaseSensitive(ev, "time");
-    if (!why && t && !(cJSON_IsString(t) && chain_is_rfc3339(t->valuestring)))
-        why = "time is not an RFC 3339 instant";
+    const char *why = envelope_check(ev, g.src[si].ce_source);
     if (why) {
+        const char *id = s_str_member(ev, "id");
         log_warn("refusing an event (%s) of %s: %s", id && strlen(id) < 64 ? id : "?",
                  g.src[si].name, why);
         return false;
     }
     cJSON_DeleteItemFromObjectCaseSensitive(ev, "seq");
-    if (!t) {
+    if (!cJSON_GetObjectItemCaseSensitive(ev, "time")) {
         char now[40];
         struct timespec ts;
         struct tm tm;
