@@ -80,8 +80,6 @@ static const char *s_method_name(enum evhttp_cmd_type cmd)
         return "HEAD";
     case EVHTTP_REQ_TRACE:
         return "TRACE";
-    case EVHTTP_REQ_CONNECT:
-        return "CONNECT";
     default:
         return "OTHER";
     }
@@ -912,13 +910,14 @@ struct server *server_new(struct event_base *base, const struct server_config *c
     evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
                                             EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE |
                                             EVHTTP_REQ_OPTIONS | EVHTTP_REQ_HEAD |
-                                            EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT);
-    /* every method libevent 2.1 knows reaches the router (405 problem+json
-     * with Allow); what it cannot parse (an unknown or lowercase method, a
-     * malformed request line, a version other than HTTP/1.x) it refuses by
-     * itself with 400 text/html before any callback: 2.1 has no error hook
-     * (evhttp_set_errorcb is 2.2). Behind the gateway nginx refuses those
-     * first. */
+                                            EVHTTP_REQ_TRACE);
+    /* every method libevent 2.1 knows but CONNECT reaches the router (405
+     * problem+json with Allow); CONNECT stays with evhttp (its answer to
+     * one does not finish the exchange), which refuses it 405 text/html, as
+     * it refuses what it cannot parse (an unknown or lowercase method, a
+     * malformed request line, a version other than HTTP/1.x: 400 text/html)
+     * before any callback: 2.1 has no error hook (evhttp_set_errorcb is
+     * 2.2). Behind the gateway nginx refuses those first. */
     evhttp_set_max_body_size(s->http, TRANSPORT_MAX_BODY);
     evhttp_set_max_headers_size(s->http, HTTP_MAX_HEADERS_HARD);
     evhttp_set_timeout(s->http, 65); /* above the gateway's 30 s keepalive */
