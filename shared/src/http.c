@@ -777,9 +777,9 @@ static void s_preflight(struct req *r)
 {
     struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
     if (s_origin_allowed(r->srv, req_header(r, "Origin"))) {
-        evhttp_add_header(h, "Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE");
+        evhttp_add_header(h, "Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, PATCH, DELETE");
         evhttp_add_header(h, "Access-Control-Allow-Headers",
-                          "Authorization, Content-Type, If-Match, X-Request-Id");
+                          "Authorization, Content-Type, If-Match, If-None-Match, X-Request-Id");
         evhttp_add_header(h, "Access-Control-Max-Age", "600");
     }
     reply_status(r, 204);
@@ -804,7 +804,8 @@ static void s_on_request(struct evhttp_request *ev, void *arg)
     if (s_origin_allowed(s, origin)) {
         struct evkeyvalq *h = evhttp_request_get_output_headers(ev);
         evhttp_add_header(h, "Access-Control-Allow-Origin", origin);
-        evhttp_add_header(h, "Access-Control-Expose-Headers", "ETag, Retry-After, X-Request-Id");
+        evhttp_add_header(h, "Access-Control-Expose-Headers",
+                          "ETag, Location, Retry-After, X-Request-Id");
         evhttp_add_header(h, "Vary", "Origin");
     }
 
@@ -907,10 +908,9 @@ struct server *server_new(struct event_base *base, const struct server_config *c
     s->metrics = metrics_new(cfg->service, (const char *const *)s->labels, nlabels);
 
     s->http = evhttp_new(base);
-    evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-                                            EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE |
-                                            EVHTTP_REQ_OPTIONS | EVHTTP_REQ_HEAD |
-                                            EVHTTP_REQ_TRACE);
+    evhttp_set_allowed_methods(
+        s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH |
+                     EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_HEAD | EVHTTP_REQ_TRACE);
     /* every method libevent 2.1 knows but CONNECT reaches the router (405
      * problem+json with Allow); CONNECT stays with evhttp (its answer to
      * one does not finish the exchange), which refuses it 405 text/html, as
