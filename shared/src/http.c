@@ -34,6 +34,10 @@
 #define MAX_ORIGINS        16
 #define MAX_METRICS_HOOKS  8
 #define TRANSPORT_MAX_BODY (4 * HTTP_MAX_BODY) /* beyond this evhttp refuses by itself */
+/* The type libevent 2.1 gives a method it does not know (EVHTTP_REQ_UNKNOWN_
+ * in its http-internal.h): allowed, such a request reaches s_on_request,
+ * which answers 501 problem+json instead of evhttp's text/html. */
+#define EVHTTP_REQ_UNKNOWN (1 << 15)
 
 enum { BUILTIN_HEALTHZ, BUILTIN_READYZ, BUILTIN_METRICS, BUILTIN_COUNT };
 static const char *const s_builtin_paths[BUILTIN_COUNT] = {"/healthz", "/readyz", "/metrics"};
@@ -124,6 +128,8 @@ static const char *s_reason(int status)
         return "Too Many Requests";
     case 431:
         return "Request Header Fields Too Large";
+    case 501:
+        return "Not Implemented";
     case 503:
         return "Service Unavailable";
     default:
@@ -821,6 +827,11 @@ static void s_on_request(struct evhttp_request *ev, void *arg)
 
     enum evhttp_cmd_type cmd = evhttp_request_get_command(ev);
     const char *method = s_method_name(cmd);
+    if (strcmp(method, "OTHER") == 0) { /* a body it may have was not read: close after */
+        req_add_header(r, "Connection", "close");
+        return reply_error(r, error_new(ERR_NOT_IMPLEMENTED,
+                                        "not a method this server knows (names are upper case)"));
+    }
     const char *as = cmd == EVHTTP_REQ_HEAD ? "GET" : method; /* HEAD is GET without the body */
     const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(ev));
     if (!path || !*path) path = "/";
@@ -908,16 +919,18 @@ struct server *server_new(struct event_base *base, const struct server_config *c
     s->metrics = metrics_new(cfg->service, (const char *const *)s->labels, nlabels);
 
     s->http = evhttp_new(base);
-    evhttp_set_allowed_methods(
-        s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH |
-                     EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_HEAD | EVHTTP_REQ_TRACE);
-    /* every method libevent 2.1 knows but CONNECT reaches the router (405
-     * problem+json with Allow); CONNECT stays with evhttp (its answer to
-     * one does not finish the exchange), which refuses it 405 text/html, as
-     * it refuses what it cannot parse (an unknown or lowercase method, a
-     * malformed request line, a version other than HTTP/1.x: 400 text/html)
-     * before any callback: 2.1 has no error hook (evhttp_set_errorcb is
-     * 2.2). Behind the gateway nginx refuses those first. */
+    evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+                                            EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE |
+                                            EVHTTP_REQ_OPTIONS | EVHTTP_REQ_HEAD |
+                                            EVHTTP_REQ_TRACE | EVHTTP_REQ_UNKNOWN);
+    /* every method but CONNECT reaches the router: 405 problem+json with
+     * Allow, or 501 for a method libevent does not know (lower case
+     * included). CONNECT stays with evhttp (its answer to one does not
+     * finish the exchange), which refuses it 405 text/html, as it refuses
+     * what it cannot parse (a malformed request line, a version other than
+     * HTTP/1.x: 400 text/html) before any callback: 2.1 has no error hook
+     * (evhttp_set_errorcb is 2.2). Behind the gateway nginx refuses those
+     * first, as problem+json. */
     evhttp_set_max_body_size(s->http, TRANSPORT_MAX_BODY);
     evhttp_set_max_headers_size(s->http, HTTP_MAX_HEADERS_HARD);
     evhttp_set_timeout(s->http, 65); /* above the gateway's 30 s keepalive */

@@ -5,10 +5,11 @@ compared as RFC 9110 says (strong for If-Match, weak for If-None-Match, lists,
 "*", an unquoted tag is 400) and 304 on a current If-None-Match, with the
 same ETag behaviour for users and departments as for projects and plans.
 
-What libevent 2.1 refuses before any service code runs (an unknown or
-lowercase method, a malformed request line, a version other than HTTP/1.x:
-400; CONNECT: 405) is answered text/html by evhttp itself: 2.1 has no hook
-for it."""
+A method no server knows (lower case included) is 501 problem+json. What
+libevent 2.1 refuses before any service code runs (a malformed request line,
+a version other than HTTP/1.x: 400; CONNECT: 405) is answered text/html by
+evhttp itself on a service's own port (2.1 has no hook for it); the gateway
+answers those first, as problem+json."""
 import http.client as hc
 import json
 import socket
@@ -179,6 +180,47 @@ def test_methods_no_route_takes_are_405_problem_json():
             r = http("TRACE", _root_of(svc) + p)
             problem(r, 405, "method_not_allowed")
             assert "GET" in r.header("Allow") and "HEAD" in r.header("Allow"), r
+
+
+def _raw(port, data):
+    """One request on a new connection: (status, lower-case headers, body)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    try:
+        s.sendall(data)
+        buf = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+            if b"\r\n\r\n" in buf:
+                head, body = buf.split(b"\r\n\r\n", 1)
+                hs = {}
+                for line in head.decode("latin-1").split("\r\n")[1:]:
+                    k, _, v = line.partition(":")
+                    hs[k.strip().lower()] = v.strip()
+                if len(body) >= int(hs.get("content-length", "0")):
+                    return int(head.split()[1]), hs, body
+        raise AssertionError(f"no complete answer: {buf[:300]!r}")
+    finally:
+        s.close()
+
+
+def test_unknown_and_lowercase_methods_are_501_problem_json():
+    ports = {svc: urllib.parse.urlsplit(_root_of(svc)).port
+             for svc in ("accounts", "projects", "approvals", "audit")}
+    for svc, port in ports.items():
+        for method, path in (("FOO", "/api/v1/me"), ("get", "/healthz"), ("PROPFIND", "/nowhere"),
+                             ("Post", "/api/v1/sessions")):
+            st, hs, body = _raw(port, f"{method} {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            assert st == 501 and hs.get("content-type", "").startswith("application/problem+json"), \
+                (svc, method, st, hs, body[:200])
+            assert json.loads(body)["code"] == "not_implemented", body
+    gw = urllib.parse.urlsplit(gateway_root()).port
+    for method in ("FOO", "get"):
+        st, hs, body = _raw(gw, f"{method} /api/v1/me HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        assert st in (400, 501) and hs.get("content-type", "").startswith("application/problem+json"), \
+            (method, st, hs, body[:200])
 
 
 # ---------------------------------------------------------------- 415

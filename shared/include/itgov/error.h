@@ -30,6 +30,7 @@
     X(ERR_LOGIN_LOCKED, 429, "login_locked", "Login locked")                                       \
     X(ERR_HEADERS_TOO_LARGE, 431, "headers_too_large", "Request Header Fields Too Large")          \
     X(ERR_INTERNAL, 500, "internal", "Internal error")                                             \
+    X(ERR_NOT_IMPLEMENTED, 501, "not_implemented", "Not Implemented")                              \
     X(ERR_UNAVAILABLE, 503, "unavailable", "Service unavailable")
 
 enum err_code {
