@@ -1,4 +1,5 @@
 #include <stdlib.h>
+#include <string.h>
 #include "check.h"
 #include "itgov/error.h"
 
@@ -27,6 +28,18 @@ int main(void)
     CHECK(error_status(ERR_PRECONDITION_FAILED) == 412);
     CHECK(error_status(ERR_LOGIN_LOCKED) == 429);
     CHECK(error_status(ERR_UNAVAILABLE) == 503);
+
+    /* type about:blank: the title is the status's reason phrase, the same for
+     * every code of one status (RFC 9110) */
+    CHECK_STR(error_title(ERR_INVALID_CREDENTIALS), "Unauthorized");
+    CHECK_STR(error_title(ERR_VALIDATION), "Bad Request");
+    CHECK_STR(error_title(ERR_NOT_FOUND), "Not Found");
+    CHECK_STR(error_title(ERR_LOGIN_LOCKED), "Too Many Requests");
+    CHECK_STR(error_title(ERR_INTERNAL), "Internal Server Error");
+    for (int a = 0; a < ERR_COUNT; a++)
+        for (int b = 0; b < ERR_COUNT; b++)
+            if (error_status(a) == error_status(b))
+                CHECK(strcmp(error_title(a), error_title(b)) == 0);
 
     e = error_new(ERR_UNAVAILABLE, NULL);
     CHECK(e->retry_after > 0);
