@@ -5,7 +5,8 @@
 #   2. builds into build-test/ with AddressSanitizer + UBSan and -Werror, runs
 #      the C unit tests (ctest)
 #   3. lints the specs (tools/spec-lint/run.sh: npm ci from its lockfile,
-#      @redocly/cli lint and @asyncapi/parser; no error, no warning)
+#      @redocly/cli lint and @asyncapi/parser with no error and no warning; a
+#      client compiled against types generated from openapi.yaml)
 #   3b. starts an isolated stack with deploy/local.sh on free ports, with its own
 #      state dir (/tmp/itgov-test.*) and PostgreSQL cluster, so it can run next
 #      to a `deploy/local.sh up` stack
@@ -223,7 +224,7 @@ banner "C unit tests (ctest)"
 ctest --test-dir "$BUILD_DIR" --output-on-failure --timeout 300
 record "ctest" $?
 
-banner "spec lint (tools/spec-lint: @redocly/cli, @asyncapi/parser)"
+banner "spec lint (tools/spec-lint: @redocly/cli, @asyncapi/parser, generated client)"
 tools/spec-lint/run.sh
 record "spec lint" $?
 
