@@ -46,7 +46,7 @@ struct server {
     const char *origins[MAX_ORIGINS];
     size_t norigins;
     bool cors_warned; /* the refused preflight with no origins set was logged */
-    char **labels; /* metrics label per route; then builtins; then "unmatched" */
+    char **labels;    /* metrics label per route; then builtins; then "unmatched" */
     struct metrics *metrics;
     struct {
         metrics_hook_fn fn;

@@ -18,23 +18,23 @@
  * http_version_not_supported (505), which only it gives. */
 #define ITGOV_ERRORS(X)                                                                            \
     X(ERR_BAD_REQUEST, 400, "bad_request", "Bad Request")                                          \
-    X(ERR_INVALID_JSON, 400, "invalid_json", "Bad Request")                                       \
-    X(ERR_VALIDATION, 400, "validation_failed", "Bad Request")                               \
+    X(ERR_INVALID_JSON, 400, "invalid_json", "Bad Request")                                        \
+    X(ERR_VALIDATION, 400, "validation_failed", "Bad Request")                                     \
     X(ERR_UNAUTHORIZED, 401, "unauthorized", "Unauthorized")                                       \
-    X(ERR_INVALID_CREDENTIALS, 401, "invalid_credentials", "Unauthorized")                  \
+    X(ERR_INVALID_CREDENTIALS, 401, "invalid_credentials", "Unauthorized")                         \
     X(ERR_FORBIDDEN, 403, "forbidden", "Forbidden")                                                \
     X(ERR_NOT_FOUND, 404, "not_found", "Not Found")                                                \
     X(ERR_METHOD_NOT_ALLOWED, 405, "method_not_allowed", "Method Not Allowed")                     \
     X(ERR_CONFLICT, 409, "conflict", "Conflict")                                                   \
-    X(ERR_INVALID_STATE, 409, "invalid_state", "Conflict")                                    \
+    X(ERR_INVALID_STATE, 409, "invalid_state", "Conflict")                                         \
     X(ERR_PRECONDITION_FAILED, 412, "precondition_failed", "Precondition Failed")                  \
     X(ERR_PAYLOAD_TOO_LARGE, 413, "payload_too_large", "Content Too Large")                        \
     X(ERR_URI_TOO_LONG, 414, "uri_too_long", "URI Too Long")                                       \
-    X(ERR_UNPROCESSABLE, 422, "unprocessable", "Unprocessable Content")                                    \
+    X(ERR_UNPROCESSABLE, 422, "unprocessable", "Unprocessable Content")                            \
     X(ERR_PRECONDITION_REQUIRED, 428, "precondition_required", "Precondition Required")            \
-    X(ERR_LOGIN_LOCKED, 429, "login_locked", "Too Many Requests")                                       \
+    X(ERR_LOGIN_LOCKED, 429, "login_locked", "Too Many Requests")                                  \
     X(ERR_HEADERS_TOO_LARGE, 431, "headers_too_large", "Request Header Fields Too Large")          \
-    X(ERR_INTERNAL, 500, "internal", "Internal Server Error")                                             \
+    X(ERR_INTERNAL, 500, "internal", "Internal Server Error")                                      \
     X(ERR_UNAVAILABLE, 503, "unavailable", "Service Unavailable")
 
 enum err_code {
