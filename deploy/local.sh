@@ -335,8 +335,11 @@ start_postgres() {
     # reap orphans, and PostgreSQL takes a lock file naming a zombie (or a
     # reused pid) for a live server. running_pid said it is not ours and
     # alive; PostgreSQL still refuses to start while any old backend holds
-    # the cluster's shared memory, so dropping the lock file is safe.
-    rm -f "$r/data/postmaster.pid"
+    # the cluster's shared memory, so dropping the lock file is safe. The
+    # socket's lock file names the same pid and is refused the same way (a
+    # live server elsewhere on the port still fails the start: it holds the
+    # TCP port).
+    rm -f "$r/data/postmaster.pid" "$r"/sock/.s.PGSQL.*.lock
     as_pg "$PGBIN/pg_ctl" -D "$r/data" -l "$r/server.log" -w -t 30 \
       -o "-p $ITGOV_PG_PORT -k $r/sock -c listen_addresses=127.0.0.1" start >/dev/null ||
       { log_tail "$r/server.log"; die "postgres did not start"; }

@@ -4,7 +4,10 @@
 #   1. deploy/deps.sh (installs missing Debian packages)
 #   2. builds into build-test/ with AddressSanitizer + UBSan and -Werror, runs
 #      the C unit tests (ctest)
-#   3. starts an isolated stack with deploy/local.sh on free ports, with its own
+#   3. lints the specs (tools/spec-lint/run.sh: npm ci from its lockfile,
+#      @redocly/cli lint and @asyncapi/parser with no error and no warning; a
+#      client compiled against types generated from openapi.yaml)
+#   3b. starts an isolated stack with deploy/local.sh on free ports, with its own
 #      state dir (/tmp/itgov-test.*) and PostgreSQL cluster, so it can run next
 #      to a `deploy/local.sh up` stack
 #   4. runs the black-box tests (tests/blackbox/run.py) against it
@@ -220,6 +223,10 @@ record "build" $? || finish
 banner "C unit tests (ctest)"
 ctest --test-dir "$BUILD_DIR" --output-on-failure --timeout 300
 record "ctest" $?
+
+banner "spec lint (tools/spec-lint: @redocly/cli, @asyncapi/parser, generated client)"
+tools/spec-lint/run.sh
+record "spec lint" $?
 
 banner "starting the test stack"
 if start_stack; then

@@ -1,7 +1,8 @@
 /*
- * The error type and its problem+json form (RFC 9457): type, title, status,
- * code, detail, errors[] for field errors, plus any extra members a gate
- * adds (the current state, what is missing).
+ * The error type and its problem+json form (RFC 9457): type (about:blank),
+ * title (the status's reason phrase), status, code, detail, errors[] for
+ * field errors, plus any extra members a gate adds (the current state, what
+ * is missing); http.c adds request_id.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -87,7 +88,7 @@ const char *error_code_str(const struct error *e)
 
 const char *error_title(enum err_code code)
 {
-    return code < ERR_COUNT ? s_errors[code].title : "Internal error";
+    return code < ERR_COUNT ? s_errors[code].title : "Internal Server Error";
 }
 
 cJSON *error_to_json(const struct error *e)

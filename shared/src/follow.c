@@ -280,7 +280,9 @@ static const char *s_printable(const char *in, char out[81])
 static void s_metrics(void *arg, struct evbuffer *out)
 {
     struct follow *f = arg;
-    evbuffer_add_printf(out, "# TYPE itgov_bus_forgeries_total counter\n");
+    evbuffer_add_printf(out, "# HELP itgov_bus_forgeries_total Bus messages refused as forged, by "
+                             "claimed source and reason.\n"
+                             "# TYPE itgov_bus_forgeries_total counter\n");
     for (int i = 0; i <= f->nsrc; i++) {
         const long long *n = i < f->nsrc ? f->src[i].forged : f->forged_other;
         const char *name = i < f->nsrc ? f->src[i].name : "other";
@@ -289,7 +291,8 @@ static void s_metrics(void *arg, struct evbuffer *out)
                                 "itgov_bus_forgeries_total{source=\"%s\",reason=\"%s\"} %lld\n",
                                 name, s_reasons[r], n[r]);
     }
-    evbuffer_add_printf(out, "# TYPE itgov_follow_after gauge\n");
+    evbuffer_add_printf(out, "# HELP itgov_follow_after Last outbox position read per source.\n"
+                             "# TYPE itgov_follow_after gauge\n");
     for (int i = 0; i < f->nsrc; i++)
         evbuffer_add_printf(out, "itgov_follow_after{source=\"%s\"} %lld\n", f->src[i].name,
                             f->src[i].cursor);

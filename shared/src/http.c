@@ -49,7 +49,8 @@ struct server {
     char *origins_buf;
     const char *origins[MAX_ORIGINS];
     size_t norigins;
-    char **labels; /* metrics label per route; then builtins; then "unmatched" */
+    bool cors_warned; /* the refused preflight with no origins set was logged */
+    char **labels;    /* metrics label per route; then builtins; then "unmatched" */
     struct metrics *metrics;
     struct {
         metrics_hook_fn fn;
@@ -115,7 +116,7 @@ static const char *s_reason(int status)
     case 412:
         return "Precondition Failed";
     case 413:
-        return "Payload Too Large";
+        return "Content Too Large";
     case 414:
         return "URI Too Long";
     case 415:
@@ -128,6 +129,8 @@ static const char *s_reason(int status)
         return "Too Many Requests";
     case 431:
         return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
     case 501:
         return "Not Implemented";
     case 503:
@@ -676,6 +679,8 @@ void reply_error(struct req *r, struct error *e)
         log_warn("request %s failed: %s: %s", r->request_id, error_code_str(e), e->detail);
     int status = error_status(e->code);
     cJSON *problem = error_to_json(e);
+    if (!cJSON_GetObjectItemCaseSensitive(problem, "request_id"))
+        cJSON_AddStringToObject(problem, "request_id", r->request_id);
     char *text = cJSON_PrintUnformatted(problem);
     cJSON_Delete(problem);
     error_destroy(&e);
@@ -779,9 +784,23 @@ static void s_on_auth(void *arg, struct principal *p, struct error *err)
     s_run(r);
 }
 
+/* A CORS preflight. With ITGOV_CORS_ORIGINS unset no origin may call, and a
+ * browser would fail without saying why: a real preflight (Origin and
+ * Access-Control-Request-Method) gets 403 naming the variable, logged once. */
 static void s_preflight(struct req *r)
 {
     struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
+    if (r->srv->norigins == 0 && req_header(r, "Origin") &&
+        req_header(r, "Access-Control-Request-Method")) {
+        if (!r->srv->cors_warned) {
+            r->srv->cors_warned = true;
+            log_warn("a CORS preflight was refused: ITGOV_CORS_ORIGINS is not set, so no browser "
+                     "origin may call this service");
+        }
+        return reply_error(r, error_new(ERR_FORBIDDEN,
+                                        "cross-origin requests are off: ITGOV_CORS_ORIGINS is not "
+                                        "set on this service"));
+    }
     if (s_origin_allowed(r->srv, req_header(r, "Origin"))) {
         evhttp_add_header(h, "Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, PATCH, DELETE");
         evhttp_add_header(h, "Access-Control-Allow-Headers",

@@ -61,13 +61,14 @@ void metrics_observe(struct metrics *m, size_t route, int status, double seconds
         if (seconds <= s_bounds[b]) c->buckets[b]++;
 }
 
-/* A route label "GET /api/v1/me" becomes method="GET",route="/api/v1/me". */
+/* A route label "GET /api/v1/me" becomes method="GET",route="/api/v1/me";
+ * a label without a method ("unmatched") gets method="other". */
 static void s_labels(const struct metrics *m, size_t route, int status, char *out, size_t n)
 {
     const char *label = m->labels[route], *space = strchr(label, ' ');
     int mlen = space ? (int)(space - label) : 0;
-    snprintf(out, n, "service=\"%s\",method=\"%.*s\",route=\"%s\",status=\"%d\"", m->service, mlen,
-             label, space ? space + 1 : label, status);
+    snprintf(out, n, "service=\"%s\",method=\"%.*s\",route=\"%s\",status=\"%d\"", m->service,
+             space ? mlen : 5, space ? label : "other", space ? space + 1 : label, status);
 }
 
 void metrics_render(const struct metrics *m, struct evbuffer *out)

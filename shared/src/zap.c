@@ -519,7 +519,9 @@ long long zap_refused(const struct zap *z, const char *domain)
 
 void zap_metrics(const struct zap *z, struct evbuffer *out)
 {
-    evbuffer_add_printf(out, "# TYPE itgov_bus_clients_refused_total counter\n");
+    evbuffer_add_printf(out, "# HELP itgov_bus_clients_refused_total CURVE clients refused, by "
+                             "domain and reason.\n"
+                             "# TYPE itgov_bus_clients_refused_total counter\n");
     for (size_t i = 0; i < z->nc; i++)
         evbuffer_add_printf(out,
                             "itgov_bus_clients_refused_total{domain=\"%s\",reason=\"key\"} %lld\n"

@@ -1,6 +1,37 @@
 #include <stdlib.h>
+#include <string.h>
 #include "check.h"
 #include "itgov/error.h"
+
+static const struct {
+    int status;
+    const char *phrase;
+} s_phrases[] = {
+    {400, "Bad Request"},
+    {401, "Unauthorized"},
+    {403, "Forbidden"},
+    {404, "Not Found"},
+    {405, "Method Not Allowed"},
+    {406, "Not Acceptable"},
+    {409, "Conflict"},
+    {410, "Gone"},
+    {411, "Length Required"},
+    {412, "Precondition Failed"},
+    {413, "Content Too Large"},
+    {414, "URI Too Long"},
+    {415, "Unsupported Media Type"},
+    {416, "Range Not Satisfiable"},
+    {422, "Unprocessable Content"},
+    {428, "Precondition Required"},
+    {429, "Too Many Requests"},
+    {431, "Request Header Fields Too Large"},
+    {500, "Internal Server Error"},
+    {501, "Not Implemented"},
+    {502, "Bad Gateway"},
+    {503, "Service Unavailable"},
+    {504, "Gateway Timeout"},
+    {505, "HTTP Version Not Supported"},
+};
 
 int main(void)
 {
@@ -27,6 +58,17 @@ int main(void)
     CHECK(error_status(ERR_PRECONDITION_FAILED) == 412);
     CHECK(error_status(ERR_LOGIN_LOCKED) == 429);
     CHECK(error_status(ERR_UNAVAILABLE) == 503);
+
+    /* type about:blank: every code's title is the reason phrase of its status
+     * (RFC 9110 section 15; RFC 6585 for 428, 429, 431), a code added to the
+     * list included */
+    for (int c = 0; c < ERR_COUNT; c++) {
+        const char *want = NULL;
+        for (size_t i = 0; i < sizeof s_phrases / sizeof s_phrases[0]; i++)
+            if (s_phrases[i].status == error_status(c)) want = s_phrases[i].phrase;
+        CHECK(want != NULL); /* a status not in the table below: add its phrase */
+        if (want) CHECK_STR(error_title(c), want);
+    }
 
     e = error_new(ERR_UNAVAILABLE, NULL);
     CHECK(e->retry_after > 0);

@@ -668,17 +668,26 @@ void ingest_metrics(void *app, struct evbuffer *out)
 {
     evbuffer_add_printf(
         out,
+        "# HELP itgov_audit_entries Entries in the audit log.\n"
         "# TYPE itgov_audit_entries gauge\nitgov_audit_entries %lld\n"
+        "# HELP itgov_audit_queue Events received and not yet written.\n"
         "# TYPE itgov_audit_queue gauge\nitgov_audit_queue %zu\n"
+        "# HELP itgov_audit_batches_total Batches written to the log.\n"
         "# TYPE itgov_audit_batches_total counter\n"
         "itgov_audit_batches_total %lld\n"
+        "# HELP itgov_audit_duplicates_total Events received again and not written twice.\n"
         "# TYPE itgov_audit_duplicates_total counter\n"
         "itgov_audit_duplicates_total %lld\n"
+        "# HELP itgov_audit_dropped_total Events dropped (queue full or refused).\n"
         "# TYPE itgov_audit_dropped_total counter\nitgov_audit_dropped_total %lld\n"
+        "# HELP itgov_audit_batch_seconds_total Time spent writing batches.\n"
         "# TYPE itgov_audit_batch_seconds_total counter\nitgov_audit_batch_seconds_total %.6f\n"
+        "# HELP itgov_audit_render_seconds_total Time spent rendering entries.\n"
         "# TYPE itgov_audit_render_seconds_total counter\nitgov_audit_render_seconds_total %.6f\n",
         ingest_size(), q_len(), g.batches, g.duplicates, g.dropped, g.batch_seconds,
         g.render_seconds);
+    evbuffer_add_printf(out, "# HELP itgov_audit_source_after Last outbox position read per "
+                             "source.\n# TYPE itgov_audit_source_after gauge\n");
     for (int i = 0; i < g.nsrc; i++)
         evbuffer_add_printf(out, "itgov_audit_source_after{source=\"%s\"} %lld\n", g.src[i].name,
                             g.src[i].after);

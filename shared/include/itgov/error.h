@@ -9,29 +9,35 @@
 
 #include <cjson/cJSON.h>
 
-/* X(name, http status, code, title) — the single list of error codes. */
+/* X(name, http status, code, title) — the single list of error codes.
+ * Problems use `type: about:blank`, so `title` is always the RFC 9110 reason
+ * phrase of the status (RFC 6585 for 428/429/431) and never says more; what
+ * went wrong is the machine `code` and the human `detail`. The gateway
+ * (deploy/nginx/gateway.conf.in) answers with the same titles and codes, plus
+ * bad_gateway (502), gateway_timeout (504) and http_version_not_supported
+ * (505), which only it gives. */
 #define ITGOV_ERRORS(X)                                                                            \
     X(ERR_BAD_REQUEST, 400, "bad_request", "Bad Request")                                          \
-    X(ERR_INVALID_JSON, 400, "invalid_json", "Invalid JSON")                                       \
-    X(ERR_VALIDATION, 400, "validation_failed", "Validation failed")                               \
+    X(ERR_INVALID_JSON, 400, "invalid_json", "Bad Request")                                        \
+    X(ERR_VALIDATION, 400, "validation_failed", "Bad Request")                                     \
     X(ERR_UNAUTHORIZED, 401, "unauthorized", "Unauthorized")                                       \
-    X(ERR_INVALID_CREDENTIALS, 401, "invalid_credentials", "Invalid credentials")                  \
+    X(ERR_INVALID_CREDENTIALS, 401, "invalid_credentials", "Unauthorized")                         \
     X(ERR_FORBIDDEN, 403, "forbidden", "Forbidden")                                                \
-    X(ERR_NOT_FOUND, 404, "not_found", "Not found")                                                \
-    X(ERR_METHOD_NOT_ALLOWED, 405, "method_not_allowed", "Method not allowed")                     \
+    X(ERR_NOT_FOUND, 404, "not_found", "Not Found")                                                \
+    X(ERR_METHOD_NOT_ALLOWED, 405, "method_not_allowed", "Method Not Allowed")                     \
     X(ERR_CONFLICT, 409, "conflict", "Conflict")                                                   \
-    X(ERR_INVALID_STATE, 409, "invalid_state", "Invalid state")                                    \
-    X(ERR_PRECONDITION_FAILED, 412, "precondition_failed", "Precondition failed")                  \
-    X(ERR_PAYLOAD_TOO_LARGE, 413, "payload_too_large", "Payload too large")                        \
+    X(ERR_INVALID_STATE, 409, "invalid_state", "Conflict")                                         \
+    X(ERR_PRECONDITION_FAILED, 412, "precondition_failed", "Precondition Failed")                  \
+    X(ERR_PAYLOAD_TOO_LARGE, 413, "payload_too_large", "Content Too Large")                        \
     X(ERR_URI_TOO_LONG, 414, "uri_too_long", "URI Too Long")                                       \
     X(ERR_UNSUPPORTED_MEDIA_TYPE, 415, "unsupported_media_type", "Unsupported Media Type")         \
-    X(ERR_UNPROCESSABLE, 422, "unprocessable", "Unprocessable")                                    \
-    X(ERR_PRECONDITION_REQUIRED, 428, "precondition_required", "Precondition required")            \
-    X(ERR_LOGIN_LOCKED, 429, "login_locked", "Login locked")                                       \
+    X(ERR_UNPROCESSABLE, 422, "unprocessable", "Unprocessable Content")                            \
+    X(ERR_PRECONDITION_REQUIRED, 428, "precondition_required", "Precondition Required")            \
+    X(ERR_LOGIN_LOCKED, 429, "login_locked", "Too Many Requests")                                  \
     X(ERR_HEADERS_TOO_LARGE, 431, "headers_too_large", "Request Header Fields Too Large")          \
-    X(ERR_INTERNAL, 500, "internal", "Internal error")                                             \
+    X(ERR_INTERNAL, 500, "internal", "Internal Server Error")                                      \
     X(ERR_NOT_IMPLEMENTED, 501, "not_implemented", "Not Implemented")                              \
-    X(ERR_UNAVAILABLE, 503, "unavailable", "Service unavailable")
+    X(ERR_UNAVAILABLE, 503, "unavailable", "Service Unavailable")
 
 enum err_code {
 #define X(name, status, code, title) name,
