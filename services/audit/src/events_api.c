@@ -4,8 +4,9 @@
  * list shape of every other list:
  *   {"items": [...], "next_cursor": "<seq of the last item>" or null}
  * next_cursor is null when the page is not full (the reader has caught up);
- * cursor=C means after=C, so a reader passes either the next_cursor it got
- * or the seq of the last event it has.
+ * cursor=C means after=C (after wins when both are given, as on GET /audit),
+ * so a reader passes either the next_cursor it got or the seq of the last
+ * event it has.
  *
  * The route is public in the table; this handler checks the caller: a
  * session whose user is an auditor or admin, or the secret of a live webhook
@@ -134,13 +135,9 @@ void events_list(struct req *r)
     const char *prefix = req_query(r, "type_prefix");
     long long a = 0, l = EVENTS_DEFAULT_LIMIT;
     struct error *e = NULL;
-    req_query_int(r, "after", 0, LLONG_MAX, "must be a seq (0 or more)", &a, &e);
-    if (req_query(r, "cursor")) {
-        if (req_query(r, "after"))
-            query_fail(&e, "cursor", "give after or cursor, not both");
-        else
-            req_query_int(r, "cursor", 0, LLONG_MAX, "is not a cursor this API returned", &a, &e);
-    }
+    /* cursor is after's other name, as on GET /audit (after wins) */
+    if (!req_query_int(r, "after", 0, LLONG_MAX, "must be a seq (0 or more)", &a, &e))
+        req_query_int(r, "cursor", 0, LLONG_MAX, "is not a cursor this API returned", &a, &e);
     req_query_int(r, "limit", 1, EVENTS_MAX_LIMIT, NULL, &l, &e);
     if (prefix && (!*prefix || strlen(prefix) > 200))
         query_fail(&e, "type_prefix", "must be 1 to 200 characters, like itgov.account.");
