@@ -15,9 +15,9 @@
 #   5. through the gateway: admin logs in, every service answers, admin
 #      creates a user (201), the user logs in; itgov.account.user.created
 #      arrives on the broker's XPUB and on audit's public feed (both published;
-#      subscribed with CURVE: a client key pair made here and listed in the
-#      env file's ITGOV_EVENT_CLIENT_KEYS, the server keys from
-#      GET /api/v1/events/keys)
+#      subscribed with CURVE: client key pairs made here, one listed in the
+#      env file's ITGOV_EVENT_CLIENT_KEYS, one in the secrets'
+#      event_client_keys, the server keys from GET /api/v1/events/keys)
 #   6. `docker-compose down` and `up -d` again: the admin's session (Redis
 #      volume) and the user (PostgreSQL volume) are still there; every
 #      container healthy, db-init exited 0; each stops on its stop signal
@@ -169,7 +169,16 @@ DC=(docker-compose -p "$PROJECT" -f "$ROOT/docker-compose.yml" --env-file "$D/en
 while read -r v; do unset "$v"; done < <(compgen -e | grep -E '^(ITGOV_|COMPOSE_|DOCKER_)')
 
 read -r GW_PORT XPUB_PORT AUDIT_PUB_PORT <<<"$("$PY" "$ROOT/tests/free-ports.py" 3)"
+# This test subscribes as two university systems would, each with a CURVE key
+# pair whose public key the operator listed (README "Subscribing to events"):
+# one in .env's ITGOV_EVENT_CLIENT_KEYS (a key without '$', which compose's
+# .env would read as a variable), one in the secrets' event_client_keys file.
+while :; do
+  read -r ENV_SECRET ENV_PUBLIC <<<"$("$PY" deploy/keygen.py)"
+  [[ $ENV_PUBLIC == *'$'* ]] || break
+done
 cat >"$D/env" <<EOF
+ITGOV_EVENT_CLIENT_KEYS=$ENV_PUBLIC
 ITGOV_GATEWAY_PORT=$GW_PORT
 ITGOV_BROKER_XPUB_PORT=$XPUB_PORT
 ITGOV_AUDIT_PUB_PORT=$AUDIT_PUB_PORT
@@ -177,10 +186,8 @@ ITGOV_SECRETS_DIR=$D/secrets
 ITGOV_LOG_LEVEL=info
 EOF
 ITGOV_SECRETS_DIR=$D/secrets deploy/docker/secrets.sh >/dev/null || fail "deploy/docker/secrets.sh"
-# This test subscribes as a university system would: with a CURVE key pair
-# whose public key the operator listed (README "Subscribing to events").
-read -r CLIENT_SECRET CLIENT_PUBLIC <<<"$("$PY" deploy/keygen.py)"
-printf '%s' "$CLIENT_PUBLIC" >"$D/secrets/event_client_keys"
+read -r FILE_SECRET FILE_PUBLIC <<<"$("$PY" deploy/keygen.py)"
+printf '%s' "$FILE_PUBLIC" >"$D/secrets/event_client_keys"
 ADMIN_PW=$(<"$D/secrets/admin_password")
 
 say "checking that docker-compose.yml runs every service"
@@ -312,23 +319,27 @@ wait_gateway() {
 }
 wait_gateway
 
-# Events: subscribers on the broker's XPUB and on audit's public feed (both
-# published, both CURVE: the server keys from GET /api/v1/events/keys) print
-# "<feed> <type>" of each event ([topic][CloudEvent JSON]).
+# Events: subscribers on the broker's XPUB (the .env key) and on audit's
+# public feed (the file's key), both CURVE with the server keys from
+# GET /api/v1/events/keys, print "<feed> <type>" of each event
+# ([topic][CloudEvent JSON]).
 KEYS=$(curl -sS -m 5 "$BASE/events/keys") || fail "GET /api/v1/events/keys"
-ITGOV_CLIENT_SECRET=$CLIENT_SECRET "$PY" -u - "broker=tcp://127.0.0.1:$XPUB_PORT" "audit_feed=tcp://127.0.0.1:$AUDIT_PUB_PORT" \
-  "$KEYS" "$CLIENT_PUBLIC" >"$D/events.txt" 2>"$D/events.err" <<'EOF' &
+SECRET_broker=$ENV_SECRET SECRET_audit_feed=$FILE_SECRET \
+  "$PY" -u - "broker=tcp://127.0.0.1:$XPUB_PORT=$ENV_PUBLIC" \
+  "audit_feed=tcp://127.0.0.1:$AUDIT_PUB_PORT=$FILE_PUBLIC" "$KEYS" \
+  >"$D/events.txt" 2>"$D/events.err" <<'EOF' &
 import json, os, sys, zmq
 ctx = zmq.Context()
 poller = zmq.Poller()
 names = {}
-keys, public = json.loads(sys.argv[3]), sys.argv[4].encode()
-secret = os.environ["ITGOV_CLIENT_SECRET"].encode()  # not on a command line
+keys = json.loads(sys.argv[3])
 for arg in sys.argv[1:3]:
-    name, endpoint = arg.split("=", 1)
+    name, rest = arg.split("=", 1)
+    endpoint, public = rest.split("=", 1)  # tcp://host:port=<key, which may hold '='>
     s = ctx.socket(zmq.SUB)
     s.curve_serverkey = keys[name].encode()
-    s.curve_secretkey, s.curve_publickey = secret, public
+    s.curve_secretkey = os.environ["SECRET_" + name].encode()  # not on a command line
+    s.curve_publickey = public.encode()
     s.setsockopt(zmq.SUBSCRIBE, b"")
     s.connect(endpoint)
     poller.register(s, zmq.POLLIN)

@@ -68,12 +68,8 @@ struct db {
     struct job *head, *tail;
     int queued;
     struct event *retry, *sweep;
-    struct evdns_base *dns;
-    char *host;               /* a name to resolve, or NULL (address, socket, several) */
-    char addr[DNS_ADDR_TEXT]; /* its last known address, or "" */
-    struct evdns_getaddrinfo_request *lookup; /* while resolving */
-    bool resolving;
-    bool dns_warned;
+    char *host;           /* a name to resolve, or NULL (address, socket, several) */
+    struct dns_name name; /* its lookups (dns.h) */
     bool was_up;
     bool closed; /* shutting down: every query fails at once */
 };
@@ -362,12 +358,12 @@ static void s_on_connect_io(evutil_socket_t fd, short what, void *arg)
 
 PGconn *db_connect_start(struct db *db)
 {
-    if (db->host && !db->addr[0]) return NULL; /* not resolved yet */
+    if (db->host && !db->name.addr[0]) return NULL; /* not resolved yet */
     /* the service's connection string, plus generic plans for prepared
      * statements (their parameters rarely change the best plan here) and the
      * statement timeout; hostaddr: the name's address, looked up by evdns */
     const char *keys[] = {"dbname", "options", "hostaddr", NULL};
-    const char *values[] = {db->conninfo, db->options, db->addr, NULL};
+    const char *values[] = {db->conninfo, db->options, db->name.addr, NULL};
     if (!db->host) keys[2] = NULL;
     return PQconnectStartParams(keys, values, 1);
 }
@@ -388,44 +384,11 @@ static void s_connect_down(struct db *db)
         if (db->conns[i].state == C_DOWN) s_connect(&db->conns[i]);
 }
 
-static void s_on_resolved(int result, struct evutil_addrinfo *ai, void *arg)
+/* A lookup ended: connect what is down (to the last address known). */
+static void s_on_resolved(void *arg)
 {
     struct db *db = arg;
-    db->lookup = NULL;
-    db->resolving = false;
-    if (result == EVUTIL_EAI_CANCEL) {
-        if (ai) evutil_freeaddrinfo(ai);
-        return;
-    }
-    char addr[DNS_ADDR_TEXT];
-    bool ok = result == 0 && dns_first_addr(ai, addr);
-    if (ai) evutil_freeaddrinfo(ai);
-    if (ok) {
-        snprintf(db->addr, sizeof db->addr, "%s", addr);
-        db->dns_warned = false;
-    } else if (!db->dns_warned) {
-        log_warn("postgresql: cannot resolve %s: %s%s", db->host, evutil_gai_strerror(result),
-                 db->addr[0] ? " (trying its last address)" : "");
-        db->dns_warned = true;
-    }
     if (!db->closed) s_connect_down(db);
-}
-
-/* Looks the host name up again, then connects what is down. */
-static void s_resolve(struct db *db)
-{
-    if (db->resolving) return;
-    if (!db->dns) {
-        if (!db->dns_warned) log_warn("postgresql: no resolver for %s", db->host);
-        db->dns_warned = true;
-        return;
-    }
-    struct evutil_addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
-    db->resolving = true;
-    /* may answer at once (hosts file), calling s_on_resolved before it returns */
-    struct evdns_getaddrinfo_request *q =
-        evdns_getaddrinfo(db->dns, db->host, NULL, &hints, s_on_resolved, db);
-    if (db->resolving) db->lookup = q;
 }
 
 static void s_on_retry(evutil_socket_t fd, short what, void *arg)
@@ -437,7 +400,7 @@ static void s_on_retry(evutil_socket_t fd, short what, void *arg)
         down = down || db->conns[i].state == C_DOWN;
     if (!down) return;
     if (db->host)
-        s_resolve(db);
+        dns_name_resolve(&db->name); /* looks the name up again, then connects */
     else
         s_connect_down(db);
 }
@@ -524,8 +487,12 @@ struct db *db_new(struct event_base *base, const char *conninfo, const struct db
         db->conns[i].db = db;
     db->host = s_host_to_resolve(conninfo);
     if (db->host) {
-        db->dns = dns_new(base);
-        s_resolve(db);
+        db->name = (struct dns_name){.what = "postgresql",
+                                     .host = db->host,
+                                     .dns = dns_new(base),
+                                     .done = s_on_resolved,
+                                     .arg = db};
+        dns_name_resolve(&db->name);
     } else {
         s_connect_down(db);
     }
@@ -538,8 +505,7 @@ void db_close(struct db *db)
     db->closed = true;
     event_del(db->retry);
     event_del(db->sweep);
-    if (db->lookup) evdns_getaddrinfo_cancel(db->lookup); /* its callback ignores it */
-    db->lookup = NULL;
+    dns_name_cancel(&db->name);
     for (int i = 0; i < db->cfg.size; i++)
         s_down(&db->conns[i], "shutdown");
     while (db->head)
@@ -553,7 +519,7 @@ void db_destroy(struct db **self_p)
     db_close(db);
     event_free(db->retry);
     event_free(db->sweep);
-    if (db->dns) evdns_base_free(db->dns, 0);
+    if (db->name.dns) evdns_base_free(db->name.dns, 0);
     free(db->host);
     for (int i = 0; i < db->cfg.size; i++)
         free(db->conns[i].prepared);

@@ -7,8 +7,10 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 #include "itgov/dns.h"
+#include "itgov/log.h"
 
 struct evdns_base *dns_new(struct event_base *base)
 {
@@ -46,4 +48,48 @@ bool dns_first_addr(const struct evutil_addrinfo *ai, char out[DNS_ADDR_TEXT])
         }
         if (family == AF_INET6) return false;
     }
+}
+
+static void s_on_resolved(int result, struct evutil_addrinfo *ai, void *arg)
+{
+    struct dns_name *n = arg;
+    n->lookup = NULL;
+    n->resolving = false;
+    if (result == EVUTIL_EAI_CANCEL) {
+        if (ai) evutil_freeaddrinfo(ai);
+        return;
+    }
+    char addr[DNS_ADDR_TEXT];
+    bool ok = result == 0 && dns_first_addr(ai, addr);
+    if (ai) evutil_freeaddrinfo(ai);
+    if (ok) {
+        snprintf(n->addr, sizeof n->addr, "%s", addr);
+        n->warned = false;
+    } else if (!n->warned) {
+        log_warn("%s: cannot resolve %s: %s%s", n->what, n->host, evutil_gai_strerror(result),
+                 n->addr[0] ? " (trying its last address)" : "");
+        n->warned = true;
+    }
+    n->done(n->arg);
+}
+
+void dns_name_resolve(struct dns_name *n)
+{
+    if (n->resolving) return;
+    if (!n->dns) {
+        if (!n->warned) log_warn("%s: no resolver for %s", n->what, n->host);
+        n->warned = true;
+        return;
+    }
+    struct evutil_addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    n->resolving = true;
+    struct evdns_getaddrinfo_request *q =
+        evdns_getaddrinfo(n->dns, n->host, NULL, &hints, s_on_resolved, n);
+    if (n->resolving) n->lookup = q; /* it did not answer at once */
+}
+
+void dns_name_cancel(struct dns_name *n)
+{
+    if (n->lookup) evdns_getaddrinfo_cancel(n->lookup); /* its callback ignores it */
+    n->lookup = NULL;
 }

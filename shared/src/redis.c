@@ -36,10 +36,7 @@ struct redis {
     struct event *retry;
     struct event *connect_timer; /* connecting, AUTH and libraries: the deadline */
     struct timeval timeout;
-    struct evdns_base *dns;                   /* host is a name: its resolver */
-    struct evdns_getaddrinfo_request *lookup; /* while resolving */
-    bool resolving, dns_warned;
-    char addr[DNS_ADDR_TEXT]; /* the name's last known address, or "" */
+    struct dns_name name; /* host is a name: its lookups (name.dns set) */
 };
 
 struct pending {
@@ -167,43 +164,21 @@ static void s_connect_to(struct redis *rd, const char *addr)
     evtimer_add(rd->connect_timer, &rd->timeout);
 }
 
-static void s_on_resolved(int result, struct evutil_addrinfo *ai, void *arg)
+/* A lookup ended: connect to the address known, if any. */
+static void s_on_resolved(void *arg)
 {
     struct redis *rd = arg;
-    rd->lookup = NULL;
-    rd->resolving = false;
-    if (result == EVUTIL_EAI_CANCEL) {
-        if (ai) evutil_freeaddrinfo(ai);
-        return;
-    }
-    char addr[DNS_ADDR_TEXT];
-    bool ok = result == 0 && dns_first_addr(ai, addr);
-    if (ai) evutil_freeaddrinfo(ai);
-    if (ok) {
-        snprintf(rd->addr, sizeof rd->addr, "%s", addr);
-        rd->dns_warned = false;
-    } else if (!rd->dns_warned) {
-        log_warn("redis: cannot resolve %s: %s%s", rd->host, evutil_gai_strerror(result),
-                 rd->addr[0] ? " (trying its last address)" : "");
-        rd->dns_warned = true;
-    }
     if (rd->stopping || rd->ac) return;
-    if (rd->addr[0])
-        s_connect_to(rd, rd->addr);
+    if (rd->name.addr[0])
+        s_connect_to(rd, rd->name.addr);
     else
         s_schedule_retry(rd);
 }
 
 static void s_connect(struct redis *rd)
 {
-    if (!rd->dns) return s_connect_to(rd, rd->host); /* an address (or no resolver) */
-    if (rd->resolving) return;
-    struct evutil_addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
-    rd->resolving = true;
-    /* may answer at once (hosts file), calling s_on_resolved before it returns */
-    struct evdns_getaddrinfo_request *q =
-        evdns_getaddrinfo(rd->dns, rd->host, NULL, &hints, s_on_resolved, rd);
-    if (rd->resolving) rd->lookup = q;
+    if (!rd->name.dns) return s_connect_to(rd, rd->host); /* an address (or no resolver) */
+    dns_name_resolve(&rd->name);
 }
 
 static void s_on_retry(evutil_socket_t fd, short what, void *arg)
@@ -227,7 +202,12 @@ struct redis *redis_new(struct event_base *base, const char *host, int port, con
     rd->retry = evtimer_new(base, s_on_retry, rd);
     rd->connect_timer = evtimer_new(base, s_on_connect_timeout, rd);
     redis_set_timeout(rd, REDIS_DEFAULT_TIMEOUT_MS);
-    if (!dns_is_numeric(host)) rd->dns = dns_new(base);
+    if (!dns_is_numeric(host))
+        rd->name = (struct dns_name){.what = "redis",
+                                     .host = rd->host,
+                                     .dns = dns_new(base),
+                                     .done = s_on_resolved,
+                                     .arg = rd};
     s_connect(rd);
     return rd;
 }
@@ -252,8 +232,7 @@ void redis_close(struct redis *rd)
     rd->connected = false;
     event_del(rd->retry);
     evtimer_del(rd->connect_timer);
-    if (rd->lookup) evdns_getaddrinfo_cancel(rd->lookup); /* its callback ignores it */
-    rd->lookup = NULL;
+    dns_name_cancel(&rd->name);
     redisAsyncContext *ac = rd->ac;
     rd->ac = NULL;
     if (ac) redisAsyncFree(ac); /* pending callbacks get NULL now */
@@ -266,7 +245,7 @@ void redis_destroy(struct redis **self_p)
     redis_close(rd);
     event_free(rd->retry);
     event_free(rd->connect_timer);
-    if (rd->dns) evdns_base_free(rd->dns, 0);
+    if (rd->name.dns) evdns_base_free(rd->name.dns, 0);
     free(rd->host);
     free(rd->user);
     if (rd->password) sodium_memzero(rd->password, strlen(rd->password));

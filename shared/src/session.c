@@ -128,19 +128,19 @@ bool session_mac_ok(const unsigned char key[SESSION_MAC_KEY_BYTES],
     return sodium_memcmp(want, got, sizeof got) == 0;
 }
 
-static void s_iso(time_t t, char out[32])
+void session_time_text(time_t t, char out[32])
 {
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static struct error *s_unavailable(const redisReply *reply)
+struct error *session_store_error(const redisReply *reply)
 {
     if (!reply) return error_new(ERR_UNAVAILABLE, "the session store is unreachable");
-    if (reply->type == REDIS_REPLY_ERROR)
-        return error_new(ERR_UNAVAILABLE, "the session store failed: %s", reply->str);
-    return NULL;
+    if (reply->type != REDIS_REPLY_ERROR) return NULL;
+    log_warn("session store: %.200s", reply->str);
+    return error_new(ERR_UNAVAILABLE, "the session store failed");
 }
 
 /* ---- auth -------------------------------------------------------------- */
@@ -164,7 +164,7 @@ static void s_on_auth(void *arg, redisReply *reply)
 {
     struct call *c = arg;
     session_auth_cb cb = c->cb;
-    struct error *err = s_unavailable(reply);
+    struct error *err = session_store_error(reply);
     struct principal *p = NULL;
     if (!err && reply->type == REDIS_REPLY_ARRAY && reply->elements == 6 &&
         s_is_string(reply->element[0])) {
@@ -201,7 +201,7 @@ void session_auth(struct redis *rd, const char *token, session_auth_cb cb, void 
     c->rd = rd;
     memcpy(c->key, "itgov:sess:", 11);
     sha256_hex(token, strlen(token), c->key + 11);
-    s_iso(time(NULL), c->now);
+    session_time_text(time(NULL), c->now);
     const char *argv[] = {"HMGET", c->key,       "sid", "uid",
                           "user",  "expires_at", "mac", "last_seen_at"};
     redis_cmd(rd, s_on_auth, c, 8, argv, NULL);

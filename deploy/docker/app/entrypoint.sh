@@ -13,6 +13,8 @@
 #   ITGOV_INTERNAL_KEY_FILE, ITGOV_SESSION_MAC_KEY_FILE, ITGOV_BROKER_CURVE_SECRET_FILE,
 #   ITGOV_BROKER_CURVE_PUBLIC_FILE, ITGOV_PUBLISHER_KEYS_FILE,
 #   ITGOV_AUDIT_FEED_CURVE_SECRET_FILE, ITGOV_EVENT_CLIENT_KEYS_FILE (may be empty)
+# A list may come from both (MERGED): ITGOV_EVENT_CLIENT_KEYS from compose's
+# .env and the keys of .secrets/event_client_keys are admitted together.
 # Only these: other *_FILE variables (ITGOV_AUDIT_KEY_FILE) are the services'
 # own and pass through untouched.
 SECRET_VARS=(ITGOV_ADMIN_PASSWORD PGPASSWORD ITGOV_INTERNAL_KEY ITGOV_SESSION_MAC_KEY
@@ -20,6 +22,7 @@ SECRET_VARS=(ITGOV_ADMIN_PASSWORD PGPASSWORD ITGOV_INTERNAL_KEY ITGOV_SESSION_MA
              ITGOV_AUDIT_FEED_CURVE_SECRET ITGOV_EVENT_CLIENT_KEYS
              ITGOV_{ACCOUNTS,PROJECTS,APPROVALS,AUDIT}_{REDIS_PASSWORD,CURVE_SECRET})
 MAY_BE_EMPTY=" ITGOV_EVENT_CLIENT_KEYS "
+MERGED=" ITGOV_EVENT_CLIENT_KEYS "
 set -euo pipefail
 
 die() { printf 'itgov-entrypoint: error: %s\n' "$*" >&2; exit 2; }
@@ -28,10 +31,11 @@ for var in "${SECRET_VARS[@]}"; do
   name=${var}_FILE
   [ -n "${!name:-}" ] || continue
   file=${!name}
-  [ -z "${!var:-}" ] || die "both $var and $name are set; set one"
+  [ -z "${!var:-}" ] || [[ $MERGED == *" $var "* ]] || die "both $var and $name are set; set one"
   if [ ! -f "$file" ] || [ ! -r "$file" ]; then die "$name=$file is not a readable file (is the secret file there?)"; fi
   value=$(<"$file")
   [ -n "$value" ] || [[ $MAY_BE_EMPTY == *" $var "* ]] || die "$name=$file is empty"
+  if [ -n "${!var:-}" ]; then value=${!var}${value:+,$value}; fi
   export "$var=$value"
   unset "$name"
 done

@@ -100,21 +100,6 @@ const char session_redis_library[] =
     "return out\n"
     "end)\n";
 
-static void s_iso(time_t t, char out[32])
-{
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static struct error *s_unavailable(const redisReply *reply)
-{
-    if (!reply) return error_new(ERR_UNAVAILABLE, "the session store is unreachable");
-    if (reply->type == REDIS_REPLY_ERROR)
-        return error_new(ERR_UNAVAILABLE, "the session store failed: %s", reply->str);
-    return NULL;
-}
-
 struct call {
     void *cb;
     void *arg;
@@ -156,7 +141,7 @@ static void s_on_create(void *arg, redisReply *reply)
 {
     struct call *c = arg;
     session_create_cb cb = (session_create_cb)c->cb;
-    struct error *err = s_unavailable(reply);
+    struct error *err = session_store_error(reply);
     if (!err && reply->type != REDIS_REPLY_STRING)
         err = error_new(ERR_UNAVAILABLE, "the session store gave an unexpected answer");
     if (!err) snprintf(c->s.sid, sizeof c->s.sid, "%s", reply->str);
@@ -175,8 +160,8 @@ void session_create(struct redis *rd, long long sid, long long uid, const char *
     sha256_hex(c->s.token, strlen(c->s.token), hash);
     time_t now = time(NULL);
     c->s.expires_at = (long long)now + ttl_s;
-    s_iso(now, created);
-    s_iso((time_t)c->s.expires_at, expires);
+    session_time_text(now, created);
+    session_time_text((time_t)c->s.expires_at, expires);
     snprintf(uids, sizeof uids, "%lld", uid);
     snprintf(epoch, sizeof epoch, "%lld", c->s.expires_at);
     snprintf(ttl, sizeof ttl, "%d", ttl_s);
@@ -195,7 +180,7 @@ static void s_on_end(void *arg, redisReply *reply)
 {
     struct call *c = arg;
     session_end_cb cb = (session_end_cb)c->cb;
-    struct error *err = s_unavailable(reply);
+    struct error *err = session_store_error(reply);
     cJSON *ended = NULL;
     if (!err) {
         ended = cJSON_CreateArray();
@@ -231,7 +216,7 @@ static void s_on_list(void *arg, redisReply *reply)
 {
     struct call *c = arg;
     session_list_cb cb = (session_list_cb)c->cb;
-    struct error *err = s_unavailable(reply);
+    struct error *err = session_store_error(reply);
     cJSON *items = NULL;
     if (!err) {
         items = cJSON_CreateArray();
@@ -255,7 +240,7 @@ void session_list(struct redis *rd, session_list_cb cb, void *arg)
 static void s_on_done(void *arg, redisReply *reply)
 {
     struct call *c = arg;
-    ((session_done_cb)c->cb)(c->arg, s_unavailable(reply));
+    ((session_done_cb)c->cb)(c->arg, session_store_error(reply));
     free(c->user_json);
     free(c);
 }
@@ -264,7 +249,7 @@ static void s_on_done(void *arg, redisReply *reply)
 static void s_on_user_sessions(void *arg, redisReply *reply)
 {
     struct call *c = arg;
-    struct error *err = s_unavailable(reply);
+    struct error *err = session_store_error(reply);
     if (err || reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) {
         ((session_done_cb)c->cb)(c->arg, err);
         free(c->user_json);

@@ -23,4 +23,25 @@ bool dns_is_numeric(const char *host);
  * IPv6 one; false if there is none. */
 bool dns_first_addr(const struct evutil_addrinfo *ai, char out[DNS_ADDR_TEXT]);
 
+/* A host name a part connects to, looked up again before each round of
+ * connecting (a restarted container may have a new address). addr keeps the
+ * last address found, "" until the first answer, and is used while a lookup
+ * fails; a failure is logged once until the next success. */
+struct dns_name {
+    const char *what; /* "postgresql", "redis": for the log */
+    const char *host;
+    struct evdns_base *dns; /* NULL: no resolver could be made */
+    char addr[DNS_ADDR_TEXT];
+    struct evdns_getaddrinfo_request *lookup;
+    bool resolving, warned;
+    void (*done)(void *arg); /* after each lookup (not after a cancel) */
+    void *arg;
+};
+
+/* Starts a lookup unless one runs; done may be called before it returns
+ * (the hosts file answers at once). */
+void dns_name_resolve(struct dns_name *n);
+/* Cancels a lookup in flight (done is not called). */
+void dns_name_cancel(struct dns_name *n);
+
 #endif

@@ -34,7 +34,9 @@
 #define ITGOV_SESSION_H
 
 #include <stdbool.h>
+#include <time.h>
 #include <cjson/cJSON.h>
+#include <hiredis/hiredis.h>
 #include "itgov/error.h"
 
 enum role {
@@ -92,6 +94,12 @@ void session_sign(const struct session_record *rec, char out[65]);
 /* True if mac_hex (may be NULL) is the record's MAC; constant time. */
 bool session_mac_ok(const unsigned char key[SESSION_MAC_KEY_BYTES],
                     const struct session_record *rec, const char *mac_hex);
+
+/* The 503 a failed session-store call answers (NULL if reply is a real
+ * answer). Redis's own error text is logged, never shown to a client. */
+struct error *session_store_error(const redisReply *reply);
+/* t as an RFC 3339 UTC instant, as session records keep them. */
+void session_time_text(time_t t, char out[32]);
 
 typedef void (*session_auth_cb)(void *arg, struct principal *p, struct error *err);
 /* p: the session's user (caller owns it), NULL if no such live session, the
