@@ -127,6 +127,35 @@ const char outbox_relay_sql[] =
     "   ORDER BY o.seq LIMIT p_limit;\n"
     "END $$;\n";
 
+/* PostgreSQL serializes the commits of every transaction that sent a
+ * NOTIFY (a lock held through commit): one per emit() cut concurrent
+ * one-row writes about fourfold (pgbench, 50 clients: 14k -> 3-4k tx/s). So
+ * emit() notifies only when nothing is waiting for the relay. While rows
+ * wait, the relay is at work: it cycles again after every cycle that
+ * published, and after the first one that finds nothing it looks again a
+ * few times within the next ~0.2 s (FOLLOW_UP_MS), for rows whose
+ * transaction decided not to notify and committed just after that look.
+ * A row later still waits for the poll (250 ms): a bounded delay, never a
+ * loss. */
+const char outbox_notify_sql[] =
+    "CREATE OR REPLACE FUNCTION emit(p_type text, p_subject text, p_actor bigint, p_data jsonb)\n"
+    "  RETURNS bigint LANGUAGE sql AS $$\n"
+    "  SELECT pg_notify('outbox_' || current_schema(), '')\n"
+    "   WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE published_at IS NULL);\n"
+    "  INSERT INTO outbox (event) VALUES (jsonb_build_object(\n"
+    "    'specversion', '1.0', 'id', gen_random_uuid(),\n"
+    "    'source', '/itgov/' || current_schema(), 'type', p_type,\n"
+    "    'time', to_char(clock_timestamp() AT TIME ZONE 'UTC', "
+    "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),\n"
+    "    'subject', p_subject, 'actor', p_actor,\n"
+    "    'datacontenttype', 'application/json', 'data', p_data))\n"
+    "  RETURNING id\n"
+    "$$;\n";
+
+/* The looks after a burst, each this long after the one before. */
+static const int FOLLOW_UP_MS[] = {2, 5, 10, 20, 40, 80};
+#define FOLLOW_UPS ((int)(sizeof FOLLOW_UP_MS / sizeof FOLLOW_UP_MS[0]))
+
 enum listen_state { L_DOWN, L_CONNECTING, L_LISTENING };
 
 struct outbox {
@@ -134,6 +163,8 @@ struct outbox {
     struct db *db;
     struct bus_pub *pub;
     struct event *timer;
+    struct event *follow_up; /* the looks after a burst */
+    int follow_ups;          /* taken since the last cycle that published */
     bool busy, again;
     long long published;
     char *done; /* seqs published in the last cycle, to mark: "{1,2,3}", or NULL */
@@ -177,8 +208,18 @@ static void s_on_batch(void *arg, PGresult *res, struct error *err)
         o->done = ids;
     else
         free(ids);
-    /* a notification during this cycle may be for a row it did not see */
-    if (o->again || (n == OUTBOX_BATCH && sent == n)) s_cycle(o);
+    /* Again while cycles publish: the next one marks these rows and takes
+     * what committed meanwhile without a notification (emit() sends none
+     * while rows wait); again for a notification during this one; and after
+     * a burst, a few looks shortly after (see outbox_notify_sql). */
+    if (sent > 0) o->follow_ups = 0;
+    if (o->again || sent > 0) {
+        s_cycle(o);
+    } else if (o->follow_ups < FOLLOW_UPS) {
+        int ms = FOLLOW_UP_MS[o->follow_ups++];
+        struct timeval tv = {0, ms * 1000};
+        event_add(o->follow_up, &tv);
+    }
 }
 
 static void s_cycle(struct outbox *o)
@@ -297,6 +338,8 @@ struct outbox *outbox_new(struct event_base *base, struct db *db, struct bus_pub
     o->conninfo = strdup(conninfo);
     if (!o->conninfo) abort();
     o->timer = event_new(base, -1, EV_PERSIST, s_on_timer, o);
+    o->follow_up = event_new(base, -1, 0, s_on_timer, o);
+    o->follow_ups = FOLLOW_UPS; /* no burst yet */
     struct timeval iv = {0, 250000};
     event_add(o->timer, &iv);
     o->retry = event_new(base, -1, 0, s_on_listen_retry, o);
@@ -309,6 +352,7 @@ void outbox_destroy(struct outbox **self_p)
     struct outbox *o = *self_p;
     if (!o) return;
     event_free(o->timer);
+    event_free(o->follow_up);
     event_free(o->retry);
     if (o->lev) event_free(o->lev);
     if (o->listen) PQfinish(o->listen);

@@ -34,5 +34,8 @@ extern const char outbox_sql[];
 /* The next shared migration: emit() notifies outbox_<schema>;
  * outbox_next(limit, published) marks the previous cycle's rows. */
 extern const char outbox_relay_sql[];
+/* The one after: emit() notifies only when the outbox holds nothing
+ * unpublished (see outbox.c). */
+extern const char outbox_notify_sql[];
 
 #endif
