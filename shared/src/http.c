@@ -34,6 +34,10 @@
 #define MAX_ORIGINS        16
 #define MAX_METRICS_HOOKS  8
 #define TRANSPORT_MAX_BODY (4 * HTTP_MAX_BODY) /* beyond this evhttp refuses by itself */
+/* The type libevent 2.1 gives a method it does not know (EVHTTP_REQ_UNKNOWN_
+ * in its http-internal.h): allowed, such a request reaches s_on_request,
+ * which answers 501 problem+json instead of evhttp's text/html. */
+#define EVHTTP_REQ_UNKNOWN (1 << 15)
 
 enum { BUILTIN_HEALTHZ, BUILTIN_READYZ, BUILTIN_METRICS, BUILTIN_COUNT };
 static const char *const s_builtin_paths[BUILTIN_COUNT] = {"/healthz", "/readyz", "/metrics"};
@@ -78,6 +82,8 @@ static const char *s_method_name(enum evhttp_cmd_type cmd)
         return "OPTIONS";
     case EVHTTP_REQ_HEAD:
         return "HEAD";
+    case EVHTTP_REQ_TRACE:
+        return "TRACE";
     default:
         return "OTHER";
     }
@@ -92,6 +98,8 @@ static const char *s_reason(int status)
         return "Created";
     case 204:
         return "No Content";
+    case 304:
+        return "Not Modified";
     case 400:
         return "Bad Request";
     case 401:
@@ -110,6 +118,8 @@ static const char *s_reason(int status)
         return "Payload Too Large";
     case 414:
         return "URI Too Long";
+    case 415:
+        return "Unsupported Media Type";
     case 422:
         return "Unprocessable Content";
     case 428:
@@ -118,6 +128,8 @@ static const char *s_reason(int status)
         return "Too Many Requests";
     case 431:
         return "Request Header Fields Too Large";
+    case 501:
+        return "Not Implemented";
     case 503:
         return "Service Unavailable";
     default:
@@ -328,6 +340,90 @@ struct error *http_check_request(const char *uri, const struct evkeyvalq *header
     return NULL;
 }
 
+/* ---- conditional requests and media types (pure) ------------------------ */
+
+static const char *s_skip_ows(const char *p)
+{
+    while (*p == ' ' || *p == '\t')
+        p++;
+    return p;
+}
+
+enum etag_result etag_match(const char *header, const char *tag, bool weak)
+{
+    if (!header || !tag) return ETAG_NO_MATCH;
+    const char *p = s_skip_ows(header);
+    if (*p == '*') return *s_skip_ows(p + 1) ? ETAG_MALFORMED : ETAG_MATCH;
+    bool tag_weak = strncmp(tag, "W/", 2) == 0;
+    const char *cur = tag_weak ? tag + 2 : tag;
+    size_t cur_len = strlen(cur);
+    enum etag_result res = ETAG_NO_MATCH;
+    bool any = false;
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == ',') /* empty list elements are allowed */
+            p++;
+        if (!*p) break;
+        bool w = strncmp(p, "W/", 2) == 0;
+        if (w) p += 2;
+        if (*p != '"') return ETAG_MALFORMED;
+        const char *q = p + 1;
+        while (*q && *q != '"') { /* etagc: no controls, no space */
+            if ((unsigned char)*q <= 0x20 || *q == 0x7f) return ETAG_MALFORMED;
+            q++;
+        }
+        if (*q != '"') return ETAG_MALFORMED;
+        size_t len = (size_t)(q + 1 - p);
+        if (len == cur_len && memcmp(p, cur, len) == 0 && (weak || (!w && !tag_weak)))
+            res = ETAG_MATCH;
+        any = true;
+        p = s_skip_ows(q + 1);
+        if (*p && *p != ',') return ETAG_MALFORMED;
+    }
+    return any ? res : ETAG_MALFORMED;
+}
+
+bool media_type_is_json(const char *ct)
+{
+    if (!ct) return false;
+    ct = s_skip_ows(ct);
+    size_t n = strcspn(ct, "; \t");
+    if (n < 16 || strncasecmp(ct, "application/", 12) != 0) return false;
+    const char *sub = ct + 12;
+    size_t sn = n - 12;
+    if (!(sn == 4 && strncasecmp(sub, "json", 4) == 0) &&
+        !(sn > 5 && strncasecmp(sub + sn - 5, "+json", 5) == 0))
+        return false;
+    for (const char *p = ct + n; *p;) {
+        while (*p == ' ' || *p == '\t' || *p == ';')
+            p++;
+        size_t len = strcspn(p, ";"), t = len;
+        while (t > 0 && (p[t - 1] == ' ' || p[t - 1] == '\t'))
+            t--;
+        if (t >= 8 && strncasecmp(p, "charset=", 8) == 0) {
+            const char *v = p + 8;
+            size_t vl = t - 8;
+            if (vl >= 2 && v[0] == '"' && v[vl - 1] == '"') {
+                v++;
+                vl -= 2;
+            }
+            if (!(vl == 5 && strncasecmp(v, "utf-8", 5) == 0)) return false;
+        }
+        p += len;
+    }
+    return true;
+}
+
+void etag_of(const char *doc, size_t len, char out[19])
+{
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, (const unsigned char *)doc, len);
+    out[0] = '"';
+    for (int i = 0; i < 8; i++)
+        snprintf(out + 1 + 2 * i, 3, "%02x", h[i]);
+    out[17] = '"';
+    out[18] = '\0';
+}
+
 /* ---- request accessors ------------------------------------------------- */
 
 const char *req_header(const struct req *r, const char *name)
@@ -385,6 +481,12 @@ const cJSON *req_json(struct req *r, struct error **err)
     size_t len = evbuffer_get_length(in);
     if (len > HTTP_MAX_BODY) {
         *err = error_new(ERR_PAYLOAD_TOO_LARGE, "the request body exceeds %d bytes", HTTP_MAX_BODY);
+        return NULL;
+    }
+    const char *type = req_header(r, "Content-Type");
+    if (type && !media_type_is_json(type)) {
+        *err = error_new(ERR_UNSUPPORTED_MEDIA_TYPE,
+                         "send the body as application/json (charset utf-8 if any)");
         return NULL;
     }
     r->body = json_parse((const char *)evbuffer_pullup(in, -1), len, err);
@@ -467,6 +569,42 @@ const atomic_bool *req_cancel_flag(struct req *r)
     return &r->gone;
 }
 
+/* Whether a GET route serves path. */
+static bool s_get_route(const struct server *s, const char *path)
+{
+    for (size_t i = 0; i < s->cfg.nroutes; i++) {
+        const char *names[HTTP_MAX_PARAMS];
+        char *values[HTTP_MAX_PARAMS];
+        if (strcmp(s->cfg.routes[i].method, "GET") != 0) continue;
+        int n = route_match(s->cfg.routes[i].path, path, names, values, HTTP_MAX_PARAMS);
+        for (int k = 0; k < n; k++)
+            free(values[k]);
+        if (n >= 0) return true;
+    }
+    return false;
+}
+
+/* Location of a 201: the new member of the collection posted to (its "id"),
+ * else the resource the request path names a part of (http.h). */
+static void s_add_location(struct req *r, struct evbuffer *body)
+{
+    size_t len = evbuffer_get_length(body);
+    cJSON *doc = cJSON_ParseWithLength((const char *)evbuffer_pullup(body, -1), len);
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(doc, "id");
+    long long idv = cJSON_IsNumber(id) ? (long long)id->valuedouble : 0;
+    cJSON_Delete(doc);
+    const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(r->ev));
+    if (!path) return;
+    char loc[HTTP_MAX_URI + 32];
+    snprintf(loc, sizeof loc, "%s/%lld", path, idv);
+    if (idv > 0 && s_get_route(r->srv, loc)) return req_add_header(r, "Location", loc);
+    snprintf(loc, sizeof loc, "%s", path);
+    char *slash = strrchr(loc, '/');
+    if (!slash || slash == loc) return;
+    *slash = '\0';
+    if (s_get_route(r->srv, loc)) req_add_header(r, "Location", loc);
+}
+
 static void s_finish(struct req *r, int status, struct evbuffer *body, const char *type)
 {
     s_stop_watching(r);
@@ -474,8 +612,18 @@ static void s_finish(struct req *r, int status, struct evbuffer *body, const cha
     struct evhttp_connection *conn = evhttp_request_get_connection(r->ev);
     if (conn) evhttp_connection_set_closecb(conn, NULL, NULL);
     struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
+    enum evhttp_cmd_type cmd = evhttp_request_get_command(r->ev);
+    if (status == 200 && (cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD)) {
+        const char *tag = evhttp_find_header(h, "ETag");
+        if (tag && etag_match(req_header(r, "If-None-Match"), tag, true) == ETAG_MATCH) {
+            status = 304; /* the client's copy is current: headers only */
+            body = NULL;
+            type = NULL;
+        }
+    }
+    if (status == 201 && body && !evhttp_find_header(h, "Location")) s_add_location(r, body);
     if (type) evhttp_add_header(h, "Content-Type", type);
-    if (evhttp_request_get_command(r->ev) == EVHTTP_REQ_HEAD) {
+    if (cmd == EVHTTP_REQ_HEAD) {
         /* never a body on HEAD (a keep-alive client would read it as the
          * next answer), but the length a GET would have had */
         if (status != 204 && status != 304) {
@@ -635,9 +783,9 @@ static void s_preflight(struct req *r)
 {
     struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
     if (s_origin_allowed(r->srv, req_header(r, "Origin"))) {
-        evhttp_add_header(h, "Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE");
+        evhttp_add_header(h, "Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, PATCH, DELETE");
         evhttp_add_header(h, "Access-Control-Allow-Headers",
-                          "Authorization, Content-Type, If-Match, X-Request-Id");
+                          "Authorization, Content-Type, If-Match, If-None-Match, X-Request-Id");
         evhttp_add_header(h, "Access-Control-Max-Age", "600");
     }
     reply_status(r, 204);
@@ -662,7 +810,8 @@ static void s_on_request(struct evhttp_request *ev, void *arg)
     if (s_origin_allowed(s, origin)) {
         struct evkeyvalq *h = evhttp_request_get_output_headers(ev);
         evhttp_add_header(h, "Access-Control-Allow-Origin", origin);
-        evhttp_add_header(h, "Access-Control-Expose-Headers", "ETag, Retry-After, X-Request-Id");
+        evhttp_add_header(h, "Access-Control-Expose-Headers",
+                          "ETag, Location, Retry-After, X-Request-Id");
         evhttp_add_header(h, "Vary", "Origin");
     }
 
@@ -676,16 +825,23 @@ static void s_on_request(struct evhttp_request *ev, void *arg)
         return reply_error(r, bad);
     }
 
-    const char *method = s_method_name(evhttp_request_get_command(ev));
+    enum evhttp_cmd_type cmd = evhttp_request_get_command(ev);
+    const char *method = s_method_name(cmd);
+    if (strcmp(method, "OTHER") == 0) { /* a body it may have was not read: close after */
+        req_add_header(r, "Connection", "close");
+        return reply_error(r, error_new(ERR_NOT_IMPLEMENTED,
+                                        "not a method this server knows (names are upper case)"));
+    }
+    const char *as = cmd == EVHTTP_REQ_HEAD ? "GET" : method; /* HEAD is GET without the body */
     const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(ev));
     if (!path || !*path) path = "/";
 
     for (int i = 0; i < BUILTIN_COUNT; i++)
         if (strcmp(path, s_builtin_paths[i]) == 0) {
             r->route_index = (int)s->cfg.nroutes + i;
-            if (strcmp(method, "GET") != 0) {
-                req_add_header(r, "Allow", "GET");
-                return reply_error(r, error_new(ERR_METHOD_NOT_ALLOWED, "use GET"));
+            if (strcmp(as, "GET") != 0) {
+                req_add_header(r, "Allow", "GET, HEAD");
+                return reply_error(r, error_new(ERR_METHOD_NOT_ALLOWED, "use GET or HEAD"));
             }
             if (i == BUILTIN_METRICS && !s_internal_ok(r)) return;
             return s_builtin(r, i);
@@ -698,7 +854,7 @@ static void s_on_request(struct evhttp_request *ev, void *arg)
         char *values[HTTP_MAX_PARAMS];
         int n = route_match(rt->path, path, names, values, HTTP_MAX_PARAMS);
         if (n < 0) continue;
-        if (strcmp(rt->method, method) == 0 && !r->route) {
+        if (strcmp(rt->method, as) == 0 && !r->route) {
             r->route = rt;
             r->route_index = (int)i;
             r->nparams = n;
@@ -714,6 +870,10 @@ static void s_on_request(struct evhttp_request *ev, void *arg)
     }
 
     if (!allow[0]) return reply_error(r, error_new(ERR_NOT_FOUND, "no such path: %s", path));
+    if (strstr(allow, "GET")) {
+        size_t used = strlen(allow);
+        snprintf(allow + used, sizeof allow - used, ", HEAD");
+    }
     if (!r->route) {
         if (strcmp(method, "OPTIONS") == 0) return s_preflight(r);
         req_add_header(r, "Allow", allow);
@@ -761,7 +921,16 @@ struct server *server_new(struct event_base *base, const struct server_config *c
     s->http = evhttp_new(base);
     evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
                                             EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE |
-                                            EVHTTP_REQ_OPTIONS | EVHTTP_REQ_HEAD);
+                                            EVHTTP_REQ_OPTIONS | EVHTTP_REQ_HEAD |
+                                            EVHTTP_REQ_TRACE | EVHTTP_REQ_UNKNOWN);
+    /* every method but CONNECT reaches the router: 405 problem+json with
+     * Allow, or 501 for a method libevent does not know (lower case
+     * included). CONNECT stays with evhttp (its answer to one does not
+     * finish the exchange), which refuses it 405 text/html, as it refuses
+     * what it cannot parse (a malformed request line, a version other than
+     * HTTP/1.x: 400 text/html) before any callback: 2.1 has no error hook
+     * (evhttp_set_errorcb is 2.2). Behind the gateway nginx refuses those
+     * first, as problem+json. */
     evhttp_set_max_body_size(s->http, TRANSPORT_MAX_BODY);
     evhttp_set_max_headers_size(s->http, HTTP_MAX_HEADERS_HARD);
     evhttp_set_timeout(s->http, 65); /* above the gateway's 30 s keepalive */

@@ -321,6 +321,26 @@ static void s_reply_first(struct req *r, int status, PGresult *res, struct error
     reply_raw(r, status, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
 }
 
+static void s_reply_tagged(struct req *r, int status, PGresult *res, struct error *err)
+{
+    if (!err && PQntuples(res) > 0 && !PQgetisnull(res, 0, 0)) {
+        char tag[19];
+        etag_of(PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0), tag);
+        req_add_header(r, "ETag", tag);
+    }
+    s_reply_first(r, status, res, err);
+}
+
+void reply_row_tagged(void *req, PGresult *res, struct error *err)
+{
+    s_reply_tagged(req, 200, res, err);
+}
+
+void reply_row_created_tagged(void *req, PGresult *res, struct error *err)
+{
+    s_reply_tagged(req, 201, res, err);
+}
+
 void reply_row(void *req, PGresult *res, struct error *err)
 {
     s_reply_first(req, 200, res, err);

@@ -109,6 +109,64 @@ static int match(const char *pattern, const char *path, const char **names, char
     return route_match(pattern, path, names, values, HTTP_MAX_PARAMS);
 }
 
+/* RFC 9110 13.1.1-2 as the services apply it */
+static void test_etag(void)
+{
+    /* If-Match: strong comparison */
+    CHECK(etag_match("\"5\"", "\"5\"", false) == ETAG_MATCH);
+    CHECK(etag_match("W/\"5\"", "\"5\"", false) == ETAG_NO_MATCH);
+    CHECK(etag_match("\"5\"", "W/\"5\"", false) == ETAG_NO_MATCH);
+    CHECK(etag_match("\"4\"", "\"5\"", false) == ETAG_NO_MATCH);
+    CHECK(etag_match("\"55\"", "\"5\"", false) == ETAG_NO_MATCH);
+    CHECK(etag_match("\"999\", \"5\"", "\"5\"", false) == ETAG_MATCH);
+    CHECK(etag_match("\"5\",\"999\"", "\"5\"", false) == ETAG_MATCH);
+    CHECK(etag_match(" , \"999\" ,, W/\"5\" ", "\"5\"", false) == ETAG_NO_MATCH);
+    CHECK(etag_match("*", "\"5\"", false) == ETAG_MATCH);
+    CHECK(etag_match("  *  ", "\"5\"", false) == ETAG_MATCH);
+    /* If-None-Match: weak comparison */
+    CHECK(etag_match("W/\"5\"", "\"5\"", true) == ETAG_MATCH);
+    CHECK(etag_match("\"1\", W/\"5\"", "\"5\"", true) == ETAG_MATCH);
+    CHECK(etag_match("\"1\"", "\"5\"", true) == ETAG_NO_MATCH);
+    /* malformed: the caller answers 400 (If-Match) or ignores it (If-None-Match) */
+    CHECK(etag_match("5", "\"5\"", false) == ETAG_MALFORMED);
+    CHECK(etag_match("\"5\", 6", "\"5\"", false) == ETAG_MALFORMED);
+    CHECK(etag_match("\"5", "\"5\"", false) == ETAG_MALFORMED);
+    CHECK(etag_match("\"5\"x", "\"5\"", false) == ETAG_MALFORMED);
+    CHECK(etag_match("\"5 6\"", "\"5\"", false) == ETAG_MALFORMED);
+    CHECK(etag_match("*, \"5\"", "\"5\"", false) == ETAG_MALFORMED);
+    CHECK(etag_match("", "\"5\"", false) == ETAG_MALFORMED);
+    CHECK(etag_match(" , ", "\"5\"", false) == ETAG_MALFORMED);
+    CHECK(etag_match("w/\"5\"", "\"5\"", true) == ETAG_MALFORMED);
+    CHECK(etag_match(NULL, "\"5\"", false) == ETAG_NO_MATCH);
+
+    char tag[19];
+    etag_of("{\"id\":1}", 8, tag);
+    CHECK(strlen(tag) == 18 && tag[0] == '"' && tag[17] == '"');
+    CHECK(etag_match(tag, tag, false) == ETAG_MATCH);
+    char other[19];
+    etag_of("{\"id\":2}", 8, other);
+    CHECK(strcmp(tag, other) != 0);
+}
+
+static void test_media_type(void)
+{
+    CHECK(media_type_is_json("application/json"));
+    CHECK(media_type_is_json("Application/JSON"));
+    CHECK(media_type_is_json("application/json; charset=utf-8"));
+    CHECK(media_type_is_json("application/json;charset=\"UTF-8\""));
+    CHECK(media_type_is_json("application/merge-patch+json"));
+    CHECK(media_type_is_json(" application/problem+json ; charset=utf-8 "));
+    CHECK(!media_type_is_json("application/json; charset=latin1"));
+    CHECK(!media_type_is_json("text/plain"));
+    CHECK(!media_type_is_json("text/json"));
+    CHECK(!media_type_is_json("application/jsonx"));
+    CHECK(!media_type_is_json("application/+json"));
+    CHECK(!media_type_is_json("application/x-www-form-urlencoded"));
+    CHECK(!media_type_is_json("multipart/form-data; boundary=x"));
+    CHECK(!media_type_is_json(""));
+    CHECK(!media_type_is_json(NULL));
+}
+
 int main(void)
 {
     const char *names[HTTP_MAX_PARAMS];
@@ -150,5 +208,7 @@ int main(void)
     CHECK(!internal_key_matches("Bearer x", NULL));
     test_query();
     test_transport();
+    test_etag();
+    test_media_type();
     return check_done();
 }

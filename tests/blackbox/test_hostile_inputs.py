@@ -317,7 +317,9 @@ def test_head_gets_no_body_and_a_content_length():
             req = f"HEAD {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
             status, headers, extra, s = raw_request(port, req, head_request=True)
             try:
-                assert status in (401, 404, 405), f"{name} HEAD {path}: {status}"
+                # HEAD is GET without the body: /healthz answers it, the rest refuse
+                assert status in ((200,) if path == "/healthz" else (401, 404)), \
+                    f"{name} HEAD {path}: {status}"
                 assert "content-length" in headers, f"{name} HEAD {path}: no Content-Length {headers}"
                 assert int(headers["content-length"][0]) > 0, headers
                 # nothing follows the header block: the connection is in step
@@ -338,7 +340,7 @@ def test_head_gets_no_body_and_a_content_length():
     try:
         c.request("HEAD", "/api/v1/me")
         r = c.getresponse()
-        assert r.read() == b"" and r.status in (401, 405), r.status
+        assert r.read() == b"" and r.status == 401, r.status
         c.request("GET", "/api/v1/me")
         r = c.getresponse()
         assert r.status == 401 and json.loads(r.read())["code"] == "unauthorized"

@@ -32,7 +32,7 @@ void departments_create(struct req *r)
              "RETURNING *) "
              "SELECT department_doc(d)::text, emit('itgov.account.department.created', "
              "'departments/' || d.id, $4, department_doc(d)) FROM d",
-             4, params, reply_row_created, r);
+             4, params, reply_row_created_tagged, r);
 }
 
 void departments_list(struct req *r)
@@ -47,5 +47,5 @@ void departments_get(struct req *r)
     if (!req_param_id(r, "id", &id)) return;
     const char *params[] = {req_param(r, "id")};
     db_query(req_service(r)->db, "SELECT department_doc(d)::text FROM departments d WHERE id = $1",
-             1, params, reply_row, r);
+             1, params, reply_row_tagged, r);
 }

@@ -367,6 +367,9 @@ static void s_on_session(void *arg, const struct session_new *s, struct error *e
     cJSON_AddStringToObject(out, "expires_at", expires);
     cJSON_AddItemToObject(out, "user", cJSON_Parse(l->user_json));
     struct req *r = l->r;
+    char where[64]; /* the session as an admin ends it: DELETE /api/v1/sessions/:id */
+    snprintf(where, sizeof where, "/api/v1/sessions/%lld", l->sid);
+    req_add_header(r, "Location", where);
     s_login_free(l);
     reply_json(r, 201, out);
 }

@@ -136,6 +136,9 @@ static void s_on_cached(void *arg, struct error *err)
         log_warn("user saved but its cached copy was not refreshed: %s", err->detail);
         error_destroy(&err);
     }
+    char tag[19];
+    etag_of(doc, strlen(doc), tag);
+    req_add_header(r, "ETag", tag);
     reply_raw(r, 200, doc, strlen(doc));
     free(doc);
 }
@@ -196,7 +199,7 @@ static void s_hash_done(void *arg, bool ran)
              "roles, password_hash) VALUES ($1, $2, $3, $4, $5::text[], $6) RETURNING *) "
              "SELECT user_doc(u)::text, emit('itgov.account.user.created', 'users/' || u.id, $7, "
              "user_doc(u)) FROM u",
-             7, params, reply_row_created, r);
+             7, params, reply_row_created_tagged, r);
     sodium_memzero(u->hash, sizeof u->hash);
     free(u);
 }
@@ -252,7 +255,7 @@ void users_get(struct req *r)
         return reply_error(r, error_new(ERR_FORBIDDEN, "you may only read your own account"));
     const char *params[] = {req_param(r, "id")};
     db_query(req_service(r)->db, "SELECT user_doc(u)::text FROM users u WHERE id = $1", 1, params,
-             reply_row, r);
+             reply_row_tagged, r);
 }
 
 void me_get(struct req *r)
@@ -261,6 +264,56 @@ void me_get(struct req *r)
 }
 
 /* ---- update, disable, enable ------------------------------------------------- */
+
+/* A PATCH, its fields checked; If-Match (optional) is compared with the
+ * ETag of the user as stored (etag_of its document) before the update. */
+struct user_patch {
+    char ids[24], depts[24], actor[24], roles[128];
+    const char *name; /* in the request's body */
+    bool has_dept, has_roles;
+};
+
+static void s_patch_run(struct req *r)
+{
+    struct user_patch *p = r->ctx;
+    r->ctx = NULL;
+    const char *params[] = {p->ids, p->name, p->has_roles ? p->roles : NULL,
+                            p->has_dept ? p->depts : NULL, p->actor};
+    db_query(req_service(r)->db,
+             "WITH " ADMINS_LOCKED ", last AS (SELECT $3::text[] IS NOT NULL "
+             "AND NOT 'admin' = ANY($3::text[]) AND $1::bigint IN (SELECT id FROM admins) "
+             "AND (SELECT count(*) FROM admins) = 1 AS refused), "
+             "u AS (UPDATE users SET display_name = coalesce($2, display_name), "
+             "roles = coalesce($3::text[], roles), "
+             "department_id = coalesce($4::bigint, department_id), updated_at = now() "
+             "WHERE id = $1 AND NOT (SELECT refused FROM last) RETURNING *) "
+             "SELECT user_doc(u)::text, u.id, emit('itgov.account.user.updated', "
+             "'users/' || u.id, $5, user_doc(u)), false FROM u "
+             "UNION ALL SELECT NULL, NULL, NULL, true FROM last WHERE refused",
+             5, params, s_on_changed, r);
+    free(p);
+}
+
+static void s_on_patch_loaded(void *arg, PGresult *res, struct error *err)
+{
+    struct req *r = arg;
+    if (!err && PQntuples(res) == 0) err = error_new(ERR_NOT_FOUND, "no such user");
+    char tag[19] = "";
+    if (!err) {
+        etag_of(PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0), tag);
+        enum etag_result m = etag_match(req_header(r, "If-Match"), tag, false);
+        if (m == ETAG_MALFORMED)
+            err = error_new(ERR_BAD_REQUEST, "If-Match must be \"*\" or a list of quoted "
+                                             "entity-tags such as the ETag you read");
+        else if (m == ETAG_NO_MATCH)
+            err = error_new(ERR_PRECONDITION_FAILED,
+                            "the user changed since you read it (its ETag is now %s)", tag);
+    }
+    if (!err) return s_patch_run(r);
+    free(r->ctx);
+    r->ctx = NULL;
+    reply_error(r, err);
+}
 
 void users_update(struct req *r)
 {
@@ -282,23 +335,20 @@ void users_update(struct req *r)
     struct error *err = fields_done(&f);
     if (err) return s_refuse(r, err, has_dept, dept);
 
-    char ids[24], depts[24], actor[24];
-    id_text(ids, id);
-    id_text(depts, dept);
-    id_text(actor, r->user->id);
-    const char *params[] = {ids, name, has_roles ? roles : NULL, has_dept ? depts : NULL, actor};
-    db_query(req_service(r)->db,
-             "WITH " ADMINS_LOCKED ", last AS (SELECT $3::text[] IS NOT NULL "
-             "AND NOT 'admin' = ANY($3::text[]) AND $1::bigint IN (SELECT id FROM admins) "
-             "AND (SELECT count(*) FROM admins) = 1 AS refused), "
-             "u AS (UPDATE users SET display_name = coalesce($2, display_name), "
-             "roles = coalesce($3::text[], roles), "
-             "department_id = coalesce($4::bigint, department_id), updated_at = now() "
-             "WHERE id = $1 AND NOT (SELECT refused FROM last) RETURNING *) "
-             "SELECT user_doc(u)::text, u.id, emit('itgov.account.user.updated', "
-             "'users/' || u.id, $5, user_doc(u)), false FROM u "
-             "UNION ALL SELECT NULL, NULL, NULL, true FROM last WHERE refused",
-             5, params, s_on_changed, r);
+    struct user_patch *p = calloc(1, sizeof *p);
+    if (!p) abort();
+    id_text(p->ids, id);
+    id_text(p->depts, dept);
+    id_text(p->actor, r->user->id);
+    p->name = name;
+    p->has_dept = has_dept;
+    if (has_roles) memcpy(p->roles, roles, sizeof roles);
+    p->has_roles = has_roles;
+    r->ctx = p;
+    if (!req_header(r, "If-Match")) return s_patch_run(r);
+    const char *params[] = {p->ids};
+    db_query(req_service(r)->db, "SELECT user_doc(u)::text FROM users u WHERE id = $1", 1, params,
+             s_on_patch_loaded, r);
 }
 
 static void s_on_disabled(void *arg, PGresult *res, struct error *err)

@@ -20,24 +20,20 @@ void reply_one_etag(void *req, PGresult *res, struct error *err)
     reply_doc_etag(r, 200, res);
 }
 
-int if_match_version(struct req *r, long long *version)
+int if_match_version(struct req *r, long long current)
 {
     const char *h = req_header(r, "If-Match");
     if (!h) return -1;
-    while (*h == ' ')
-        h++;
-    if (strcmp(h, "*") == 0) return 0;
-    if (strncmp(h, "W/", 2) == 0) h += 2;
-    char *end;
-    const char *digits = *h == '"' ? h + 1 : h;
-    long long v = strtoll(digits, &end, 10);
-    if (end == digits || v < 1) return -2;
-    if (*h == '"' && *end++ != '"') return -2;
-    while (*end == ' ')
-        end++;
-    if (*end) return -2;
-    *version = v;
-    return 1;
+    char tag[32];
+    snprintf(tag, sizeof tag, "\"%lld\"", current);
+    enum etag_result m = etag_match(h, tag, false);
+    return m == ETAG_MALFORMED ? -2 : m == ETAG_MATCH;
+}
+
+void reply_bad_if_match(struct req *r)
+{
+    reply_error(r, error_new(ERR_BAD_REQUEST, "If-Match must be \"*\" or a list of quoted "
+                                              "entity-tags such as \"3\""));
 }
 
 void reply_invalid_state(struct req *r, const char *what, const char *state, const char *action)

@@ -193,13 +193,17 @@ static void s_on_update_loaded(void *arg, PGresult *res, struct error *err)
         return reply_error(r, e);
     }
     const char *state = PQgetvalue(res, 0, 0);
-    long long current = atoll(PQgetvalue(res, 0, 1)), want = 0;
-    int m = if_match_version(r, &want);
+    long long current = atoll(PQgetvalue(res, 0, 1));
+    int m = if_match_version(r, current);
     if (!fsm_next(&plan_fsm, state, "edit")) {
         free(items);
         return reply_invalid_state(r, "plan", state, "edited");
     }
-    if (m == -2 || (m == 1 && want != current)) {
+    if (m == -2) {
+        free(items);
+        return reply_bad_if_match(r);
+    }
+    if (m == 0) {
         free(items);
         struct error *pe = error_new(ERR_PRECONDITION_FAILED,
                                      "the plan is at version %lld; read it and try again", current);

@@ -247,13 +247,13 @@ static void s_on_update_loaded(void *arg, PGresult *res, struct error *err)
     const char *state = PQgetvalue(res, 0, 1);
     if (!fsm_next(&project_fsm, state, "edit"))
         return reply_invalid_state(r, "project", state, "edited");
-    long long want = 0;
-    int m = if_match_version(r, &want);
+    long long current = atoll(PQgetvalue(res, 0, 2));
+    int m = if_match_version(r, current);
     if (m == -1)
         return reply_error(r, error_new(ERR_PRECONDITION_REQUIRED,
                                         "send If-Match: \"<version>\" with the version you read"));
-    long long current = atoll(PQgetvalue(res, 0, 2));
-    if (m == -2 || (m == 1 && want != current)) {
+    if (m == -2) return reply_bad_if_match(r);
+    if (m == 0) {
         struct error *pe =
             error_new(ERR_PRECONDITION_FAILED,
                       "the project is at version %lld; read it and try again", current);

@@ -44,9 +44,12 @@ void plans_submit(struct req *r);
 void reply_doc_etag(struct req *r, int status, PGresult *res);
 /* A database callback for reads of one document: 404 when no row. */
 void reply_one_etag(void *req, PGresult *res, struct error *err);
-/* The version an If-Match header names: 1 = a version in *version,
- * 0 = "*", -1 = missing (428), -2 = malformed (412: matches nothing). */
-int if_match_version(struct req *r, long long *version);
+/* The If-Match header against the current version (etag_match, strong):
+ * 1 = it matches (or "*"), 0 = it does not (412), -1 = missing,
+ * -2 = malformed, e.g. an unquoted 5 (400). */
+int if_match_version(struct req *r, long long current);
+/* 400 for a malformed If-Match. */
+void reply_bad_if_match(struct req *r);
 /* Replies 409 invalid_state naming the state. */
 void reply_invalid_state(struct req *r, const char *what, const char *state, const char *action);
 

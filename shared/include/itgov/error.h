@@ -24,11 +24,13 @@
     X(ERR_PRECONDITION_FAILED, 412, "precondition_failed", "Precondition failed")                  \
     X(ERR_PAYLOAD_TOO_LARGE, 413, "payload_too_large", "Payload too large")                        \
     X(ERR_URI_TOO_LONG, 414, "uri_too_long", "URI Too Long")                                       \
+    X(ERR_UNSUPPORTED_MEDIA_TYPE, 415, "unsupported_media_type", "Unsupported Media Type")         \
     X(ERR_UNPROCESSABLE, 422, "unprocessable", "Unprocessable")                                    \
     X(ERR_PRECONDITION_REQUIRED, 428, "precondition_required", "Precondition required")            \
     X(ERR_LOGIN_LOCKED, 429, "login_locked", "Login locked")                                       \
     X(ERR_HEADERS_TOO_LARGE, 431, "headers_too_large", "Request Header Fields Too Large")          \
     X(ERR_INTERNAL, 500, "internal", "Internal error")                                             \
+    X(ERR_NOT_IMPLEMENTED, 501, "not_implemented", "Not Implemented")                              \
     X(ERR_UNAVAILABLE, 503, "unavailable", "Service unavailable")
 
 enum err_code {

@@ -119,8 +119,9 @@ void query_fail(struct error **e, const char *name, const char *msg);
 const char *req_header(const struct req *r, const char *name);
 /* Client address as seen by the service (X-Forwarded-For first hop if any). */
 const char *req_client_ip(const struct req *r);
-/* The body as JSON; on failure replies (400/413) and returns NULL. The
- * request owns the result. */
+/* The body as JSON; on failure replies (400/413/415: a Content-Type other
+ * than JSON, see media_type_is_json; none at all is taken as JSON) and
+ * returns NULL. The request owns the result. */
 const cJSON *req_body(struct req *r);
 /* The same without replying: NULL and *err (caller owns it) on failure, for
  * handlers that must refuse with 404/403 before a bad body's 400. */
@@ -139,7 +140,17 @@ void req_add_header(struct req *r, const char *name, const char *value);
  * ends in one reply_*() call, as always. */
 const atomic_bool *req_cancel_flag(struct req *r);
 
-/* The one reply path. Each takes ownership of what it is given. */
+/* The one reply path. Each takes ownership of what it is given.
+ * Done for every handler on the way out (s_finish):
+ * - HEAD is routed to the GET route of its path and answered as GET
+ *   without the body, with the Content-Length GET would have had.
+ * - A 200 to GET/HEAD that carries an ETag (req_add_header) becomes 304
+ *   without a body when If-None-Match matches it (weak comparison; a
+ *   malformed If-None-Match is ignored: the full answer is sent).
+ * - A 201 gets Location (unless the handler set one): the request path
+ *   + "/" + the body's "id" when a GET route serves that, else the request
+ *   path's parent when a GET route serves it (a member added to a case
+ *   points at the case). */
 void reply_json(struct req *r, int status, cJSON *body);
 void reply_raw(struct req *r, int status, const char *json, size_t len);
 void reply_error(struct req *r, struct error *e);
@@ -159,6 +170,22 @@ int route_match(const char *pattern, const char *path, const char **names, char 
 struct query *query_parse(const char *raw, struct error **err);
 const char *query_get(const struct query *q, const char *name);
 void query_destroy(struct query **self_p);
+/* Pure entity-tag matching (RFC 9110 13.1.1-2): header is an If-Match or
+ * If-None-Match value, "*" or a comma-separated list of entity-tags
+ * ("5", W/"5"); tag is the current entity-tag as sent in ETag ("\"5\"").
+ * weak false (If-Match) compares strongly: a W/ entry never matches; weak
+ * true (If-None-Match) ignores W/. A list matches if any entry does; "*"
+ * matches any current tag. An entry that is not a quoted tag (an unquoted
+ * 5) makes the whole header ETAG_MALFORMED: the caller answers 400. */
+enum etag_result { ETAG_NO_MATCH, ETAG_MATCH, ETAG_MALFORMED };
+enum etag_result etag_match(const char *header, const char *tag, bool weak);
+/* Pure: whether a Content-Type names JSON: application/json or
+ * application/<x>+json, any case, with no charset or charset=utf-8. */
+bool media_type_is_json(const char *content_type);
+/* A strong ETag made from a representation's bytes ("\"<16 hex>\"", a
+ * SHA-256 prefix), for resources without a version column; out holds 19. */
+void etag_of(const char *doc, size_t len, char out[19]);
+
 /* Pure transport checks, for unit tests: the request line's URI and the
  * header lines (name ": " value) against the limits above; NULL or the
  * error (414 uri_too_long, 431 headers_too_large, 400 bad_request for

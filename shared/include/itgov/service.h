@@ -74,6 +74,10 @@ static inline struct service *req_service(const struct req *r)
 void reply_row(void *req, PGresult *res, struct error *err);
 void reply_row_written(void *req, PGresult *res, struct error *err);
 void reply_row_created(void *req, PGresult *res, struct error *err);
+/* The same with a strong ETag of the document's bytes (etag_of), for
+ * resources without a version column: If-None-Match then gives 304. */
+void reply_row_tagged(void *req, PGresult *res, struct error *err);
+void reply_row_created_tagged(void *req, PGresult *res, struct error *err);
 
 /* A plain list: checks limit and cursor (400 if bad), runs page_sql (a
  * DB_PAGE_SQL query taking $1 cursor and $2 limit) and replies the page. */
