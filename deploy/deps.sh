@@ -8,7 +8,7 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config
       libevent-dev libzmq3-dev libhiredis-dev libpq-dev libcjson-dev libsodium-dev
       postgresql-15 postgresql-client-15 redis-server nginx-light wrk
-      python3 python3-zmq ca-certificates curl
+      python3 python3-zmq python3-jsonschema python3-yaml ca-certificates curl
       clang libclang-rt-14-dev   # the fuzz targets (tests/fuzz): libFuzzer is clang's
       prometheus)  # promtool: tests/blackbox/test_metrics_format.py checks every /metrics
 if [ "${1:-}" = "--docker" ]; then

@@ -727,7 +727,7 @@ static void s_builtin(struct req *r, int which)
         bool db_ok = !s->cfg.db || db_ready(s->cfg.db);
         bool redis_ok = !s->cfg.redis || redis_ready(s->cfg.redis);
         if (db_ok && redis_ok) {
-            reply_raw(r, 200, "{\"status\":\"ready\"}", 18);
+            reply_raw(r, 200, "{\"status\":\"ok\"}", 15);
         } else {
             reply_error(r, error_new(ERR_UNAVAILABLE, "%s%s unreachable",
                                      db_ok ? "" : "postgresql ", redis_ok ? "" : "redis"));

@@ -37,6 +37,8 @@ import threading
 import time
 import urllib.parse
 
+import spec_check
+
 SECRETS = set()
 # secret -> what it is ("password", "session token", ...), for the scan's report
 SECRET_KINDS = {}
@@ -205,7 +207,21 @@ def http(method, url, body=None, token=None, headers=None, raw=None, timeout=15)
     shown = _register_from(method, full, r.status, body, r)
     _spool(r, shown)
     check_no_secret(r.text, f"response of {method} {full}", allow=shown)
+    _spec_verdict(spec_check.check_response, r)
     return r
+
+
+def _spec_verdict(check, *args):
+    """Runs a spec_check check; with ITGOV_SPEC_COLLECT=<file> a mismatch is
+    appended there instead of raised (to list every mismatch of one run)."""
+    try:
+        check(*args)
+    except AssertionError as e:
+        out = os.environ.get("ITGOV_SPEC_COLLECT")
+        if not out:
+            raise
+        with _SPOOL["lock"], open(out, "a", encoding="utf-8") as f:
+            f.write(str(e)[:1500].replace("\n", " ") + "\n")
 
 
 def check_no_secret(text, what, allow=None):
@@ -429,6 +445,7 @@ class Subscriber:
         self.sock.connect(endpoint or cfg("ITGOV_TEST_BROKER_SUB"))
         self.events = []  # (topic, raw json bytes, parsed event)
         self.errors = []
+        self.spec_errors = []  # events api-spec/asyncapi.yaml refuses: raised by the readers
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -450,20 +467,34 @@ class Subscriber:
                 except ValueError as e:
                     self.errors.append(f"not JSON ({e}): {frames[1][:200]!r}")
                     continue
-                self.events.append((frames[0].decode("utf-8", "replace"), frames[1], ev))
+                topic = frames[0].decode("utf-8", "replace")
+                try:
+                    _spec_verdict(spec_check.check_event, topic, frames[1], ev)
+                except AssertionError as e:
+                    self.spec_errors.append(str(e))
+                self.events.append((topic, frames[1], ev))
 
     def close(self):
         self._stop.set()
         self._thread.join(2)
         self.sock.close()
 
+    def check_spec(self):
+        """Raises for the first event api-spec/asyncapi.yaml refused."""
+        with self._lock:
+            if self.spec_errors:
+                raise AssertionError(self.spec_errors[0])
+
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.close()
+        if exc[0] is None:
+            self.check_spec()
 
     def matching(self, pred):
+        self.check_spec()
         with self._lock:
             return [e for (_, _, e) in self.events if pred(e)]
 
@@ -496,6 +527,7 @@ class Subscriber:
         raise AssertionError(f"no event reached the subscriber within {timeout} s")
 
     def all(self):
+        self.check_spec()
         with self._lock:
             return list(self.events)
 

@@ -252,7 +252,7 @@ def test_numbers_out_of_range_are_refused_not_clamped():
     huge = "99999999999999999999"
     cases = [("/audit?after=" + huge, aud, "after"), ("/audit?cursor=9223372036854775808", aud, "cursor"),
              ("/audit?after=-1", aud, "after"), ("/audit?actor_id=" + huge, aud, "actor_id"),
-             ("/events?after=" + huge, tok, "after"), ("/events?limit=1001", tok, "limit"),
+             ("/events?after=" + huge, tok, "after"), ("/events?limit=201", tok, "limit"),
              ("/users?cursor=" + huge, tok, "cursor"), ("/users?cursor=01", tok, "cursor"),
              ("/users?limit=0", tok, "limit"), ("/users?limit=201", tok, "limit"),
              ("/users?limit=" + huge, tok, "limit"), ("/projects?department_id=" + huge, tok, "department_id"),

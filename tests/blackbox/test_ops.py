@@ -11,7 +11,7 @@ LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
 def test_healthz_and_readyz():
     for path in ("/healthz", "/readyz"):
         r = http("GET", direct(path))
-        assert r.status == 200, r
+        assert r.status == 200 and r.body == {"status": "ok"}, r
 
 
 def metrics():

@@ -4,7 +4,7 @@ refused role, If-Match, and a restart of the approvals service between a
 decision and the project's update."""
 import time
 
-from client import Subscriber, expect, http, local_sh, poll, problem, psql, sfx, validation
+from client import Subscriber, expect, http, local_sh, poll, problem, psql, sfx, validation, walk
 from projects_flow import (approved_plan_item, create_project, decide, get_project, open_case,
                            project_body, review, submit, submitted_project, tok, users, wait_state)
 
@@ -119,6 +119,9 @@ def test_pass_then_approve():
                                     ("awaiting_decision", "approved", "decide_approve")]
     h = expect(http("GET", f"/projects/{pid}/history", token=tok("applicant")), 200)["items"]
     assert h[2]["actor_id"] == users()["it"]["id"] and h[3]["actor_id"] == users()["secretary"]["id"]
+    # paged like every list: one at a time gives the same transitions, in order
+    paged = walk(f"/projects/{pid}/history", tok("applicant"), limit=1)
+    assert [(t["from"], t["to"], t["action"]) for t in paged] == history_actions(pid), paged
 
 
 def test_pass_then_reject():

@@ -148,6 +148,9 @@ def test_admin_lists_live_sessions_without_tokens():
     # paging walks all sessions without duplicates
     one = [str(s["id"]) for s in walk("/sessions", admin_token(), limit=1)]
     assert len(one) == len(set(one)), "duplicates when paging sessions with limit=1"
+    ids_in_order = [int(i) for i in one]
+    assert ids_in_order == sorted(ids_in_order, reverse=True), \
+        f"sessions are not newest first: {ids_in_order[:20]}"
     assert ids <= set(one)
 
 

@@ -2,6 +2,7 @@
 openapi.yaml and every operation in openapi.yaml has a route; asyncapi.yaml
 lists every account event. Needs no running stack."""
 import glob
+import json
 import os
 import re
 
@@ -104,3 +105,70 @@ def test_asyncapi_lists_every_account_event():
     for ev in EVENTS:
         assert re.search(rf"^\s+address: account\.{re.escape(ev)}\s*$", text, re.M), f"no channel account.{ev}"
         assert re.search(rf"^\s+name: itgov\.account\.{re.escape(ev)}\s*$", text, re.M), f"no message itgov.account.{ev}"
+
+
+# ---- the validator every answer and event passes through (spec_check.py) ----
+
+def _answer(method, url, status, body, ctype="application/json", headers=None):
+    from client import Resp
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return Resp(method, url, status, dict({"Content-Type": ctype}, **(headers or {})), raw)
+
+
+def _refused(check, *args):
+    try:
+        check(*args)
+    except AssertionError as e:
+        return str(e)
+    raise AssertionError(f"spec_check accepted {args[0]}")
+
+
+def test_the_response_check_refuses_what_the_spec_does_not_declare():
+    import spec_check
+    svc = "http://127.0.0.1:1"  # a service port: no request is sent
+    problem = {"type": "about:blank", "title": "Not Found", "status": 404, "code": "not_found",
+               "detail": "no such user", "request_id": "x"}
+    ok = {"items": [], "next_cursor": None}
+    spec_check.check_response(_answer("GET", svc + "/api/v1/users", 200, ok))
+    spec_check.check_response(_answer("GET", svc + "/api/v1/users/7", 404, problem,
+                                      "application/problem+json"))
+    # an undeclared status, a body that does not match, a wrong content type
+    assert "not declared" in _refused(spec_check.check_response,
+                                      _answer("GET", svc + "/api/v1/users", 404, problem,
+                                              "application/problem+json"))
+    assert "does not match" in _refused(spec_check.check_response,
+                                        _answer("GET", svc + "/api/v1/users", 200, {"items": []}))
+    assert "Content-Type" in _refused(spec_check.check_response,
+                                      _answer("GET", svc + "/api/v1/users", 200, ok, "text/html"))
+    # a path in no route must answer a Problem 404
+    assert "problem+json" in _refused(spec_check.check_response,
+                                      _answer("GET", svc + "/nowhere", 404, b"<html>", "text/html"))
+    # the secret is part of a created subscription, and of nothing else
+    sub = {"id": 1, "name": "n", "url": "https://example.org/h", "type_prefixes": [], "cursor": 0,
+           "disabled": False, "delivered": 0, "attempts": 0, "last_attempt_at": None,
+           "last_success_at": None, "last_error": None, "failing_since": None,
+           "next_attempt_at": None, "created_by": 1, "created_at": "2026-01-01T00:00:00Z",
+           "updated_at": "2026-01-01T00:00:00Z", "disabled_at": None}
+    secret = "whsec_" + "A" * 43 + "="
+    spec_check.check_response(_answer("POST", svc + "/api/v1/subscriptions", 201, dict(sub, secret=secret)))
+    _refused(spec_check.check_response, _answer("GET", svc + "/api/v1/subscriptions/1", 200,
+                                                dict(sub, secret=secret)))
+    _refused(spec_check.check_response, _answer("POST", svc + "/api/v1/subscriptions", 201,
+                                                dict(sub, extra=1, secret=secret)))
+
+
+def test_the_event_check_refuses_what_asyncapi_does_not_declare():
+    import spec_check
+    ev = {"specversion": "1.0", "id": "0f8fad5b-d9cb-469f-a165-70867728950e", "source": "/itgov/accounts",
+          "type": "itgov.account.department.created", "subject": "departments/3",
+          "time": "2026-01-02T03:04:05Z", "actor": 1, "datacontenttype": "application/json",
+          "data": {"id": 3, "code": "X", "name": "x", "kind": "department"}, "sourceseq": 4}
+    raw = json.dumps(ev).encode()
+    spec_check.check_event("account.department.created", raw, ev)
+    for bad, why in ((dict(ev, type="itgov.account.nothing"), "no message"),
+                     (dict(ev, specversion="0.3"), "does not match"),
+                     ({k: v for k, v in ev.items() if k != "id"}, "id"),
+                     (dict(ev, **{"Bad-Name": 1}), "attribute name"),
+                     (dict(ev, data={"id": "3"}), "does not match")):
+        assert why in _refused(spec_check.check_event, bad["type"][len("itgov."):], raw, bad)
+    assert "topic" in _refused(spec_check.check_event, "account.user.created", raw, ev)

@@ -157,7 +157,7 @@ def add_events(corpus, token):
     """Every event of GET /events (all pages) and every entry of GET /audit (all pages)."""
     n, after = 0, 0
     for _ in range(10000):
-        b = expect(http("GET", f"/events?after={after}&limit=1000", token=token), 200)
+        b = expect(http("GET", f"/events?after={after}&limit=200", token=token), 200)
         if not b["items"]:
             break
         for ev in b["items"]:

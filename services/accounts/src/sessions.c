@@ -146,13 +146,16 @@ void sessions_end(struct req *r)
 
 /* ---- the admin's list ---------------------------------------------------------- */
 
-static int s_by_id(const void *a, const void *b)
+/* Newest first: by id, descending. */
+static int s_by_id_desc(const void *a, const void *b)
 {
     double x = cJSON_GetObjectItem(*(cJSON *const *)a, "id")->valuedouble;
     double y = cJSON_GetObjectItem(*(cJSON *const *)b, "id")->valuedouble;
-    return (x > y) - (x < y);
+    return (x < y) - (x > y);
 }
 
+/* A page of the live sessions, newest first; the cursor is the id of the
+ * last session shown (0: from the newest), the next page holds older ones. */
 static void s_on_list(void *arg, cJSON *items, struct error *err)
 {
     struct req *r = arg;
@@ -166,20 +169,22 @@ static void s_on_list(void *arg, cJSON *items, struct error *err)
     int k = 0;
     for (cJSON *it = items->child; it; it = it->next)
         if (cJSON_IsNumber(cJSON_GetObjectItem(it, "id"))) all[k++] = it;
-    qsort(all, (size_t)k, sizeof *all, s_by_id);
+    qsort(all, (size_t)k, sizeof *all, s_by_id_desc);
     cJSON *page = cJSON_CreateArray();
     long long last = 0;
     int taken = 0;
-    for (int i = 0; i < k && taken < limit; i++) {
+    bool more = false;
+    for (int i = 0; i < k; i++) {
         long long id = (long long)cJSON_GetObjectItem(all[i], "id")->valuedouble;
-        if (id <= cursor) continue;
+        if (cursor > 0 && id >= cursor) continue;
+        if (taken == limit) {
+            more = true;
+            break;
+        }
         cJSON_AddItemToArray(page, cJSON_Duplicate(all[i], 1));
         last = id;
         taken++;
     }
-    bool more = false;
-    for (int i = 0; i < k && !more; i++)
-        more = (long long)cJSON_GetObjectItem(all[i], "id")->valuedouble > last && taken == limit;
     free(all);
     cJSON_Delete(items);
     cJSON *out = cJSON_CreateObject();

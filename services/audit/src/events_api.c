@@ -1,8 +1,12 @@
 /*
  * GET /api/v1/events?after=N&limit=M&type_prefix=P — the events API: the log
- * itself, as the stored CloudEvents (each with "seq"), oldest first:
- *   {"items": [...], "next_after": <seq of the last item, or after>}
- * A reader keeps next_after and asks again with it.
+ * itself, as the stored CloudEvents (each with "seq"), oldest first, in the
+ * list shape of every other list:
+ *   {"items": [...], "next_cursor": "<seq of the last item>" or null}
+ * next_cursor is null when the page is not full (the reader has caught up);
+ * cursor=C means after=C (after wins when both are given, as on GET /audit),
+ * so a reader passes either the next_cursor it got or the seq of the last
+ * event it has.
  *
  * The route is public in the table; this handler checks the caller: a
  * session whose user is an auditor or admin, or the secret of a live webhook
@@ -21,8 +25,8 @@
 #include "itgov/session.h"
 #include "webhooks.h"
 
-#define EVENTS_DEFAULT_LIMIT 100
-#define EVENTS_MAX_LIMIT     1000
+#define EVENTS_DEFAULT_LIMIT 50
+#define EVENTS_MAX_LIMIT     200
 
 struct events_q {
     char after[24], limit[16];
@@ -70,7 +74,8 @@ static void s_query(struct req *r, const char *secret_sha256)
              "AND subscription_wants(a.prefixes, e.type) ORDER BY e.seq LIMIT $2::int) "
              "SELECT CASE WHEN (SELECT prefixes FROM a) IS NOT NULL THEN "
              "json_build_object('items', coalesce(json_agg(cloudevent::json ORDER BY seq), "
-             "'[]'::json), 'next_after', coalesce(max(seq), $1::bigint))::text END FROM page",
+             "'[]'::json), 'next_cursor', CASE WHEN count(*) = $2::int THEN max(seq)::text END)::text "
+             "END FROM page",
              4, params, s_on_page, r);
     s_q_free(q);
 }
@@ -130,7 +135,9 @@ void events_list(struct req *r)
     const char *prefix = req_query(r, "type_prefix");
     long long a = 0, l = EVENTS_DEFAULT_LIMIT;
     struct error *e = NULL;
-    req_query_int(r, "after", 0, LLONG_MAX, "must be a seq (0 or more)", &a, &e);
+    /* cursor is after's other name, as on GET /audit (after wins) */
+    if (!req_query_int(r, "after", 0, LLONG_MAX, "must be a seq (0 or more)", &a, &e))
+        req_query_int(r, "cursor", 0, LLONG_MAX, "is not a cursor this API returned", &a, &e);
     req_query_int(r, "limit", 1, EVENTS_MAX_LIMIT, NULL, &l, &e);
     if (prefix && (!*prefix || strlen(prefix) > 200))
         query_fail(&e, "type_prefix", "must be 1 to 200 characters, like itgov.account.");

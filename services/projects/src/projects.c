@@ -141,19 +141,30 @@ void projects_get(struct req *r)
              6, params, reply_one_etag, r);
 }
 
+/* The project's transitions, oldest first, paged like every list: the
+ * cursor is the id of the last transition shown. */
 void projects_history(struct req *r)
 {
-    long long id;
+    long long id, cursor;
+    int limit;
     if (!req_param_id(r, "id", &id)) return;
+    if (!req_page(r, &limit, &cursor)) return;
     struct who w;
     s_who(r, &w);
-    const char *params[] = {req_param(r, "id"), w.uid, w.dept, w.all, w.applicant, w.expert};
+    char lim[24], cur[24];
+    snprintf(lim, sizeof lim, "%d", limit);
+    snprintf(cur, sizeof cur, "%lld", cursor);
+    const char *params[] = {req_param(r, "id"), w.uid, w.dept, w.all, w.applicant, w.expert,
+                            lim, cur};
     db_query(req_service(r)->db,
-             "SELECT json_build_object('items', (SELECT coalesce(json_agg(transition_doc(t) "
-             "ORDER BY t.id), '[]'::json) FROM transitions t "
-             "WHERE t.subject = 'projects/' || p.id))::text "
-             "FROM projects p WHERE p.id = $1 AND " VISIBLE("2", "3", "4", "5", "6"),
-             6, params, reply_row, r);
+             "SELECT json_build_object('items', coalesce(json_agg(pg.doc ORDER BY pg.id) "
+             "FILTER (WHERE pg.id IS NOT NULL), '[]'::json), "
+             "'next_cursor', CASE WHEN count(pg.id) = $7::int THEN max(pg.id)::text END)::text "
+             "FROM projects p LEFT JOIN LATERAL (SELECT t.id, transition_doc(t) AS doc "
+             "FROM transitions t WHERE t.subject = 'projects/' || p.id AND t.id > $8::bigint "
+             "ORDER BY t.id LIMIT $7::int) pg ON true "
+             "WHERE p.id = $1 AND " VISIBLE("2", "3", "4", "5", "6") " GROUP BY p.id",
+             8, params, reply_row, r);
 }
 
 /* ---- actions on one project: load, check in refusal order, write ------------ */
