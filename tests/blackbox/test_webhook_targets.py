@@ -70,23 +70,17 @@ def test_refused_classes_at_creation():
                           "http://127.1:8099/h", "http://0x7f000001:8099/h", "http://127.0.0.1.:8099/h",
                           "http://0x7f.0x0.0x0.0x1:8099/h", "http://017700000001:8099/h",
                           "http://127.000.000.001:8099/h"],
-        "link-local": ["http://169.254.169.254/latest/meta-data", "http://169.254.0.1:8099/h",
-                       "http://[fe80::1]:8099/h", "http://[::ffff:169.254.169.254]/h"],
-        "multicast": ["http://224.0.0.1:8099/h", "http://239.255.255.250:1900/h", "http://[ff02::1]:8099/h",
-                      "http://[::ffff:224.0.0.1]:8099/h"],
-        "unspecified": ["http://0.0.0.0:8099/h", "http://[::]:8099/h", "http://[::ffff:0.0.0.0]:8099/h",
-                        "http://0.1.2.3:8099/h"],
-        "broadcast": ["http://255.255.255.255:8099/h"],
-        "reserved": ["http://240.0.0.1:8099/h"],
-        # ITGOV_WEBHOOK_ALLOW lists 127.0.0.0/8 only
-        "ITGOV_WEBHOOK_ALLOW": ["http://10.0.0.1:8099/h", "http://172.16.0.1:8099/h", "http://192.168.1.1:8099/h",
-                                "http://100.64.0.1:8099/h", "http://[fc00::1]:8099/h", "http://[fd12:3456::1]:8099/h",
-                                "http://[::1]:8099/h", "http://[::ffff:10.0.0.1]:8099/h"],
+        # ::1 is loopback but ITGOV_WEBHOOK_ALLOW lists 127.0.0.0/8 only
+        "ITGOV_WEBHOOK_ALLOW": ["http://[::1]:8099/h"],
+        # The other classes (link-local, multicast, unspecified, broadcast,
+        # reserved, private ranges, their IPv4-mapped forms) are proven by
+        # services/audit/tests/test_target.c on the very rule the API calls:
+        # tests never name an address off 127.0.0.0/8.
     }
     for word, urls in cases.items():
         for url in urls:
             refused(url, word)
-    for url in ("http://exa%41mple.org/h", "http://[fe80::1%25eth0]:8099/h"):
+    for url in ("http://exa%41mple.org/h", "http://[::1%25lo]:8099/h"):
         refused(url)
     after = {s["url"] for s in walk("/subscriptions", admin_token(), limit=200)}
     made = sorted((after - before) & {u for urls in cases.values() for u in urls})

@@ -64,19 +64,20 @@ static void s_query(struct req *r, const char *secret_sha256)
 {
     struct events_q *q = s_take(r);
     const char *params[] = {q->after, q->limit, q->prefix, secret_sha256};
-    db_query(req_service(r)->db,
-             "WITH a AS (SELECT CASE WHEN $4::text IS NULL THEN '{}'::text[] ELSE "
-             "(SELECT type_prefixes FROM subscriptions WHERE secret_sha256 = $4 "
-             "AND NOT disabled) END AS prefixes), "
-             "page AS (SELECT e.seq, e.cloudevent FROM entries e, a "
-             "WHERE a.prefixes IS NOT NULL AND e.seq > $1::bigint "
-             "AND ($3::text IS NULL OR starts_with(e.type, $3::text)) "
-             "AND subscription_wants(a.prefixes, e.type) ORDER BY e.seq LIMIT $2::int) "
-             "SELECT CASE WHEN (SELECT prefixes FROM a) IS NOT NULL THEN "
-             "json_build_object('items', coalesce(json_agg(cloudevent::json ORDER BY seq), "
-             "'[]'::json), 'next_cursor', CASE WHEN count(*) = $2::int THEN max(seq)::text END)::text "
-             "END FROM page",
-             4, params, s_on_page, r);
+    db_query(
+        req_service(r)->db,
+        "WITH a AS (SELECT CASE WHEN $4::text IS NULL THEN '{}'::text[] ELSE "
+        "(SELECT type_prefixes FROM subscriptions WHERE secret_sha256 = $4 "
+        "AND NOT disabled) END AS prefixes), "
+        "page AS (SELECT e.seq, e.cloudevent FROM entries e, a "
+        "WHERE a.prefixes IS NOT NULL AND e.seq > $1::bigint "
+        "AND ($3::text IS NULL OR starts_with(e.type, $3::text)) "
+        "AND subscription_wants(a.prefixes, e.type) ORDER BY e.seq LIMIT $2::int) "
+        "SELECT CASE WHEN (SELECT prefixes FROM a) IS NOT NULL THEN "
+        "json_build_object('items', coalesce(json_agg(cloudevent::json ORDER BY seq), "
+        "'[]'::json), 'next_cursor', CASE WHEN count(*) = $2::int THEN max(seq)::text END)::text "
+        "END FROM page",
+        4, params, s_on_page, r);
     s_q_free(q);
 }
 

@@ -154,8 +154,8 @@ void projects_history(struct req *r)
     char lim[24], cur[24];
     snprintf(lim, sizeof lim, "%d", limit);
     snprintf(cur, sizeof cur, "%lld", cursor);
-    const char *params[] = {req_param(r, "id"), w.uid, w.dept, w.all, w.applicant, w.expert,
-                            lim, cur};
+    const char *params[] = {req_param(r, "id"), w.uid,    w.dept, w.all,
+                            w.applicant,        w.expert, lim,    cur};
     db_query(req_service(r)->db,
              "SELECT json_build_object('items', coalesce(json_agg(pg.doc ORDER BY pg.id) "
              "FILTER (WHERE pg.id IS NOT NULL), '[]'::json), "
