@@ -2,6 +2,7 @@
  * Request bodies: strict parsing (one value, valid UTF-8) and field
  * validation that names every bad field at once.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,6 +276,56 @@ const char *fields_date(struct fields *f, const char *name, int flags)
         snprintf(msg, sizeof msg, "must be a date YYYY-MM-DD from %d-01-01 to %d-12-31",
                  TEXT_YEAR_MIN, TEXT_YEAR_MAX);
         fields_fail(f, name, msg);
+        return NULL;
+    }
+    return v->valuestring;
+}
+
+const char *fields_instant(struct fields *f, const char *name, int flags)
+{
+    const cJSON *v = s_get(f, name, flags);
+    if (!v) return NULL;
+    if (!cJSON_IsString(v) || !text_is_instant(v->valuestring)) {
+        fields_fail(f, name, "must be an RFC 3339 instant such as 2026-11-30T08:00:00Z");
+        return NULL;
+    }
+    return v->valuestring;
+}
+
+static bool s_is_uri(const char *s)
+{
+    size_t n = strlen(s), i = 0;
+    if (n > 2000 || !isalpha((unsigned char)s[0])) return false;
+    while (isalnum((unsigned char)s[i]) || s[i] == '+' || s[i] == '-' || s[i] == '.')
+        i++;
+    if (s[i] != ':' || s[i + 1] == '\0') return false;
+    for (; s[i]; i++)
+        if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f) return false;
+    return true;
+}
+
+const char *fields_uri(struct fields *f, const char *name, int flags)
+{
+    const cJSON *v = s_get(f, name, flags);
+    if (!v) return NULL;
+    if (!cJSON_IsString(v) || !s_is_uri(v->valuestring)) {
+        fields_fail(f, name,
+                    "must be an absolute URI (such as https://... or urn:...) of at most 2000 "
+                    "characters, without spaces");
+        return NULL;
+    }
+    return v->valuestring;
+}
+
+const char *fields_sha256(struct fields *f, const char *name, int flags)
+{
+    const cJSON *v = s_get(f, name, flags);
+    if (!v) return NULL;
+    bool ok = cJSON_IsString(v) && strlen(v->valuestring) == 64;
+    for (const char *c = ok ? v->valuestring : ""; *c; c++)
+        ok = ok && ((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f'));
+    if (!ok) {
+        fields_fail(f, name, "must be a SHA-256 digest: 64 lower-case hex digits");
         return NULL;
     }
     return v->valuestring;

@@ -83,6 +83,33 @@ static void test_int_and_date_edges(void)
     cJSON_Delete(b);
 }
 
+static void test_instant_uri_sha256(void)
+{
+    cJSON *b = parse_ok(
+        "{\"at\":\"2026-11-30T08:00:00Z\",\"bad_at\":\"2026-11-30\",\"u\":\"https://x/a?b\","
+        "\"urn\":\"urn:isbn:1\",\"rel\":\"/docs/a\",\"sp\":\"https://x/a b\",\"empty\":\"s3:\","
+        "\"h\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\","
+        "\"H\":\"0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef\","
+        "\"short\":\"abc\"}");
+    struct fields f;
+    fields_init(&f, b);
+    CHECK_STR(fields_instant(&f, "at", F_REQUIRED), "2026-11-30T08:00:00Z");
+    CHECK(fields_instant(&f, "bad_at", F_REQUIRED) == NULL);
+    CHECK_STR(fields_uri(&f, "u", F_REQUIRED), "https://x/a?b");
+    CHECK_STR(fields_uri(&f, "urn", F_REQUIRED), "urn:isbn:1");
+    CHECK(fields_uri(&f, "rel", F_REQUIRED) == NULL);
+    CHECK(fields_uri(&f, "sp", F_REQUIRED) == NULL);
+    CHECK(fields_uri(&f, "empty", F_REQUIRED) == NULL);
+    CHECK(fields_sha256(&f, "h", F_REQUIRED) != NULL);
+    CHECK(fields_sha256(&f, "H", F_REQUIRED) == NULL);
+    CHECK(fields_sha256(&f, "short", F_REQUIRED) == NULL);
+    CHECK(fields_uri(&f, "absent", F_OPTIONAL) == NULL);
+    struct error *e = fields_done(&f);
+    CHECK(e != NULL && e->nfields == 6);
+    error_destroy(&e);
+    cJSON_Delete(b);
+}
+
 static void test_error_cap(void)
 {
     /* 95,000 unknown keys: 50 named, the detail says how many more */
@@ -123,6 +150,7 @@ int main(void)
     test_nul_and_duplicates();
     test_int_and_date_edges();
     test_error_cap();
+    test_instant_uri_sha256();
 
     /* exactly one value */
     cJSON_Delete(parse_ok("{\"a\":1}"));

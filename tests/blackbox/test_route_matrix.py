@@ -75,6 +75,14 @@ MATRIX = {
     ("PATCH", "/api/v1/projects/:id"): ({"applicant"}, MISSING, ""),
     ("POST", "/api/v1/projects/:id/submit"): ({"applicant"}, MISSING, ""),
     ("GET", "/api/v1/projects/:id/history"): (ANY_ROLE, "project", ""),
+    # issue 10: implementation plan and milestones
+
+    # issue 10: contracts, deliverables, acceptance
+
+    # issue 10: asset, payments, go-live
+
+    # issue 10: dossier
+
     # approvals
     ("GET", "/api/v1/approvals"): (ANY_ROLE, None, "?limit=1"),
     ("GET", "/api/v1/approvals/:id"): (ANY_ROLE, MISSING, ""),

@@ -71,6 +71,14 @@ static const char *const s_patterns[] = {
     "/api/v1/users/:id/disable",
     "/api/v1/users/:id/enable",
     "/internal/v1/outbox",
+    /* issue 10: implementation plan and milestones */
+
+    /* issue 10: contracts, deliverables, acceptance */
+
+    /* issue 10: asset, payments, go-live */
+
+    /* issue 10: dossier */
+
     /* not served today: more than one parameter, and one at the end */
     "/api/v1/projects/:id/deliverables/:did",
     "/:a/:b/:c/:d",

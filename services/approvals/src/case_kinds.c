@@ -15,6 +15,8 @@
 const struct case_kind case_kinds[] = {
     {"initiation", "itgov.project.submitted", "projects/", "review"},
     {"plan", "itgov.plan.submitted", "plans/", "decision"},
+    {"contract", "itgov.contract.submitted", "contracts/", "review"},
+    {"acceptance", "itgov.project.acceptance_requested", "projects/", "review"},
 };
 const size_t case_nkinds = sizeof case_kinds / sizeof case_kinds[0];
 
@@ -37,6 +39,19 @@ const struct case_rule case_rules[] = {
      "joint_meeting", EV_DECISION},
     {"plan", "decision", "decision", ROLE_SECRETARY, "reject", CASE_CLOSED, "rejected",
      "joint_meeting", EV_DECISION},
+    /* a contract (articles 8-9): the IT office reviews it */
+    {"contract", "review", "review", ROLE_IT_OFFICE, "pass", CASE_CLOSED, "approved", NULL,
+     EV_REVIEW},
+    {"contract", "review", "review", ROLE_IT_OFFICE, "reject", CASE_CLOSED, "rejected", NULL,
+     EV_REVIEW},
+    /* acceptance (article 12): the IT office, with experts it invites, accepts or returns */
+    {"acceptance", "review", "invite_expert", ROLE_IT_OFFICE, NULL, NULL, NULL, NULL, EV_INVITED},
+    {"acceptance", "review", "opinion", ROLE_EXPERT | ROLE_IT_OFFICE, NULL, NULL, NULL, NULL,
+     EV_OPINION},
+    {"acceptance", "review", "review", ROLE_IT_OFFICE, "pass", CASE_CLOSED, "approved", NULL,
+     EV_REVIEW},
+    {"acceptance", "review", "review", ROLE_IT_OFFICE, "return", CASE_CLOSED, "returned", NULL,
+     EV_REVIEW},
 };
 const size_t case_nrules = sizeof case_rules / sizeof case_rules[0];
 

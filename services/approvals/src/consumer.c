@@ -1,6 +1,7 @@
 /*
  * What the approvals service takes from others, and the deadline watch.
- *   projects: project.submitted / plan.submitted open a case of the kind
+ *   projects: project.submitted, plan.submitted, contract.submitted and
+ *     project.acceptance_requested open a case of the kind
  *     case_kinds.c names for that event, at its first step, due
  *     ITGOV_REVIEW_DAYS later (at most one open case per subject);
  *   accounts: account.user.* keep the users table (roles, department,
@@ -39,7 +40,7 @@ static bool s_num(const cJSON *o, const char *name, char out[24])
     return true;
 }
 
-/* project.submitted / plan.submitted → a case opens */
+/* an opening event (case_kinds.c) → a case opens */
 static void s_on_submitted(void *arg, const cJSON *ev, struct follow_job *job)
 {
     struct service *svc = arg;
@@ -151,7 +152,9 @@ int consumer_start(struct service *svc)
     char endpoint[300];
     snprintf(endpoint, sizeof endpoint, "tcp://%s:%ld", approvals_cfg.broker_host,
              approvals_cfg.broker_xpub_port);
-    static const char *const submitted[] = {"project.submitted", "plan.submitted", NULL};
+    static const char *const submitted[] = {"project.submitted", "plan.submitted",
+                                            "contract.submitted", "project.acceptance_requested",
+                                            NULL};
     static const char *const users[] = {"account.user.", NULL};
     const struct follow_source sources[] = {
         [FROM_PROJECTS] = {.name = "projects",

@@ -26,9 +26,15 @@ static const struct allowed s_allowed[] = {
     {"initiation", "decision", "decision", SEC, "reject", "joint_meeting", "closed", "rejected"},
     {"plan", "decision", "decision", SEC, "approve", "joint_meeting", "closed", "approved"},
     {"plan", "decision", "decision", SEC, "reject", "joint_meeting", "closed", "rejected"},
+    {"contract", "review", "review", IT, "pass", NULL, "closed", "approved"},
+    {"contract", "review", "review", IT, "reject", NULL, "closed", "rejected"},
+    {"acceptance", "review", "invite_expert", IT, NULL, NULL, NULL, NULL},
+    {"acceptance", "review", "opinion", IT | EXP, NULL, NULL, NULL, NULL},
+    {"acceptance", "review", "review", IT, "pass", NULL, "closed", "approved"},
+    {"acceptance", "review", "review", IT, "return", NULL, "closed", "returned"},
 };
 
-static const char *const s_kinds[] = {"initiation", "plan", NULL};
+static const char *const s_kinds[] = {"initiation", "plan", "contract", "acceptance", NULL};
 static const char *const s_steps[] = {"review", "decision", "closed", NULL};
 static const char *const s_actions[] = {"invite_expert", "opinion", "review", "decision", NULL};
 static const unsigned s_roles[] = {ROLE_ADMIN,  ROLE_IT_OFFICE, ROLE_APPLICANT,
@@ -93,8 +99,10 @@ int main(void)
                                             s_roles[r], *in, *m);
                             }
                         }
-    /* 11 rows; opinion allows two roles, unmeetinged actions ignore the meeting (3 values) */
-    CHECK(allowed_seen == (1 * 3) + (2 * 3) + (3 * 3) + 4 + 2);
+    /* opinion allows two roles, unmeetinged actions ignore the meeting (3 values) */
+    CHECK(allowed_seen == (1 * 3) + (2 * 3) + (3 * 3) + 4 + 2        /* initiation, plan */
+                              + (2 * 3)                              /* contract */
+                              + (1 * 3) + (2 * 3) + (2 * 3));        /* acceptance */
 
     /* the refusal order: 403 before 400 before 409 */
     const struct case_rule *rule;
@@ -125,6 +133,13 @@ int main(void)
     CHECK(case_kind_opened_by("itgov.project.submitted") == case_kind_find("initiation"));
     CHECK(case_kind_opened_by("itgov.plan.submitted") == case_kind_find("plan"));
     CHECK(case_kind_opened_by("itgov.project.created") == NULL);
+    CHECK(case_kind_opened_by("itgov.contract.submitted") == case_kind_find("contract"));
+    CHECK(case_kind_opened_by("itgov.project.acceptance_requested") ==
+          case_kind_find("acceptance"));
+    CHECK(case_decide("contract", "review", "decision", "approve", "joint_meeting", ROLE_SECRETARY,
+                      &rule) == CASE_INVALID_STATE); /* contracts have no meeting */
+    CHECK(case_decide("acceptance", "review", "review", "reject", NULL, ROLE_IT_OFFICE, &rule) ==
+          CASE_BAD_INPUT); /* acceptance passes or returns */
     for (size_t i = 0; i < case_nkinds; i++)
         CHECK(case_step_known(case_kinds[i].kind, case_kinds[i].first_step));
     CHECK(case_step_known("initiation", "closed"));

@@ -1,9 +1,9 @@
 /*
  * What the projects service takes from the approvals service, as events
  * read from its outbox (itgov/follow.h; the bus only wakes the reads):
- *   approval.review.recorded / approval.decision.recorded → the project or
- *     plan the case decides moves, by the rule table below and the state
- *     machines of project_fsm.c;
+ *   approval.review.recorded / approval.decision.recorded → the project,
+ *     plan or contract the case decides moves, by the rule table below and
+ *     the state machines of project_fsm.c;
  *   approval.expert.invited → the expert may read the project.
  * Each effect and its inbox row are one statement, so an event applies
  * once. An event applies only to the submission its case was opened for
@@ -22,21 +22,6 @@
 #include "project_fsm.h"
 #include "projects.h"
 
-/* event type × case kind × outcome → which machine, which action */
-static const struct {
-    const char *type, *kind, *outcome;
-    const struct fsm *machine;
-    const char *action;
-} s_rules[] = {
-    {"itgov.approval.review.recorded", "initiation", "pass", &project_fsm, "review_pass"},
-    {"itgov.approval.review.recorded", "initiation", "return", &project_fsm, "review_return"},
-    {"itgov.approval.review.recorded", "initiation", "reject", &project_fsm, "review_reject"},
-    {"itgov.approval.decision.recorded", "initiation", "approve", &project_fsm, "decide_approve"},
-    {"itgov.approval.decision.recorded", "initiation", "reject", &project_fsm, "decide_reject"},
-    {"itgov.approval.decision.recorded", "plan", "approve", &plan_fsm, "decide_approve"},
-    {"itgov.approval.decision.recorded", "plan", "reject", &plan_fsm, "decide_reject"},
-};
-
 #define TRANSITION_SQL(table, prefix, eventfn)                                                     \
     "WITH cur AS (SELECT id, state FROM " table " WHERE id = $1 AND submission = $2), "            \
     "t AS (SELECT * FROM unnest($3::text[], $4::text[]) AS t(f, t)), "                             \
@@ -52,6 +37,34 @@ static const struct {
     "jsonb_build_object('case_id', $11::bigint, 'comment', $9)) AS n FROM p) "                     \
     "SELECT (SELECT count(*) FROM p), (SELECT count(*) FROM i), (SELECT count(*) FROM h), "        \
     "(SELECT count(*) FROM e)"
+
+/* the records a case can decide: machine, table and subject prefix */
+static const struct target {
+    const struct fsm *machine;
+    const char *prefix, *sql;
+} s_project = {&project_fsm, "projects/", TRANSITION_SQL("projects", "projects/", "project_event")},
+  s_plan = {&plan_fsm, "plans/", TRANSITION_SQL("plans", "plans/", "plan_event")},
+  s_contract = {&contract_fsm, "contracts/",
+                TRANSITION_SQL("contracts", "contracts/", "contract_event")};
+
+/* event type × case kind × outcome → which record, which action */
+static const struct {
+    const char *type, *kind, *outcome;
+    const struct target *target;
+    const char *action;
+} s_rules[] = {
+    {"itgov.approval.review.recorded", "initiation", "pass", &s_project, "review_pass"},
+    {"itgov.approval.review.recorded", "initiation", "return", &s_project, "review_return"},
+    {"itgov.approval.review.recorded", "initiation", "reject", &s_project, "review_reject"},
+    {"itgov.approval.decision.recorded", "initiation", "approve", &s_project, "decide_approve"},
+    {"itgov.approval.decision.recorded", "initiation", "reject", &s_project, "decide_reject"},
+    {"itgov.approval.decision.recorded", "plan", "approve", &s_plan, "decide_approve"},
+    {"itgov.approval.decision.recorded", "plan", "reject", &s_plan, "decide_reject"},
+    {"itgov.approval.review.recorded", "contract", "pass", &s_contract, "review_pass"},
+    {"itgov.approval.review.recorded", "contract", "reject", &s_contract, "review_reject"},
+    {"itgov.approval.review.recorded", "acceptance", "pass", &s_project, "acceptance_pass"},
+    {"itgov.approval.review.recorded", "acceptance", "return", &s_project, "acceptance_return"},
+};
 
 static struct follow *s_follow;
 
@@ -112,12 +125,12 @@ static void s_handle(void *arg, int source, long long sourceseq, const cJSON *ev
         if (strcmp(s_rules[i].type, type) != 0 || strcmp(s_rules[i].kind, kind) != 0 ||
             strcmp(s_rules[i].outcome, outcome) != 0)
             continue;
-        bool is_plan = s_rules[i].machine == &plan_fsm;
-        long long sid = s_subject_id(subject, is_plan ? "plans/" : "projects/");
+        const struct target *t = s_rules[i].target;
+        long long sid = s_subject_id(subject, t->prefix);
         char from[128], to[128], ids[24], sub[24];
         const char *event = NULL;
-        if (!sid || !fsm_action_sql(s_rules[i].machine, s_rules[i].action, from, sizeof from, to,
-                                    sizeof to, &event))
+        if (!sid ||
+            !fsm_action_sql(t->machine, s_rules[i].action, from, sizeof from, to, sizeof to, &event))
             goto ignore;
         id_text(ids, sid);
         id_text(sub, s_num(data, "submission"));
@@ -132,10 +145,7 @@ static void s_handle(void *arg, int source, long long sourceseq, const cJSON *ev
                                 s_str(data, "comment"),
                                 event,
                                 case_id};
-        follow_apply(job, svc->db,
-                     is_plan ? TRANSITION_SQL("plans", "plans/", "plan_event")
-                             : TRANSITION_SQL("projects", "projects/", "project_event"),
-                     11, params);
+        follow_apply(job, svc->db, t->sql, 11, params);
         return;
     }
 ignore:

@@ -7,7 +7,8 @@
 #include "project_fsm.h"
 
 static const char *const s_project_states[] = {
-    "draft", "under_review", "returned", "awaiting_decision", "approved", "rejected", NULL};
+    "draft",    "under_review",      "returned", "awaiting_decision", "approved",     "rejected",
+    "implementing", "acceptance_review", "accepted", "in_operation", NULL};
 
 static const struct fsm_transition s_project[] = {
     {"draft", "edit", "draft", "itgov.project.updated"},
@@ -19,6 +20,14 @@ static const struct fsm_transition s_project[] = {
     {"under_review", "review_reject", "rejected", "itgov.project.rejected"},
     {"awaiting_decision", "decide_approve", "approved", "itgov.project.approved"},
     {"awaiting_decision", "decide_reject", "rejected", "itgov.project.rejected"},
+    /* delivery (articles 8-13): plan, build, acceptance by the IT office, go-live */
+    {"approved", "plan", "implementing", "itgov.project.implementation_planned"},
+    {"implementing", "plan", "implementing", "itgov.project.implementation_planned"},
+    {"implementing", "request_acceptance", "acceptance_review",
+     "itgov.project.acceptance_requested"},
+    {"acceptance_review", "acceptance_pass", "accepted", "itgov.project.accepted"},
+    {"acceptance_review", "acceptance_return", "implementing", "itgov.project.acceptance_returned"},
+    {"accepted", "go_live", "in_operation", "itgov.project.went_live"},
 };
 
 const struct fsm project_fsm = {"project", s_project_states, s_project,
@@ -34,6 +43,16 @@ static const struct fsm_transition s_plan[] = {
 };
 
 const struct fsm plan_fsm = {"plan", s_plan_states, s_plan, sizeof s_plan / sizeof s_plan[0]};
+
+static const char *const s_contract_states[] = {"pending_review", "approved", "rejected", NULL};
+
+static const struct fsm_transition s_contract[] = {
+    {"pending_review", "review_pass", "approved", "itgov.contract.approved"},
+    {"pending_review", "review_reject", "rejected", "itgov.contract.rejected"},
+};
+
+const struct fsm contract_fsm = {"contract", s_contract_states, s_contract,
+                                 sizeof s_contract / sizeof s_contract[0]};
 
 bool fsm_has_state(const struct fsm *m, const char *state)
 {

@@ -26,10 +26,14 @@ struct fsm {
 };
 
 /* project: draft → under_review → (returned → under_review …) →
- * awaiting_decision → approved | rejected; rejection also at review. */
+ * awaiting_decision → approved | rejected; rejection also at review; then
+ * approved → implementing (an implementation plan) → acceptance_review →
+ * (returned to implementing …) → accepted → in_operation (go-live). */
 extern const struct fsm project_fsm;
 /* plan: draft → under_review → approved | rejected. */
 extern const struct fsm plan_fsm;
+/* contract: pending_review → approved | rejected (the IT office's review). */
+extern const struct fsm contract_fsm;
 
 bool fsm_has_state(const struct fsm *m, const char *state);
 bool fsm_has_action(const struct fsm *m, const char *action);

@@ -18,31 +18,9 @@
 #include "project_fsm.h"
 #include "projects.h"
 
-#define SEE_ALL    (ROLE_IT_OFFICE | ROLE_SECRETARY | ROLE_AUDITOR | ROLE_ADMIN)
 #define MAX_BUDGET 1000000000000000LL
 
 static const char *const s_kinds[] = {"new_system", "upgrade", "hardware", "procurement", NULL};
-
-/* The visibility parameters of the caller: $uid, $dept, $all, $applicant, $expert. */
-struct who {
-    char uid[24], dept[24];
-    const char *all, *applicant, *expert;
-};
-
-static void s_who(const struct req *r, struct who *w)
-{
-    id_text(w->uid, r->user->id);
-    id_text(w->dept, r->user->department_id);
-    w->all = (r->user->roles & SEE_ALL) ? "true" : "false";
-    w->applicant = (r->user->roles & ROLE_APPLICANT) ? "true" : "false";
-    w->expert = (r->user->roles & ROLE_EXPERT) ? "true" : "false";
-}
-
-/* The visibility test on a project row p, with the who-parameters at $N.. */
-#define VISIBLE(a, b, c, d, e)                                                                     \
-    "($" c "::boolean OR (p.department_id = $" b "::bigint AND $" d "::boolean) OR ($" e           \
-    "::boolean AND EXISTS (SELECT 1 FROM project_experts x WHERE x.project_id = p.id "             \
-    "AND x.user_id = $" a "::bigint)))"
 
 /* ---- create ---------------------------------------------------------------- */
 
@@ -110,7 +88,7 @@ void projects_list(struct req *r)
     if (q && strlen(q) > 200) query_fail(&e, "q", "must be at most 200 characters long");
     if (e) return reply_error(r, e);
     struct who w;
-    s_who(r, &w);
+    who_of(r, &w);
     char c[24], l[16];
     id_text(c, cursor);
     snprintf(l, sizeof l, "%d", limit);
@@ -133,7 +111,7 @@ void projects_get(struct req *r)
     long long id;
     if (!req_param_id(r, "id", &id)) return;
     struct who w;
-    s_who(r, &w);
+    who_of(r, &w);
     const char *params[] = {req_param(r, "id"), w.uid, w.dept, w.all, w.applicant, w.expert};
     db_query(req_service(r)->db,
              "SELECT project_doc(p)::text, p.version FROM projects p WHERE p.id = $1 AND " VISIBLE(
@@ -150,7 +128,7 @@ void projects_history(struct req *r)
     if (!req_param_id(r, "id", &id)) return;
     if (!req_page(r, &limit, &cursor)) return;
     struct who w;
-    s_who(r, &w);
+    who_of(r, &w);
     char lim[24], cur[24];
     snprintf(lim, sizeof lim, "%d", limit);
     snprintf(cur, sizeof cur, "%lld", cursor);
@@ -169,38 +147,23 @@ void projects_history(struct req *r)
 
 /* ---- actions on one project: load, check in refusal order, write ------------ */
 
-/* Loads the project with what the checks need; 404 when the caller may not
- * see it, 403 when it is not their department's. Then next(r, res). */
+/* Loads the project with what the checks need: project_load's columns,
+ * then whether each field a submission needs is missing. */
 static void s_load(struct req *r, db_cb next)
 {
     long long id;
     if (!req_param_id(r, "id", &id)) return;
     struct who w;
-    s_who(r, &w);
+    who_of(r, &w);
     const char *params[] = {req_param(r, "id"), w.uid, w.dept, w.all, w.applicant, w.expert};
     db_query(req_service(r)->db,
              "SELECT p.department_id, p.state, p.version, " VISIBLE(
                  "2", "3", "4", "5",
-                 "6") ", "
+                 "6") ", p.submission, "
                       "p.title = '', p.summary = '', p.budget_cents <= 0, "
                       "p.plan_item_code IS NOT NULL AND NOT plan_item_approved(p.plan_item_code) "
                       "FROM projects p WHERE p.id = $1",
              6, params, next, r);
-}
-
-/* 404 / 403 from the loaded row; false if it replied. */
-static bool s_owner_checks(struct req *r, PGresult *res)
-{
-    if (PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, 3), "t") != 0) {
-        reply_error(r, error_new(ERR_NOT_FOUND, "no such project"));
-        return false;
-    }
-    if (atoll(PQgetvalue(res, 0, 0)) != r->user->department_id) {
-        reply_error(r, error_new(ERR_FORBIDDEN,
-                                 "only applicants of the owning department may change a project"));
-        return false;
-    }
-    return true;
 }
 
 static void s_on_written(void *arg, PGresult *res, struct error *err)
@@ -219,7 +182,7 @@ static void s_on_update_loaded(void *arg, PGresult *res, struct error *err)
 {
     struct req *r = arg;
     if (err) return reply_error(r, err);
-    if (!s_owner_checks(r, res)) return;
+    if (!project_owner_checks(r, res)) return;
 
     const cJSON *body = req_body(r); /* 400 invalid_json only once 404/403 are ruled out */
     if (!body) return;
@@ -305,7 +268,7 @@ static void s_on_submit_loaded(void *arg, PGresult *res, struct error *err)
 {
     struct req *r = arg;
     if (err) return reply_error(r, err);
-    if (!s_owner_checks(r, res)) return;
+    if (!project_owner_checks(r, res)) return;
     const char *state = PQgetvalue(res, 0, 1);
     bool can = fsm_next(&project_fsm, state, "submit") != NULL;
     if (can) {
@@ -314,10 +277,10 @@ static void s_on_submit_loaded(void *arg, PGresult *res, struct error *err)
             int col;
             const char *field, *message;
         } checks[] = {
-            {4, "title", "must not be empty"},
-            {5, "summary", "must not be empty"},
-            {6, "budget_cents", "must be greater than 0"},
-            {7, "plan_item_code", "is not an item of an approved plan"},
+            {5, "title", "must not be empty"},
+            {6, "summary", "must not be empty"},
+            {7, "budget_cents", "must be greater than 0"},
+            {8, "plan_item_code", "is not an item of an approved plan"},
         };
         for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++)
             if (strcmp(PQgetvalue(res, 0, checks[i].col), "t") == 0) {

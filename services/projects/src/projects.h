@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <libpq-fe.h>
+#include "itgov/db.h"
 #include "itgov/http.h"
 
 struct projects_config {
@@ -40,7 +41,48 @@ void plans_get(struct req *r);
 void plans_update(struct req *r);
 void plans_submit(struct req *r);
 
-/* common.c. Replies status with the JSON in column 0 and ETag "<column 1>". */
+/* implementation.c, milestones.c */
+
+/* contracts.c, deliverables.c, acceptance.c */
+
+/* asset.c, payments.c, golive.c */
+
+/* dossier.c */
+
+/* ---- common.c ---- */
+
+/* Who sees every project; the others see their department's (applicants)
+ * and those of the cases they are invited to (experts). */
+#define SEE_ALL (ROLE_IT_OFFICE | ROLE_SECRETARY | ROLE_AUDITOR | ROLE_ADMIN)
+
+/* The visibility parameters of the caller: $uid, $dept, $all, $applicant, $expert. */
+struct who {
+    char uid[24], dept[24];
+    const char *all, *applicant, *expert;
+};
+void who_of(const struct req *r, struct who *w);
+
+/* The visibility test on a project row p, with the who-parameters at $N.. */
+#define VISIBLE(a, b, c, d, e)                                                                     \
+    "($" c "::boolean OR (p.department_id = $" b "::bigint AND $" d "::boolean) OR ($" e           \
+    "::boolean AND EXISTS (SELECT 1 FROM project_experts x WHERE x.project_id = p.id "             \
+    "AND x.user_id = $" a "::bigint)))"
+
+/* Loads project :id (a bad id: 404) for an action on it or its records,
+ * then next(r, res) with the columns PROJECT_COLS names; a project that
+ * does not exist gives no row. Check it with project_owner_checks first. */
+enum { PROJECT_DEPT, PROJECT_STATE, PROJECT_VERSION, PROJECT_VISIBLE, PROJECT_SUBMISSION };
+void project_load(struct req *r, db_cb next);
+/* 404 when the caller may not see the loaded project, 403 when it is not
+ * their department's; false if it replied. Run it before reading the body,
+ * so refusals come in the documented order. */
+bool project_owner_checks(struct req *r, PGresult *res);
+/* 409 with a gate's own code (acceptance_blocked, payment_blocked, ...)
+ * and missing: [...] naming each unmet precondition (takes missing). */
+void reply_gate(struct req *r, const char *code, cJSON *missing, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Replies status with the JSON in column 0 and ETag "<column 1>". */
 void reply_doc_etag(struct req *r, int status, PGresult *res);
 /* A database callback for reads of one document: 404 when no row. */
 void reply_one_etag(void *req, PGresult *res, struct error *err);

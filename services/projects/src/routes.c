@@ -13,5 +13,14 @@ const struct route projects_routes[] = {
     {"PATCH", "/api/v1/projects/:id", projects_update, ROLE_APPLICANT},
     {"POST", "/api/v1/projects/:id/submit", projects_submit, ROLE_APPLICANT},
     {"GET", "/api/v1/projects/:id/history", projects_history, ROLE_ANY},
+
+    /* implementation plan and milestones (implementation.c, milestones.c) */
+
+    /* contracts, deliverables, acceptance (contracts.c, deliverables.c, acceptance.c) */
+
+    /* asset, payments, go-live (asset.c, payments.c, golive.c) */
+
+    /* the dossier (dossier.c) */
+
 };
 const size_t projects_nroutes = sizeof projects_routes / sizeof projects_routes[0];

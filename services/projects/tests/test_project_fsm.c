@@ -1,4 +1,4 @@
-/* Every state × action of the project and plan machines, written out. */
+/* Every state × action of the project, plan and contract machines, written out. */
 #include <string.h>
 #include "../../../shared/tests/check.h"
 #include "../src/project_fsm.h"
@@ -9,9 +9,11 @@ struct expect {
 
 static const char *const s_project_actions[] = {
     "edit",          "submit",         "review_pass",   "review_return",
-    "review_reject", "decide_approve", "decide_reject", NULL};
+    "review_reject", "decide_approve", "decide_reject", "plan",
+    "request_acceptance", "acceptance_pass", "acceptance_return", "go_live", NULL};
 static const char *const s_plan_actions[] = {"edit", "submit", "decide_approve", "decide_reject",
                                              NULL};
+static const char *const s_contract_actions[] = {"review_pass", "review_reject", NULL};
 
 /* Only the allowed pairs are listed; every other pair must be refused. */
 static const struct expect s_project_allowed[] = {
@@ -24,12 +26,22 @@ static const struct expect s_project_allowed[] = {
     {"under_review", "review_reject", "rejected"},
     {"awaiting_decision", "decide_approve", "approved"},
     {"awaiting_decision", "decide_reject", "rejected"},
+    {"approved", "plan", "implementing"},
+    {"implementing", "plan", "implementing"},
+    {"implementing", "request_acceptance", "acceptance_review"},
+    {"acceptance_review", "acceptance_pass", "accepted"},
+    {"acceptance_review", "acceptance_return", "implementing"},
+    {"accepted", "go_live", "in_operation"},
 };
 static const struct expect s_plan_allowed[] = {
     {"draft", "edit", "draft"},
     {"draft", "submit", "under_review"},
     {"under_review", "decide_approve", "approved"},
     {"under_review", "decide_reject", "rejected"},
+};
+static const struct expect s_contract_allowed[] = {
+    {"pending_review", "review_pass", "approved"},
+    {"pending_review", "review_reject", "rejected"},
 };
 
 static const char *s_expected(const struct expect *allowed, size_t n, const char *state,
@@ -73,9 +85,11 @@ static void s_check_machine(const struct fsm *m, const char *const *actions,
 int main(void)
 {
     s_check_machine(&project_fsm, s_project_actions, s_project_allowed,
-                    sizeof s_project_allowed / sizeof s_project_allowed[0], 6);
+                    sizeof s_project_allowed / sizeof s_project_allowed[0], 10);
     s_check_machine(&plan_fsm, s_plan_actions, s_plan_allowed,
                     sizeof s_plan_allowed / sizeof s_plan_allowed[0], 4);
+    s_check_machine(&contract_fsm, s_contract_actions, s_contract_allowed,
+                    sizeof s_contract_allowed / sizeof s_contract_allowed[0], 3);
 
     char from[128], to[128];
     const char *ev = NULL;

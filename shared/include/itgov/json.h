@@ -43,6 +43,14 @@ bool fields_bool(struct fields *f, const char *name, int flags, bool *out);
 const cJSON *fields_array(struct fields *f, const char *name, int flags);
 /* A YYYY-MM-DD calendar date (text_is_date: 1900..2200); NULL if absent/bad. */
 const char *fields_date(struct fields *f, const char *name, int flags);
+/* An RFC 3339 instant (text_is_instant); NULL if absent/bad. */
+const char *fields_instant(struct fields *f, const char *name, int flags);
+/* An absolute URI of at most 2000 characters: a scheme (letter, then
+ * letters, digits, '+', '-', '.'), ':', then something, and no whitespace or
+ * control character; NULL if absent/bad. */
+const char *fields_uri(struct fields *f, const char *name, int flags);
+/* A SHA-256 digest as 64 lower-case hex digits; NULL if absent/bad. */
+const char *fields_sha256(struct fields *f, const char *name, int flags);
 /* Rejects members not in known (NULL-terminated). */
 void fields_only(struct fields *f, const char *const *known);
 /* Returns the collected error (caller owns it) or NULL. */
