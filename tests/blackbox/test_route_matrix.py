@@ -83,6 +83,14 @@ MATRIX = {
 
     # issue 10: dossier
 
+    # issue 11 E: system accounts, access reviews
+
+    # issue 11 F: spot checks, backups, media
+
+    # issue 11 G: changes
+
+    # issue 11 H: fees
+
     # approvals
     ("GET", "/api/v1/approvals"): (ANY_ROLE, None, "?limit=1"),
     ("GET", "/api/v1/approvals/:id"): (ANY_ROLE, MISSING, ""),

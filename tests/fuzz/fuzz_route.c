@@ -79,6 +79,14 @@ static const char *const s_patterns[] = {
 
     /* issue 10: dossier */
 
+    /* issue 11 E: system accounts, access reviews */
+
+    /* issue 11 F: spot checks, backups, media */
+
+    /* issue 11 G: changes */
+
+    /* issue 11 H: fees */
+
     /* not served today: more than one parameter, and one at the end */
     "/api/v1/projects/:id/deliverables/:did",
     "/:a/:b/:c/:d",

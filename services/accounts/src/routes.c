@@ -17,5 +17,7 @@ const struct route accounts_routes[] = {
     {"PATCH", "/api/v1/users/:id", users_update, ROLE_ADMIN},
     {"POST", "/api/v1/users/:id/disable", users_disable, ROLE_ADMIN},
     {"POST", "/api/v1/users/:id/enable", users_enable, ROLE_ADMIN},
+
+    /* issue 11 E: access reviews (access_reviews.c) */
 };
 const size_t accounts_nroutes = sizeof accounts_routes / sizeof accounts_routes[0];

@@ -17,6 +17,7 @@ const struct case_kind case_kinds[] = {
     {"plan", "itgov.plan.submitted", "plans/", "decision"},
     {"contract", "itgov.contract.submitted", "contracts/", "review"},
     {"acceptance", "itgov.project.acceptance_requested", "projects/", "review"},
+    /* issue 11 G: change */
 };
 const size_t case_nkinds = sizeof case_kinds / sizeof case_kinds[0];
 

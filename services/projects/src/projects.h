@@ -49,6 +49,14 @@ void plans_submit(struct req *r);
 
 /* dossier.c */
 
+/* issue 11 E: system_accounts.c */
+
+/* issue 11 F: spot_checks.c, backups.c, media.c */
+
+/* issue 11 G: changes.c */
+
+/* issue 11 H: fees.c */
+
 /* ---- common.c ---- */
 
 /* Who sees every project; the others see their department's (applicants)

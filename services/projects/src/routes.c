@@ -22,5 +22,13 @@ const struct route projects_routes[] = {
 
     /* the dossier (dossier.c) */
 
+    /* issue 11 E: system accounts (system_accounts.c) */
+
+    /* issue 11 F: spot checks, backups, media (spot_checks.c, backups.c, media.c) */
+
+    /* issue 11 G: changes (changes.c) */
+
+    /* issue 11 H: fees (fees.c) */
+
 };
 const size_t projects_nroutes = sizeof projects_routes / sizeof projects_routes[0];
