@@ -13,46 +13,67 @@
 #define BOTH_MEETINGS "minister_office,joint_meeting"
 
 const struct case_kind case_kinds[] = {
-    {"initiation", "itgov.project.submitted", "projects/", "review"},
-    {"plan", "itgov.plan.submitted", "plans/", "decision"},
-    {"contract", "itgov.contract.submitted", "contracts/", "review"},
-    {"acceptance", "itgov.project.acceptance_requested", "projects/", "review"},
+    {"initiation", "itgov.project.submitted", "projects/", "review", NULL},
+    {"plan", "itgov.plan.submitted", "plans/", "decision", NULL},
+    {"contract", "itgov.contract.submitted", "contracts/", "review", NULL},
+    {"acceptance", "itgov.project.acceptance_requested", "projects/", "review", NULL},
     /* issue 11 G: change */
+    {"change", "itgov.change.submitted", "changes/", "review", "level"},
 };
 const size_t case_nkinds = sizeof case_kinds / sizeof case_kinds[0];
 
+/* kind, step, action, roles, input, next step, outcome, meetings, event, variant, set variant */
 const struct case_rule case_rules[] = {
     /* project initiation (articles 7): IT office review with experts, then a meeting */
-    {"initiation", "review", "invite_expert", ROLE_IT_OFFICE, NULL, NULL, NULL, NULL, EV_INVITED},
+    {"initiation", "review", "invite_expert", ROLE_IT_OFFICE, NULL, NULL, NULL, NULL, EV_INVITED,
+     NULL, NULL},
     {"initiation", "review", "opinion", ROLE_EXPERT | ROLE_IT_OFFICE, NULL, NULL, NULL, NULL,
-     EV_OPINION},
-    {"initiation", "review", "review", ROLE_IT_OFFICE, "pass", "decision", NULL, NULL, EV_REVIEW},
+     EV_OPINION, NULL, NULL},
+    {"initiation", "review", "review", ROLE_IT_OFFICE, "pass", "decision", NULL, NULL, EV_REVIEW,
+     NULL, NULL},
     {"initiation", "review", "review", ROLE_IT_OFFICE, "return", CASE_CLOSED, "returned", NULL,
-     EV_REVIEW},
+     EV_REVIEW, NULL, NULL},
     {"initiation", "review", "review", ROLE_IT_OFFICE, "reject", CASE_CLOSED, "rejected", NULL,
-     EV_REVIEW},
+     EV_REVIEW, NULL, NULL},
     {"initiation", "decision", "decision", ROLE_SECRETARY, "approve", CASE_CLOSED, "approved",
-     BOTH_MEETINGS, EV_DECISION},
+     BOTH_MEETINGS, EV_DECISION, NULL, NULL},
     {"initiation", "decision", "decision", ROLE_SECRETARY, "reject", CASE_CLOSED, "rejected",
-     BOTH_MEETINGS, EV_DECISION},
+     BOTH_MEETINGS, EV_DECISION, NULL, NULL},
     /* the yearly IT plan (articles 4-6): the joint meeting decides */
     {"plan", "decision", "decision", ROLE_SECRETARY, "approve", CASE_CLOSED, "approved",
-     "joint_meeting", EV_DECISION},
+     "joint_meeting", EV_DECISION, NULL, NULL},
     {"plan", "decision", "decision", ROLE_SECRETARY, "reject", CASE_CLOSED, "rejected",
-     "joint_meeting", EV_DECISION},
+     "joint_meeting", EV_DECISION, NULL, NULL},
     /* a contract (articles 8-9): the IT office reviews it */
     {"contract", "review", "review", ROLE_IT_OFFICE, "pass", CASE_CLOSED, "approved", NULL,
-     EV_REVIEW},
+     EV_REVIEW, NULL, NULL},
     {"contract", "review", "review", ROLE_IT_OFFICE, "reject", CASE_CLOSED, "rejected", NULL,
-     EV_REVIEW},
+     EV_REVIEW, NULL, NULL},
     /* acceptance (article 12): the IT office, with experts it invites, accepts or returns */
-    {"acceptance", "review", "invite_expert", ROLE_IT_OFFICE, NULL, NULL, NULL, NULL, EV_INVITED},
+    {"acceptance", "review", "invite_expert", ROLE_IT_OFFICE, NULL, NULL, NULL, NULL, EV_INVITED,
+     NULL, NULL},
     {"acceptance", "review", "opinion", ROLE_EXPERT | ROLE_IT_OFFICE, NULL, NULL, NULL, NULL,
-     EV_OPINION},
+     EV_OPINION, NULL, NULL},
     {"acceptance", "review", "review", ROLE_IT_OFFICE, "pass", CASE_CLOSED, "approved", NULL,
-     EV_REVIEW},
+     EV_REVIEW, NULL, NULL},
     {"acceptance", "review", "review", ROLE_IT_OFFICE, "return", CASE_CLOSED, "returned", NULL,
-     EV_REVIEW},
+     EV_REVIEW, NULL, NULL},
+    /* issue 11 G: a change to a system in operation (article 15), by its level. General: the
+     * IT office's review approves it. Major: the review passes it on, and a meeting (the
+     * minister's office or the joint meeting, as for a project) approves it. The IT office
+     * may judge a general change major in its review: it becomes major and goes to a meeting. */
+    {"change", "review", "review", ROLE_IT_OFFICE, "pass", CASE_CLOSED, "approved", NULL, EV_REVIEW,
+     "general", NULL},
+    {"change", "review", "review", ROLE_IT_OFFICE, "pass", "decision", NULL, NULL, EV_REVIEW,
+     "major", NULL},
+    {"change", "review", "review", ROLE_IT_OFFICE, "reclassify_major", "decision", NULL, NULL,
+     EV_REVIEW, "general", "major"},
+    {"change", "review", "review", ROLE_IT_OFFICE, "reject", CASE_CLOSED, "rejected", NULL,
+     EV_REVIEW, NULL, NULL},
+    {"change", "decision", "decision", ROLE_SECRETARY, "approve", CASE_CLOSED, "approved",
+     BOTH_MEETINGS, EV_DECISION, "major", NULL},
+    {"change", "decision", "decision", ROLE_SECRETARY, "reject", CASE_CLOSED, "rejected",
+     BOTH_MEETINGS, EV_DECISION, "major", NULL},
 };
 const size_t case_nrules = sizeof case_rules / sizeof case_rules[0];
 
@@ -96,9 +117,19 @@ static bool s_in_list(const char *list, const char *name)
     return false;
 }
 
-enum case_verdict case_decide(const char *kind, const char *step, const char *action,
-                              const char *input, const char *meeting, unsigned roles,
-                              const struct case_rule **rule)
+bool case_variant_known(const char *kind, const char *variant)
+{
+    if (!variant) return case_kind_find(kind) != NULL;
+    for (size_t i = 0; i < case_nrules; i++)
+        if (s_eq(case_rules[i].kind, kind) &&
+            (s_eq(case_rules[i].variant, variant) || s_eq(case_rules[i].set_variant, variant)))
+            return true;
+    return false;
+}
+
+enum case_verdict case_decide(const char *kind, const char *step, const char *variant,
+                              const char *action, const char *input, const char *meeting,
+                              unsigned roles, const struct case_rule **rule)
 {
     if (!case_kind_find(kind)) return CASE_FORBIDDEN;
     bool role_ok = false, kind_has_action = false, input_ok = false, meeting_ok = false;
@@ -111,9 +142,11 @@ enum case_verdict case_decide(const char *kind, const char *step, const char *ac
         kind_has_action = true;
         if (s_eq(r->input, input)) {
             input_ok = true;
-            if (!r->meetings || (meeting && s_in_list(r->meetings, meeting))) meeting_ok = true;
-            if (s_eq(r->step, step) &&
-                (!r->meetings || (meeting && s_in_list(r->meetings, meeting))))
+            bool meeting_fits = !r->meetings || (meeting && s_in_list(r->meetings, meeting));
+            if (meeting_fits) meeting_ok = true;
+            /* the step and the variant are the case's state: a mismatch is 409 */
+            if (s_eq(r->step, step) && (!r->variant || s_eq(r->variant, variant)) && meeting_fits &&
+                !match)
                 match = r;
         }
     }

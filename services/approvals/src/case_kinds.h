@@ -4,7 +4,11 @@
  * table of rules: kind → step → action → who may act → the outcome given →
  * the next step, the case's outcome and the event recorded. Later kinds
  * (contract, acceptance, change, escalation) are more rows, not more code.
- * Everything here is pure (no I/O) and unit-tested state × action.
+ * A kind may have variants: data of each case, taken from a field of its
+ * opening event (a change's level: general or major). A rule naming a
+ * variant applies only to cases of that variant, and a rule may set the
+ * case's variant (a general change reclassified as major). Everything here
+ * is pure (no I/O) and unit-tested state × action × variant.
  */
 #ifndef CASE_KINDS_H
 #define CASE_KINDS_H
@@ -19,18 +23,21 @@ struct case_kind {
     const char *opened_by;      /* event type that opens one: "itgov.project.submitted" */
     const char *subject_prefix; /* "projects/" */
     const char *first_step;     /* "review" */
+    const char *variant_field;  /* the opening event's data field naming the variant, or NULL */
 };
 
 struct case_rule {
     const char *kind;
     const char *step;
-    const char *action;    /* invite_expert, opinion, review, decision */
-    unsigned roles;        /* ROLE_* bits that may act */
-    const char *input;     /* the outcome the actor gives, NULL for actions without one */
-    const char *next_step; /* NULL: the case stays where it is */
-    const char *outcome;   /* the case's outcome when it closes, else NULL */
-    const char *meetings;  /* decisions: the meetings that may decide, comma-separated */
-    const char *event;     /* recorded as this event type */
+    const char *action;      /* invite_expert, opinion, review, decision */
+    unsigned roles;          /* ROLE_* bits that may act */
+    const char *input;       /* the outcome the actor gives, NULL for actions without one */
+    const char *next_step;   /* NULL: the case stays where it is */
+    const char *outcome;     /* the case's outcome when it closes, else NULL */
+    const char *meetings;    /* decisions: the meetings that may decide, comma-separated */
+    const char *event;       /* recorded as this event type */
+    const char *variant;     /* the rule applies only to cases of this variant; NULL: to all */
+    const char *set_variant; /* the case's variant becomes this, NULL: it stays */
 };
 
 extern const struct case_kind case_kinds[];
@@ -52,11 +59,16 @@ enum case_verdict {
 
 /* Checks, in the order refusals are reported (403, 400, 409), whether a
  * caller with roles may do action with input (NULL for none) and meeting
- * (NULL for none) on a case of kind in step; on CASE_OK *rule is the
- * matching row. */
-enum case_verdict case_decide(const char *kind, const char *step, const char *action,
-                              const char *input, const char *meeting, unsigned roles,
-                              const struct case_rule **rule);
+ * (NULL for none) on a case of kind in step, of variant (NULL: none); on
+ * CASE_OK *rule is the matching row. An input the kind knows but not for
+ * this variant (reclassify_major on a major change) is 409, like an action
+ * its step does not have. */
+enum case_verdict case_decide(const char *kind, const char *step, const char *variant,
+                              const char *action, const char *input, const char *meeting,
+                              unsigned roles, const struct case_rule **rule);
+
+/* Whether variant is one a kind's rules name (NULL is every kind's). */
+bool case_variant_known(const char *kind, const char *variant);
 
 /* The inputs an action accepts in a kind (across steps), NULL-terminated,
  * into out (at most n-1 entries); for fields_enum(). */

@@ -182,7 +182,7 @@ static void s_load(struct req *r, db_cb next)
             "6") ", "
                  "EXISTS (SELECT 1 FROM case_experts x WHERE x.case_id = c.id AND x.user_id = $2), "
                  "EXISTS (SELECT 1 FROM users u WHERE u.id = $7 AND 'expert' = ANY(u.roles) "
-                 "AND NOT u.disabled) FROM cases c WHERE c.id = $1",
+                 "AND NOT u.disabled), c.variant FROM cases c WHERE c.id = $1",
         7, params, next, r);
 }
 
@@ -202,6 +202,7 @@ static const struct case_rule *s_check(struct req *r, PGresult *res, struct erro
         return NULL;
     }
     const char *kind = PQgetvalue(res, 0, 0), *step = PQgetvalue(res, 0, 1);
+    const char *variant = PQgetisnull(res, 0, 5) ? NULL : PQgetvalue(res, 0, 5);
     if (!s_role_may(a->action, r->user->roles)) {
         s_fail(r, error_new(ERR_FORBIDDEN, "your roles may not do this in a %s case", kind));
         return NULL;
@@ -232,9 +233,9 @@ static const struct case_rule *s_check(struct req *r, PGresult *res, struct erro
         error_add_field(a->bad, "user_id", "is not an active user holding the role expert");
     }
     const struct case_rule *rule = NULL;
-    enum case_verdict v =
-        a->bad ? CASE_BAD_INPUT
-               : case_decide(kind, step, a->action, a->input, a->meeting, r->user->roles, &rule);
+    enum case_verdict v = a->bad ? CASE_BAD_INPUT
+                                 : case_decide(kind, step, variant, a->action, a->input, a->meeting,
+                                               r->user->roles, &rule);
     if (v == CASE_BAD_MEETING) {
         a->bad = error_new(ERR_VALIDATION, "some fields are missing or invalid");
         error_add_field(a->bad, "meeting",
@@ -252,8 +253,11 @@ static const struct case_rule *s_check(struct req *r, PGresult *res, struct erro
         return NULL;
     }
     if (v != CASE_OK) {
-        struct error *e = error_new(ERR_INVALID_STATE, "a %s case at step %s cannot take a %s",
-                                    kind, step, a->action);
+        struct error *e =
+            variant ? error_new(ERR_INVALID_STATE, "a %s %s case at step %s cannot take this %s",
+                                variant, kind, step, a->action)
+                    : error_new(ERR_INVALID_STATE, "a %s case at step %s cannot take a %s", kind,
+                                step, a->action);
         error_set(e, "state", cJSON_CreateString(step));
         s_fail(r, e);
         return NULL;
@@ -392,10 +396,12 @@ static void s_move(struct req *r, PGresult *res, const struct case_rule *rule, c
                             json,
                             actor,
                             rule->event,
-                            record};
-    /* $8 names the column the record goes to: review or decision */
+                            record,
+                            rule->set_variant};
+    /* $8 names the column the record goes to: review or decision; $9 the case's new variant */
     db_query(req_service(r)->db,
              "WITH c AS (UPDATE cases SET step = $3, outcome = coalesce($4, outcome), "
+             "variant = coalesce($9, variant), "
              "review = CASE WHEN $8 = 'review' THEN $5::jsonb || jsonb_build_object('at', "
              "rfc3339(now())) ELSE review END, "
              "decision = CASE WHEN $8 = 'decision' THEN $5::jsonb || jsonb_build_object('at', "
@@ -408,7 +414,7 @@ static void s_move(struct req *r, PGresult *res, const struct case_rule *rule, c
              "CASE WHEN c.step = 'closed' THEN emit('itgov.approval.case.closed', "
              "'approvals/' || c.id, $6, jsonb_build_object('case', case_doc(c), "
              "'outcome', c.outcome, 'submission', c.submission)) END FROM c",
-             8, params, s_on_written_200, r);
+             9, params, s_on_written_200, r);
     free(json);
 }
 
@@ -422,6 +428,8 @@ static void s_on_review_loaded(void *arg, PGresult *res, struct error *err)
     cJSON *detail = cJSON_CreateObject();
     cJSON_AddStringToObject(detail, "outcome", rule->input);
     cJSON_AddStringToObject(detail, "comment", cJSON_IsString(comment) ? comment->valuestring : "");
+    /* a reclassification names what the case became, in the review and its event */
+    if (rule->set_variant) cJSON_AddStringToObject(detail, "variant", rule->set_variant);
     s_move(r, res, rule, "review", detail);
 }
 

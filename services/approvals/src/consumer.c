@@ -1,9 +1,11 @@
 /*
  * What the approvals service takes from others, and the deadline watch.
- *   projects: project.submitted, plan.submitted, contract.submitted and
- *     project.acceptance_requested open a case of the kind
- *     case_kinds.c names for that event, at its first step, due
- *     ITGOV_REVIEW_DAYS later (at most one open case per subject);
+ *   projects: project.submitted, plan.submitted, contract.submitted,
+ *     project.acceptance_requested and change.submitted open a case of the
+ *     kind case_kinds.c names for that event, at its first step, due
+ *     ITGOV_REVIEW_DAYS later (at most one open case per subject), of the
+ *     variant the event's data names when the kind has variants (a
+ *     change's level);
  *   accounts: account.user.* keep the users table (roles, department,
  *     disabled) that says who may be invited as an expert.
  * Both are read from the sources' outboxes (itgov/follow.h; the bus only
@@ -54,6 +56,9 @@ static void s_on_submitted(void *arg, const cJSON *ev, struct follow_job *job)
     if (!s_num(data, "submission", sub)) snprintf(sub, sizeof sub, "0");
     bool has_actor = s_num(ev, "actor", actor);
     snprintf(days, sizeof days, "%ld", approvals_cfg.review_days);
+    /* a variant the kind's rules do not name is none: only the rules for every variant apply */
+    const char *variant = k->variant_field ? s_str(data, k->variant_field) : NULL;
+    if (variant && !case_variant_known(k->kind, variant)) variant = NULL;
     const char *params[] = {id,
                             type,
                             k->kind,
@@ -62,17 +67,18 @@ static void s_on_submitted(void *arg, const cJSON *ev, struct follow_job *job)
                             sub,
                             k->first_step,
                             days,
-                            has_actor ? actor : NULL};
+                            has_actor ? actor : NULL,
+                            variant};
     follow_apply(job, svc->db,
                  "WITH i AS (INSERT INTO inbox (event_id, type) VALUES ($1, $2) "
                  "ON CONFLICT DO NOTHING RETURNING 1), "
                  "c AS (INSERT INTO cases (kind, subject, subject_department_id, submission, step, "
-                 "due_at) SELECT $3, $4, $5::bigint, $6::int, $7, "
-                 "now() + make_interval(days => $8::int) FROM i "
+                 "due_at, variant) SELECT $3, $4, $5::bigint, $6::int, $7, "
+                 "now() + make_interval(days => $8::int), $10 FROM i "
                  "ON CONFLICT (subject) WHERE step <> 'closed' DO NOTHING RETURNING *) "
                  "SELECT emit('itgov.approval.case.opened', 'approvals/' || c.id, $9::bigint, "
                  "jsonb_build_object('case', case_doc(c), 'submission', c.submission)) FROM c",
-                 9, params);
+                 10, params);
 }
 
 /* account.user.* → the users table */
@@ -152,9 +158,9 @@ int consumer_start(struct service *svc)
     char endpoint[300];
     snprintf(endpoint, sizeof endpoint, "tcp://%s:%ld", approvals_cfg.broker_host,
              approvals_cfg.broker_xpub_port);
-    static const char *const submitted[] = {"project.submitted", "plan.submitted",
+    static const char *const submitted[] = {"project.submitted",  "plan.submitted",
                                             "contract.submitted", "project.acceptance_requested",
-                                            NULL};
+                                            "change.submitted",   NULL};
     static const char *const users[] = {"account.user.", NULL};
     const struct follow_source sources[] = {
         [FROM_PROJECTS] = {.name = "projects",

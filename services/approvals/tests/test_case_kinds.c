@@ -1,4 +1,4 @@
-/* Every kind × step × action × role × outcome of the case rules, written out. */
+/* Every kind × step × variant × action × role × outcome of the case rules, written out. */
 #include <string.h>
 #include "../../../shared/tests/check.h"
 #include "../src/case_kinds.h"
@@ -8,6 +8,8 @@ struct allowed {
     const char *kind, *step, *action;
     unsigned roles;
     const char *input, *meeting, *next_step, *outcome;
+    const char *variant;     /* NULL: every variant (and none) */
+    const char *set_variant; /* what the case's variant becomes, NULL: unchanged */
 };
 
 #define IT  ROLE_IT_OFFICE
@@ -15,31 +17,54 @@ struct allowed {
 #define EXP ROLE_EXPERT
 
 static const struct allowed s_allowed[] = {
-    {"initiation", "review", "invite_expert", IT, NULL, NULL, NULL, NULL},
-    {"initiation", "review", "opinion", IT | EXP, NULL, NULL, NULL, NULL},
-    {"initiation", "review", "review", IT, "pass", NULL, "decision", NULL},
-    {"initiation", "review", "review", IT, "return", NULL, "closed", "returned"},
-    {"initiation", "review", "review", IT, "reject", NULL, "closed", "rejected"},
-    {"initiation", "decision", "decision", SEC, "approve", "minister_office", "closed", "approved"},
-    {"initiation", "decision", "decision", SEC, "approve", "joint_meeting", "closed", "approved"},
-    {"initiation", "decision", "decision", SEC, "reject", "minister_office", "closed", "rejected"},
-    {"initiation", "decision", "decision", SEC, "reject", "joint_meeting", "closed", "rejected"},
-    {"plan", "decision", "decision", SEC, "approve", "joint_meeting", "closed", "approved"},
-    {"plan", "decision", "decision", SEC, "reject", "joint_meeting", "closed", "rejected"},
-    {"contract", "review", "review", IT, "pass", NULL, "closed", "approved"},
-    {"contract", "review", "review", IT, "reject", NULL, "closed", "rejected"},
-    {"acceptance", "review", "invite_expert", IT, NULL, NULL, NULL, NULL},
-    {"acceptance", "review", "opinion", IT | EXP, NULL, NULL, NULL, NULL},
-    {"acceptance", "review", "review", IT, "pass", NULL, "closed", "approved"},
-    {"acceptance", "review", "review", IT, "return", NULL, "closed", "returned"},
+    {"initiation", "review", "invite_expert", IT, NULL, NULL, NULL, NULL, NULL, NULL},
+    {"initiation", "review", "opinion", IT | EXP, NULL, NULL, NULL, NULL, NULL, NULL},
+    {"initiation", "review", "review", IT, "pass", NULL, "decision", NULL, NULL, NULL},
+    {"initiation", "review", "review", IT, "return", NULL, "closed", "returned", NULL, NULL},
+    {"initiation", "review", "review", IT, "reject", NULL, "closed", "rejected", NULL, NULL},
+    {"initiation", "decision", "decision", SEC, "approve", "minister_office", "closed", "approved",
+     NULL, NULL},
+    {"initiation", "decision", "decision", SEC, "approve", "joint_meeting", "closed", "approved",
+     NULL, NULL},
+    {"initiation", "decision", "decision", SEC, "reject", "minister_office", "closed", "rejected",
+     NULL, NULL},
+    {"initiation", "decision", "decision", SEC, "reject", "joint_meeting", "closed", "rejected",
+     NULL, NULL},
+    {"plan", "decision", "decision", SEC, "approve", "joint_meeting", "closed", "approved", NULL,
+     NULL},
+    {"plan", "decision", "decision", SEC, "reject", "joint_meeting", "closed", "rejected", NULL,
+     NULL},
+    {"contract", "review", "review", IT, "pass", NULL, "closed", "approved", NULL, NULL},
+    {"contract", "review", "review", IT, "reject", NULL, "closed", "rejected", NULL, NULL},
+    {"acceptance", "review", "invite_expert", IT, NULL, NULL, NULL, NULL, NULL, NULL},
+    {"acceptance", "review", "opinion", IT | EXP, NULL, NULL, NULL, NULL, NULL, NULL},
+    {"acceptance", "review", "review", IT, "pass", NULL, "closed", "approved", NULL, NULL},
+    {"acceptance", "review", "review", IT, "return", NULL, "closed", "returned", NULL, NULL},
+    /* issue 11 G: change, by its level */
+    {"change", "review", "review", IT, "pass", NULL, "closed", "approved", "general", NULL},
+    {"change", "review", "review", IT, "pass", NULL, "decision", NULL, "major", NULL},
+    {"change", "review", "review", IT, "reclassify_major", NULL, "decision", NULL, "general",
+     "major"},
+    {"change", "review", "review", IT, "reject", NULL, "closed", "rejected", NULL, NULL},
+    {"change", "decision", "decision", SEC, "approve", "minister_office", "closed", "approved",
+     "major", NULL},
+    {"change", "decision", "decision", SEC, "approve", "joint_meeting", "closed", "approved",
+     "major", NULL},
+    {"change", "decision", "decision", SEC, "reject", "minister_office", "closed", "rejected",
+     "major", NULL},
+    {"change", "decision", "decision", SEC, "reject", "joint_meeting", "closed", "rejected",
+     "major", NULL},
 };
 
-static const char *const s_kinds[] = {"initiation", "plan", "contract", "acceptance", NULL};
+static const char *const s_kinds[] = {"initiation", "plan",   "contract",
+                                      "acceptance", "change", NULL};
 static const char *const s_steps[] = {"review", "decision", "closed", NULL};
 static const char *const s_actions[] = {"invite_expert", "opinion", "review", "decision", NULL};
 static const unsigned s_roles[] = {ROLE_ADMIN,  ROLE_IT_OFFICE, ROLE_APPLICANT,
                                    ROLE_EXPERT, ROLE_SECRETARY, ROLE_AUDITOR};
-static const char *const s_inputs[] = {"", "pass", "return", "reject", "approve", "bogus", NULL};
+static const char *const s_inputs[] = {
+    "", "pass", "return", "reject", "approve", "reclassify_major", "bogus", NULL};
+static const char *const s_variants[] = {"", "general", "major", NULL};
 static const char *const s_meetings[] = {"", "minister_office", "joint_meeting", NULL};
 
 static const char *s_null(const char *s)
@@ -52,14 +77,16 @@ static bool s_same(const char *a, const char *b)
     return a == b || (a && b && strcmp(a, b) == 0);
 }
 
-static const struct allowed *s_find(const char *kind, const char *step, const char *action,
-                                    unsigned role, const char *input, const char *meeting)
+static const struct allowed *s_find(const char *kind, const char *step, const char *variant,
+                                    const char *action, unsigned role, const char *input,
+                                    const char *meeting)
 {
     for (size_t i = 0; i < sizeof s_allowed / sizeof s_allowed[0]; i++) {
         const struct allowed *a = &s_allowed[i];
         if (s_same(a->kind, kind) && s_same(a->step, step) && s_same(a->action, action) &&
             (a->roles & role) && s_same(a->input, input) &&
-            (!a->meeting || s_same(a->meeting, meeting)))
+            (!a->meeting || s_same(a->meeting, meeting)) &&
+            (!a->variant || s_same(a->variant, variant)))
             return a;
     }
     return NULL;
@@ -70,59 +97,66 @@ int main(void)
     int allowed_seen = 0;
     for (const char *const *k = s_kinds; *k; k++)
         for (const char *const *s = s_steps; *s; s++)
-            for (const char *const *a = s_actions; *a; a++)
-                for (size_t r = 0; r < sizeof s_roles / sizeof s_roles[0]; r++)
-                    for (const char *const *in = s_inputs; *in; in++)
-                        for (const char *const *m = s_meetings; *m; m++) {
-                            const char *input = s_null(*in), *meeting = s_null(*m);
-                            const struct allowed *want =
-                                s_find(*k, *s, *a, s_roles[r], input, meeting);
-                            const struct case_rule *rule = NULL;
-                            enum case_verdict v =
-                                case_decide(*k, *s, *a, input, meeting, s_roles[r], &rule);
-                            if (want) {
-                                allowed_seen++;
-                                CHECK(v == CASE_OK);
-                                if (v != CASE_OK) {
-                                    fprintf(stderr, "  refused: %s %s %s %s %s\n", *k, *s, *a, *in,
-                                            *m);
-                                    continue;
+            for (const char *const *va = s_variants; *va; va++)
+                for (const char *const *a = s_actions; *a; a++)
+                    for (size_t r = 0; r < sizeof s_roles / sizeof s_roles[0]; r++)
+                        for (const char *const *in = s_inputs; *in; in++)
+                            for (const char *const *m = s_meetings; *m; m++) {
+                                const char *input = s_null(*in), *meeting = s_null(*m);
+                                const char *variant = s_null(*va);
+                                const struct allowed *want =
+                                    s_find(*k, *s, variant, *a, s_roles[r], input, meeting);
+                                const struct case_rule *rule = NULL;
+                                enum case_verdict v = case_decide(*k, *s, variant, *a, input,
+                                                                  meeting, s_roles[r], &rule);
+                                if (want) {
+                                    allowed_seen++;
+                                    CHECK(v == CASE_OK);
+                                    if (v != CASE_OK) {
+                                        fprintf(stderr, "  refused: %s %s %s %s %s %s\n", *k, *s,
+                                                *va, *a, *in, *m);
+                                        continue;
+                                    }
+                                    CHECK(s_same(rule->next_step, want->next_step));
+                                    CHECK(s_same(rule->outcome, want->outcome));
+                                    CHECK(s_same(rule->set_variant, want->set_variant));
+                                    CHECK(rule->event &&
+                                          strncmp(rule->event, "itgov.approval.", 15) == 0);
+                                } else {
+                                    CHECK(v != CASE_OK);
+                                    if (v == CASE_OK)
+                                        fprintf(stderr, "  allowed: %s %s %s %s %u %s %s\n", *k, *s,
+                                                *va, *a, s_roles[r], *in, *m);
                                 }
-                                CHECK(s_same(rule->next_step, want->next_step));
-                                CHECK(s_same(rule->outcome, want->outcome));
-                                CHECK(rule->event &&
-                                      strncmp(rule->event, "itgov.approval.", 15) == 0);
-                            } else {
-                                CHECK(v != CASE_OK);
-                                if (v == CASE_OK)
-                                    fprintf(stderr, "  allowed: %s %s %s %u %s %s\n", *k, *s, *a,
-                                            s_roles[r], *in, *m);
                             }
-                        }
-    /* opinion allows two roles, unmeetinged actions ignore the meeting (3 values) */
-    CHECK(allowed_seen == (1 * 3) + (2 * 3) + (3 * 3) + 4 + 2        /* initiation, plan */
-                              + (2 * 3)                              /* contract */
-                              + (1 * 3) + (2 * 3) + (2 * 3));        /* acceptance */
+    /* opinion allows two roles, unmeetinged actions ignore the meeting (3 values); the kinds
+     * without variants take any of the 3 variant values alike */
+    CHECK(allowed_seen == 3 * ((1 * 3) + (2 * 3) + (3 * 3) + 4 + 2 /* initiation, plan */
+                               + (2 * 3)                           /* contract */
+                               + (1 * 3) + (2 * 3) + (2 * 3))      /* acceptance */
+                              + (3 * 3)   /* change: pass, pass, reclassify, one variant each */
+                              + (3 * 3)   /* change: reject, in every variant */
+                              + (2 * 2)); /* change: decision on a major one, 2 meetings */
 
     /* the refusal order: 403 before 400 before 409 */
     const struct case_rule *rule;
-    CHECK(case_decide("initiation", "closed", "review", "bogus", NULL, ROLE_APPLICANT, &rule) ==
-          CASE_FORBIDDEN);
-    CHECK(case_decide("initiation", "closed", "review", "bogus", NULL, ROLE_IT_OFFICE, &rule) ==
-          CASE_BAD_INPUT);
-    CHECK(case_decide("initiation", "closed", "review", "pass", NULL, ROLE_IT_OFFICE, &rule) ==
-          CASE_INVALID_STATE);
-    CHECK(case_decide("initiation", "decision", "review", "pass", NULL, ROLE_IT_OFFICE, &rule) ==
-          CASE_INVALID_STATE);
-    CHECK(case_decide("plan", "decision", "decision", "approve", "minister_office", ROLE_SECRETARY,
-                      &rule) == CASE_BAD_MEETING);
-    CHECK(case_decide("plan", "closed", "decision", "approve", "joint_meeting", ROLE_SECRETARY,
+    CHECK(case_decide("initiation", "closed", NULL, "review", "bogus", NULL, ROLE_APPLICANT,
+                      &rule) == CASE_FORBIDDEN);
+    CHECK(case_decide("initiation", "closed", NULL, "review", "bogus", NULL, ROLE_IT_OFFICE,
+                      &rule) == CASE_BAD_INPUT);
+    CHECK(case_decide("initiation", "closed", NULL, "review", "pass", NULL, ROLE_IT_OFFICE,
                       &rule) == CASE_INVALID_STATE);
-    CHECK(case_decide("plan", "decision", "review", "pass", NULL, ROLE_IT_OFFICE, &rule) ==
+    CHECK(case_decide("initiation", "decision", NULL, "review", "pass", NULL, ROLE_IT_OFFICE,
+                      &rule) == CASE_INVALID_STATE);
+    CHECK(case_decide("plan", "decision", NULL, "decision", "approve", "minister_office",
+                      ROLE_SECRETARY, &rule) == CASE_BAD_MEETING);
+    CHECK(case_decide("plan", "closed", NULL, "decision", "approve", "joint_meeting",
+                      ROLE_SECRETARY, &rule) == CASE_INVALID_STATE);
+    CHECK(case_decide("plan", "decision", NULL, "review", "pass", NULL, ROLE_IT_OFFICE, &rule) ==
           CASE_INVALID_STATE); /* plans have no review step: the action does not exist here */
-    CHECK(case_decide("plan", "decision", "review", "pass", NULL, ROLE_APPLICANT, &rule) ==
+    CHECK(case_decide("plan", "decision", NULL, "review", "pass", NULL, ROLE_APPLICANT, &rule) ==
           CASE_FORBIDDEN);
-    CHECK(case_decide("nosuch", "review", "review", "pass", NULL, ROLE_IT_OFFICE, &rule) ==
+    CHECK(case_decide("nosuch", "review", NULL, "review", "pass", NULL, ROLE_IT_OFFICE, &rule) ==
           CASE_FORBIDDEN);
 
     /* kinds */
@@ -136,13 +170,14 @@ int main(void)
     CHECK(case_kind_opened_by("itgov.contract.submitted") == case_kind_find("contract"));
     CHECK(case_kind_opened_by("itgov.project.acceptance_requested") ==
           case_kind_find("acceptance"));
-    CHECK(case_decide("contract", "review", "decision", "approve", "joint_meeting", ROLE_SECRETARY,
-                      &rule) == CASE_INVALID_STATE); /* contracts have no meeting */
-    CHECK(case_decide("acceptance", "review", "review", "reject", NULL, ROLE_IT_OFFICE, &rule) ==
-          CASE_BAD_INPUT); /* acceptance passes or returns */
+    CHECK(case_decide("contract", "review", NULL, "decision", "approve", "joint_meeting",
+                      ROLE_SECRETARY, &rule) == CASE_INVALID_STATE); /* contracts have no meeting */
+    CHECK(case_decide("acceptance", "review", NULL, "review", "reject", NULL, ROLE_IT_OFFICE,
+                      &rule) == CASE_BAD_INPUT); /* acceptance passes or returns */
     for (size_t i = 0; i < case_nkinds; i++)
         CHECK(case_step_known(case_kinds[i].kind, case_kinds[i].first_step));
     CHECK(case_step_known("initiation", "closed"));
+    CHECK(case_step_known("change", "decision"));
     CHECK(!case_step_known("plan", "review"));
 
     const char *in[8];
@@ -151,5 +186,42 @@ int main(void)
     CHECK(in[3] == NULL);
     CHECK(case_inputs("plan", "decision", in, 8) == 2);
     CHECK(case_inputs("initiation", "opinion", in, 8) == 0 && in[0] == NULL);
+
+    /* issue 11 G: a change's level decides what its review does */
+    CHECK(case_kind_opened_by("itgov.change.submitted") == case_kind_find("change"));
+    CHECK_STR(case_kind_find("change")->variant_field, "level");
+    CHECK(case_kind_find("initiation")->variant_field == NULL);
+    CHECK(case_inputs("change", "review", in, 8) == 3); /* pass, reclassify_major, reject */
+    CHECK(case_decide("change", "review", "general", "review", "pass", NULL, ROLE_IT_OFFICE,
+                      &rule) == CASE_OK &&
+          s_same(rule->next_step, "closed") && s_same(rule->outcome, "approved"));
+    CHECK(case_decide("change", "review", "major", "review", "pass", NULL, ROLE_IT_OFFICE, &rule) ==
+              CASE_OK &&
+          s_same(rule->next_step, "decision") && rule->outcome == NULL);
+    CHECK(case_decide("change", "review", "general", "review", "reclassify_major", NULL,
+                      ROLE_IT_OFFICE, &rule) == CASE_OK &&
+          s_same(rule->set_variant, "major") && s_same(rule->next_step, "decision"));
+    /* a major change cannot be reclassified, nor decided at review, nor a general one met on */
+    CHECK(case_decide("change", "review", "major", "review", "reclassify_major", NULL,
+                      ROLE_IT_OFFICE, &rule) == CASE_INVALID_STATE);
+    CHECK(case_decide("change", "decision", "general", "decision", "approve", "joint_meeting",
+                      ROLE_SECRETARY, &rule) == CASE_INVALID_STATE);
+    CHECK(case_decide("change", "review", "major", "decision", "approve", "joint_meeting",
+                      ROLE_SECRETARY, &rule) == CASE_INVALID_STATE);
+    /* the refusal order holds with variants: 403, then 400, then 409 */
+    CHECK(case_decide("change", "closed", "major", "review", "reclassify_major", NULL,
+                      ROLE_APPLICANT, &rule) == CASE_FORBIDDEN);
+    CHECK(case_decide("change", "closed", "major", "review", "return", NULL, ROLE_IT_OFFICE,
+                      &rule) == CASE_BAD_INPUT);
+    CHECK(case_decide("change", "closed", "major", "review", "reclassify_major", NULL,
+                      ROLE_IT_OFFICE, &rule) == CASE_INVALID_STATE);
+    CHECK(case_decide("change", "decision", "major", "decision", "approve", "bogus", ROLE_SECRETARY,
+                      &rule) == CASE_BAD_MEETING);
+    CHECK(case_decide("contract", "review", "major", "review", "reclassify_major", NULL,
+                      ROLE_IT_OFFICE, &rule) == CASE_BAD_INPUT); /* only changes reclassify */
+    CHECK(case_variant_known("change", "general") && case_variant_known("change", "major"));
+    CHECK(!case_variant_known("change", "minor"));
+    CHECK(case_variant_known("change", NULL) && !case_variant_known("nosuch", NULL));
+    CHECK(!case_variant_known("initiation", "major"));
     return check_done();
 }
