@@ -2,8 +2,8 @@
  * What the projects service takes from the approvals service, as events
  * read from its outbox (itgov/follow.h; the bus only wakes the reads):
  *   approval.review.recorded / approval.decision.recorded → the project,
- *     plan or contract the case decides moves, by the rule table below and
- *     the state machines of project_fsm.c;
+ *     plan, contract or change the case decides moves, by the rule table
+ *     below and the state machines of project_fsm.c;
  *   approval.expert.invited → the expert may read the project.
  * Each effect and its inbox row are one statement, so an event applies
  * once. An event applies only to the submission its case was opened for
@@ -45,9 +45,11 @@ static const struct target {
 } s_project = {&project_fsm, "projects/", TRANSITION_SQL("projects", "projects/", "project_event")},
   s_plan = {&plan_fsm, "plans/", TRANSITION_SQL("plans", "plans/", "plan_event")},
   s_contract = {&contract_fsm, "contracts/",
-                TRANSITION_SQL("contracts", "contracts/", "contract_event")};
+                TRANSITION_SQL("contracts", "contracts/", "contract_event")},
+  s_change = {&change_fsm, "changes/", TRANSITION_SQL("changes", "changes/", "change_event")};
 
-/* event type × case kind × outcome → which record, which action */
+/* event type × case kind × outcome → which record, which action; a kind may
+ * name the case's variant too ("change/major": a change case of that level) */
 static const struct {
     const char *type, *kind, *outcome;
     const struct target *target;
@@ -64,6 +66,14 @@ static const struct {
     {"itgov.approval.review.recorded", "contract", "reject", &s_contract, "review_reject"},
     {"itgov.approval.review.recorded", "acceptance", "pass", &s_project, "acceptance_pass"},
     {"itgov.approval.review.recorded", "acceptance", "return", &s_project, "acceptance_return"},
+    /* issue 11 G: changes, by their level (one reclassified goes to a meeting as a major one:
+     * the trigger of 0013_changes.sql makes its level major) */
+    {"itgov.approval.review.recorded", "change/general", "pass", &s_change, "review_pass_general"},
+    {"itgov.approval.review.recorded", "change/major", "pass", &s_change, "review_pass_major"},
+    {"itgov.approval.review.recorded", "change", "reclassify_major", &s_change, "reclassify"},
+    {"itgov.approval.review.recorded", "change", "reject", &s_change, "review_reject"},
+    {"itgov.approval.decision.recorded", "change", "approve", &s_change, "decide_approve"},
+    {"itgov.approval.decision.recorded", "change", "reject", &s_change, "decide_reject"},
 };
 
 static struct follow *s_follow;
@@ -78,6 +88,14 @@ static long long s_num(const cJSON *o, const char *name)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
     return cJSON_IsNumber(v) ? (long long)v->valuedouble : 0;
+}
+
+/* Whether a rule's kind ("change" or "change/major") is a case's kind and variant. */
+static bool s_kind_is(const char *rule, const char *kind, const char *variant)
+{
+    size_t n = strlen(kind);
+    if (strncmp(rule, kind, n) != 0) return false;
+    return rule[n] == '\0' || (rule[n] == '/' && variant && strcmp(rule + n + 1, variant) == 0);
 }
 
 /* "projects/42" → 42 when subject starts with prefix, else 0. */
@@ -122,7 +140,8 @@ static void s_handle(void *arg, int source, long long sourceseq, const cJSON *ev
 
     const char *outcome = s_str(data, "outcome");
     for (size_t i = 0; type && kind && outcome && i < sizeof s_rules / sizeof s_rules[0]; i++) {
-        if (strcmp(s_rules[i].type, type) != 0 || strcmp(s_rules[i].kind, kind) != 0 ||
+        if (strcmp(s_rules[i].type, type) != 0 ||
+            !s_kind_is(s_rules[i].kind, kind, s_str(kase, "variant")) ||
             strcmp(s_rules[i].outcome, outcome) != 0)
             continue;
         const struct target *t = s_rules[i].target;

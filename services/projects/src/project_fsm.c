@@ -54,6 +54,23 @@ static const struct fsm_transition s_contract[] = {
 const struct fsm contract_fsm = {"contract", s_contract_states, s_contract,
                                  sizeof s_contract / sizeof s_contract[0]};
 
+/* issue 11 G: changes; the review's action depends on the change's level (consumer.c) */
+static const char *const s_change_states[] = {"pending",  "awaiting_decision", "approved",
+                                              "rejected", "implemented",       NULL};
+
+static const struct fsm_transition s_change[] = {
+    {"pending", "review_pass_general", "approved", "itgov.change.approved"},
+    {"pending", "review_pass_major", "awaiting_decision", "itgov.change.review_passed"},
+    {"pending", "reclassify", "awaiting_decision", "itgov.change.reclassified"},
+    {"pending", "review_reject", "rejected", "itgov.change.rejected"},
+    {"awaiting_decision", "decide_approve", "approved", "itgov.change.approved"},
+    {"awaiting_decision", "decide_reject", "rejected", "itgov.change.rejected"},
+    {"approved", "implement", "implemented", "itgov.change.implemented"},
+};
+
+const struct fsm change_fsm = {"change", s_change_states, s_change,
+                               sizeof s_change / sizeof s_change[0]};
+
 bool fsm_has_state(const struct fsm *m, const char *state)
 {
     for (const char *const *s = m->states; state && *s; s++)

@@ -34,6 +34,12 @@ extern const struct fsm project_fsm;
 extern const struct fsm plan_fsm;
 /* contract: pending_review → approved | rejected (the IT office's review). */
 extern const struct fsm contract_fsm;
+/* change (article 15, issue 11 G): pending → approved (a general change,
+ * the IT office's review) | awaiting_decision (a major change whose review
+ * passed, or a general one the review reclassified major) → approved |
+ * rejected (the meeting); pending → rejected (the review); approved →
+ * implemented (the owning department reports it). */
+extern const struct fsm change_fsm;
 
 bool fsm_has_state(const struct fsm *m, const char *state);
 bool fsm_has_action(const struct fsm *m, const char *action);

@@ -54,6 +54,10 @@ void plans_submit(struct req *r);
 /* issue 11 F: spot_checks.c, backups.c, media.c */
 
 /* issue 11 G: changes.c */
+void changes_create(struct req *r);
+void changes_list(struct req *r);
+void changes_get(struct req *r);
+void changes_implemented(struct req *r);
 
 /* issue 11 H: fees.c */
 

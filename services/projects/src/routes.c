@@ -27,6 +27,10 @@ const struct route projects_routes[] = {
     /* issue 11 F: spot checks, backups, media (spot_checks.c, backups.c, media.c) */
 
     /* issue 11 G: changes (changes.c) */
+    {"POST", "/api/v1/projects/:id/changes", changes_create, ROLE_APPLICANT},
+    {"GET", "/api/v1/projects/:id/changes", changes_list, ROLE_ANY},
+    {"GET", "/api/v1/changes/:id", changes_get, ROLE_ANY},
+    {"POST", "/api/v1/changes/:id/implemented", changes_implemented, ROLE_APPLICANT},
 
     /* issue 11 H: fees (fees.c) */
 

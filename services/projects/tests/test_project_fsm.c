@@ -14,6 +14,9 @@ static const char *const s_project_actions[] = {
 static const char *const s_plan_actions[] = {"edit", "submit", "decide_approve", "decide_reject",
                                              NULL};
 static const char *const s_contract_actions[] = {"review_pass", "review_reject", NULL};
+static const char *const s_change_actions[] = {
+    "review_pass_general", "review_pass_major", "reclassify", "review_reject",
+    "decide_approve",      "decide_reject",     "implement",  NULL};
 
 /* Only the allowed pairs are listed; every other pair must be refused. */
 static const struct expect s_project_allowed[] = {
@@ -42,6 +45,16 @@ static const struct expect s_plan_allowed[] = {
 static const struct expect s_contract_allowed[] = {
     {"pending_review", "review_pass", "approved"},
     {"pending_review", "review_reject", "rejected"},
+};
+
+static const struct expect s_change_allowed[] = {
+    {"pending", "review_pass_general", "approved"},
+    {"pending", "review_pass_major", "awaiting_decision"},
+    {"pending", "reclassify", "awaiting_decision"},
+    {"pending", "review_reject", "rejected"},
+    {"awaiting_decision", "decide_approve", "approved"},
+    {"awaiting_decision", "decide_reject", "rejected"},
+    {"approved", "implement", "implemented"},
 };
 
 static const char *s_expected(const struct expect *allowed, size_t n, const char *state,
@@ -90,6 +103,8 @@ int main(void)
                     sizeof s_plan_allowed / sizeof s_plan_allowed[0], 4);
     s_check_machine(&contract_fsm, s_contract_actions, s_contract_allowed,
                     sizeof s_contract_allowed / sizeof s_contract_allowed[0], 3);
+    s_check_machine(&change_fsm, s_change_actions, s_change_allowed,
+                    sizeof s_change_allowed / sizeof s_change_allowed[0], 5);
 
     char from[128], to[128];
     const char *ev = NULL;
@@ -102,6 +117,13 @@ int main(void)
     CHECK_STR(to, "{approved}");
     CHECK_STR(ev, "itgov.project.approved");
     CHECK(!fsm_action_sql(&project_fsm, "fly", from, sizeof from, to, sizeof to, &ev));
+    /* a change is approved by a general review or by the meeting, never by a major review */
+    CHECK(fsm_action_sql(&change_fsm, "decide_approve", from, sizeof from, to, sizeof to, &ev));
+    CHECK_STR(from, "{awaiting_decision}");
+    CHECK_STR(ev, "itgov.change.approved");
+    CHECK_STR(fsm_next(&change_fsm, "pending", "review_pass_major")->to, "awaiting_decision");
+    CHECK(fsm_next(&change_fsm, "pending", "implement") == NULL);
+    CHECK(fsm_next(&change_fsm, "awaiting_decision", "implement") == NULL);
     char tiny[8];
     CHECK(!fsm_action_sql(&project_fsm, "submit", tiny, sizeof tiny, to, sizeof to, &ev));
     return check_done();
