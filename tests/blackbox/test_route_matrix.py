@@ -88,6 +88,10 @@ MATRIX = {
     # issue 11 F: spot checks, backups, media
 
     # issue 11 G: changes
+    ("POST", "/api/v1/projects/:id/changes"): ({"applicant"}, MISSING, ""),
+    ("GET", "/api/v1/projects/:id/changes"): (ANY_ROLE, "project", "?limit=1"),
+    ("GET", "/api/v1/changes/:id"): (ANY_ROLE, MISSING, ""),
+    ("POST", "/api/v1/changes/:id/implemented"): ({"applicant"}, MISSING, ""),
 
     # issue 11 H: fees
 

@@ -84,6 +84,9 @@ static const char *const s_patterns[] = {
     /* issue 11 F: spot checks, backups, media */
 
     /* issue 11 G: changes */
+    "/api/v1/projects/:id/changes",
+    "/api/v1/changes/:id",
+    "/api/v1/changes/:id/implemented",
 
     /* issue 11 H: fees */
 
