@@ -93,7 +93,7 @@ def change_events(sub, cid, count):
 
 def test_general_change_is_approved_by_the_review_then_implemented():
     p = in_operation_project()
-    with Subscriber("change.") as sub:
+    with Subscriber("") as sub:
         sub.ready()
         c, case = new_change()
         cid = c["id"]
@@ -133,7 +133,7 @@ def test_general_change_is_approved_by_the_review_then_implemented():
 
 
 def test_major_change_is_not_approved_by_the_review_alone():
-    with Subscriber("change.") as sub:
+    with Subscriber("") as sub:
         sub.ready()
         c, case = new_change(level="major")
         cid = c["id"]
@@ -159,7 +159,7 @@ def test_major_change_is_not_approved_by_the_review_alone():
 
 
 def test_general_change_reclassified_major_goes_to_the_meeting():
-    with Subscriber("change.") as sub:
+    with Subscriber("") as sub:
         sub.ready()
         c, case = new_change(level="general")
         cid = c["id"]
