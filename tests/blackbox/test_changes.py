@@ -4,8 +4,12 @@ office's review; a major change that the review alone does not approve (it
 waits for the meeting, and implementing it before is refused); a general
 change the review reclassifies as major; rejections at review and by the
 meeting; every refused role and wrong state; the events."""
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import projects_flow
-from client import Subscriber, expect, http, make_department, make_user, poll, problem, psql, sfx, validation
+from client import (Subscriber, expect, http, make_department, make_user, poll, problem, psql, sfx,
+                    validation, walk)
 from projects_flow import create_project, decide, open_case, review, submitted_project, tok, users
 
 ORDER = 62
@@ -282,3 +286,31 @@ def test_validation_and_wrong_states():
     invalid_state(decide(case["id"], "approve"), "review")
     problem(http("GET", "/changes/999999999", token=tok("it")), 404, "not_found")
     problem(http("GET", "/changes/01", token=tok("it")), 404, "not_found")
+
+
+def test_parallel_reports_implement_a_change_once():
+    c, case = new_change()
+    expect(review(case["id"], "pass"), 200)
+    wait_change(c["id"], "approved")
+    with Subscriber("") as sub:
+        sub.ready()
+        with ThreadPoolExecutor(8) as pool:
+            rs = list(pool.map(lambda i: implement(c["id"], role=("applicant", "applicant2")[i % 2]),
+                               range(8)))
+        assert sorted(r.status for r in rs) == [200] + [409] * 7, [r.status for r in rs]
+        for r in rs:
+            if r.status == 409:
+                invalid_state(r, "implemented")
+        change_events(sub, c["id"], 1)
+        time.sleep(0.5)  # a second event would have come by now
+        assert change_events(sub, c["id"], 1)[0] == ["itgov.change.implemented"]
+    assert get_change(c["id"])["version"] == 3
+
+
+def test_the_list_pages_oldest_first():
+    pid = in_operation_project()["id"]
+    mine = [expect(submit_change(pid), 201)["id"] for _ in range(3)]
+    items = walk(f"/projects/{pid}/changes", tok("auditor"), limit=1)
+    ids = [x["id"] for x in items]
+    assert ids == sorted(ids) and all(i in ids for i in mine), ids
+    assert all(x["project_id"] == pid for x in items)

@@ -93,6 +93,12 @@ void changes_create(struct req *r)
 
 /* ---- read --------------------------------------------------------------------------- */
 
+/* A page of project p's changes ($1 cursor, $2 limit, $9 status or NULL). */
+#define CHANGES_PAGE                                                                               \
+    DB_PAGE_SQL("SELECT c.id, change_doc(c) AS doc FROM changes c "                                \
+                "WHERE c.project_id = p.id AND c.id > $1 AND ($9::text IS NULL OR c.state = $9) "  \
+                "ORDER BY c.id LIMIT $2")
+
 /* The project's changes, oldest first; 404 when the project is not visible. */
 void changes_list(struct req *r)
 {
@@ -114,13 +120,8 @@ void changes_list(struct req *r)
     const char *params[] = {c,     l,           req_param(r, "id"), w.uid, w.dept,
                             w.all, w.applicant, w.expert,           status};
     db_query(req_service(r)->db,
-             "SELECT (" DB_PAGE_SQL(
-                 "SELECT c.id, change_doc(c) AS doc FROM changes c "
-                 "WHERE c.project_id = p.id AND c.id > $1 "
-                 "AND ($9::text IS NULL OR c.state = $9) "
-                 "ORDER BY c.id LIMIT $2") ") "
-                                           "FROM projects p WHERE p.id = $3 AND " VISIBLE(
-                                               "4", "5", "6", "7", "8"),
+             "SELECT (" CHANGES_PAGE
+             ") FROM projects p WHERE p.id = $3 AND " VISIBLE("4", "5", "6", "7", "8"),
              9, params, reply_row, r);
 }
 
