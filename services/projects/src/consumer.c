@@ -2,8 +2,8 @@
  * What the projects service takes from the approvals service, as events
  * read from its outbox (itgov/follow.h; the bus only wakes the reads):
  *   approval.review.recorded / approval.decision.recorded → the project,
- *     plan, contract or change the case decides moves, by the rule table
- *     below and the state machines of project_fsm.c;
+ *     plan or contract the case decides moves, by the rule table below and
+ *     the state machines of project_fsm.c;
  *   approval.expert.invited → the expert may read the project.
  * Each effect and its inbox row are one statement, so an event applies
  * once. An event applies only to the submission its case was opened for
@@ -49,7 +49,8 @@ static const struct target {
   s_change = {&change_fsm, "changes/", TRANSITION_SQL("changes", "changes/", "change_event")};
 
 /* event type × case kind × outcome → which record, which action; a kind may
- * name the case's variant too ("change/major": a change case of that level) */
+ * name the case's variant too ("change/major": a change case of that level),
+ * so a change moves by its level (issue 11 G) */
 static const struct {
     const char *type, *kind, *outcome;
     const struct target *target;
