@@ -5,6 +5,7 @@ missing deliverable kind, `approved_contract` (none, only pending, only
 rejected) and each incomplete milestone; wrong roles and states; the IT
 office's review passing the project to `accepted` or returning it to
 `implementing` with its comment, and a second request opening a new case."""
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from client import Subscriber, expect, http, problem, validation
@@ -12,7 +13,7 @@ from projects_flow import (DELIVERABLE_KINDS, accepted_project, add_contract, ad
                            approved_project_b, complete_milestones, contract_body, create_project,
                            deliverable_body, implementing_project_b, milestone_ids, open_case,
                            ready_for_acceptance, request_acceptance, review, reviewed_contract,
-                           tok, users, wait_state)
+                           tok, users, wait_contract, wait_state)
 
 DELIVERABLE_FIELDS = {"id", "project_id", "kind", "version", "title", "uri", "sha256", "author_id",
                       "created_at", "current"}
@@ -144,7 +145,6 @@ def test_blocked_names_everything_in_order():
         assert "missing" in b and b["status"] == 409
         blocked(request_acceptance(pid, body={}), list(DELIVERABLE_KINDS) + ["approved_contract"]
                 + [f"milestone:{i}" for i in ids])
-        import time
         time.sleep(0.5)
         assert sub.matching(lambda e: e.get("subject") == f"projects/{pid}") == []
     got = expect(http("GET", f"/projects/{pid}", token=tok("it")), 200)
@@ -177,10 +177,9 @@ def test_no_approved_contract_none_pending_or_rejected():
     blocked(request_acceptance(pid), ["approved_contract"])
     case = open_case(f"contracts/{c['id']}")  # the pending one rejected too: only rejected
     expect(review(case["id"], "reject"), 200)
-    poll_status = expect(http("GET", f"/projects/{pid}/contracts", token=tok("it")), 200)["items"]
-    assert len(poll_status) == 2
-    from projects_flow import wait_contract
     wait_contract(c["id"], "rejected")
+    assert [x["status"] for x in expect(http("GET", f"/projects/{pid}/contracts", token=tok("it")),
+                                         200)["items"]] == ["rejected", "rejected"]
     blocked(request_acceptance(pid), ["approved_contract"])
     reviewed_contract(pid)  # an approved one (on an implementing project)
     assert expect(request_acceptance(pid), 200)["state"] == "acceptance_review"
@@ -297,7 +296,6 @@ def test_parallel_requests_move_the_project_once():
     h = [t["action"] for t in history(pid)]
     assert h.count("request_acceptance") == 1, h
     open_case(f"projects/{pid}")
-    import time
     time.sleep(0.5)
     cases = expect(http("GET", f"/approvals?subject=projects/{pid}&kind=acceptance", token=tok("it")),
                    200)["items"]
