@@ -10,10 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 from client import Subscriber, expect, http, problem, validation
 from projects_flow import (DELIVERABLE_KINDS, accepted_project, add_contract, add_deliverable,
-                           approved_project_b, complete_milestones, contract_body, create_project,
-                           deliverable_body, implementing_project_b, milestone_ids, open_case,
-                           ready_for_acceptance, request_acceptance, review, reviewed_contract,
-                           tok, users, wait_contract, wait_state)
+                           approved_project, complete_milestone_ids, complete_milestones,
+                           contract_body, create_project, deliverable_body, implementing_project,
+                           milestone_ids, open_case, ready_for_acceptance, request_acceptance,
+                           review, reviewed_contract, tok, users, wait_contract, wait_state)
 
 DELIVERABLE_FIELDS = {"id", "project_id", "kind", "version", "title", "uri", "sha256", "author_id",
                       "created_at", "current"}
@@ -42,7 +42,7 @@ def history(pid):
 
 
 def test_deliverables_supersede_and_never_erase():
-    p = implementing_project_b()
+    p = implementing_project()
     pid = p["id"]
     with Subscriber("project.deliverable.") as sub:
         body = deliverable_body("install_manual")
@@ -85,7 +85,7 @@ def test_deliverables_supersede_and_never_erase():
 
 
 def test_concurrent_adds_of_one_kind_get_distinct_versions():
-    pid = implementing_project_b()["id"]
+    pid = implementing_project()["id"]
 
     def one(i):
         return http("POST", f"/projects/{pid}/deliverables", deliverable_body("test_report"),
@@ -101,7 +101,7 @@ def test_concurrent_adds_of_one_kind_get_distinct_versions():
 
 
 def test_deliverable_refusals():
-    p = implementing_project_b()
+    p = implementing_project()
     pid = p["id"]
     for role in ("it", "expert", "secretary", "auditor"):
         problem(http("POST", f"/projects/{pid}/deliverables", deliverable_body("user_manual"),
@@ -121,7 +121,7 @@ def test_deliverable_refusals():
             "invalid_json")
     assert deliverables(pid) == []
     # approved but not implementing; a draft
-    q = approved_project_b()
+    q = approved_project()
     invalid_state(http("POST", f"/projects/{q['id']}/deliverables", deliverable_body("user_manual"),
                        token=tok("applicant")), "approved")
     d = create_project()
@@ -134,8 +134,8 @@ def test_deliverable_refusals():
 
 
 def test_blocked_names_everything_in_order():
-    p = implementing_project_b(milestones=[{"name": "需求确认", "due_date": "2026-06-01"},
-                                           {"name": "系统上线", "due_date": "2027-06-01"}])
+    p = implementing_project(milestones=[{"name": "需求确认", "due_date": "2030-06-01"},
+                                         {"name": "系统上线", "due_date": "2030-09-01"}])
     pid = p["id"]
     ids = milestone_ids(pid)
     assert len(ids) == 2
@@ -152,7 +152,7 @@ def test_blocked_names_everything_in_order():
 
 
 def test_each_missing_deliverable_kind_is_named():
-    p = implementing_project_b()
+    p = implementing_project()
     pid = p["id"]
     reviewed_contract(pid)
     complete_milestones(pid)
@@ -165,7 +165,7 @@ def test_each_missing_deliverable_kind_is_named():
 
 
 def test_no_approved_contract_none_pending_or_rejected():
-    p = implementing_project_b()
+    p = implementing_project()
     pid = p["id"]
     for kind in DELIVERABLE_KINDS:
         add_deliverable(pid, kind)
@@ -186,22 +186,22 @@ def test_no_approved_contract_none_pending_or_rejected():
 
 
 def test_incomplete_milestone_named():
-    p = implementing_project_b(milestones=[{"name": "一期", "due_date": "2026-07-01"},
-                                           {"name": "二期", "due_date": "2026-09-01"},
-                                           {"name": "三期", "due_date": "2026-12-01"}])
+    p = implementing_project(milestones=[{"name": "一期", "due_date": "2030-07-01"},
+                                         {"name": "二期", "due_date": "2030-09-02"},
+                                         {"name": "三期", "due_date": "2030-12-01"}])
     pid = p["id"]
     ids = milestone_ids(pid)
     reviewed_contract(pid)
     for kind in DELIVERABLE_KINDS:
         add_deliverable(pid, kind)
-    complete_milestones(pid, [ids[0], ids[2]])
+    complete_milestone_ids(pid, [ids[0], ids[2]])
     blocked(request_acceptance(pid), [f"milestone:{ids[1]}"])
-    complete_milestones(pid, [ids[1]])
+    complete_milestone_ids(pid, [ids[1]])
     expect(request_acceptance(pid), 200)
 
 
 def test_wrong_roles_states_and_body():
-    p = implementing_project_b()
+    p = implementing_project()
     pid = p["id"]
     for role in ("it", "expert", "secretary", "auditor"):
         problem(request_acceptance(pid, role=role), 403, "forbidden")
@@ -212,7 +212,7 @@ def test_wrong_roles_states_and_body():
     problem(http("POST", f"/projects/{pid}/acceptance-request", raw=b"{", token=tok("applicant")),
             400, "invalid_json")
     problem(http("POST", f"/projects/{pid}/acceptance-request", raw=b"{", token=tok("other")), 404)
-    invalid_state(request_acceptance(approved_project_b()["id"]), "approved")
+    invalid_state(request_acceptance(approved_project()["id"]), "approved")
     d = create_project()
     invalid_state(request_acceptance(d["id"]), "draft")
     # 400 before 409: a bad body on a draft
