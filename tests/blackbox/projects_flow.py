@@ -146,3 +146,91 @@ def complete_milestones(pid, at="2026-06-01T08:00:00Z"):
         if m["completed_at"] is None:
             expect(http("POST", f"/projects/{pid}/milestones/{m['id']}/complete",
                         {"completed_at": at, "note": "按期完成"}, token=tok("applicant")), 200)
+
+
+# ---- part B (issue 10): contracts, deliverables, the acceptance request, and
+# accepted_project() (a project walked to `accepted`) for parts C and D
+import hashlib  # noqa: E402
+
+DELIVERABLE_KINDS = ("install_manual", "user_manual", "admin_manual", "developer_manual",
+                     "test_report", "training_record")
+
+
+def milestone_ids(pid):
+    """The ids of the project's milestones, by id."""
+    return sorted(m["id"] for m in milestones_of(pid).values())
+
+
+def complete_milestone_ids(pid, ids, at="2026-06-01T08:00:00Z"):
+    """Completes the milestones named by id."""
+    for mid in ids:
+        expect(http("POST", f"/projects/{pid}/milestones/{mid}/complete",
+                    {"completed_at": at, "note": "完成"}, token=tok("applicant")), 200)
+
+
+def contract_body(**kw):
+    b = {"contract_no": "HT-" + sfx(), "vendor": "某某信息技术有限公司", "amount_cents": 1200000,
+         "signed_at": "2026-04-01T08:00:00Z", "procurement_method": "public_tender"}
+    b.update(kw)
+    return b
+
+
+def add_contract(pid, role="applicant", **kw):
+    return expect(http("POST", f"/projects/{pid}/contracts", contract_body(**kw), token=tok(role)), 201)
+
+
+def wait_contract(cid, status, timeout=3):
+    return poll(lambda: (lambda c: c if c["status"] == status else None)(
+        expect(http("GET", f"/contracts/{cid}", token=tok("it")), 200)), timeout,
+        f"contracts/{cid} becoming {status}", interval=0.05)
+
+
+def reviewed_contract(pid, outcome="pass", **kw):
+    """A contract of the project, reviewed by the IT office (pass → approved,
+    reject → rejected); returns it as it now is."""
+    c = add_contract(pid, **kw)
+    case = open_case(f"contracts/{c['id']}")
+    expect(review(case["id"], outcome), 200)
+    return wait_contract(c["id"], "approved" if outcome == "pass" else "rejected")
+
+
+def deliverable_body(kind, **kw):
+    text = f"{kind} {sfx()}"
+    b = {"kind": kind, "title": f"{kind} 文档", "uri": f"https://docs.example.edu/{kind}/{sfx()}.pdf",
+         "sha256": hashlib.sha256(text.encode()).hexdigest()}
+    b.update(kw)
+    return b
+
+
+def add_deliverable(pid, kind, role="applicant", **kw):
+    return expect(http("POST", f"/projects/{pid}/deliverables", deliverable_body(kind, **kw),
+                       token=tok(role)), 201)
+
+
+def request_acceptance(pid, role="applicant", body=None):
+    return http("POST", f"/projects/{pid}/acceptance-request", body, token=tok(role))
+
+
+def ready_for_acceptance(p=None):
+    """An implementing project (implementing_project() unless given) with
+    everything acceptance needs: an approved contract, the six deliverables,
+    every milestone completed. Returns the project as given."""
+    p = p or implementing_project()
+    reviewed_contract(p["id"])
+    for kind in DELIVERABLE_KINDS:
+        add_deliverable(p["id"], kind)
+    complete_milestones(p["id"])
+    return p
+
+
+def accepted_project(**kw):
+    """A project walked to `accepted`: implementation plan, approved
+    contract, six deliverables, milestones completed, acceptance requested
+    and passed by the IT office. kw go to implementing_project(). Returns
+    the project as it now is (its approved contract: GET .../contracts)."""
+    p = ready_for_acceptance(implementing_project(**kw))
+    expect(request_acceptance(p["id"]), 200)
+    case = open_case(f"projects/{p['id']}")
+    assert case["kind"] == "acceptance", case
+    expect(review(case["id"], "pass", comment="验收通过"), 200)
+    return wait_state(p["id"], "accepted")
