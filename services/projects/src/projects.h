@@ -46,6 +46,13 @@ void plans_submit(struct req *r);
 /* contracts.c, deliverables.c, acceptance.c */
 
 /* asset.c, payments.c, golive.c */
+void asset_register(struct req *r);
+void asset_get(struct req *r);
+void payments_create(struct req *r);
+void payments_list(struct req *r);
+void payments_get(struct req *r);
+void golive_create(struct req *r);
+void golive_get(struct req *r);
 
 /* dossier.c */
 
