@@ -96,3 +96,50 @@ def approved_plan_item():
 
 def sleep(s):
     time.sleep(s)
+
+
+# ---- part C (issue 10): asset registration, payments, go-live
+
+
+def approved_project_c(**kw):
+    """A project through review and decision to `approved` (returns its document)."""
+    p, case = submitted_project(**kw)
+    expect(review(case["id"], "pass"), 200)
+    expect(decide(case["id"], "approve"), 200)
+    wait_state(p["id"], "approved")
+    return p
+
+
+def asset_body(**kw):
+    b = {"asset_no": "ZC-" + sfx(), "value_cents": 1234500, "registered_at": "2026-11-01T08:00:00Z",
+         "custodian": "后勤保障部信息中心 张伟"}
+    b.update(kw)
+    return b
+
+
+def register_asset(pid, role="applicant", **kw):
+    return http("POST", f"/projects/{pid}/asset", asset_body(**kw), token=tok(role))
+
+
+def payment_body(contract_id, **kw):
+    b = {"contract_id": contract_id, "amount_cents": 1000, "paid_at": "2026-11-20T09:00:00Z",
+         "voucher_no": "PZ-" + sfx()}
+    b.update(kw)
+    return b
+
+
+def pay(pid, contract_id, role="applicant", **kw):
+    return http("POST", f"/projects/{pid}/payments", payment_body(contract_id, **kw), token=tok(role))
+
+
+def golive_body(**kw):
+    b = {"deployment_plan_uri": "https://docs.example.edu/deploy/" + sfx(),
+         "emergency_plan_uri": "https://docs.example.edu/emergency/" + sfx(),
+         "test_environment_report_uri": "urn:itgov:report:" + sfx(),
+         "test_passed": True, "planned_at": "2026-12-01T00:00:00Z"}
+    b.update(kw)
+    return b
+
+
+def go_live(pid, body, role="applicant"):
+    return http("POST", f"/projects/{pid}/go-live", body, token=tok(role))
