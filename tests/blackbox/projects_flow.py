@@ -98,6 +98,136 @@ def sleep(s):
     time.sleep(s)
 
 
+# ---- part B (issue 10): contracts, deliverables, the acceptance request, and
+# accepted_project() (a project walked to `accepted`) for parts C and D
+import hashlib  # noqa: E402
+
+DELIVERABLE_KINDS = ("install_manual", "user_manual", "admin_manual", "developer_manual",
+                     "test_report", "training_record")
+
+
+def approved_project_b(**kw):
+    """A project walked to `approved` (initiation case passed and approved)."""
+    p, case = submitted_project(**kw)
+    expect(review(case["id"], "pass"), 200)
+    wait_state(p["id"], "awaiting_decision")
+    expect(decide(case["id"], "approve"), 200)
+    return wait_state(p["id"], "approved")
+
+
+def plan_body(milestones=None):
+    ms = milestones if milestones is not None else [{"name": "上线部署 " + sfx(), "due_date": "2027-06-30"}]
+    return {"goals": "建成并上线", "team": [{"name": "张三", "role": "项目经理", "duty": "统筹"}],
+            "milestones": ms}
+
+
+def implementing_project_b(milestones=None):
+    """An approved project given an implementation plan (part A's PUT) with
+    the milestones given (default: one, due next year): `implementing`."""
+    p = approved_project_b()
+    r = http("PUT", f"/projects/{p['id']}/implementation-plan", plan_body(milestones),
+             token=tok("applicant"))
+    if r.status == 404 and _NO_PLAN:  # TEMPORARY until part A's PUT is merged
+        from client import psql
+        psql(f"UPDATE projects.projects SET state = 'implementing', version = version + 1 "
+             f"WHERE id = {p['id']}")
+        for m in plan_body(milestones)["milestones"]:
+            psql(f"INSERT INTO projects.milestones (project_id, name, due_date) "
+                 f"VALUES ({p['id']}, '{m['name']}', '{m['due_date']}')")
+    else:
+        expect(r, 200)
+    return wait_state(p["id"], "implementing")
+
+
+_NO_PLAN = True  # TEMPORARY
+
+
+def milestone_ids(pid):
+    """The ids of the project's milestones, by id."""
+    if _NO_PLAN:  # TEMPORARY
+        from client import psql
+        return [int(x) for x in psql(f"SELECT id FROM projects.milestones WHERE project_id = {pid} "
+                                     "ORDER BY id").split()]
+    b = expect(http("GET", f"/projects/{pid}/milestones", token=tok("applicant")), 200)
+    items = b["items"] if isinstance(b, dict) else b
+    return sorted(m["id"] for m in items)
+
+
+def complete_milestones(pid, ids=None):
+    for mid in ids if ids is not None else milestone_ids(pid):
+        if _NO_PLAN:  # TEMPORARY
+            from client import psql
+            psql(f"UPDATE projects.milestones SET completed_at = now() WHERE id = {mid}")
+            continue
+        expect(http("POST", f"/projects/{pid}/milestones/{mid}/complete",
+                    {"completed_at": "2026-05-01T08:00:00Z", "note": "完成"}, token=tok("applicant")), 200)
+
+
+def contract_body(**kw):
+    b = {"contract_no": "HT-" + sfx(), "vendor": "某某信息技术有限公司", "amount_cents": 1200000,
+         "signed_at": "2026-04-01T08:00:00Z", "procurement_method": "public_tender"}
+    b.update(kw)
+    return b
+
+
+def add_contract(pid, role="applicant", **kw):
+    return expect(http("POST", f"/projects/{pid}/contracts", contract_body(**kw), token=tok(role)), 201)
+
+
+def wait_contract(cid, status, timeout=3):
+    return poll(lambda: (lambda c: c if c["status"] == status else None)(
+        expect(http("GET", f"/contracts/{cid}", token=tok("it")), 200)), timeout,
+        f"contracts/{cid} becoming {status}", interval=0.05)
+
+
+def reviewed_contract(pid, outcome="pass", **kw):
+    """A contract of the project, reviewed by the IT office (pass → approved, reject → rejected)."""
+    c = add_contract(pid, **kw)
+    case = open_case(f"contracts/{c['id']}")
+    expect(review(case["id"], outcome), 200)
+    return wait_contract(c["id"], "approved" if outcome == "pass" else "rejected")
+
+
+def deliverable_body(kind, **kw):
+    text = f"{kind} {sfx()}"
+    b = {"kind": kind, "title": f"{kind} 文档", "uri": f"https://docs.example.edu/{kind}/{sfx()}.pdf",
+         "sha256": hashlib.sha256(text.encode()).hexdigest()}
+    b.update(kw)
+    return b
+
+
+def add_deliverable(pid, kind, role="applicant", **kw):
+    return expect(http("POST", f"/projects/{pid}/deliverables", deliverable_body(kind, **kw),
+                       token=tok(role)), 201)
+
+
+def request_acceptance(pid, role="applicant", body=None):
+    return http("POST", f"/projects/{pid}/acceptance-request", body, token=tok(role))
+
+
+def ready_for_acceptance(p=None):
+    """An implementing project with everything acceptance needs: an approved
+    contract, the six deliverables, every milestone completed."""
+    p = p or implementing_project_b()
+    reviewed_contract(p["id"])
+    for kind in DELIVERABLE_KINDS:
+        add_deliverable(p["id"], kind)
+    complete_milestones(p["id"])
+    return p
+
+
+def accepted_project():
+    """A project walked to `accepted`: plan, approved contract, six
+    deliverables, milestones completed, acceptance requested and passed by
+    the IT office. Returns the project as it now is."""
+    p = ready_for_acceptance()
+    expect(request_acceptance(p["id"]), 200)
+    case = open_case(f"projects/{p['id']}")
+    assert case["kind"] == "acceptance", case
+    expect(review(case["id"], "pass", comment="验收通过"), 200)
+    return wait_state(p["id"], "accepted")
+
+
 # ---- part C (issue 10): asset registration, payments, go-live
 
 
