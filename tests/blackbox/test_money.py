@@ -7,9 +7,11 @@ acceptance, go-live without each plan or with tests not passed or in the
 wrong state, wrong roles), and the way from `accepted` to `in_operation`."""
 import threading
 
-from client import Subscriber, expect, http, problem, psql, sfx, validation
-from projects_flow import (approved_project_c, asset_body, create_project, get_project, go_live,
-                           golive_body, pay, register_asset, tok, users)
+from client import Subscriber, expect, http, problem, sfx, validation
+from projects_flow import (DELIVERABLE_KINDS, add_contract, add_deliverable, approved_project_c,
+                           complete_milestones, create_project, get_project, go_live, golive_body,
+                           implementing_project_b, open_case, pay, register_asset,
+                           request_acceptance, review, reviewed_contract, tok, users, wait_state)
 
 ORDER = 62
 
@@ -29,22 +31,43 @@ def gate(r, code, missing):
     return b
 
 
-def accepted(amount_cents=100000, extra_contracts=()):
-    """An accepted project of the test department with an approved contract
-    of amount_cents; extra_contracts: states of more contracts to add
-    (pending_review, rejected). Returns (project id, approved contract id,
-    [extra contract ids])."""
-    p = approved_project_c()
-    pid = p["id"]
-    psql(f"UPDATE projects.projects SET state = 'accepted' WHERE id = {pid}")
+def to_acceptance(pid):
+    """An implementing project with an approved contract: the six
+    deliverables, its milestones completed, acceptance requested."""
+    for kind in DELIVERABLE_KINDS:
+        add_deliverable(pid, kind)
+    complete_milestones(pid)
+    expect(request_acceptance(pid), 200)
+    wait_state(pid, "acceptance_review")
 
-    def contract(state, amount):
-        return int(psql(
-            "INSERT INTO projects.contracts (project_id, contract_no, vendor, amount_cents, signed_at, "
-            f"procurement_method, state, created_by) VALUES ({pid}, 'HT-{sfx()}', '某某科技有限公司', "
-            f"{amount}, now(), 'public_tender', '{state}', 1) RETURNING id").split()[0])
-    cid = contract("approved", amount_cents)
-    return pid, cid, [contract(s, amount_cents) for s in extra_contracts]
+
+def pass_acceptance(pid):
+    case = open_case(f"projects/{pid}")
+    assert case["kind"] == "acceptance", case
+    expect(review(case["id"], "pass", comment="验收通过"), 200)
+    wait_state(pid, "accepted")
+
+
+def accepted(amount_cents=100000, extra_contracts=()):
+    """A project walked to `accepted` (parts A and B) with an approved
+    contract of amount_cents; extra_contracts: more contracts left
+    `pending_review` or reviewed to `rejected`. Returns (project id,
+    approved contract id, [extra contract ids])."""
+    pid = implementing_project_b()["id"]
+    cid = reviewed_contract(pid, amount_cents=amount_cents)["id"]
+    extra = []
+    for state in extra_contracts:
+        if state == "pending_review":
+            extra.append(add_contract(pid, amount_cents=amount_cents)["id"])
+        else:
+            extra.append(reviewed_contract(pid, "reject", amount_cents=amount_cents)["id"])
+    to_acceptance(pid)
+    pass_acceptance(pid)
+    return pid, cid, extra
+
+
+def contract_paid(cid):
+    return expect(http("GET", f"/contracts/{cid}", token=tok("it")), 200)["paid_cents"]
 
 
 # ---------------------------------------------------------------- asset
@@ -115,7 +138,6 @@ def test_asset_once_under_parallel_requests():
     assert sorted(by_pid) == [201] + [409] * 5, results
     with_taken = [s for p, s in results if p != pid]
     assert sorted(with_taken) == [201] + [409] * 3, results
-    assert psql(f"SELECT count(*) FROM projects.assets WHERE asset_no = '{taken}'").strip() == "1"
 
 
 def accepted_doc():
@@ -146,16 +168,23 @@ def test_payment_validation_and_foreign_contract():
 
 
 def test_payment_before_acceptance_and_before_the_asset():
-    pid, cid, _ = accepted()
-    psql(f"UPDATE projects.projects SET state = 'implementing' WHERE id = {pid}")
+    # approved, with an approved contract (contracts come before the plan too)
+    a = approved_project_c()
+    ca = reviewed_contract(a["id"])["id"]
+    gate(pay(a["id"], ca), "payment_blocked", ["acceptance", "asset"])
+    # implementing, then under acceptance review: not accepted yet
+    pid = implementing_project_b()["id"]
+    cid = reviewed_contract(pid)["id"]
     gate(pay(pid, cid), "payment_blocked", ["acceptance", "asset"])
-    psql(f"UPDATE projects.projects SET state = 'acceptance_review' WHERE id = {pid}")
+    to_acceptance(pid)
     gate(pay(pid, cid), "payment_blocked", ["acceptance", "asset"])
-    psql(f"UPDATE projects.projects SET state = 'accepted' WHERE id = {pid}")
+    problem(register_asset(pid), 409, "invalid_state")
     # accepted, but no asset yet
+    pass_acceptance(pid)
     gate(pay(pid, cid), "payment_blocked", ["asset"])
     expect(register_asset(pid), 201)
     expect(pay(pid, cid), 201)
+    assert contract_paid(cid) == 1000
 
 
 def test_payment_on_an_unapproved_contract():
@@ -210,7 +239,7 @@ def test_over_contract():
     expect(pay(pid, cid, amount_cents=4000), 201)
     b = problem(pay(pid, cid, amount_cents=1), 422, "over_contract")
     assert b["remaining_cents"] == 0, b
-    assert psql(f"SELECT paid_cents FROM projects.contracts WHERE id = {cid}").strip() == "10000"
+    assert contract_paid(cid) == 10000
 
 
 def test_twenty_parallel_payments_never_exceed_the_contract():
@@ -237,10 +266,11 @@ def test_twenty_parallel_payments_never_exceed_the_contract():
         [(r.status, r.body) for r in results]
     for r in over:
         problem(r, 422, "over_contract")
-    paid = int(psql(f"SELECT paid_cents FROM projects.contracts WHERE id = {cid}").strip())
+    paid = contract_paid(cid)
     assert paid == sum(r.body["amount_cents"] for r in ok) == len(ok) * each, paid
-    total = int(psql(f"SELECT sum(amount_cents) FROM projects.payments WHERE contract_id = {cid}").strip())
-    assert total == paid
+    listed = expect(http("GET", f"/projects/{pid}/payments?limit=200", token=tok("it")), 200)["items"]
+    assert sorted(y["id"] for y in listed) == sorted(r.body["id"] for r in ok)
+    assert sum(y["amount_cents"] for y in listed) == paid
 
 
 # ---------------------------------------------------------------- go-live
