@@ -240,7 +240,7 @@ def approved_project_c(**kw):
     return p
 
 
-def asset_body(**kw):
+def money_asset_body(**kw):
     b = {"asset_no": "ZC-" + sfx(), "value_cents": 1234500, "registered_at": "2026-11-01T08:00:00Z",
          "custodian": "后勤保障部信息中心 张伟"}
     b.update(kw)
@@ -248,10 +248,10 @@ def asset_body(**kw):
 
 
 def register_asset(pid, role="applicant", **kw):
-    return http("POST", f"/projects/{pid}/asset", asset_body(**kw), token=tok(role))
+    return http("POST", f"/projects/{pid}/asset", money_asset_body(**kw), token=tok(role))
 
 
-def payment_body(contract_id, **kw):
+def money_payment_body(contract_id, **kw):
     b = {"contract_id": contract_id, "amount_cents": 1000, "paid_at": "2026-11-20T09:00:00Z",
          "voucher_no": "PZ-" + sfx()}
     b.update(kw)
@@ -259,10 +259,10 @@ def payment_body(contract_id, **kw):
 
 
 def pay(pid, contract_id, role="applicant", **kw):
-    return http("POST", f"/projects/{pid}/payments", payment_body(contract_id, **kw), token=tok(role))
+    return http("POST", f"/projects/{pid}/payments", money_payment_body(contract_id, **kw), token=tok(role))
 
 
-def golive_body(**kw):
+def money_golive_body(**kw):
     b = {"deployment_plan_uri": "https://docs.example.edu/deploy/" + sfx(),
          "emergency_plan_uri": "https://docs.example.edu/emergency/" + sfx(),
          "test_environment_report_uri": "urn:itgov:report:" + sfx(),

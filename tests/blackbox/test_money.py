@@ -9,9 +9,10 @@ import threading
 
 from client import Subscriber, expect, http, problem, sfx, validation
 from projects_flow import (DELIVERABLE_KINDS, add_contract, add_deliverable, approved_project_c,
-                           complete_milestones, create_project, get_project, go_live, golive_body,
-                           implementing_project_b, open_case, pay, register_asset,
-                           request_acceptance, review, reviewed_contract, tok, users, wait_state)
+                           complete_milestones, create_project, get_project, go_live,
+                           implementing_project_b, money_golive_body, open_case, pay,
+                           register_asset, request_acceptance, review, reviewed_contract, tok,
+                           users, wait_state)
 
 ORDER = 62
 
@@ -278,7 +279,7 @@ def test_twenty_parallel_payments_never_exceed_the_contract():
 
 def test_go_live_wrong_state_and_validation_first():
     p = create_project()
-    invalid_state(go_live(p["id"], golive_body()), "draft")
+    invalid_state(go_live(p["id"], money_golive_body()), "draft")
     invalid_state(go_live(p["id"], {}), "draft")  # invalid_state comes before the gate
     a = approved_project_c()
     invalid_state(go_live(a["id"], {}), "approved")
@@ -293,11 +294,11 @@ def test_go_live_wrong_state_and_validation_first():
 def test_go_live_names_each_missing_plan():
     pid, _, _ = accepted()
     for f in GOLIVE_FIELDS:
-        b = golive_body()
+        b = money_golive_body()
         del b[f]
         gate(go_live(pid, b), "golive_blocked", [f])
-        gate(go_live(pid, golive_body(**{f: None})), "golive_blocked", [f])
-    gate(go_live(pid, golive_body(test_passed=False)), "golive_blocked", ["test_passed"])
+        gate(go_live(pid, money_golive_body(**{f: None})), "golive_blocked", [f])
+    gate(go_live(pid, money_golive_body(test_passed=False)), "golive_blocked", ["test_passed"])
     gate(go_live(pid, {}), "golive_blocked", list(GOLIVE_FIELDS))
     gate(go_live(pid, {"test_passed": False, "planned_at": "2026-12-01T00:00:00Z"}),
          "golive_blocked", list(GOLIVE_FIELDS[:4]))
@@ -306,7 +307,7 @@ def test_go_live_names_each_missing_plan():
 
 def test_go_live_happy_path_without_asset_or_payments():
     pid, cid, _ = accepted()
-    body = golive_body()
+    body = money_golive_body()
     with Subscriber("") as sub:
         sub.ready()
         r = go_live(pid, body)
@@ -325,7 +326,7 @@ def test_go_live_happy_path_without_asset_or_payments():
     hist = expect(http("GET", f"/projects/{pid}/history?limit=200", token=tok("applicant")), 200)["items"]
     assert (hist[-1]["from"], hist[-1]["to"], hist[-1]["action"]) == ("accepted", "in_operation", "go_live")
     # once: the project is in operation now
-    invalid_state(go_live(pid, golive_body()), "in_operation")
+    invalid_state(go_live(pid, money_golive_body()), "in_operation")
     # the asset and payments still come after go-live
     expect(register_asset(pid), 201)
     expect(pay(pid, cid), 201)
@@ -336,7 +337,7 @@ def test_go_live_once_under_parallel_requests():
     results = []
 
     def one():
-        results.append(go_live(pid, golive_body()))
+        results.append(go_live(pid, money_golive_body()))
     threads = [threading.Thread(target=one) for _ in range(5)]
     for t in threads:
         t.start()
@@ -358,11 +359,11 @@ def test_wrong_roles():
     for role in ("it", "secretary", "auditor", "expert"):
         problem(register_asset(pid, role=role), 403, "forbidden")
         problem(pay(pid, cid, role=role), 403, "forbidden")
-        problem(go_live(pid, golive_body(), role=role), 403, "forbidden")
+        problem(go_live(pid, money_golive_body(), role=role), 403, "forbidden")
     # another department's applicant: the project does not exist for them
     problem(register_asset(pid, role="other"), 404, "not_found")
     problem(pay(pid, cid, role="other"), 404, "not_found")
-    problem(go_live(pid, golive_body(), role="other"), 404, "not_found")
+    problem(go_live(pid, money_golive_body(), role="other"), 404, "not_found")
     # 404 comes before 400
     problem(http("POST", f"/projects/{pid}/asset", {"asset_no": 5}, token=tok("other")), 404, "not_found")
     problem(http("POST", f"/projects/{pid}/go-live", {"test_passed": "x"}, token=tok("other")), 404,
@@ -375,4 +376,4 @@ def test_wrong_roles():
     # an applicant of the owning department, not the one who applied, may act
     expect(register_asset(pid, role="applicant2"), 201)
     expect(pay(pid, cid, role="applicant2"), 201)
-    expect(go_live(pid, golive_body(), role="applicant2"), 200)
+    expect(go_live(pid, money_golive_body(), role="applicant2"), 200)
