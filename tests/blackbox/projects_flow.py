@@ -98,6 +98,56 @@ def sleep(s):
     time.sleep(s)
 
 
+# ---- part A (issue 10): implementation plans and milestones ---------------------
+# approved_project() walks submission → review → decision; implementing_project()
+# adds an implementation plan (state implementing), for the later parts to reuse.
+
+def approved_project(**kw):
+    """A project of users()'s department, approved by the meeting."""
+    p, case = submitted_project(**kw)
+    expect(review(case["id"], "pass"), 200)
+    wait_state(p["id"], "awaiting_decision")
+    expect(decide(case["id"], "approve"), 200)
+    return wait_state(p["id"], "approved")
+
+
+def plan_body(milestones=None, **kw):
+    b = {"goals": "建成统一门禁平台，覆盖全部营区",
+         "team": [{"name": "张伟", "role": "项目负责人", "duty": "统筹实施"},
+                  {"name": "李娜", "role": "技术负责人", "duty": "方案设计与联调"}],
+         "milestones": milestones if milestones is not None else
+         [{"name": "需求确认", "due_date": "2030-03-01"}, {"name": "系统上线", "due_date": "2030-12-01"}]}
+    b.update(kw)
+    return b
+
+
+def put_plan(pid, body=None, role="applicant", headers=None):
+    return http("PUT", f"/projects/{pid}/implementation-plan", plan_body() if body is None else body,
+                token=tok(role), headers=headers)
+
+
+def milestones_of(pid, role="applicant"):
+    """{name: milestone} of a project."""
+    b = expect(http("GET", f"/projects/{pid}/milestones?limit=200", token=tok(role)), 200)
+    return {m["name"]: m for m in b["items"]}
+
+
+def implementing_project(milestones=None, **kw):
+    """An approved project with an implementation plan (state implementing);
+    milestones: [{name, due_date}] (default two in 2030). Returns the project."""
+    p = approved_project(**kw)
+    expect(put_plan(p["id"], plan_body(milestones)), 201)
+    return wait_state(p["id"], "implementing")
+
+
+def complete_milestones(pid, at="2026-06-01T08:00:00Z"):
+    """Completes every incomplete milestone of an implementing project."""
+    for m in milestones_of(pid).values():
+        if m["completed_at"] is None:
+            expect(http("POST", f"/projects/{pid}/milestones/{m['id']}/complete",
+                        {"completed_at": at, "note": "按期完成"}, token=tok("applicant")), 200)
+
+
 # ---- part B (issue 10): contracts, deliverables, the acceptance request, and
 # accepted_project() (a project walked to `accepted`) for parts C and D
 import hashlib  # noqa: E402
@@ -238,6 +288,27 @@ def approved_project_c(**kw):
     expect(decide(case["id"], "approve"), 200)
     wait_state(p["id"], "approved")
     return p
+
+
+def money_implementing():
+    """An approved project given an implementation plan (part A's PUT) with
+    one milestone: `implementing`. (Direct calls: the other parts' helpers
+    of the same purpose take differing arguments.)"""
+    p = approved_project_c()
+    body = {"goals": "建成并上线资产与支付管理", "team": [{"name": "王芳", "role": "项目经理", "duty": "统筹"}],
+            "milestones": [{"name": "系统上线 " + sfx(), "due_date": "2030-06-30"}]}
+    r = http("PUT", f"/projects/{p['id']}/implementation-plan", body, token=tok("applicant"))
+    assert r.status in (200, 201), r
+    return wait_state(p["id"], "implementing")
+
+
+def money_complete_milestones(pid):
+    b = expect(http("GET", f"/projects/{pid}/milestones?limit=200", token=tok("applicant")), 200)
+    for m in b["items"]:
+        if m["completed_at"] is None:
+            expect(http("POST", f"/projects/{pid}/milestones/{m['id']}/complete",
+                        {"completed_at": "2026-06-01T08:00:00Z", "note": "完成"}, token=tok("applicant")),
+                   200)
 
 
 def money_asset_body(**kw):

@@ -9,10 +9,9 @@ import threading
 
 from client import Subscriber, expect, http, problem, sfx, validation
 from projects_flow import (DELIVERABLE_KINDS, add_contract, add_deliverable, approved_project_c,
-                           complete_milestones, create_project, get_project, go_live,
-                           implementing_project_b, money_golive_body, open_case, pay,
-                           register_asset, request_acceptance, review, reviewed_contract, tok,
-                           users, wait_state)
+                           create_project, get_project, go_live, money_complete_milestones,
+                           money_golive_body, money_implementing, open_case, pay, register_asset,
+                           request_acceptance, review, reviewed_contract, tok, users, wait_state)
 
 ORDER = 62
 
@@ -37,7 +36,7 @@ def to_acceptance(pid):
     deliverables, its milestones completed, acceptance requested."""
     for kind in DELIVERABLE_KINDS:
         add_deliverable(pid, kind)
-    complete_milestones(pid)
+    money_complete_milestones(pid)
     expect(request_acceptance(pid), 200)
     wait_state(pid, "acceptance_review")
 
@@ -54,7 +53,7 @@ def accepted(amount_cents=100000, extra_contracts=()):
     contract of amount_cents; extra_contracts: more contracts left
     `pending_review` or reviewed to `rejected`. Returns (project id,
     approved contract id, [extra contract ids])."""
-    pid = implementing_project_b()["id"]
+    pid = money_implementing()["id"]
     cid = reviewed_contract(pid, amount_cents=amount_cents)["id"]
     extra = []
     for state in extra_contracts:
@@ -174,7 +173,7 @@ def test_payment_before_acceptance_and_before_the_asset():
     ca = reviewed_contract(a["id"])["id"]
     gate(pay(a["id"], ca), "payment_blocked", ["acceptance", "asset"])
     # implementing, then under acceptance review: not accepted yet
-    pid = implementing_project_b()["id"]
+    pid = money_implementing()["id"]
     cid = reviewed_contract(pid)["id"]
     gate(pay(pid, cid), "payment_blocked", ["acceptance", "asset"])
     to_acceptance(pid)
