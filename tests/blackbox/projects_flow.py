@@ -234,3 +234,71 @@ def accepted_project(**kw):
     assert case["kind"] == "acceptance", case
     expect(review(case["id"], "pass", comment="验收通过"), 200)
     return wait_state(p["id"], "accepted")
+
+
+# ---- part C (issue 10): asset registration, payments, go-live
+
+
+def approved_project_c(**kw):
+    """A project through review and decision to `approved` (returns its document)."""
+    p, case = submitted_project(**kw)
+    expect(review(case["id"], "pass"), 200)
+    expect(decide(case["id"], "approve"), 200)
+    wait_state(p["id"], "approved")
+    return p
+
+
+def money_implementing():
+    """An approved project given an implementation plan (part A's PUT) with
+    one milestone: `implementing`. (Direct calls: the other parts' helpers
+    of the same purpose take differing arguments.)"""
+    p = approved_project_c()
+    body = {"goals": "建成并上线资产与支付管理", "team": [{"name": "王芳", "role": "项目经理", "duty": "统筹"}],
+            "milestones": [{"name": "系统上线 " + sfx(), "due_date": "2030-06-30"}]}
+    r = http("PUT", f"/projects/{p['id']}/implementation-plan", body, token=tok("applicant"))
+    assert r.status in (200, 201), r
+    return wait_state(p["id"], "implementing")
+
+
+def money_complete_milestones(pid):
+    b = expect(http("GET", f"/projects/{pid}/milestones?limit=200", token=tok("applicant")), 200)
+    for m in b["items"]:
+        if m["completed_at"] is None:
+            expect(http("POST", f"/projects/{pid}/milestones/{m['id']}/complete",
+                        {"completed_at": "2026-06-01T08:00:00Z", "note": "完成"}, token=tok("applicant")),
+                   200)
+
+
+def money_asset_body(**kw):
+    b = {"asset_no": "ZC-" + sfx(), "value_cents": 1234500, "registered_at": "2026-11-01T08:00:00Z",
+         "custodian": "后勤保障部信息中心 张伟"}
+    b.update(kw)
+    return b
+
+
+def register_asset(pid, role="applicant", **kw):
+    return http("POST", f"/projects/{pid}/asset", money_asset_body(**kw), token=tok(role))
+
+
+def money_payment_body(contract_id, **kw):
+    b = {"contract_id": contract_id, "amount_cents": 1000, "paid_at": "2026-11-20T09:00:00Z",
+         "voucher_no": "PZ-" + sfx()}
+    b.update(kw)
+    return b
+
+
+def pay(pid, contract_id, role="applicant", **kw):
+    return http("POST", f"/projects/{pid}/payments", money_payment_body(contract_id, **kw), token=tok(role))
+
+
+def money_golive_body(**kw):
+    b = {"deployment_plan_uri": "https://docs.example.edu/deploy/" + sfx(),
+         "emergency_plan_uri": "https://docs.example.edu/emergency/" + sfx(),
+         "test_environment_report_uri": "urn:itgov:report:" + sfx(),
+         "test_passed": True, "planned_at": "2026-12-01T00:00:00Z"}
+    b.update(kw)
+    return b
+
+
+def go_live(pid, body, role="applicant"):
+    return http("POST", f"/projects/{pid}/go-live", body, token=tok(role))

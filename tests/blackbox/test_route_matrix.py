@@ -92,6 +92,13 @@ MATRIX = {
     ("POST", "/api/v1/projects/:id/acceptance-request"): ({"applicant"}, MISSING, ""),
 
     # issue 10: asset, payments, go-live
+    ("POST", "/api/v1/projects/:id/asset"): ({"applicant"}, MISSING, ""),
+    ("GET", "/api/v1/projects/:id/asset"): (ANY_ROLE, MISSING, ""),
+    ("POST", "/api/v1/projects/:id/payments"): ({"applicant"}, MISSING, ""),
+    ("GET", "/api/v1/projects/:id/payments"): (ANY_ROLE, MISSING, "?limit=1"),
+    ("GET", "/api/v1/projects/:id/payments/:pid"): (ANY_ROLE, MISSING, ""),
+    ("POST", "/api/v1/projects/:id/go-live"): ({"applicant"}, MISSING, ""),
+    ("GET", "/api/v1/projects/:id/go-live"): (ANY_ROLE, MISSING, ""),
 
     # issue 10: dossier
 

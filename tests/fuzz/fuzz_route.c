@@ -85,6 +85,10 @@ static const char *const s_patterns[] = {
     "/api/v1/projects/:id/deliverables",
 
     /* issue 10: asset, payments, go-live */
+    "/api/v1/projects/:id/asset",
+    "/api/v1/projects/:id/go-live",
+    "/api/v1/projects/:id/payments",
+    "/api/v1/projects/:id/payments/:pid",
 
     /* issue 10: dossier */
 
