@@ -56,6 +56,16 @@ void plans_submit(struct req *r);
 /* issue 11 G: changes.c */
 
 /* issue 11 H: fees.c */
+void fees_agreement_put(struct req *r);
+void fees_agreement_get(struct req *r);
+void fees_agreement_revisions(struct req *r);
+void fees_create(struct req *r);
+void fees_list(struct req *r);
+void fees_get(struct req *r);
+void fees_summary(struct req *r);
+void fee_uses_create(struct req *r);
+void fee_uses_list(struct req *r);
+void fee_uses_get(struct req *r);
 
 /* ---- common.c ---- */
 

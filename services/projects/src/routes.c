@@ -29,6 +29,16 @@ const struct route projects_routes[] = {
     /* issue 11 G: changes (changes.c) */
 
     /* issue 11 H: fees (fees.c) */
+    {"PUT", "/api/v1/projects/:id/fee-agreement", fees_agreement_put, ROLE_IT_OFFICE},
+    {"GET", "/api/v1/projects/:id/fee-agreement", fees_agreement_get, ROLE_ANY},
+    {"GET", "/api/v1/projects/:id/fee-agreement/revisions", fees_agreement_revisions, ROLE_ANY},
+    {"POST", "/api/v1/projects/:id/fees", fees_create, ROLE_IT_OFFICE},
+    {"GET", "/api/v1/projects/:id/fees", fees_list, ROLE_ANY},
+    {"GET", "/api/v1/fees/summary", fees_summary, ROLE_IT_OFFICE | ROLE_AUDITOR | ROLE_ADMIN},
+    {"GET", "/api/v1/fees/:id", fees_get, ROLE_ANY},
+    {"POST", "/api/v1/fee-uses", fee_uses_create, ROLE_IT_OFFICE},
+    {"GET", "/api/v1/fee-uses", fee_uses_list, ROLE_IT_OFFICE | ROLE_AUDITOR | ROLE_ADMIN},
+    {"GET", "/api/v1/fee-uses/:id", fee_uses_get, ROLE_IT_OFFICE | ROLE_AUDITOR | ROLE_ADMIN},
 
 };
 const size_t projects_nroutes = sizeof projects_routes / sizeof projects_routes[0];
