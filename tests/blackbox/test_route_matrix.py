@@ -90,6 +90,16 @@ MATRIX = {
     # issue 11 G: changes
 
     # issue 11 H: fees
+    ("PUT", "/api/v1/projects/:id/fee-agreement"): ({"it_office"}, MISSING, ""),
+    ("GET", "/api/v1/projects/:id/fee-agreement"): (ANY_ROLE, "project", ""),
+    ("GET", "/api/v1/projects/:id/fee-agreement/revisions"): (ANY_ROLE, "project", "?limit=1"),
+    ("POST", "/api/v1/projects/:id/fees"): ({"it_office"}, MISSING, ""),
+    ("GET", "/api/v1/projects/:id/fees"): (ANY_ROLE, "project", "?limit=1"),
+    ("GET", "/api/v1/fees/summary"): ({"it_office", "auditor", "admin"}, None, "?year=2026"),
+    ("GET", "/api/v1/fees/:id"): (ANY_ROLE, MISSING, ""),
+    ("POST", "/api/v1/fee-uses"): ({"it_office"}, None, ""),  # {}: 400, nothing recorded
+    ("GET", "/api/v1/fee-uses"): ({"it_office", "auditor", "admin"}, None, "?limit=1"),
+    ("GET", "/api/v1/fee-uses/:id"): ({"it_office", "auditor", "admin"}, MISSING, ""),
 
     # approvals
     ("GET", "/api/v1/approvals"): (ANY_ROLE, None, "?limit=1"),

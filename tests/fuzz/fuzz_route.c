@@ -86,6 +86,13 @@ static const char *const s_patterns[] = {
     /* issue 11 G: changes */
 
     /* issue 11 H: fees */
+    "/api/v1/projects/:id/fee-agreement",
+    "/api/v1/projects/:id/fee-agreement/revisions",
+    "/api/v1/projects/:id/fees",
+    "/api/v1/fees/summary",
+    "/api/v1/fees/:id",
+    "/api/v1/fee-uses",
+    "/api/v1/fee-uses/:id",
 
     /* not served today: more than one parameter, and one at the end */
     "/api/v1/projects/:id/deliverables/:did",
