@@ -181,7 +181,8 @@ void fees_agreement_get(struct req *r)
     who_of(r, &w);
     const char *params[] = {req_param(r, "id"), w.uid, w.dept, w.all, w.applicant, w.expert};
     db_query(req_service(r)->db,
-             "SELECT fee_agreement_doc(a)::text, a.revision FROM projects p "
+             "SELECT CASE WHEN a.revision IS NOT NULL THEN fee_agreement_doc(a)::text END, "
+             "a.revision FROM projects p "
              "LEFT JOIN fee_agreement_heads h ON h.project_id = p.id "
              "LEFT JOIN fee_agreements a ON a.project_id = h.project_id "
              "AND a.revision = h.revision WHERE p.id = $1 AND " VISIBLE("2", "3", "4", "5", "6"),
