@@ -160,6 +160,24 @@ def test_agreement_revisions_kept_and_if_match():
     assert cur["revision"] == 4 and cur["rate_basis_points"] == 300
 
 
+def test_agreement_revisions_under_parallel_puts():
+    """Parallel PUTs number revisions without a gap or a duplicate; of those
+    sending the same If-Match exactly one wins, the others get 412."""
+    from concurrent.futures import ThreadPoolExecutor
+    p = in_operation_project()
+    pid = p["id"]
+    with ThreadPoolExecutor(8) as ex:
+        rs = list(ex.map(lambda i: put_agreement(pid, agreement_body(rate_basis_points=i)), range(8)))
+    assert sorted(r.status for r in rs) == [200] * 7 + [201], [str(r) for r in rs]
+    assert sorted(r.body["revision"] for r in rs) == list(range(1, 9))
+    with ThreadPoolExecutor(8) as ex:
+        rs = list(ex.map(lambda i: put_agreement(pid, agreement_body(), headers={"If-Match": '"8"'}),
+                         range(8)))
+    assert sorted(r.status for r in rs) == [200] + [412] * 7, [str(r) for r in rs]
+    revs = expect(http("GET", f"/projects/{pid}/fee-agreement/revisions", token=tok("it")), 200)
+    assert [x["revision"] for x in revs["items"]] == list(range(1, 10))
+
+
 # ---------------------------------------------------------------- fees
 
 
