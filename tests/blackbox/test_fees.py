@@ -25,6 +25,15 @@ def not_external(r):
     assert b.get("missing") == ["serves_external_units"], b
 
 
+def approved_project(external=True):
+    """A project approved by the meeting (not yet in operation)."""
+    p, case = submitted_project(serves_external_units=external)
+    expect(review(case["id"], "pass"), 200)
+    wait_state(p["id"], "awaiting_decision")
+    expect(decide(case["id"], "approve"), 200)
+    return wait_state(p["id"], "approved")
+
+
 def in_operation_project(external=True):
     """A project walked to `in_operation` (serves_external_units as given):
     approved, an implementation plan, an approved contract, the six
@@ -131,6 +140,9 @@ def test_agreement_refusals_in_order():
                "rate_basis_points", "payer_units", "effective_from", "extra")
     invalid_state(put_agreement(draft["id"], body), "draft")
     invalid_state(put_agreement(create_project(serves_external_units=True)["id"], body), "draft")
+    approved = approved_project()
+    invalid_state(put_agreement(approved["id"], body), "approved")
+    invalid_state(add_fee(approved["id"], fee_body("财务处")), "approved")
     # in operation but serving no outside unit: the gate names what is missing
     inside = in_operation_project(external=False)
     not_external(put_agreement(inside["id"], body))
@@ -173,6 +185,8 @@ def test_agreement_revisions_kept_and_if_match():
     problem(put_agreement(pid, first, headers={"If-None-Match": "*"}), 412, "precondition_failed")
     g = http("GET", f"/projects/{pid}/fee-agreement", token=tok("applicant"))  # the owning department
     assert expect(g, 200) == a1 and g.header("ETag") == '"1"'
+    h = http("HEAD", f"/projects/{pid}/fee-agreement", token=tok("it"))
+    assert h.status == 200 and h.header("ETag") == '"1"' and h.raw == b"", h
     assert http("GET", f"/projects/{pid}/fee-agreement", token=tok("auditor"),
                 headers={"If-None-Match": '"1"'}).status == 304
     problem(http("GET", f"/projects/{pid}/fee-agreement", token=tok("other")), 404, "not_found")
