@@ -40,12 +40,7 @@ def in_operation_project(external=True):
     deliverables, its milestone completed, acceptance passed, go-live. Direct
     calls (the delivery parts' helpers differ from branch to branch). Until
     issue 10's routes are merged the state is set directly (TEMPORARY)."""
-    p, case = submitted_project(serves_external_units=external)
-    pid = p["id"]
-    expect(review(case["id"], "pass"), 200)
-    wait_state(pid, "awaiting_decision")
-    expect(decide(case["id"], "approve"), 200)
-    wait_state(pid, "approved")
+    pid = approved_project(external)["id"]
     plan = {"goals": "建成并上线收费管理", "team": [{"name": "王芳", "role": "项目经理", "duty": "统筹"}],
             "milestones": [{"name": "系统上线 " + sfx(), "due_date": "2030-06-30"}]}
     r = http("PUT", f"/projects/{pid}/implementation-plan", plan, token=tok("applicant"))
