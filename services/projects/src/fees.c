@@ -66,6 +66,35 @@ static void s_reply_stale(struct req *r, long long current)
     reply_error(r, e);
 }
 
+/* What a valid PUT meets, in the documented order: the state, the gate,
+ * then If-Match / If-None-Match against the current revision. On VERDICT_WRITE,
+ * *conditional says whether the write must still find the revision in
+ * expected ("0": none yet) — else it writes whatever the current one is. */
+enum ag_verdict { VERDICT_WRITE, VERDICT_STATE, VERDICT_GATE, VERDICT_BAD_TAG, VERDICT_STALE };
+
+static enum ag_verdict s_agreement_verdict(struct req *r, PGresult *res, long long current,
+                                           char expected[24], bool *conditional)
+{
+    if (strcmp(PQgetvalue(res, 0, AG_STATE), "in_operation") != 0) return VERDICT_STATE;
+    if (strcmp(PQgetvalue(res, 0, AG_EXTERNAL), "t") != 0) return VERDICT_GATE;
+    const char *im = req_header(r, "If-Match"), *inm = req_header(r, "If-None-Match");
+    int m = if_match_version(r, current);
+    char tag[32];
+    snprintf(tag, sizeof tag, "\"%lld\"", current);
+    enum etag_result nm = inm ? etag_match(inm, tag, true) : ETAG_NO_MATCH;
+    if (m == -2 || nm == ETAG_MALFORMED) return VERDICT_BAD_TAG;
+    if (m != -1 && (current == 0 || m == 0)) return VERDICT_STALE; /* If-Match: no such revision */
+    if (inm && current > 0 && nm == ETAG_MATCH) return VERDICT_STALE; /* If-None-Match: it exists */
+    if (m == 1 && strchr(im, '"')) { /* a tag, not "*": that revision and no other */
+        id_text(expected, current);
+        *conditional = true;
+    } else if (inm && current == 0 && strchr(inm, '*')) { /* create only */
+        id_text(expected, 0);
+        *conditional = true;
+    }
+    return VERDICT_WRITE;
+}
+
 static void s_on_agreement_loaded(void *arg, PGresult *res, struct error *err)
 {
     struct req *r = arg;
@@ -88,43 +117,23 @@ static void s_on_agreement_loaded(void *arg, PGresult *res, struct error *err)
         return reply_error(r, e);
     }
 
-    const char *state = PQgetvalue(res, 0, AG_STATE);
-    const char *why = NULL;
     long long current = atoll(PQgetvalue(res, 0, AG_REVISION));
-    /* expected: the revision the write must find ("0": none), NULL: any */
     char expected[24];
     bool conditional = false;
-    if (strcmp(state, "in_operation") != 0) {
-        why = "state";
-    } else if (strcmp(PQgetvalue(res, 0, AG_EXTERNAL), "t") != 0) {
-        why = "gate";
-    } else {
-        const char *im = req_header(r, "If-Match"), *inm = req_header(r, "If-None-Match");
-        int m = if_match_version(r, current);
-        char tag[32];
-        snprintf(tag, sizeof tag, "\"%lld\"", current);
-        enum etag_result nm = inm ? etag_match(inm, tag, true) : ETAG_NO_MATCH;
-        if (m == -2 || nm == ETAG_MALFORMED) {
-            why = "bad_if_match";
-        } else if (m != -1 && (current == 0 || m == 0)) {
-            why = "stale"; /* If-Match names no current revision */
-        } else if (inm && current > 0 && nm == ETAG_MATCH) {
-            why = "stale"; /* If-None-Match: the agreement exists (in that revision) */
-        } else if (m == 1 && strchr(im, '"')) {
-            id_text(expected, current);
-            conditional = true;
-        } else if (inm && current == 0 && strstr(inm, "*")) {
-            id_text(expected, 0); /* create only: none may appear meanwhile */
-            conditional = true;
-        }
-    }
-    if (why) {
+    enum ag_verdict v = s_agreement_verdict(r, res, current, expected, &conditional);
+    if (v != VERDICT_WRITE) {
         free(units);
-        if (strcmp(why, "state") == 0)
-            return reply_invalid_state(r, "project", state, "given a fee agreement");
-        if (strcmp(why, "gate") == 0) return s_reply_not_external(r);
-        if (strcmp(why, "bad_if_match") == 0) return reply_bad_if_match(r);
-        return s_reply_stale(r, current);
+        switch (v) {
+        case VERDICT_STATE:
+            return reply_invalid_state(r, "project", PQgetvalue(res, 0, AG_STATE),
+                                       "given a fee agreement");
+        case VERDICT_GATE:
+            return s_reply_not_external(r);
+        case VERDICT_BAD_TAG:
+            return reply_bad_if_match(r);
+        default:
+            return s_reply_stale(r, current);
+        }
     }
 
     char ids[24], rates[24], actor[24];
