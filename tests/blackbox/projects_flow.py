@@ -96,3 +96,53 @@ def approved_plan_item():
 
 def sleep(s):
     time.sleep(s)
+
+
+# ---- part A (issue 10): implementation plans and milestones ---------------------
+# approved_project() walks submission → review → decision; implementing_project()
+# adds an implementation plan (state implementing), for the later parts to reuse.
+
+def approved_project(**kw):
+    """A project of users()'s department, approved by the meeting."""
+    p, case = submitted_project(**kw)
+    expect(review(case["id"], "pass"), 200)
+    wait_state(p["id"], "awaiting_decision")
+    expect(decide(case["id"], "approve"), 200)
+    return wait_state(p["id"], "approved")
+
+
+def plan_body(milestones=None, **kw):
+    b = {"goals": "建成统一门禁平台，覆盖全部营区",
+         "team": [{"name": "张伟", "role": "项目负责人", "duty": "统筹实施"},
+                  {"name": "李娜", "role": "技术负责人", "duty": "方案设计与联调"}],
+         "milestones": milestones if milestones is not None else
+         [{"name": "需求确认", "due_date": "2030-03-01"}, {"name": "系统上线", "due_date": "2030-12-01"}]}
+    b.update(kw)
+    return b
+
+
+def put_plan(pid, body=None, role="applicant", headers=None):
+    return http("PUT", f"/projects/{pid}/implementation-plan", plan_body() if body is None else body,
+                token=tok(role), headers=headers)
+
+
+def milestones_of(pid, role="applicant"):
+    """{name: milestone} of a project."""
+    b = expect(http("GET", f"/projects/{pid}/milestones?limit=200", token=tok(role)), 200)
+    return {m["name"]: m for m in b["items"]}
+
+
+def implementing_project(milestones=None, **kw):
+    """An approved project with an implementation plan (state implementing);
+    milestones: [{name, due_date}] (default two in 2030). Returns the project."""
+    p = approved_project(**kw)
+    expect(put_plan(p["id"], plan_body(milestones)), 201)
+    return wait_state(p["id"], "implementing")
+
+
+def complete_milestones(pid, at="2026-06-01T08:00:00Z"):
+    """Completes every incomplete milestone of an implementing project."""
+    for m in milestones_of(pid).values():
+        if m["completed_at"] is None:
+            expect(http("POST", f"/projects/{pid}/milestones/{m['id']}/complete",
+                        {"completed_at": at, "note": "按期完成"}, token=tok("applicant")), 200)

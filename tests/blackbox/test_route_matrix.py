@@ -76,6 +76,12 @@ MATRIX = {
     ("POST", "/api/v1/projects/:id/submit"): ({"applicant"}, MISSING, ""),
     ("GET", "/api/v1/projects/:id/history"): (ANY_ROLE, "project", ""),
     # issue 10: implementation plan and milestones
+    ("PUT", "/api/v1/projects/:id/implementation-plan"): ({"applicant"}, MISSING, ""),
+    ("GET", "/api/v1/projects/:id/implementation-plan"): (ANY_ROLE, "project", ""),
+    ("GET", "/api/v1/projects/:id/implementation-plan/revisions"): (ANY_ROLE, "project", "?limit=1"),
+    ("GET", "/api/v1/projects/:id/milestones"): (ANY_ROLE, "project", "?limit=1"),
+    ("POST", "/api/v1/projects/:id/milestones/:mid/complete"): ({"applicant"}, MISSING, ""),
+    ("GET", "/api/v1/milestones/overdue"): ({"it_office", "auditor"}, None, "?limit=1"),
 
     # issue 10: contracts, deliverables, acceptance
 

@@ -72,6 +72,11 @@ static const char *const s_patterns[] = {
     "/api/v1/users/:id/enable",
     "/internal/v1/outbox",
     /* issue 10: implementation plan and milestones */
+    "/api/v1/projects/:id/implementation-plan",
+    "/api/v1/projects/:id/implementation-plan/revisions",
+    "/api/v1/projects/:id/milestones",
+    "/api/v1/projects/:id/milestones/:mid/complete",
+    "/api/v1/milestones/overdue",
 
     /* issue 10: contracts, deliverables, acceptance */
 
