@@ -146,3 +146,159 @@ def complete_milestones(pid, at="2026-06-01T08:00:00Z"):
         if m["completed_at"] is None:
             expect(http("POST", f"/projects/{pid}/milestones/{m['id']}/complete",
                         {"completed_at": at, "note": "按期完成"}, token=tok("applicant")), 200)
+
+
+# ---- part B (issue 10): contracts, deliverables, the acceptance request, and
+# accepted_project() (a project walked to `accepted`) for parts C and D
+import hashlib  # noqa: E402
+
+DELIVERABLE_KINDS = ("install_manual", "user_manual", "admin_manual", "developer_manual",
+                     "test_report", "training_record")
+
+
+def milestone_ids(pid):
+    """The ids of the project's milestones, by id."""
+    return sorted(m["id"] for m in milestones_of(pid).values())
+
+
+def complete_milestone_ids(pid, ids, at="2026-06-01T08:00:00Z"):
+    """Completes the milestones named by id."""
+    for mid in ids:
+        expect(http("POST", f"/projects/{pid}/milestones/{mid}/complete",
+                    {"completed_at": at, "note": "完成"}, token=tok("applicant")), 200)
+
+
+def contract_body(**kw):
+    b = {"contract_no": "HT-" + sfx(), "vendor": "某某信息技术有限公司", "amount_cents": 1200000,
+         "signed_at": "2026-04-01T08:00:00Z", "procurement_method": "public_tender"}
+    b.update(kw)
+    return b
+
+
+def add_contract(pid, role="applicant", **kw):
+    return expect(http("POST", f"/projects/{pid}/contracts", contract_body(**kw), token=tok(role)), 201)
+
+
+def wait_contract(cid, status, timeout=3):
+    return poll(lambda: (lambda c: c if c["status"] == status else None)(
+        expect(http("GET", f"/contracts/{cid}", token=tok("it")), 200)), timeout,
+        f"contracts/{cid} becoming {status}", interval=0.05)
+
+
+def reviewed_contract(pid, outcome="pass", **kw):
+    """A contract of the project, reviewed by the IT office (pass → approved,
+    reject → rejected); returns it as it now is."""
+    c = add_contract(pid, **kw)
+    case = open_case(f"contracts/{c['id']}")
+    expect(review(case["id"], outcome), 200)
+    return wait_contract(c["id"], "approved" if outcome == "pass" else "rejected")
+
+
+def deliverable_body(kind, **kw):
+    text = f"{kind} {sfx()}"
+    b = {"kind": kind, "title": f"{kind} 文档", "uri": f"https://docs.example.edu/{kind}/{sfx()}.pdf",
+         "sha256": hashlib.sha256(text.encode()).hexdigest()}
+    b.update(kw)
+    return b
+
+
+def add_deliverable(pid, kind, role="applicant", **kw):
+    return expect(http("POST", f"/projects/{pid}/deliverables", deliverable_body(kind, **kw),
+                       token=tok(role)), 201)
+
+
+def request_acceptance(pid, role="applicant", body=None):
+    return http("POST", f"/projects/{pid}/acceptance-request", body, token=tok(role))
+
+
+def ready_for_acceptance(p=None):
+    """An implementing project (implementing_project() unless given) with
+    everything acceptance needs: an approved contract, the six deliverables,
+    every milestone completed. Returns the project as given."""
+    p = p or implementing_project()
+    reviewed_contract(p["id"])
+    for kind in DELIVERABLE_KINDS:
+        add_deliverable(p["id"], kind)
+    complete_milestones(p["id"])
+    return p
+
+
+def accepted_project(**kw):
+    """A project walked to `accepted`: implementation plan, approved
+    contract, six deliverables, milestones completed, acceptance requested
+    and passed by the IT office. kw go to implementing_project(). Returns
+    the project as it now is (its approved contract: GET .../contracts)."""
+    p = ready_for_acceptance(implementing_project(**kw))
+    expect(request_acceptance(p["id"]), 200)
+    case = open_case(f"projects/{p['id']}")
+    assert case["kind"] == "acceptance", case
+    expect(review(case["id"], "pass", comment="验收通过"), 200)
+    return wait_state(p["id"], "accepted")
+
+
+# ---- part C (issue 10): asset registration, payments, go-live
+
+
+def approved_project_c(**kw):
+    """A project through review and decision to `approved` (returns its document)."""
+    p, case = submitted_project(**kw)
+    expect(review(case["id"], "pass"), 200)
+    expect(decide(case["id"], "approve"), 200)
+    wait_state(p["id"], "approved")
+    return p
+
+
+def money_implementing():
+    """An approved project given an implementation plan (part A's PUT) with
+    one milestone: `implementing`. (Direct calls: the other parts' helpers
+    of the same purpose take differing arguments.)"""
+    p = approved_project_c()
+    body = {"goals": "建成并上线资产与支付管理", "team": [{"name": "王芳", "role": "项目经理", "duty": "统筹"}],
+            "milestones": [{"name": "系统上线 " + sfx(), "due_date": "2030-06-30"}]}
+    r = http("PUT", f"/projects/{p['id']}/implementation-plan", body, token=tok("applicant"))
+    assert r.status in (200, 201), r
+    return wait_state(p["id"], "implementing")
+
+
+def money_complete_milestones(pid):
+    b = expect(http("GET", f"/projects/{pid}/milestones?limit=200", token=tok("applicant")), 200)
+    for m in b["items"]:
+        if m["completed_at"] is None:
+            expect(http("POST", f"/projects/{pid}/milestones/{m['id']}/complete",
+                        {"completed_at": "2026-06-01T08:00:00Z", "note": "完成"}, token=tok("applicant")),
+                   200)
+
+
+def money_asset_body(**kw):
+    b = {"asset_no": "ZC-" + sfx(), "value_cents": 1234500, "registered_at": "2026-11-01T08:00:00Z",
+         "custodian": "后勤保障部信息中心 张伟"}
+    b.update(kw)
+    return b
+
+
+def register_asset(pid, role="applicant", **kw):
+    return http("POST", f"/projects/{pid}/asset", money_asset_body(**kw), token=tok(role))
+
+
+def money_payment_body(contract_id, **kw):
+    b = {"contract_id": contract_id, "amount_cents": 1000, "paid_at": "2026-11-20T09:00:00Z",
+         "voucher_no": "PZ-" + sfx()}
+    b.update(kw)
+    return b
+
+
+def pay(pid, contract_id, role="applicant", **kw):
+    return http("POST", f"/projects/{pid}/payments", money_payment_body(contract_id, **kw), token=tok(role))
+
+
+def money_golive_body(**kw):
+    b = {"deployment_plan_uri": "https://docs.example.edu/deploy/" + sfx(),
+         "emergency_plan_uri": "https://docs.example.edu/emergency/" + sfx(),
+         "test_environment_report_uri": "urn:itgov:report:" + sfx(),
+         "test_passed": True, "planned_at": "2026-12-01T00:00:00Z"}
+    b.update(kw)
+    return b
+
+
+def go_live(pid, body, role="applicant"):
+    return http("POST", f"/projects/{pid}/go-live", body, token=tok(role))

@@ -79,8 +79,16 @@ static const char *const s_patterns[] = {
     "/api/v1/milestones/overdue",
 
     /* issue 10: contracts, deliverables, acceptance */
+    "/api/v1/contracts/:cid",
+    "/api/v1/projects/:id/acceptance-request",
+    "/api/v1/projects/:id/contracts",
+    "/api/v1/projects/:id/deliverables",
 
     /* issue 10: asset, payments, go-live */
+    "/api/v1/projects/:id/asset",
+    "/api/v1/projects/:id/go-live",
+    "/api/v1/projects/:id/payments",
+    "/api/v1/projects/:id/payments/:pid",
 
     /* issue 10: dossier */
 

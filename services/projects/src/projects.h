@@ -55,8 +55,23 @@ int scan_start(struct service *svc);
 void scan_stop(struct service *svc);
 
 /* contracts.c, deliverables.c, acceptance.c */
+void contracts_create(struct req *r);
+void contracts_list(struct req *r);
+void contracts_get(struct req *r);
+/* the six kinds of article 11, in its order (NULL-terminated) */
+extern const char *const deliverable_kinds[];
+void deliverables_add(struct req *r);
+void deliverables_list(struct req *r);
+void acceptance_request(struct req *r);
 
 /* asset.c, payments.c, golive.c */
+void asset_register(struct req *r);
+void asset_get(struct req *r);
+void payments_create(struct req *r);
+void payments_list(struct req *r);
+void payments_get(struct req *r);
+void golive_create(struct req *r);
+void golive_get(struct req *r);
 
 /* dossier.c */
 
