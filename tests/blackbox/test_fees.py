@@ -34,16 +34,9 @@ def approved_project(external=True):
     return wait_state(p["id"], "approved")
 
 
-class _NoRoute(Exception):
-    """A delivery route this build does not serve yet (TEMPORARY)."""
-
-
 def _step(method, path, body=None, status=200):
     """One call of the delivery walk as the owning department's applicant."""
-    r = http(method, path, body, token=tok("applicant"))
-    if r.status == 404 and "no such path" in str(r.body):
-        raise _NoRoute(path)
-    return expect(r, status)
+    return expect(http(method, path, body, token=tok("applicant")), status)
 
 
 def _walk_to_in_operation(pid):
@@ -82,15 +75,10 @@ def in_operation_project(external=True):
     """A project walked to `in_operation` (serves_external_units as given):
     approved, an implementation plan, an approved contract, the six
     deliverables, its milestone completed, acceptance passed, go-live. Direct
-    calls (the delivery parts' helpers differ from branch to branch). While a
-    route of issue 10 is missing from the build, the state is set directly
-    (TEMPORARY: drop the fallback once issue 10 is on main)."""
+    calls: the delivery parts' helpers of the same purpose take differing
+    arguments."""
     pid = approved_project(external)["id"]
-    try:
-        _walk_to_in_operation(pid)
-    except _NoRoute:
-        from client import psql
-        psql(f"UPDATE projects.projects SET state = 'in_operation', version = version + 1 WHERE id = {pid}")
+    _walk_to_in_operation(pid)
     p = wait_state(pid, "in_operation")
     assert p["serves_external_units"] is external, p
     return p
