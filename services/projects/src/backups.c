@@ -94,6 +94,15 @@ void backups_create(struct req *r)
     project_load(r, s_on_loaded);
 }
 
+/* A page of one project's backups ($1 cursor, $2 limit), with the project ($3)
+ * and the caller's visibility parameters ($4..$8): no row when it is hidden. */
+#define OF_PROJECT_PAGE                                                                            \
+    DB_PAGE_SQL("SELECT b.id, backup_doc(b) AS doc FROM backups b "                                \
+                "WHERE b.project_id = p.id AND b.id > $1 ORDER BY b.id LIMIT $2")
+static const char s_of_project_sql[] =
+    "SELECT pg.list FROM projects p, LATERAL (" OF_PROJECT_PAGE ") pg(list) "
+    "WHERE p.id = $3 AND " VISIBLE("4", "5", "6", "7", "8");
+
 /* The backups of one project, oldest first: whoever sees the project. */
 void backups_of_project(struct req *r)
 {
@@ -108,16 +117,7 @@ void backups_of_project(struct req *r)
     id_text(cur, cursor);
     const char *params[] = {cur,    lim,   req_param(r, "id"), w.uid,
                             w.dept, w.all, w.applicant,        w.expert};
-    db_query(
-        req_service(r)->db,
-        "SELECT pg.list FROM projects p, LATERAL (" DB_PAGE_SQL(
-            "SELECT b.id, backup_doc(b) AS doc FROM backups b "
-            "WHERE b.project_id = p.id AND b.id > $1 ORDER BY b.id LIMIT $2") ") pg(list) "
-                                                                              "WHERE p.id = "
-                                                                              "$3 AND " VISIBLE(
-                                                                                  "4", "5", "6",
-                                                                                  "7", "8"),
-        8, params, reply_row, r);
+    db_query(req_service(r)->db, s_of_project_sql, 8, params, reply_row, r);
 }
 
 /* Systems in operation whose backups need attention, by project id: one

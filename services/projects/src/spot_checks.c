@@ -86,6 +86,15 @@ void spot_checks_create(struct req *r)
     project_load(r, s_on_loaded);
 }
 
+/* A page of one project's spot checks ($1 cursor, $2 limit), with the project ($3)
+ * and the caller's visibility parameters ($4..$8): no row when it is hidden. */
+#define OF_PROJECT_PAGE                                                                            \
+    DB_PAGE_SQL("SELECT s.id, spot_check_doc(s) AS doc FROM spot_checks s "                        \
+                "WHERE s.project_id = p.id AND s.id > $1 ORDER BY s.id LIMIT $2")
+static const char s_of_project_sql[] =
+    "SELECT pg.list FROM projects p, LATERAL (" OF_PROJECT_PAGE ") pg(list) "
+    "WHERE p.id = $3 AND " VISIBLE("4", "5", "6", "7", "8");
+
 /* The checks of one project, oldest first: whoever sees the project. */
 void spot_checks_of_project(struct req *r)
 {
@@ -100,16 +109,7 @@ void spot_checks_of_project(struct req *r)
     id_text(cur, cursor);
     const char *params[] = {cur,    lim,   req_param(r, "id"), w.uid,
                             w.dept, w.all, w.applicant,        w.expert};
-    db_query(
-        req_service(r)->db,
-        "SELECT pg.list FROM projects p, LATERAL (" DB_PAGE_SQL(
-            "SELECT s.id, spot_check_doc(s) AS doc FROM spot_checks s "
-            "WHERE s.project_id = p.id AND s.id > $1 ORDER BY s.id LIMIT $2") ") pg(list) "
-                                                                              "WHERE p.id = "
-                                                                              "$3 AND " VISIBLE(
-                                                                                  "4", "5", "6",
-                                                                                  "7", "8"),
-        8, params, reply_row, r);
+    db_query(req_service(r)->db, s_of_project_sql, 8, params, reply_row, r);
 }
 
 /* Every project's checks, oldest first, by result and by when they were
