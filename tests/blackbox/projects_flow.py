@@ -302,3 +302,18 @@ def money_golive_body(**kw):
 
 def go_live(pid, body, role="applicant"):
     return http("POST", f"/projects/{pid}/go-live", body, token=tok(role))
+
+
+# ---- issue 11 part F (custody): a system in operation for spot checks and backups
+
+
+def in_operation_project_f():
+    """A project walked to `in_operation`: accepted_project() (issue 10 part
+    B), then go-live by its applicant. Returns the project as it now is."""
+    p = accepted_project()
+    body = {"deployment_plan_uri": "https://docs.example.edu/deploy/" + sfx(),
+            "emergency_plan_uri": "https://docs.example.edu/emergency/" + sfx(),
+            "test_environment_report_uri": "urn:itgov:report:" + sfx(),
+            "test_passed": True, "planned_at": "2026-12-01T00:00:00Z"}
+    expect(http("POST", f"/projects/{p['id']}/go-live", body, token=tok("applicant")), 200)
+    return wait_state(p["id"], "in_operation")

@@ -105,6 +105,16 @@ MATRIX = {
     # issue 11 E: system accounts, access reviews
 
     # issue 11 F: spot checks, backups, media
+    ("POST", "/api/v1/projects/:id/spot-checks"): ({"it_office"}, MISSING, ""),
+    ("GET", "/api/v1/projects/:id/spot-checks"): (ANY_ROLE, "project", "?limit=1"),
+    ("GET", "/api/v1/spot-checks"): ({"it_office", "auditor", "admin"}, None, "?limit=1"),
+    ("POST", "/api/v1/projects/:id/backups"): ({"applicant", "it_office"}, MISSING, ""),
+    ("GET", "/api/v1/projects/:id/backups"): (ANY_ROLE, "project", "?limit=1"),
+    ("GET", "/api/v1/backups/stale"): ({"it_office", "auditor", "admin"}, None, "?limit=1"),
+    ("POST", "/api/v1/media"): ({"it_office"}, None, ""),  # {}: 400, nothing registered
+    ("GET", "/api/v1/media"): ({"it_office", "auditor", "admin"}, None, "?limit=1"),
+    ("GET", "/api/v1/media/:id"): ({"it_office", "auditor", "admin"}, MISSING, ""),
+    ("POST", "/api/v1/media/:id/transfers"): ({"it_office"}, MISSING, ""),
 
     # issue 11 G: changes
 

@@ -95,6 +95,13 @@ static const char *const s_patterns[] = {
     /* issue 11 E: system accounts, access reviews */
 
     /* issue 11 F: spot checks, backups, media */
+    "/api/v1/projects/:id/spot-checks",
+    "/api/v1/spot-checks",
+    "/api/v1/projects/:id/backups",
+    "/api/v1/backups/stale",
+    "/api/v1/media",
+    "/api/v1/media/:id",
+    "/api/v1/media/:id/transfers",
 
     /* issue 11 G: changes */
 

@@ -78,6 +78,16 @@ void golive_get(struct req *r);
 /* issue 11 E: system_accounts.c */
 
 /* issue 11 F: spot_checks.c, backups.c, media.c */
+void spot_checks_create(struct req *r);
+void spot_checks_of_project(struct req *r);
+void spot_checks_list(struct req *r);
+void backups_create(struct req *r);
+void backups_of_project(struct req *r);
+void backups_stale(struct req *r);
+void media_create(struct req *r);
+void media_list(struct req *r);
+void media_get(struct req *r);
+void media_transfer(struct req *r);
 
 /* issue 11 G: changes.c */
 

@@ -45,6 +45,16 @@ const struct route projects_routes[] = {
     /* issue 11 E: system accounts (system_accounts.c) */
 
     /* issue 11 F: spot checks, backups, media (spot_checks.c, backups.c, media.c) */
+    {"POST", "/api/v1/projects/:id/spot-checks", spot_checks_create, ROLE_IT_OFFICE},
+    {"GET", "/api/v1/projects/:id/spot-checks", spot_checks_of_project, ROLE_ANY},
+    {"GET", "/api/v1/spot-checks", spot_checks_list, ROLE_IT_OFFICE | ROLE_AUDITOR | ROLE_ADMIN},
+    {"POST", "/api/v1/projects/:id/backups", backups_create, ROLE_APPLICANT | ROLE_IT_OFFICE},
+    {"GET", "/api/v1/projects/:id/backups", backups_of_project, ROLE_ANY},
+    {"GET", "/api/v1/backups/stale", backups_stale, ROLE_IT_OFFICE | ROLE_AUDITOR | ROLE_ADMIN},
+    {"POST", "/api/v1/media", media_create, ROLE_IT_OFFICE},
+    {"GET", "/api/v1/media", media_list, ROLE_IT_OFFICE | ROLE_AUDITOR | ROLE_ADMIN},
+    {"GET", "/api/v1/media/:id", media_get, ROLE_IT_OFFICE | ROLE_AUDITOR | ROLE_ADMIN},
+    {"POST", "/api/v1/media/:id/transfers", media_transfer, ROLE_IT_OFFICE},
 
     /* issue 11 G: changes (changes.c) */
 
