@@ -82,6 +82,7 @@ MATRIX = {
     # issue 10: asset, payments, go-live
 
     # issue 10: dossier
+    ("GET", "/api/v1/projects/:id/dossier"): (ANY_ROLE, "project", ""),
 
     # approvals
     ("GET", "/api/v1/approvals"): (ANY_ROLE, None, "?limit=1"),

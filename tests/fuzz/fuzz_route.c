@@ -78,6 +78,7 @@ static const char *const s_patterns[] = {
     /* issue 10: asset, payments, go-live */
 
     /* issue 10: dossier */
+    "/api/v1/projects/:id/dossier",
 
     /* not served today: more than one parameter, and one at the end */
     "/api/v1/projects/:id/deliverables/:did",

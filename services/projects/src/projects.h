@@ -48,6 +48,7 @@ void plans_submit(struct req *r);
 /* asset.c, payments.c, golive.c */
 
 /* dossier.c */
+void dossier_get(struct req *r);
 
 /* ---- common.c ---- */
 

@@ -21,6 +21,7 @@ const struct route projects_routes[] = {
     /* asset, payments, go-live (asset.c, payments.c, golive.c) */
 
     /* the dossier (dossier.c) */
+    {"GET", "/api/v1/projects/:id/dossier", dossier_get, ROLE_ANY},
 
 };
 const size_t projects_nroutes = sizeof projects_routes / sizeof projects_routes[0];
