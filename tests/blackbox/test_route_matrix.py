@@ -78,6 +78,12 @@ MATRIX = {
     # issue 10: implementation plan and milestones
 
     # issue 10: contracts, deliverables, acceptance
+    ("POST", "/api/v1/projects/:id/contracts"): ({"applicant"}, MISSING, ""),
+    ("GET", "/api/v1/projects/:id/contracts"): (ANY_ROLE, "project", "?limit=1"),
+    ("GET", "/api/v1/contracts/:cid"): (ANY_ROLE, MISSING, ""),
+    ("POST", "/api/v1/projects/:id/deliverables"): ({"applicant"}, MISSING, ""),
+    ("GET", "/api/v1/projects/:id/deliverables"): (ANY_ROLE, "project", "?all=true&limit=1"),
+    ("POST", "/api/v1/projects/:id/acceptance-request"): ({"applicant"}, MISSING, ""),
 
     # issue 10: asset, payments, go-live
 

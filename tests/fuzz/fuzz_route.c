@@ -74,6 +74,10 @@ static const char *const s_patterns[] = {
     /* issue 10: implementation plan and milestones */
 
     /* issue 10: contracts, deliverables, acceptance */
+    "/api/v1/contracts/:cid",
+    "/api/v1/projects/:id/acceptance-request",
+    "/api/v1/projects/:id/contracts",
+    "/api/v1/projects/:id/deliverables",
 
     /* issue 10: asset, payments, go-live */
 

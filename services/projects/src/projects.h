@@ -44,6 +44,14 @@ void plans_submit(struct req *r);
 /* implementation.c, milestones.c */
 
 /* contracts.c, deliverables.c, acceptance.c */
+void contracts_create(struct req *r);
+void contracts_list(struct req *r);
+void contracts_get(struct req *r);
+/* the six kinds of article 11, in its order (NULL-terminated) */
+extern const char *const deliverable_kinds[];
+void deliverables_add(struct req *r);
+void deliverables_list(struct req *r);
+void acceptance_request(struct req *r);
 
 /* asset.c, payments.c, golive.c */
 

@@ -17,6 +17,12 @@ const struct route projects_routes[] = {
     /* implementation plan and milestones (implementation.c, milestones.c) */
 
     /* contracts, deliverables, acceptance (contracts.c, deliverables.c, acceptance.c) */
+    {"POST", "/api/v1/projects/:id/contracts", contracts_create, ROLE_APPLICANT},
+    {"GET", "/api/v1/projects/:id/contracts", contracts_list, ROLE_ANY},
+    {"GET", "/api/v1/contracts/:cid", contracts_get, ROLE_ANY},
+    {"POST", "/api/v1/projects/:id/deliverables", deliverables_add, ROLE_APPLICANT},
+    {"GET", "/api/v1/projects/:id/deliverables", deliverables_list, ROLE_ANY},
+    {"POST", "/api/v1/projects/:id/acceptance-request", acceptance_request, ROLE_APPLICANT},
 
     /* asset, payments, go-live (asset.c, payments.c, golive.c) */
 
