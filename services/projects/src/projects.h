@@ -54,6 +54,13 @@ void deliverables_list(struct req *r);
 void acceptance_request(struct req *r);
 
 /* asset.c, payments.c, golive.c */
+void asset_register(struct req *r);
+void asset_get(struct req *r);
+void payments_create(struct req *r);
+void payments_list(struct req *r);
+void payments_get(struct req *r);
+void golive_create(struct req *r);
+void golive_get(struct req *r);
 
 /* dossier.c */
 void dossier_get(struct req *r);

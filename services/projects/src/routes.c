@@ -25,6 +25,13 @@ const struct route projects_routes[] = {
     {"POST", "/api/v1/projects/:id/acceptance-request", acceptance_request, ROLE_APPLICANT},
 
     /* asset, payments, go-live (asset.c, payments.c, golive.c) */
+    {"POST", "/api/v1/projects/:id/asset", asset_register, ROLE_APPLICANT},
+    {"GET", "/api/v1/projects/:id/asset", asset_get, ROLE_ANY},
+    {"POST", "/api/v1/projects/:id/payments", payments_create, ROLE_APPLICANT},
+    {"GET", "/api/v1/projects/:id/payments", payments_list, ROLE_ANY},
+    {"GET", "/api/v1/projects/:id/payments/:pid", payments_get, ROLE_ANY},
+    {"POST", "/api/v1/projects/:id/go-live", golive_create, ROLE_APPLICANT},
+    {"GET", "/api/v1/projects/:id/go-live", golive_get, ROLE_ANY},
 
     /* the dossier (dossier.c) */
     {"GET", "/api/v1/projects/:id/dossier", dossier_get, ROLE_ANY},
