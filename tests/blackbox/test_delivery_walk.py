@@ -164,10 +164,9 @@ def test_a_project_from_application_to_operation():
             if missing:  # an incomplete milestone still blocks
                 gate(acceptance_request(pid), "acceptance_blocked", *missing)
 
-        # ---- payments wait for acceptance (article 12)
-        b = problem(http("POST", f"/projects/{pid}/payments", payment_body(cid, 100000),
-                         token=tok("applicant")), 409, "payment_blocked")
-        assert b.get("missing"), b
+        # ---- payments wait for acceptance and the asset (article 12)
+        gate(http("POST", f"/projects/{pid}/payments", payment_body(cid, 100000), token=tok("applicant")),
+             "payment_blocked", "acceptance", "asset")
 
         # ---- acceptance (article 12): requested, returned with a comment, requested, passed
         expect(acceptance_request(pid), 200)
@@ -195,9 +194,11 @@ def test_a_project_from_application_to_operation():
         invalid_state(acceptance_request(pid), "accepted")
 
         # ---- the asset first, then payments (article 12)
-        b = problem(http("POST", f"/projects/{pid}/payments", payment_body(cid, 100000),
-                         token=tok("applicant")), 409, "payment_blocked")
-        assert b.get("missing"), b
+        gate(http("POST", f"/projects/{pid}/payments", payment_body(cid, 100000), token=tok("applicant")),
+             "payment_blocked", "asset")
+        # a payment on the rejected contract is never one
+        gate(http("POST", f"/projects/{pid}/payments", payment_body(bad["id"], 100000),
+                  token=tok("applicant")), "payment_blocked", "asset", "approved_contract")
         problem(http("POST", f"/projects/{pid}/asset", asset_body(), token=tok("it")), 403, "forbidden")
         asset = expect(http("POST", f"/projects/{pid}/asset", asset_body(), token=tok("applicant")), 201)
         did("itgov.project.asset.registered", subj)

@@ -1,7 +1,9 @@
 -- the dossier (issue 10, article 25): the approval cases as the approvals
 -- service's events told them (keep_case, called by consumer.c), and the
 -- whole file of a project in one document (project_dossier), read in one
--- statement so every part of it is of the same moment.
+-- statement so every part of it is of the same moment. The records are
+-- shown as their own documents (contract_doc, deliverable_doc of
+-- 0004_contracts.sql, asset_doc, payment_doc, go_live_doc of 0005_money.sql).
 
 -- Keeps the case document an approvals event carries (data.case) for the
 -- project it is about: subject projects/{id}, or contracts/{cid} (that
@@ -68,14 +70,7 @@ CREATE FUNCTION project_dossier(pid bigint) RETURNS json LANGUAGE sql STABLE AS 
                          FROM milestones m WHERE m.project_id = p.id),
         'contracts', (SELECT coalesce(jsonb_agg(contract_doc(c) ORDER BY c.id), '[]')
                         FROM contracts c WHERE c.project_id = p.id),
-        'deliverables', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', d.id,
-                                    'kind', d.kind, 'version', d.version, 'title', d.title,
-                                    'uri', d.uri, 'sha256', d.sha256, 'author_id', d.author_id,
-                                    'created_at', rfc3339(d.created_at),
-                                    'current', NOT EXISTS (SELECT 1 FROM deliverables n
-                                        WHERE n.project_id = d.project_id AND n.kind = d.kind
-                                          AND n.version > d.version))
-                                    ORDER BY d.id), '[]')
+        'deliverables', (SELECT coalesce(jsonb_agg(deliverable_doc(d) ORDER BY d.id), '[]')
                            FROM deliverables d WHERE d.project_id = p.id),
         'acceptance', jsonb_build_object(
             'accepted_at', (SELECT rfc3339(max(t.at)) FROM transitions t
@@ -89,24 +84,9 @@ CREATE FUNCTION project_dossier(pid bigint) RETURNS json LANGUAGE sql STABLE AS 
                              WHERE t.subject = 'projects/' || p.id
                                AND t.action IN ('request_acceptance', 'acceptance_return',
                                                 'acceptance_pass'))),
-        'asset', (SELECT jsonb_build_object('id', s.id, 'project_id', s.project_id,
-                             'asset_no', s.asset_no, 'value_cents', s.value_cents,
-                             'registered_at', rfc3339(s.registered_at),
-                             'custodian', s.custodian, 'created_by', s.created_by,
-                             'created_at', rfc3339(s.created_at))
-                    FROM assets s WHERE s.project_id = p.id),
-        'payments', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', y.id,
-                                'project_id', y.project_id, 'contract_id', y.contract_id,
-                                'amount_cents', y.amount_cents, 'paid_at', rfc3339(y.paid_at),
-                                'voucher_no', y.voucher_no, 'created_by', y.created_by,
-                                'created_at', rfc3339(y.created_at)) ORDER BY y.id), '[]')
+        'asset', (SELECT asset_doc(s) FROM assets s WHERE s.project_id = p.id),
+        'payments', (SELECT coalesce(jsonb_agg(payment_doc(y) ORDER BY y.id), '[]')
                        FROM payments y WHERE y.project_id = p.id),
-        'go_live', (SELECT jsonb_build_object('project_id', g.project_id,
-                               'deployment_plan_uri', g.deployment_plan_uri,
-                               'emergency_plan_uri', g.emergency_plan_uri,
-                               'test_environment_report_uri', g.test_environment_report_uri,
-                               'test_passed', g.test_passed, 'planned_at', rfc3339(g.planned_at),
-                               'created_by', g.created_by, 'created_at', rfc3339(g.created_at))
-                      FROM go_lives g WHERE g.project_id = p.id))
+        'go_live', (SELECT go_live_doc(g) FROM go_lives g WHERE g.project_id = p.id))
       FROM projects p WHERE p.id = pid
 $$;
