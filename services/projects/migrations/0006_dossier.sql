@@ -2,7 +2,8 @@
 -- service's events told them (keep_case, called by consumer.c), and the
 -- whole file of a project in one document (project_dossier), read in one
 -- statement so every part of it is of the same moment. The records are
--- shown as their own documents (contract_doc, deliverable_doc of
+-- shown as their own documents (implementation_plan_doc, milestone_doc of
+-- 0003_implementation.sql, contract_doc, deliverable_doc of
 -- 0004_contracts.sql, asset_doc, payment_doc, go_live_doc of 0005_money.sql).
 
 -- Keeps the case document an approvals event carries (data.case) for the
@@ -53,20 +54,11 @@ CREATE FUNCTION project_dossier(pid bigint) RETURNS json LANGUAGE sql STABLE AS 
                         FROM approval_cases a WHERE a.project_id = p.id),
         'implementation_plan', (
             SELECT jsonb_build_object(
-                       'current', (array_agg(r.doc ORDER BY r.revision DESC))[1],
-                       'revisions', jsonb_agg(r.doc ORDER BY r.revision))
-              FROM (SELECT i.revision, jsonb_build_object('revision', i.revision,
-                               'goals', i.goals, 'team', i.team, 'milestones', i.milestones,
-                               'author_id', i.author_id, 'created_at', rfc3339(i.created_at)) AS doc
-                      FROM implementation_plans i WHERE i.project_id = p.id) r
+                       'current', (array_agg(implementation_plan_doc(i) ORDER BY i.revision DESC))[1],
+                       'revisions', jsonb_agg(implementation_plan_doc(i) ORDER BY i.revision))
+              FROM implementation_plans i WHERE i.project_id = p.id
             HAVING count(*) > 0),
-        'milestones', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', m.id, 'name', m.name,
-                                  'due_date', to_char(m.due_date, 'YYYY-MM-DD'),
-                                  'completed_at', rfc3339(m.completed_at),
-                                  'completed_by', m.completed_by, 'note', m.note,
-                                  'overdue', m.completed_at IS NULL AND m.due_date < current_date,
-                                  'overdue_at', rfc3339(m.overdue_at))
-                                  ORDER BY m.due_date, m.id), '[]')
+        'milestones', (SELECT coalesce(jsonb_agg(milestone_doc(m) ORDER BY m.id), '[]')
                          FROM milestones m WHERE m.project_id = p.id),
         'contracts', (SELECT coalesce(jsonb_agg(contract_doc(c) ORDER BY c.id), '[]')
                         FROM contracts c WHERE c.project_id = p.id),

@@ -20,6 +20,7 @@ struct projects_config {
     long broker_xpub_port;
     const char *broker_host;
     long feed_poll_ms;
+    long scan_interval_s; /* the milestone deadline scan (scan.c) */
 };
 extern struct projects_config projects_cfg;
 
@@ -42,6 +43,16 @@ void plans_update(struct req *r);
 void plans_submit(struct req *r);
 
 /* implementation.c, milestones.c */
+void implementation_put(struct req *r);
+void implementation_get(struct req *r);
+void implementation_revisions(struct req *r);
+void milestones_list(struct req *r);
+void milestones_complete(struct req *r);
+void milestones_overdue(struct req *r);
+/* scan.c: the milestone deadline scan, every ITGOV_SCAN_INTERVAL_S */
+struct service;
+int scan_start(struct service *svc);
+void scan_stop(struct service *svc);
 
 /* contracts.c, deliverables.c, acceptance.c */
 void contracts_create(struct req *r);

@@ -15,6 +15,13 @@ const struct route projects_routes[] = {
     {"GET", "/api/v1/projects/:id/history", projects_history, ROLE_ANY},
 
     /* implementation plan and milestones (implementation.c, milestones.c) */
+    {"PUT", "/api/v1/projects/:id/implementation-plan", implementation_put, ROLE_APPLICANT},
+    {"GET", "/api/v1/projects/:id/implementation-plan", implementation_get, ROLE_ANY},
+    {"GET", "/api/v1/projects/:id/implementation-plan/revisions", implementation_revisions,
+     ROLE_ANY},
+    {"GET", "/api/v1/projects/:id/milestones", milestones_list, ROLE_ANY},
+    {"POST", "/api/v1/projects/:id/milestones/:mid/complete", milestones_complete, ROLE_APPLICANT},
+    {"GET", "/api/v1/milestones/overdue", milestones_overdue, ROLE_IT_OFFICE | ROLE_AUDITOR},
 
     /* contracts, deliverables, acceptance (contracts.c, deliverables.c, acceptance.c) */
     {"POST", "/api/v1/projects/:id/contracts", contracts_create, ROLE_APPLICANT},
