@@ -7,6 +7,7 @@
  * across all projects (409 conflict, also under parallel requests: the
  * unique index decides). Whoever may see the project reads its contracts.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "itgov/db.h"

@@ -34,9 +34,9 @@ struct payment_in {
     long long contract_id, amount;
 };
 
-/* Reads the body (the request keeps it parsed) into in; with reply set,
- * answers 400 when a field is bad. False when a field is bad. */
-static bool s_read(struct req *r, struct payment_in *in, bool reply)
+/* Reads the body (the request keeps it parsed) into in; false when it
+ * replied 400 (a bad field). */
+static bool s_read(struct req *r, struct payment_in *in)
 {
     const cJSON *body = req_body(r);
     if (!body) return false;
@@ -53,10 +53,7 @@ static bool s_read(struct req *r, struct payment_in *in, bool reply)
     fields_only(&f, known);
     struct error *e = fields_done(&f);
     if (!e) return true;
-    if (reply)
-        reply_error(r, e);
-    else
-        error_destroy(&e);
+    reply_error(r, e);
     return false;
 }
 
@@ -115,7 +112,7 @@ static void s_on_checked(void *arg, PGresult *res, struct error *err)
     if (err) return reply_error(r, err);
     if (PQntuples(res) == 0) return reply_error(r, error_new(ERR_NOT_FOUND, "no such project"));
     struct payment_in in;
-    if (!s_read(r, &in, true)) return;
+    if (!s_read(r, &in)) return;
     if (strcmp(PQgetvalue(res, 0, C_FOUND), "t") != 0) {
         struct error *e = error_new(ERR_VALIDATION, "some fields are missing or invalid");
         error_add_field(e, "contract_id", "is not a contract of this project");
@@ -151,7 +148,7 @@ static void s_on_checked(void *arg, PGresult *res, struct error *err)
 static void s_check(struct req *r)
 {
     struct payment_in in;
-    if (!s_read(r, &in, true)) return;
+    if (!s_read(r, &in)) return;
     r->ctx = (void *)(intptr_t)(s_attempts(r) + 1);
     char cid[24];
     id_text(cid, in.contract_id);
