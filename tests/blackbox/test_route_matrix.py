@@ -101,6 +101,7 @@ MATRIX = {
     ("GET", "/api/v1/projects/:id/go-live"): (ANY_ROLE, MISSING, ""),
 
     # issue 10: dossier
+    ("GET", "/api/v1/projects/:id/dossier"): (ANY_ROLE, "project", ""),
 
     # issue 11 E: system accounts, access reviews
 

@@ -91,6 +91,7 @@ static const char *const s_patterns[] = {
     "/api/v1/projects/:id/payments/:pid",
 
     /* issue 10: dossier */
+    "/api/v1/projects/:id/dossier",
 
     /* issue 11 E: system accounts, access reviews */
 

@@ -74,6 +74,7 @@ void golive_create(struct req *r);
 void golive_get(struct req *r);
 
 /* dossier.c */
+void dossier_get(struct req *r);
 
 /* issue 11 E: system_accounts.c */
 

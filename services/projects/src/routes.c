@@ -41,6 +41,7 @@ const struct route projects_routes[] = {
     {"GET", "/api/v1/projects/:id/go-live", golive_get, ROLE_ANY},
 
     /* the dossier (dossier.c) */
+    {"GET", "/api/v1/projects/:id/dossier", dossier_get, ROLE_ANY},
 
     /* issue 11 E: system accounts (system_accounts.c) */
 
