@@ -50,6 +50,10 @@ void plans_submit(struct req *r);
 /* dossier.c */
 
 /* issue 11 E: system_accounts.c */
+void system_accounts_create(struct req *r);
+void system_accounts_list(struct req *r);
+void system_accounts_get(struct req *r);
+void system_accounts_revoke(struct req *r);
 
 /* issue 11 F: spot_checks.c, backups.c, media.c */
 
