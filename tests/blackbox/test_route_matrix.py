@@ -76,12 +76,32 @@ MATRIX = {
     ("POST", "/api/v1/projects/:id/submit"): ({"applicant"}, MISSING, ""),
     ("GET", "/api/v1/projects/:id/history"): (ANY_ROLE, "project", ""),
     # issue 10: implementation plan and milestones
+    ("PUT", "/api/v1/projects/:id/implementation-plan"): ({"applicant"}, MISSING, ""),
+    ("GET", "/api/v1/projects/:id/implementation-plan"): (ANY_ROLE, "project", ""),
+    ("GET", "/api/v1/projects/:id/implementation-plan/revisions"): (ANY_ROLE, "project", "?limit=1"),
+    ("GET", "/api/v1/projects/:id/milestones"): (ANY_ROLE, "project", "?limit=1"),
+    ("POST", "/api/v1/projects/:id/milestones/:mid/complete"): ({"applicant"}, MISSING, ""),
+    ("GET", "/api/v1/milestones/overdue"): ({"it_office", "auditor"}, None, "?limit=1"),
 
     # issue 10: contracts, deliverables, acceptance
+    ("POST", "/api/v1/projects/:id/contracts"): ({"applicant"}, MISSING, ""),
+    ("GET", "/api/v1/projects/:id/contracts"): (ANY_ROLE, "project", "?limit=1"),
+    ("GET", "/api/v1/contracts/:cid"): (ANY_ROLE, MISSING, ""),
+    ("POST", "/api/v1/projects/:id/deliverables"): ({"applicant"}, MISSING, ""),
+    ("GET", "/api/v1/projects/:id/deliverables"): (ANY_ROLE, "project", "?all=true&limit=1"),
+    ("POST", "/api/v1/projects/:id/acceptance-request"): ({"applicant"}, MISSING, ""),
 
     # issue 10: asset, payments, go-live
+    ("POST", "/api/v1/projects/:id/asset"): ({"applicant"}, MISSING, ""),
+    ("GET", "/api/v1/projects/:id/asset"): (ANY_ROLE, MISSING, ""),
+    ("POST", "/api/v1/projects/:id/payments"): ({"applicant"}, MISSING, ""),
+    ("GET", "/api/v1/projects/:id/payments"): (ANY_ROLE, MISSING, "?limit=1"),
+    ("GET", "/api/v1/projects/:id/payments/:pid"): (ANY_ROLE, MISSING, ""),
+    ("POST", "/api/v1/projects/:id/go-live"): ({"applicant"}, MISSING, ""),
+    ("GET", "/api/v1/projects/:id/go-live"): (ANY_ROLE, MISSING, ""),
 
     # issue 10: dossier
+    ("GET", "/api/v1/projects/:id/dossier"): (ANY_ROLE, "project", ""),
 
     # issue 11 E: system accounts, access reviews
     ("POST", "/api/v1/projects/:id/system-accounts"): ({"it_office", "applicant"}, MISSING, ""),

@@ -72,12 +72,26 @@ static const char *const s_patterns[] = {
     "/api/v1/users/:id/enable",
     "/internal/v1/outbox",
     /* issue 10: implementation plan and milestones */
+    "/api/v1/projects/:id/implementation-plan",
+    "/api/v1/projects/:id/implementation-plan/revisions",
+    "/api/v1/projects/:id/milestones",
+    "/api/v1/projects/:id/milestones/:mid/complete",
+    "/api/v1/milestones/overdue",
 
     /* issue 10: contracts, deliverables, acceptance */
+    "/api/v1/contracts/:cid",
+    "/api/v1/projects/:id/acceptance-request",
+    "/api/v1/projects/:id/contracts",
+    "/api/v1/projects/:id/deliverables",
 
     /* issue 10: asset, payments, go-live */
+    "/api/v1/projects/:id/asset",
+    "/api/v1/projects/:id/go-live",
+    "/api/v1/projects/:id/payments",
+    "/api/v1/projects/:id/payments/:pid",
 
     /* issue 10: dossier */
+    "/api/v1/projects/:id/dossier",
 
     /* issue 11 E: system accounts, access reviews */
     "/api/v1/access-reviews",

@@ -7,11 +7,13 @@ struct projects_config projects_cfg;
 
 static int s_start(struct service *svc)
 {
-    return consumer_start(svc);
+    if (consumer_start(svc) != 0) return -1;
+    return scan_start(svc);
 }
 
 static void s_stop(struct service *svc)
 {
+    scan_stop(svc);
     consumer_stop(svc);
 }
 
@@ -26,6 +28,7 @@ int main(int argc, char **argv)
         {"ITGOV_APPROVALS_HOST", CFG_STR, &projects_cfg.approvals_host, "127.0.0.1", 0, 0},
         {"ITGOV_APPROVALS_PORT", CFG_INT, &projects_cfg.approvals_port, "8083", 1, 65535},
         {"ITGOV_FEED_POLL_MS", CFG_INT, &projects_cfg.feed_poll_ms, "1000", 50, 600000},
+        {"ITGOV_SCAN_INTERVAL_S", CFG_INT, &projects_cfg.scan_interval_s, "30", 1, 86400},
     };
     const struct service_def def = {
         .name = "projects",

@@ -20,6 +20,7 @@ struct projects_config {
     long broker_xpub_port;
     const char *broker_host;
     long feed_poll_ms;
+    long scan_interval_s; /* the milestone deadline scan (scan.c) */
 };
 extern struct projects_config projects_cfg;
 
@@ -42,12 +43,38 @@ void plans_update(struct req *r);
 void plans_submit(struct req *r);
 
 /* implementation.c, milestones.c */
+void implementation_put(struct req *r);
+void implementation_get(struct req *r);
+void implementation_revisions(struct req *r);
+void milestones_list(struct req *r);
+void milestones_complete(struct req *r);
+void milestones_overdue(struct req *r);
+/* scan.c: the milestone deadline scan, every ITGOV_SCAN_INTERVAL_S */
+struct service;
+int scan_start(struct service *svc);
+void scan_stop(struct service *svc);
 
 /* contracts.c, deliverables.c, acceptance.c */
+void contracts_create(struct req *r);
+void contracts_list(struct req *r);
+void contracts_get(struct req *r);
+/* the six kinds of article 11, in its order (NULL-terminated) */
+extern const char *const deliverable_kinds[];
+void deliverables_add(struct req *r);
+void deliverables_list(struct req *r);
+void acceptance_request(struct req *r);
 
 /* asset.c, payments.c, golive.c */
+void asset_register(struct req *r);
+void asset_get(struct req *r);
+void payments_create(struct req *r);
+void payments_list(struct req *r);
+void payments_get(struct req *r);
+void golive_create(struct req *r);
+void golive_get(struct req *r);
 
 /* dossier.c */
+void dossier_get(struct req *r);
 
 /* issue 11 E: system_accounts.c */
 void system_accounts_create(struct req *r);

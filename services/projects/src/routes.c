@@ -15,12 +15,33 @@ const struct route projects_routes[] = {
     {"GET", "/api/v1/projects/:id/history", projects_history, ROLE_ANY},
 
     /* implementation plan and milestones (implementation.c, milestones.c) */
+    {"PUT", "/api/v1/projects/:id/implementation-plan", implementation_put, ROLE_APPLICANT},
+    {"GET", "/api/v1/projects/:id/implementation-plan", implementation_get, ROLE_ANY},
+    {"GET", "/api/v1/projects/:id/implementation-plan/revisions", implementation_revisions,
+     ROLE_ANY},
+    {"GET", "/api/v1/projects/:id/milestones", milestones_list, ROLE_ANY},
+    {"POST", "/api/v1/projects/:id/milestones/:mid/complete", milestones_complete, ROLE_APPLICANT},
+    {"GET", "/api/v1/milestones/overdue", milestones_overdue, ROLE_IT_OFFICE | ROLE_AUDITOR},
 
     /* contracts, deliverables, acceptance (contracts.c, deliverables.c, acceptance.c) */
+    {"POST", "/api/v1/projects/:id/contracts", contracts_create, ROLE_APPLICANT},
+    {"GET", "/api/v1/projects/:id/contracts", contracts_list, ROLE_ANY},
+    {"GET", "/api/v1/contracts/:cid", contracts_get, ROLE_ANY},
+    {"POST", "/api/v1/projects/:id/deliverables", deliverables_add, ROLE_APPLICANT},
+    {"GET", "/api/v1/projects/:id/deliverables", deliverables_list, ROLE_ANY},
+    {"POST", "/api/v1/projects/:id/acceptance-request", acceptance_request, ROLE_APPLICANT},
 
     /* asset, payments, go-live (asset.c, payments.c, golive.c) */
+    {"POST", "/api/v1/projects/:id/asset", asset_register, ROLE_APPLICANT},
+    {"GET", "/api/v1/projects/:id/asset", asset_get, ROLE_ANY},
+    {"POST", "/api/v1/projects/:id/payments", payments_create, ROLE_APPLICANT},
+    {"GET", "/api/v1/projects/:id/payments", payments_list, ROLE_ANY},
+    {"GET", "/api/v1/projects/:id/payments/:pid", payments_get, ROLE_ANY},
+    {"POST", "/api/v1/projects/:id/go-live", golive_create, ROLE_APPLICANT},
+    {"GET", "/api/v1/projects/:id/go-live", golive_get, ROLE_ANY},
 
     /* the dossier (dossier.c) */
+    {"GET", "/api/v1/projects/:id/dossier", dossier_get, ROLE_ANY},
 
     /* issue 11 E: system accounts (system_accounts.c) */
     {"POST", "/api/v1/projects/:id/system-accounts", system_accounts_create,
