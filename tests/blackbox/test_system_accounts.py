@@ -188,6 +188,9 @@ def test_bad_bodies_and_credentials():
     acc = expect(assign(pid, account_body(), "it"), 201)
     validation(revoke(acc["id"], "it", password=secret), "password")
     validation(revoke(acc["id"], "it", reason="", revoked_at="soon"), "reason", "revoked_at")
+    # revoked before it was assigned (assigned_at 2026-12-02T08:00:00Z)
+    validation(revoke(acc["id"], "it", revoked_at="2026-12-02T07:59:59Z"), "revoked_at")
+    validation(revoke(acc["id"], "it", revoked_at="2026-12-02T08:00:00+00:01"), "revoked_at")
     assert expect(http("GET", f"/system-accounts/{acc['id']}", token=tok("it")), 200)["revoked"] is False
     assert all(secret not in str(a) for a in register(pid, include_revoked="true"))
 

@@ -149,11 +149,19 @@ void system_accounts_create(struct req *r)
 
 enum { ACC_KIND, ACC_REVOKED, ACC_DEPT, ACC_VISIBLE };
 
+/* Columns: the account as it now is (NULL when nothing changed), whether
+ * revoked_at comes before assigned_at. */
 static void s_on_revoked(void *arg, PGresult *res, struct error *err)
 {
     struct req *r = arg;
     if (err) return reply_error(r, err);
-    if (PQntuples(res) == 0) /* revoked meanwhile by another request */
+    if (PQntuples(res) == 1 && PQgetvalue(res, 0, 1)[0] == 't') {
+        struct error *e = error_new(ERR_VALIDATION, "the account cannot be revoked before it was "
+                                                    "assigned");
+        error_add_field(e, "revoked_at", "is before the account's assigned_at");
+        return reply_error(r, e);
+    }
+    if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0)) /* revoked meanwhile by another request */
         return reply_invalid_state(r, "system account", "revoked", "revoked again");
     reply_row_tagged(r, res, NULL);
 }
@@ -184,11 +192,15 @@ static void s_on_account(void *arg, PGresult *res, struct error *err)
     id_text(actor, r->user->id);
     const char *params[] = {req_param(r, "aid"), revoked, reason, actor};
     db_query(req_service(r)->db,
-             "WITH a AS (UPDATE system_accounts SET revoked_at = $2::timestamptz, "
+             "WITH cur AS (SELECT id, $2::timestamptz < assigned_at AS early "
+             "FROM system_accounts WHERE id = $1), "
+             "a AS (UPDATE system_accounts SET revoked_at = $2::timestamptz, "
              "revoke_reason = $3, revoked_by = $4, updated_at = now() "
-             "WHERE id = $1 AND revoked_at IS NULL RETURNING *) "
-             "SELECT system_account_doc(a)::text, emit('itgov.project.system_account.revoked', "
-             "'projects/' || a.project_id, $4, system_account_doc(a)) FROM a",
+             "WHERE id = $1 AND revoked_at IS NULL AND NOT (SELECT early FROM cur) RETURNING *), "
+             "e AS (SELECT emit('itgov.project.system_account.revoked', "
+             "'projects/' || a.project_id, $4, system_account_doc(a)) AS n FROM a) "
+             "SELECT (SELECT system_account_doc(a)::text FROM a), cur.early, "
+             "(SELECT count(*) FROM e) FROM cur",
              4, params, s_on_revoked, r);
 }
 
