@@ -156,61 +156,16 @@ DELIVERABLE_KINDS = ("install_manual", "user_manual", "admin_manual", "developer
                      "test_report", "training_record")
 
 
-def approved_project_b(**kw):
-    """A project walked to `approved` (initiation case passed and approved)."""
-    p, case = submitted_project(**kw)
-    expect(review(case["id"], "pass"), 200)
-    wait_state(p["id"], "awaiting_decision")
-    expect(decide(case["id"], "approve"), 200)
-    return wait_state(p["id"], "approved")
-
-
-def plan_body(milestones=None):
-    ms = milestones if milestones is not None else [{"name": "上线部署 " + sfx(), "due_date": "2027-06-30"}]
-    return {"goals": "建成并上线", "team": [{"name": "张三", "role": "项目经理", "duty": "统筹"}],
-            "milestones": ms}
-
-
-def implementing_project_b(milestones=None):
-    """An approved project given an implementation plan (part A's PUT) with
-    the milestones given (default: one, due next year): `implementing`."""
-    p = approved_project_b()
-    r = http("PUT", f"/projects/{p['id']}/implementation-plan", plan_body(milestones),
-             token=tok("applicant"))
-    if r.status == 404 and _NO_PLAN:  # TEMPORARY until part A's PUT is merged
-        from client import psql
-        psql(f"UPDATE projects.projects SET state = 'implementing', version = version + 1 "
-             f"WHERE id = {p['id']}")
-        for m in plan_body(milestones)["milestones"]:
-            psql(f"INSERT INTO projects.milestones (project_id, name, due_date) "
-                 f"VALUES ({p['id']}, '{m['name']}', '{m['due_date']}')")
-    else:
-        expect(r, 200)
-    return wait_state(p["id"], "implementing")
-
-
-_NO_PLAN = True  # TEMPORARY
-
-
 def milestone_ids(pid):
     """The ids of the project's milestones, by id."""
-    if _NO_PLAN:  # TEMPORARY
-        from client import psql
-        return [int(x) for x in psql(f"SELECT id FROM projects.milestones WHERE project_id = {pid} "
-                                     "ORDER BY id").split()]
-    b = expect(http("GET", f"/projects/{pid}/milestones", token=tok("applicant")), 200)
-    items = b["items"] if isinstance(b, dict) else b
-    return sorted(m["id"] for m in items)
+    return sorted(m["id"] for m in milestones_of(pid).values())
 
 
-def complete_milestones(pid, ids=None):
-    for mid in ids if ids is not None else milestone_ids(pid):
-        if _NO_PLAN:  # TEMPORARY
-            from client import psql
-            psql(f"UPDATE projects.milestones SET completed_at = now() WHERE id = {mid}")
-            continue
+def complete_milestone_ids(pid, ids, at="2026-06-01T08:00:00Z"):
+    """Completes the milestones named by id."""
+    for mid in ids:
         expect(http("POST", f"/projects/{pid}/milestones/{mid}/complete",
-                    {"completed_at": "2026-05-01T08:00:00Z", "note": "完成"}, token=tok("applicant")), 200)
+                    {"completed_at": at, "note": "完成"}, token=tok("applicant")), 200)
 
 
 def contract_body(**kw):
@@ -231,7 +186,8 @@ def wait_contract(cid, status, timeout=3):
 
 
 def reviewed_contract(pid, outcome="pass", **kw):
-    """A contract of the project, reviewed by the IT office (pass → approved, reject → rejected)."""
+    """A contract of the project, reviewed by the IT office (pass → approved,
+    reject → rejected); returns it as it now is."""
     c = add_contract(pid, **kw)
     case = open_case(f"contracts/{c['id']}")
     expect(review(case["id"], outcome), 200)
@@ -256,9 +212,10 @@ def request_acceptance(pid, role="applicant", body=None):
 
 
 def ready_for_acceptance(p=None):
-    """An implementing project with everything acceptance needs: an approved
-    contract, the six deliverables, every milestone completed."""
-    p = p or implementing_project_b()
+    """An implementing project (implementing_project() unless given) with
+    everything acceptance needs: an approved contract, the six deliverables,
+    every milestone completed. Returns the project as given."""
+    p = p or implementing_project()
     reviewed_contract(p["id"])
     for kind in DELIVERABLE_KINDS:
         add_deliverable(p["id"], kind)
@@ -266,11 +223,12 @@ def ready_for_acceptance(p=None):
     return p
 
 
-def accepted_project():
-    """A project walked to `accepted`: plan, approved contract, six
-    deliverables, milestones completed, acceptance requested and passed by
-    the IT office. Returns the project as it now is."""
-    p = ready_for_acceptance()
+def accepted_project(**kw):
+    """A project walked to `accepted`: implementation plan, approved
+    contract, six deliverables, milestones completed, acceptance requested
+    and passed by the IT office. kw go to implementing_project(). Returns
+    the project as it now is (its approved contract: GET .../contracts)."""
+    p = ready_for_acceptance(implementing_project(**kw))
     expect(request_acceptance(p["id"]), 200)
     case = open_case(f"projects/{p['id']}")
     assert case["kind"] == "acceptance", case

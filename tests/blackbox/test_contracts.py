@@ -7,7 +7,7 @@ each bad field."""
 from concurrent.futures import ThreadPoolExecutor
 
 from client import Subscriber, expect, http, problem, sfx, validation
-from projects_flow import (add_contract, approved_project_b, contract_body, create_project,
+from projects_flow import (add_contract, approved_project, contract_body, create_project,
                            open_case, review, submit, tok, users, wait_contract)
 
 CONTRACT_FIELDS = {"id", "project_id", "contract_no", "vendor", "amount_cents", "paid_cents",
@@ -20,7 +20,7 @@ _approved = {}
 def approved():
     """One approved project shared by the tests that only add contracts."""
     if "p" not in _approved:
-        _approved["p"] = approved_project_b()
+        _approved["p"] = approved_project()
     return _approved["p"]
 
 
@@ -96,7 +96,7 @@ def test_review_pass_and_reject_end_to_end():
 
 
 def test_list_is_paged():
-    p = approved_project_b()
+    p = approved_project()
     ids = [add_contract(p["id"])["id"] for _ in range(3)]
     b = expect(http("GET", f"/projects/{p['id']}/contracts?limit=2", token=tok("it")), 200)
     assert [x["id"] for x in b["items"]] == ids[:2] and b["next_cursor"]
@@ -162,7 +162,7 @@ def test_validation_names_each_field():
 
 
 def test_contract_no_unique_also_in_parallel():
-    p, q = approved(), approved_project_b()
+    p, q = approved(), approved_project()
     no = "HT-DUP-" + sfx()
     add_contract(p["id"], contract_no=no)
     # taken, on this project or another one

@@ -107,6 +107,12 @@ def test_a_project_from_application_to_operation():
         assert bad_case["kind"] == "contract" and bad_case["step"] == "review"
         problem(review(bad_case["id"], "pass", role="applicant"), 403, "forbidden")
         expect(review(bad_case["id"], "reject", comment="采购程序不合规"), 200)
+
+        def contract_status(c):
+            cs = walk_items(expect(http("GET", f"/projects/{pid}/contracts", token=tok("auditor")), 200))
+            return {x["id"]: x["status"] for x in cs}.get(c)
+
+        poll(lambda: contract_status(bad["id"]) == "rejected", 5, "the rejected contract")
         did("itgov.contract.rejected", f"contracts/{bad['id']}")
         amount = 1000000
         good = expect(http("POST", f"/projects/{pid}/contracts", walk_contract_body(amount_cents=amount),
@@ -115,11 +121,6 @@ def test_a_project_from_application_to_operation():
         did("itgov.contract.submitted", f"contracts/{cid}")
         good_case = open_case(f"contracts/{cid}")
 
-        def contract_status(c):
-            cs = walk_items(expect(http("GET", f"/projects/{pid}/contracts", token=tok("auditor")), 200))
-            return {x["id"]: x["status"] for x in cs}.get(c)
-
-        poll(lambda: contract_status(bad["id"]) == "rejected", 5, "the rejected contract")
         # a rejected and a pending contract are not an approved one
         walk_gate(walk_acceptance_request(pid), "acceptance_blocked", *all_missing)
 

@@ -45,3 +45,37 @@ CREATE FUNCTION acceptance_missing(pid bigint) RETURNS jsonb LANGUAGE sql STABLE
         SELECT 200, ms.id, 'milestone:' || ms.id
           FROM milestones ms WHERE ms.project_id = pid AND ms.completed_at IS NULL) m
 $$;
+
+-- the acceptance request (acceptance.c) as one statement: lock the project,
+-- then (a fresh snapshot, after any plan revision or deliverable that held
+-- the lock) check the state and the gate, and move it only when nothing is
+-- missing. Returns the project (o_doc, o_version) when it moved; else its
+-- state (o_state) and what is missing (o_missing, a JSON array).
+CREATE FUNCTION acceptance_request(p_id bigint, p_actor bigint, p_from text[], p_to text[],
+                                   p_event text, OUT o_doc text, OUT o_version integer,
+                                   OUT o_missing text, OUT o_state text)
+    LANGUAGE plpgsql AS $$
+DECLARE
+    p projects;
+    miss jsonb;
+BEGIN
+    SELECT pr.state INTO o_state FROM projects pr WHERE pr.id = p_id FOR UPDATE;
+    IF o_state IS NULL OR NOT o_state = ANY (p_from) THEN
+        RETURN;
+    END IF;
+    miss := acceptance_missing(p_id);
+    o_missing := miss::text;
+    IF jsonb_array_length(miss) > 0 THEN
+        RETURN;
+    END IF;
+    UPDATE projects pr SET state = t.t, version = pr.version + 1,
+           submission = pr.submission + 1, updated_at = now()
+      FROM unnest(p_from, p_to) AS t(f, t)
+     WHERE pr.id = p_id AND pr.state = t.f RETURNING pr.* INTO p;
+    INSERT INTO transitions (subject, from_state, to_state, action, actor_id)
+    VALUES ('projects/' || p_id, o_state, p.state, 'request_acceptance', p_actor);
+    PERFORM emit(p_event, 'projects/' || p_id, p_actor, project_event(p));
+    o_doc := project_doc(p)::text;
+    o_version := p.version;
+    o_state := p.state;
+END $$;

@@ -3,7 +3,8 @@
  * department asks for the acceptance of an implementing project. The gate
  * (acceptance_missing() in SQL: each deliverable kind without a version,
  * an approved contract, each incomplete milestone) and the state change
- * are one statement, so nothing can slip in between: with something
+ * are one statement (acceptance_request() in 0004_contracts.sql: it locks
+ * the project first, then checks), so nothing can slip in between: with something
  * missing the project stays implementing and the answer is 409
  * acceptance_blocked naming each; else it moves to acceptance_review and
  * itgov.project.acceptance_requested opens an acceptance case in the
@@ -30,8 +31,8 @@ static void s_on_requested(void *arg, PGresult *res, struct error *err)
         return reply_invalid_state(r, "project", state, "submitted for acceptance");
     cJSON *missing = cJSON_Parse(PQgetvalue(res, 0, 2));
     if (!cJSON_IsArray(missing) || cJSON_GetArraySize(missing) == 0) {
-        /* implementing and nothing missing, yet unchanged: cannot happen
-         * under the row lock; say so rather than pretend */
+        /* allowed and nothing missing, yet unchanged: cannot happen under
+         * the row lock; say so rather than pretend */
         cJSON_Delete(missing);
         return reply_error(r, error_new(ERR_CONFLICT, "the project changed meanwhile; try again"));
     }
@@ -68,24 +69,9 @@ static void s_on_loaded(void *arg, PGresult *res, struct error *err)
     id_text(ids, atoll(req_param(r, "id")));
     id_text(actor, r->user->id);
     const char *params[] = {ids, from, to, actor, event};
-    /* cur locks the project: a concurrent request waits and then sees the
-     * state this one left */
     db_query(req_service(r)->db,
-             "WITH cur AS (SELECT id, state FROM projects WHERE id = $1 FOR UPDATE), "
-             "miss AS (SELECT acceptance_missing($1) AS list), "
-             "t AS (SELECT * FROM unnest($2::text[], $3::text[]) AS t(f, t)), "
-             "p AS (UPDATE projects p SET state = t.t, version = p.version + 1, "
-             "submission = p.submission + 1, updated_at = now() FROM t, cur, miss "
-             "WHERE p.id = cur.id AND p.state = t.f AND jsonb_array_length(miss.list) = 0 "
-             "RETURNING p.*), "
-             "h AS (INSERT INTO transitions (subject, from_state, to_state, action, actor_id) "
-             "SELECT 'projects/' || p.id, cur.state, p.state, 'request_acceptance', $4::bigint "
-             "FROM p, cur RETURNING 1), "
-             "e AS (SELECT emit($5, 'projects/' || p.id, $4::bigint, project_event(p)) AS n "
-             "FROM p) "
-             "SELECT (SELECT project_doc(p)::text FROM p), (SELECT version FROM p), "
-             "(SELECT list::text FROM miss), (SELECT state FROM cur), "
-             "(SELECT count(*) FROM h), (SELECT count(*) FROM e)",
+             "SELECT o_doc, o_version, o_missing, o_state "
+             "FROM acceptance_request($1, $4::bigint, $2::text[], $3::text[], $5)",
              5, params, s_on_requested, r);
 }
 

@@ -44,6 +44,10 @@ void milestones_list(struct req *r)
 
 /* ---- complete -------------------------------------------------------------------- */
 
+/* The write holds the project row (FOR SHARE) while it checks the state, so
+ * a concurrent change of state (an acceptance request) comes before or after
+ * it, never between; a lost race answers what a fresh decision would. */
+
 enum { DONE_DOC, DONE_STATE, DONE_COMPLETED };
 
 static void s_on_completed(void *arg, PGresult *res, struct error *err)
@@ -89,10 +93,12 @@ static void s_on_complete_loaded(void *arg, PGresult *res, struct error *err)
     id_text(actor, r->user->id);
     const char *params[] = {req_param(r, "id"), req_param(r, "mid"), at, note, actor};
     db_query(req_service(r)->db,
-             "WITH u AS (UPDATE milestones m SET completed_at = $3::timestamptz, note = $4, "
-             "completed_by = $5::bigint, updated_at = now() FROM projects p "
-             "WHERE m.id = $2 AND m.project_id = $1 AND p.id = m.project_id "
-             "AND p.state = 'implementing' AND m.completed_at IS NULL RETURNING m.*) "
+             "WITH p AS (SELECT id FROM projects WHERE id = $1 AND state = 'implementing' "
+             "FOR SHARE), "
+             "u AS (UPDATE milestones m SET completed_at = $3::timestamptz, note = $4, "
+             "completed_by = $5::bigint, updated_at = now() FROM p "
+             "WHERE m.id = $2 AND m.project_id = p.id AND m.completed_at IS NULL "
+             "RETURNING m.*) "
              "SELECT milestone_doc(u)::text, NULL, NULL, "
              "emit('itgov.project.milestone.completed', 'projects/' || u.project_id, "
              "$5::bigint, jsonb_build_object('project_id', u.project_id, "
