@@ -768,11 +768,12 @@ void follow_destroy(struct follow **self_p)
 
 static void s_on_applied(void *arg, PGresult *res, struct error *err)
 {
+    bool ok = err == NULL; /* before error_destroy(), which sets err to NULL */
     if (err) {
         log_warn("cannot apply an event: %s", err->detail);
         error_destroy(&err);
     }
-    follow_done(arg, err == NULL);
+    follow_done(arg, ok);
 }
 
 void follow_apply(struct follow_job *job, struct db *db, const char *sql, int nparams,

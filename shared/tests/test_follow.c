@@ -1,8 +1,18 @@
-/* follow: the page format and its refusals, the canonical digest, and the
- * check of bus hints against what the source holds. */
+/* follow: the page format and its refusals, the canonical digest, the
+ * check of bus hints against what the source holds, and a follower against
+ * a source on the loop (an event whose effect cannot be written comes again). */
 #include <stdlib.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <zmq.h>
 #include "check.h"
+#include "itgov/db.h"
 #include "itgov/follow.h"
+#include "itgov/service.h"
 
 struct seen {
     long long seq[8];
@@ -113,10 +123,105 @@ static void s_checks(void)
     CHECK(follow_check_end(&c, c.seen, 1000) == FOLLOW_HINTS && c.nhints == 0);
 }
 
+/* ---- a follower against a source whose one event cannot be applied ---------- */
+
+struct run {
+    struct event_base *base;
+    struct db *db;
+    int calls;
+    long long seqs[4];
+    int reads_from_start; /* requests for ?after=0 */
+};
+
+/* The source: one followed event at sourceseq 1, nothing after it. */
+static void s_source(struct evhttp_request *req, void *arg)
+{
+    struct run *r = arg;
+    struct evkeyvalq q;
+    const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+    const char *after = NULL;
+    if (evhttp_parse_query_str(query ? query : "", &q) == 0)
+        after = evhttp_find_header(&q, "after");
+    bool start = after && atoll(after) < 1;
+    struct evbuffer *out = evbuffer_new();
+    if (start) {
+        r->reads_from_start++;
+        evbuffer_add_printf(out, "{\"items\":[{\"specversion\":\"1.0\",\"id\":\"e1\","
+                                 "\"source\":\"/itgov/src\",\"type\":\"itgov.thing.done\","
+                                 "\"subject\":\"things/1\",\"sourceseq\":1}],\"next_after\":1}");
+    } else {
+        evbuffer_add_printf(out, "{\"items\":[],\"next_after\":%s}", after ? after : "0");
+    }
+    evhttp_clear_headers(&q);
+    evhttp_send_reply(req, 200, "OK", out);
+    evbuffer_free(out);
+}
+
+/* The first time, the effect is written to a database that is down (as
+ * follow_apply() does in every consumer); the event must come again. */
+static void s_handler(void *arg, int source, long long sourceseq, const cJSON *event,
+                      struct follow_job *job)
+{
+    struct run *r = arg;
+    if (r->calls < 4) r->seqs[r->calls] = sourceseq;
+    if (r->calls++ == 0) {
+        follow_apply(job, r->db, "SELECT 1", 0, NULL);
+        return;
+    }
+    follow_done(job, true);
+    event_base_loopbreak(r->base);
+}
+
+static void s_failed_apply_comes_again(void)
+{
+    struct run r = {0};
+    r.base = event_base_new();
+    struct db_config dc = {.size = 1};
+    r.db = db_new(r.base, "host=/nonexistent-itgov-test dbname=none", &dc);
+    struct evhttp *http = evhttp_new(r.base);
+    evhttp_set_gencb(http, s_source, &r);
+    struct evhttp_bound_socket *bound = evhttp_bind_socket_with_handle(http, "127.0.0.1", 0);
+    CHECK(bound != NULL);
+    if (!bound) return;
+    struct sockaddr_in sa;
+    socklen_t len = sizeof sa;
+    getsockname(evhttp_bound_socket_get_fd(bound), (struct sockaddr *)&sa, &len);
+
+    void *zctx = zmq_ctx_new();
+    struct service svc = {
+        .name = "test", .base = r.base, .db = r.db, .zctx = zctx, .internal_key = "k"};
+    static const char *const types[] = {"thing.", NULL};
+    const struct follow_source src = {
+        .name = "src", .host = "127.0.0.1", .port = ntohs(sa.sin_port), .types = types};
+    const struct follow_config fc = {.sources = &src,
+                                     .nsources = 1,
+                                     .bus_endpoint = "tcp://127.0.0.1:9",
+                                     .poll_ms = 50,
+                                     .own_cursor = true,
+                                     .handler = s_handler,
+                                     .arg = &r};
+    struct follow *f = follow_new(&svc, &fc);
+    CHECK(f != NULL);
+    struct timeval limit = {10, 0};
+    event_base_loopexit(r.base, &limit);
+    event_base_dispatch(r.base);
+    /* applied once it could be: not skipped as if the failed write had worked */
+    CHECK(r.calls == 2);
+    CHECK(r.seqs[0] == 1 && r.seqs[1] == 1);
+    CHECK(r.reads_from_start == 2);
+
+    follow_destroy(&f);
+    db_destroy(&r.db);
+    evhttp_free(http);
+    zmq_ctx_term(zctx);
+    event_base_free(r.base);
+}
+
 int main(void)
 {
     s_pages();
     s_digests();
     s_checks();
+    s_failed_apply_comes_again();
     return check_done();
 }

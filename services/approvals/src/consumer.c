@@ -20,11 +20,11 @@
 #include "itgov/follow.h"
 #include "itgov/log.h"
 #include "itgov/outbox.h"
+#include "itgov/scan.h"
 #include "itgov/service.h"
 
 static struct follow *s_follow;
-static struct event *s_scan;
-static bool s_scanning;
+static struct scan *s_scan;
 
 static const char *s_str(const cJSON *o, const char *name)
 {
@@ -108,32 +108,6 @@ static void s_on_user(void *arg, const cJSON *ev, struct follow_job *job)
     free(roles_json);
 }
 
-/* ---- the deadline scan ------------------------------------------------------------ */
-
-static void s_on_scanned(void *arg, PGresult *res, struct error *err)
-{
-    s_scanning = false;
-    if (err) {
-        log_warn("overdue scan failed: %s", err->detail);
-        error_destroy(&err);
-        return;
-    }
-    if (PQntuples(res) > 0) log_info("%d case(s) became overdue", PQntuples(res));
-}
-
-static void s_on_scan(evutil_socket_t fd, short what, void *arg)
-{
-    struct service *svc = arg;
-    if (s_scanning || !db_ready(svc->db)) return;
-    s_scanning = true;
-    db_query(svc->db,
-             "WITH c AS (UPDATE cases SET overdue_at = now() WHERE step <> 'closed' "
-             "AND due_at < now() AND overdue_at IS NULL RETURNING *) "
-             "SELECT emit('itgov.approval.case.overdue', 'approvals/' || c.id, NULL, "
-             "jsonb_build_object('case', case_doc(c), 'submission', c.submission)) FROM c",
-             0, NULL, s_on_scanned, svc);
-}
-
 /* ---- start and stop ------------------------------------------------------------------ */
 
 enum { FROM_PROJECTS, FROM_ACCOUNTS };
@@ -175,15 +149,18 @@ int consumer_start(struct service *svc)
         .arg = svc,
     };
     s_follow = follow_new(svc, &fc);
-    s_scan = event_new(svc->base, -1, EV_PERSIST, s_on_scan, svc);
-    struct timeval iv = {approvals_cfg.scan_interval_s, 0};
-    event_add(s_scan, &iv);
-    return s_follow ? 0 : -1;
+    /* open cases past due_at are marked, case.overdue emitted once per case */
+    s_scan = scan_new(svc, approvals_cfg.scan_interval_s, "case(s) became overdue",
+                      "WITH c AS (UPDATE cases SET overdue_at = now() WHERE step <> 'closed' "
+                      "AND due_at < now() AND overdue_at IS NULL RETURNING *) "
+                      "SELECT emit('itgov.approval.case.overdue', 'approvals/' || c.id, NULL, "
+                      "jsonb_build_object('case', case_doc(c), 'submission', c.submission)) "
+                      "FROM c");
+    return s_follow && s_scan ? 0 : -1;
 }
 
 void consumer_stop(struct service *svc)
 {
     follow_destroy(&s_follow);
-    if (s_scan) event_free(s_scan);
-    s_scan = NULL;
+    scan_destroy(&s_scan);
 }
