@@ -104,6 +104,14 @@ MATRIX = {
     ("GET", "/api/v1/projects/:id/dossier"): (ANY_ROLE, "project", ""),
 
     # issue 11 E: system accounts, access reviews
+    ("POST", "/api/v1/projects/:id/system-accounts"): ({"it_office", "applicant"}, MISSING, ""),
+    ("GET", "/api/v1/projects/:id/system-accounts"): (ANY_ROLE, "project", "?limit=1"),
+    ("GET", "/api/v1/system-accounts/:aid"): (ANY_ROLE, MISSING, ""),
+    ("POST", "/api/v1/system-accounts/:aid/revoke"): ({"it_office", "applicant"}, MISSING, ""),
+    ("GET", "/api/v1/access-reviews/findings"): ({"admin", "auditor"}, None, ""),
+    ("POST", "/api/v1/access-reviews"): ({"admin"}, None, ""),  # {}: 400, nothing recorded
+    ("GET", "/api/v1/access-reviews"): ({"admin", "auditor"}, None, "?limit=1"),
+    ("GET", "/api/v1/access-reviews/:id"): ({"admin", "auditor"}, MISSING, ""),
 
     # issue 11 F: spot checks, backups, media
     ("POST", "/api/v1/projects/:id/spot-checks"): ({"it_office"}, MISSING, ""),

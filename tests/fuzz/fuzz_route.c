@@ -94,6 +94,12 @@ static const char *const s_patterns[] = {
     "/api/v1/projects/:id/dossier",
 
     /* issue 11 E: system accounts, access reviews */
+    "/api/v1/access-reviews",
+    "/api/v1/access-reviews/:id",
+    "/api/v1/access-reviews/findings",
+    "/api/v1/projects/:id/system-accounts",
+    "/api/v1/system-accounts/:aid",
+    "/api/v1/system-accounts/:aid/revoke",
 
     /* issue 11 F: spot checks, backups, media */
     "/api/v1/projects/:id/spot-checks",

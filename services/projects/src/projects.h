@@ -77,6 +77,10 @@ void golive_get(struct req *r);
 void dossier_get(struct req *r);
 
 /* issue 11 E: system_accounts.c */
+void system_accounts_create(struct req *r);
+void system_accounts_list(struct req *r);
+void system_accounts_get(struct req *r);
+void system_accounts_revoke(struct req *r);
 
 /* issue 11 F: spot_checks.c, backups.c, media.c */
 void spot_checks_create(struct req *r);

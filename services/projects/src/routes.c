@@ -44,6 +44,12 @@ const struct route projects_routes[] = {
     {"GET", "/api/v1/projects/:id/dossier", dossier_get, ROLE_ANY},
 
     /* issue 11 E: system accounts (system_accounts.c) */
+    {"POST", "/api/v1/projects/:id/system-accounts", system_accounts_create,
+     ROLE_IT_OFFICE | ROLE_APPLICANT},
+    {"GET", "/api/v1/projects/:id/system-accounts", system_accounts_list, ROLE_ANY},
+    {"GET", "/api/v1/system-accounts/:aid", system_accounts_get, ROLE_ANY},
+    {"POST", "/api/v1/system-accounts/:aid/revoke", system_accounts_revoke,
+     ROLE_IT_OFFICE | ROLE_APPLICANT},
 
     /* issue 11 F: spot checks, backups, media (spot_checks.c, backups.c, media.c) */
     {"POST", "/api/v1/projects/:id/spot-checks", spot_checks_create, ROLE_IT_OFFICE},
