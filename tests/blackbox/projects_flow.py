@@ -302,3 +302,90 @@ def money_golive_body(**kw):
 
 def go_live(pid, body, role="applicant"):
     return http("POST", f"/projects/{pid}/go-live", body, token=tok(role))
+
+
+# ---- part D (issue 10): the delivery walk and the dossier. Names start with
+# walk_ (the other parts' helpers of the same purpose take other arguments).
+
+
+def walk_items(body):
+    """The items of a list answer ({items, next_cursor}) or a bare array."""
+    return body["items"] if isinstance(body, dict) and "items" in body else body
+
+
+def walk_plan_body(milestones, goals="建成智慧后勤平台一期，覆盖报修、能耗与资产三项业务"):
+    """milestones: [(name, due_date)]."""
+    return {"goals": goals,
+            "team": [{"name": "张伟", "role": "项目经理", "duty": "统筹进度与质量"},
+                     {"name": "李娜", "role": "技术负责人", "duty": "架构与集成"}],
+            "milestones": [{"name": n, "due_date": d} for n, d in milestones]}
+
+
+def walk_put_plan(pid, body, role="applicant"):
+    return http("PUT", f"/projects/{pid}/implementation-plan", body, token=tok(role))
+
+
+def walk_contract_body(**kw):
+    b = {"contract_no": "HT-" + sfx(), "vendor": "某某信息技术有限公司", "amount_cents": 1000000,
+         "signed_at": "2026-04-01T08:00:00Z", "procurement_method": "public_tender"}
+    b.update(kw)
+    return b
+
+
+def walk_deliverable_body(kind, n=1, **kw):
+    b = {"kind": kind, "title": f"{kind} v{n}", "uri": f"https://docs.example.edu/{kind}/{sfx()}.pdf",
+         "sha256": hashlib.sha256(f"{kind}-{n}-{sfx()}".encode()).hexdigest()}
+    b.update(kw)
+    return b
+
+
+def walk_acceptance_request(pid, role="applicant"):
+    return http("POST", f"/projects/{pid}/acceptance-request", token=tok(role))
+
+
+def walk_asset_body(**kw):
+    b = {"asset_no": "ZC-" + sfx(), "value_cents": 900000, "registered_at": "2026-10-01T08:00:00Z",
+         "custodian": "后勤保障部信息中心"}
+    b.update(kw)
+    return b
+
+
+def walk_payment_body(contract_id, amount_cents, **kw):
+    b = {"contract_id": contract_id, "amount_cents": amount_cents, "paid_at": "2026-10-15T08:00:00Z",
+         "voucher_no": "PZ-" + sfx()}
+    b.update(kw)
+    return b
+
+
+def walk_golive_body(**kw):
+    b = {"deployment_plan_uri": "https://docs.example.edu/deploy.pdf",
+         "emergency_plan_uri": "https://docs.example.edu/emergency.pdf",
+         "test_environment_report_uri": "https://docs.example.edu/test-env.pdf",
+         "test_passed": True, "planned_at": "2026-12-01T00:00:00Z"}
+    b.update(kw)
+    return b
+
+
+def walk_gate(r, code, *missing):
+    """r is the 409 of gate `code` whose missing is exactly these (any order)."""
+    from client import problem
+    b = problem(r, 409, code)
+    assert sorted(b.get("missing", [])) == sorted(missing), f"{code}: missing {b.get('missing')}, want {missing}"
+    return b
+
+
+def walk_dossier(pid, role="auditor"):
+    return expect(http("GET", f"/projects/{pid}/dossier", token=tok(role)), 200)
+# ---- issue 11 part F (custody): a system in operation for spot checks and backups
+
+
+def in_operation_project_f():
+    """A project walked to `in_operation`: accepted_project() (issue 10 part
+    B), then go-live by its applicant. Returns the project as it now is."""
+    p = accepted_project()
+    body = {"deployment_plan_uri": "https://docs.example.edu/deploy/" + sfx(),
+            "emergency_plan_uri": "https://docs.example.edu/emergency/" + sfx(),
+            "test_environment_report_uri": "urn:itgov:report:" + sfx(),
+            "test_passed": True, "planned_at": "2026-12-01T00:00:00Z"}
+    expect(http("POST", f"/projects/{p['id']}/go-live", body, token=tok("applicant")), 200)
+    return wait_state(p["id"], "in_operation")

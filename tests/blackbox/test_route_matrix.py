@@ -101,10 +101,29 @@ MATRIX = {
     ("GET", "/api/v1/projects/:id/go-live"): (ANY_ROLE, MISSING, ""),
 
     # issue 10: dossier
+    ("GET", "/api/v1/projects/:id/dossier"): (ANY_ROLE, "project", ""),
 
     # issue 11 E: system accounts, access reviews
+    ("POST", "/api/v1/projects/:id/system-accounts"): ({"it_office", "applicant"}, MISSING, ""),
+    ("GET", "/api/v1/projects/:id/system-accounts"): (ANY_ROLE, "project", "?limit=1"),
+    ("GET", "/api/v1/system-accounts/:aid"): (ANY_ROLE, MISSING, ""),
+    ("POST", "/api/v1/system-accounts/:aid/revoke"): ({"it_office", "applicant"}, MISSING, ""),
+    ("GET", "/api/v1/access-reviews/findings"): ({"admin", "auditor"}, None, ""),
+    ("POST", "/api/v1/access-reviews"): ({"admin"}, None, ""),  # {}: 400, nothing recorded
+    ("GET", "/api/v1/access-reviews"): ({"admin", "auditor"}, None, "?limit=1"),
+    ("GET", "/api/v1/access-reviews/:id"): ({"admin", "auditor"}, MISSING, ""),
 
     # issue 11 F: spot checks, backups, media
+    ("POST", "/api/v1/projects/:id/spot-checks"): ({"it_office"}, MISSING, ""),
+    ("GET", "/api/v1/projects/:id/spot-checks"): (ANY_ROLE, "project", "?limit=1"),
+    ("GET", "/api/v1/spot-checks"): ({"it_office", "auditor", "admin"}, None, "?limit=1"),
+    ("POST", "/api/v1/projects/:id/backups"): ({"applicant", "it_office"}, MISSING, ""),
+    ("GET", "/api/v1/projects/:id/backups"): (ANY_ROLE, "project", "?limit=1"),
+    ("GET", "/api/v1/backups/stale"): ({"it_office", "auditor", "admin"}, None, "?limit=1"),
+    ("POST", "/api/v1/media"): ({"it_office"}, None, ""),  # {}: 400, nothing registered
+    ("GET", "/api/v1/media"): ({"it_office", "auditor", "admin"}, None, "?limit=1"),
+    ("GET", "/api/v1/media/:id"): ({"it_office", "auditor", "admin"}, MISSING, ""),
+    ("POST", "/api/v1/media/:id/transfers"): ({"it_office"}, MISSING, ""),
 
     # issue 11 G: changes
     ("POST", "/api/v1/projects/:id/changes"): ({"applicant"}, MISSING, ""),
@@ -113,6 +132,16 @@ MATRIX = {
     ("POST", "/api/v1/changes/:id/implemented"): ({"applicant"}, MISSING, ""),
 
     # issue 11 H: fees
+    ("PUT", "/api/v1/projects/:id/fee-agreement"): ({"it_office"}, MISSING, ""),
+    ("GET", "/api/v1/projects/:id/fee-agreement"): (ANY_ROLE, "project", ""),
+    ("GET", "/api/v1/projects/:id/fee-agreement/revisions"): (ANY_ROLE, "project", "?limit=1"),
+    ("POST", "/api/v1/projects/:id/fees"): ({"it_office"}, MISSING, ""),
+    ("GET", "/api/v1/projects/:id/fees"): (ANY_ROLE, "project", "?limit=1"),
+    ("GET", "/api/v1/fees/summary"): ({"it_office", "auditor", "admin"}, None, "?year=2026"),
+    ("GET", "/api/v1/fees/:id"): (ANY_ROLE, MISSING, ""),
+    ("POST", "/api/v1/fee-uses"): ({"it_office"}, None, ""),  # {}: 400, nothing recorded
+    ("GET", "/api/v1/fee-uses"): ({"it_office", "auditor", "admin"}, None, "?limit=1"),
+    ("GET", "/api/v1/fee-uses/:id"): ({"it_office", "auditor", "admin"}, MISSING, ""),
 
     # approvals
     ("GET", "/api/v1/approvals"): (ANY_ROLE, None, "?limit=1"),

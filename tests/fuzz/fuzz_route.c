@@ -91,10 +91,24 @@ static const char *const s_patterns[] = {
     "/api/v1/projects/:id/payments/:pid",
 
     /* issue 10: dossier */
+    "/api/v1/projects/:id/dossier",
 
     /* issue 11 E: system accounts, access reviews */
+    "/api/v1/access-reviews",
+    "/api/v1/access-reviews/:id",
+    "/api/v1/access-reviews/findings",
+    "/api/v1/projects/:id/system-accounts",
+    "/api/v1/system-accounts/:aid",
+    "/api/v1/system-accounts/:aid/revoke",
 
     /* issue 11 F: spot checks, backups, media */
+    "/api/v1/projects/:id/spot-checks",
+    "/api/v1/spot-checks",
+    "/api/v1/projects/:id/backups",
+    "/api/v1/backups/stale",
+    "/api/v1/media",
+    "/api/v1/media/:id",
+    "/api/v1/media/:id/transfers",
 
     /* issue 11 G: changes */
     "/api/v1/projects/:id/changes",
@@ -102,6 +116,13 @@ static const char *const s_patterns[] = {
     "/api/v1/changes/:id/implemented",
 
     /* issue 11 H: fees */
+    "/api/v1/projects/:id/fee-agreement",
+    "/api/v1/projects/:id/fee-agreement/revisions",
+    "/api/v1/projects/:id/fees",
+    "/api/v1/fees/summary",
+    "/api/v1/fees/:id",
+    "/api/v1/fee-uses",
+    "/api/v1/fee-uses/:id",
 
     /* not served today: more than one parameter, and one at the end */
     "/api/v1/projects/:id/deliverables/:did",

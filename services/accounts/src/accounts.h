@@ -15,11 +15,30 @@ struct accounts_config {
     long session_ttl_s;
     long max_failures;
     long lock_s;
+    /* access reviews (access_reviews.c, consumer.c) */
+    long dormant_days;         /* ITGOV_DORMANT_DAYS */
+    long dormant_s;            /* ITGOV_DORMANT_S: overrides the days when > 0 (tests) */
+    const char *dormant_auto;  /* ITGOV_DORMANT_AUTO_DISABLE: "true" | "false" */
+    bool dormant_auto_disable; /* parsed from dormant_auto at start */
+    long scan_interval_s;
+    const char *broker_host;
+    long broker_xpub_port;
+    const char *projects_host;
+    long projects_port;
+    long feed_poll_ms;
 };
 extern struct accounts_config accounts_cfg;
 
 extern const struct route accounts_routes[];
 extern const size_t accounts_nroutes;
+
+/* The enabled admins, their rows locked (users.c, access_reviews.c); a
+ * statement that may take one away adds "last AS (SELECT <removes> AND
+ * $1::bigint IN (SELECT id FROM admins) AND (SELECT count(*) FROM admins)
+ * = 1 AS refused)". */
+#define ADMINS_LOCKED                                                                              \
+    "admins AS (SELECT id FROM users WHERE 'admin' = ANY(roles) AND NOT disabled "                 \
+    "ORDER BY id FOR UPDATE)"
 
 /* departments.c */
 void departments_create(struct req *r);
@@ -61,6 +80,23 @@ typedef void (*attempt_failed_cb)(void *arg, bool locked, struct error *err);
 void attempt_failed(struct service *svc, const char *username, attempt_failed_cb cb, void *arg);
 /* The admitted attempt's password was right: the count starts again. */
 void attempt_ok(struct service *svc, const char *username);
+
+/* access_reviews.c */
+void access_reviews_findings(struct req *r);
+void access_reviews_create(struct req *r);
+void access_reviews_list(struct req *r);
+void access_reviews_get(struct req *r);
+/* After a change to users: refreshes each one's cached copy and, for those
+ * disabled, ends their sessions (session.ended events, reason
+ * user_disabled, actor may be 0 for none), one user after another; then
+ * done(arg). users: [{id, doc (user JSON text), disabled}] (taken). */
+struct service;
+void users_changed_apply(struct service *svc, cJSON *users, long long actor,
+                         void (*done)(void *arg), void *arg);
+
+/* consumer.c: projects' system-account events, the dormancy scan */
+int consumer_start(struct service *svc);
+void consumer_stop(struct service *svc);
 
 /* bootstrap.c; the dummy hash makes unknown-user logins as slow as others */
 extern char accounts_dummy_hash[PASSWORD_HASH_MAX];

@@ -13,7 +13,12 @@ static int s_start(struct service *svc)
     redis_add_library(svc->redis, session_redis_library);
     redis_add_library(svc->redis, accounts_redis_library);
     session_on_seen(session_touch);
-    return 0;
+    return consumer_start(svc);
+}
+
+static void s_stop(struct service *svc)
+{
+    consumer_stop(svc);
 }
 
 /* the files of migrations/, embedded by the build (cmake/embed.cmake) */
@@ -26,6 +31,15 @@ int main(int argc, char **argv)
         {"ITGOV_SESSION_TTL_S", CFG_INT, &accounts_cfg.session_ttl_s, "28800", 60, 31 * 86400},
         {"ITGOV_LOGIN_MAX_FAILURES", CFG_INT, &accounts_cfg.max_failures, "5", 1, 100},
         {"ITGOV_LOGIN_LOCK_S", CFG_INT, &accounts_cfg.lock_s, "900", 1, 86400},
+        {"ITGOV_DORMANT_DAYS", CFG_INT, &accounts_cfg.dormant_days, "90", 1, 3650},
+        {"ITGOV_DORMANT_S", CFG_INT, &accounts_cfg.dormant_s, "0", 0, 3650L * 86400},
+        {"ITGOV_DORMANT_AUTO_DISABLE", CFG_STR, &accounts_cfg.dormant_auto, "false", 0, 0},
+        {"ITGOV_SCAN_INTERVAL_S", CFG_INT, &accounts_cfg.scan_interval_s, "30", 1, 86400},
+        {"ITGOV_BROKER_HOST", CFG_STR, &accounts_cfg.broker_host, "127.0.0.1", 0, 0},
+        {"ITGOV_BROKER_XPUB_PORT", CFG_INT, &accounts_cfg.broker_xpub_port, "5551", 1, 65535},
+        {"ITGOV_PROJECTS_HOST", CFG_STR, &accounts_cfg.projects_host, "127.0.0.1", 0, 0},
+        {"ITGOV_PROJECTS_PORT", CFG_INT, &accounts_cfg.projects_port, "8082", 1, 65535},
+        {"ITGOV_FEED_POLL_MS", CFG_INT, &accounts_cfg.feed_poll_ms, "1000", 50, 600000},
     };
     const struct service_def def = {
         .name = "accounts",
@@ -37,6 +51,7 @@ int main(int argc, char **argv)
         .migrations = accounts_migrations,
         .bootstrap = accounts_bootstrap,
         .start = s_start,
+        .stop = s_stop,
     };
     return service_main(&def, argc, argv);
 }

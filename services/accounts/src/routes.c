@@ -19,5 +19,9 @@ const struct route accounts_routes[] = {
     {"POST", "/api/v1/users/:id/enable", users_enable, ROLE_ADMIN},
 
     /* issue 11 E: access reviews (access_reviews.c) */
+    {"GET", "/api/v1/access-reviews/findings", access_reviews_findings, ROLE_ADMIN | ROLE_AUDITOR},
+    {"POST", "/api/v1/access-reviews", access_reviews_create, ROLE_ADMIN},
+    {"GET", "/api/v1/access-reviews", access_reviews_list, ROLE_ADMIN | ROLE_AUDITOR},
+    {"GET", "/api/v1/access-reviews/:id", access_reviews_get, ROLE_ADMIN | ROLE_AUDITOR},
 };
 const size_t accounts_nroutes = sizeof accounts_routes / sizeof accounts_routes[0];

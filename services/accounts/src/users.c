@@ -108,12 +108,8 @@ static void s_refuse(struct req *r, struct error *refusal, bool has_dept, long l
 
 /* ---- the last admin ---------------------------------------------------------- */
 
-/* The enabled admins, their rows locked; a statement that may take one
- * away adds "last AS (SELECT <removes> AND $1::bigint IN (SELECT id FROM
- * admins) AND (SELECT count(*) FROM admins) = 1 AS refused)". */
-#define ADMINS_LOCKED                                                                              \
-    "admins AS (SELECT id FROM users WHERE 'admin' = ANY(roles) AND NOT disabled "                 \
-    "ORDER BY id FOR UPDATE)"
+/* ADMINS_LOCKED (accounts.h) comes first in every statement that may take
+ * an admin away. */
 
 /* The statement's 4th column says the change was refused: 409 last_admin. */
 static bool s_refused_last_admin(struct req *r, const PGresult *res)

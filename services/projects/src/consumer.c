@@ -4,13 +4,20 @@
  *   approval.review.recorded / approval.decision.recorded → the project,
  *     plan or contract the case decides moves, by the rule table below and
  *     the state machines of project_fsm.c;
- *   approval.expert.invited → the expert may read the project.
+ *   approval.expert.invited → the expert may read the project;
+ *   every approval.* event whose case is about a project (subject
+ *     projects/{id}) or one of its contracts (contracts/{cid}) → the case
+ *     document it carries (data.case) is kept in approval_cases for the
+ *     dossier (keep_case() of 0006_dossier.sql: the newest by sourceseq), in
+ *     the same statement as the event's other effect, if any.
  * Each effect and its inbox row are one statement, so an event applies
- * once. An event applies only to the submission its case was opened for
- * and only in a state where its action exists; one that does not apply
- * leaves no inbox row and is passed over for good (the cursor moves on).
- * None comes early: the follower hands approvals' events over one at a
- * time, in its outbox's sourceseq order.
+ * once; keeping a case doc needs no inbox row, since a doc replaces the
+ * kept one only when its event is newer (a replay changes nothing). An
+ * event applies only to the submission its case was opened for and only
+ * in a state where its action exists; one that does not apply leaves no
+ * inbox row and is passed over for good (the cursor moves on). None comes
+ * early: the follower hands approvals' events over one at a time, in its
+ * outbox's sourceseq order.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,9 +41,10 @@
     "SELECT '" prefix "' || p.id, cur.state, p.state, $7, $8::bigint, $9 FROM p, cur "             \
     "RETURNING 1), "                                                                               \
     "e AS (SELECT emit($10, '" prefix "' || p.id, $8::bigint, " eventfn "(p) || "                  \
-    "jsonb_build_object('case_id', $11::bigint, 'comment', $9)) AS n FROM p) "                     \
+    "jsonb_build_object('case_id', $11::bigint, 'comment', $9)) AS n FROM p), "                    \
+    "k AS (SELECT keep_case($12::jsonb, $13::bigint) AS n) "                                       \
     "SELECT (SELECT count(*) FROM p), (SELECT count(*) FROM i), (SELECT count(*) FROM h), "        \
-    "(SELECT count(*) FROM e)"
+    "(SELECT count(*) FROM e), (SELECT n FROM k)"
 
 /* the records a case can decide: machine, table and subject prefix */
 static const struct target {
@@ -109,6 +117,15 @@ static long long s_subject_id(const char *subject, const char *prefix)
     return *end || id < 1 ? 0 : id;
 }
 
+/* Only the case doc to keep: an event of no rule, or one whose rule does
+ * not name a record here. Without a case doc about a project, nothing. */
+static void s_keep(struct service *svc, const char *doc, const char *seq, struct follow_job *job)
+{
+    if (!doc) return follow_done(job, true);
+    const char *params[] = {doc, seq};
+    follow_apply(job, svc->db, "SELECT keep_case($1::jsonb, $2::bigint)", 2, params);
+}
+
 static void s_handle(void *arg, int source, long long sourceseq, const cJSON *ev,
                      struct follow_job *job)
 {
@@ -117,25 +134,35 @@ static void s_handle(void *arg, int source, long long sourceseq, const cJSON *ev
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(ev, "data");
     const cJSON *kase = cJSON_GetObjectItemCaseSensitive(data, "case");
     const char *subject = s_str(kase, "subject"), *kind = s_str(kase, "kind");
-    char actor[24], case_id[24];
+    char actor[24], case_id[24], seq[24];
     long long a = s_num(ev, "actor");
     id_text(actor, a);
     id_text(case_id, s_num(kase, "id"));
+    id_text(seq, sourceseq);
+    /* the case doc to keep: a case about a project or one of its contracts */
+    char *doc = NULL;
+    if (s_num(kase, "id") > 0 && kind &&
+        (s_subject_id(subject, "projects/") || s_subject_id(subject, "contracts/")))
+        doc = cJSON_PrintUnformatted(kase);
+
     if (type && strcmp(type, "itgov.approval.expert.invited") == 0) {
         long long pid = s_subject_id(subject, "projects/");
         long long uid = s_num(data, "user_id");
-        if (!pid || uid < 1) goto ignore;
+        if (!pid || uid < 1) goto keep;
         char ps[24], us[24];
         id_text(ps, pid);
         id_text(us, uid);
-        const char *params[] = {id, type, ps, us, case_id};
+        const char *params[] = {id, type, ps, us, case_id, doc, seq};
         follow_apply(job, svc->db,
                      "WITH i AS (INSERT INTO inbox (event_id, type) VALUES ($1, $2) "
-                     "ON CONFLICT DO NOTHING RETURNING 1) "
-                     "INSERT INTO project_experts (project_id, user_id, case_id) "
+                     "ON CONFLICT DO NOTHING RETURNING 1), "
+                     "x AS (INSERT INTO project_experts (project_id, user_id, case_id) "
                      "SELECT $3, $4, $5 FROM i WHERE EXISTS (SELECT 1 FROM projects WHERE id = $3) "
-                     "ON CONFLICT DO NOTHING",
-                     5, params);
+                     "ON CONFLICT DO NOTHING RETURNING 1), "
+                     "k AS (SELECT keep_case($6::jsonb, $7::bigint) AS n) "
+                     "SELECT (SELECT count(*) FROM x), (SELECT n FROM k)",
+                     7, params);
+        free(doc);
         return;
     }
 
@@ -149,9 +176,9 @@ static void s_handle(void *arg, int source, long long sourceseq, const cJSON *ev
         long long sid = s_subject_id(subject, t->prefix);
         char from[128], to[128], ids[24], sub[24];
         const char *event = NULL;
-        if (!sid ||
-            !fsm_action_sql(t->machine, s_rules[i].action, from, sizeof from, to, sizeof to, &event))
-            goto ignore;
+        if (!sid || !fsm_action_sql(t->machine, s_rules[i].action, from, sizeof from, to, sizeof to,
+                                    &event))
+            goto keep;
         id_text(ids, sid);
         id_text(sub, s_num(data, "submission"));
         const char *params[] = {ids,
@@ -164,18 +191,21 @@ static void s_handle(void *arg, int source, long long sourceseq, const cJSON *ev
                                 a ? actor : NULL,
                                 s_str(data, "comment"),
                                 event,
-                                case_id};
-        follow_apply(job, svc->db, t->sql, 11, params);
+                                case_id,
+                                doc,
+                                seq};
+        follow_apply(job, svc->db, t->sql, 13, params);
+        free(doc);
         return;
     }
-ignore:
-    follow_done(job, true);
+keep:
+    s_keep(svc, doc, seq, job);
+    free(doc);
 }
 
 int consumer_start(struct service *svc)
 {
-    static const char *const types[] = {"approval.review.recorded", "approval.decision.recorded",
-                                        "approval.expert.invited", NULL};
+    static const char *const types[] = {"approval.", NULL};
     char endpoint[300];
     snprintf(endpoint, sizeof endpoint, "tcp://%s:%ld", projects_cfg.broker_host,
              projects_cfg.broker_xpub_port);

@@ -74,10 +74,25 @@ void golive_create(struct req *r);
 void golive_get(struct req *r);
 
 /* dossier.c */
+void dossier_get(struct req *r);
 
 /* issue 11 E: system_accounts.c */
+void system_accounts_create(struct req *r);
+void system_accounts_list(struct req *r);
+void system_accounts_get(struct req *r);
+void system_accounts_revoke(struct req *r);
 
 /* issue 11 F: spot_checks.c, backups.c, media.c */
+void spot_checks_create(struct req *r);
+void spot_checks_of_project(struct req *r);
+void spot_checks_list(struct req *r);
+void backups_create(struct req *r);
+void backups_of_project(struct req *r);
+void backups_stale(struct req *r);
+void media_create(struct req *r);
+void media_list(struct req *r);
+void media_get(struct req *r);
+void media_transfer(struct req *r);
 
 /* issue 11 G: changes.c */
 void changes_create(struct req *r);
@@ -86,6 +101,16 @@ void changes_get(struct req *r);
 void changes_implemented(struct req *r);
 
 /* issue 11 H: fees.c */
+void fees_agreement_put(struct req *r);
+void fees_agreement_get(struct req *r);
+void fees_agreement_revisions(struct req *r);
+void fees_create(struct req *r);
+void fees_list(struct req *r);
+void fees_get(struct req *r);
+void fees_summary(struct req *r);
+void fee_uses_create(struct req *r);
+void fee_uses_list(struct req *r);
+void fee_uses_get(struct req *r);
 
 /* ---- common.c ---- */
 

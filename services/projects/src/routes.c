@@ -41,10 +41,27 @@ const struct route projects_routes[] = {
     {"GET", "/api/v1/projects/:id/go-live", golive_get, ROLE_ANY},
 
     /* the dossier (dossier.c) */
+    {"GET", "/api/v1/projects/:id/dossier", dossier_get, ROLE_ANY},
 
     /* issue 11 E: system accounts (system_accounts.c) */
+    {"POST", "/api/v1/projects/:id/system-accounts", system_accounts_create,
+     ROLE_IT_OFFICE | ROLE_APPLICANT},
+    {"GET", "/api/v1/projects/:id/system-accounts", system_accounts_list, ROLE_ANY},
+    {"GET", "/api/v1/system-accounts/:aid", system_accounts_get, ROLE_ANY},
+    {"POST", "/api/v1/system-accounts/:aid/revoke", system_accounts_revoke,
+     ROLE_IT_OFFICE | ROLE_APPLICANT},
 
     /* issue 11 F: spot checks, backups, media (spot_checks.c, backups.c, media.c) */
+    {"POST", "/api/v1/projects/:id/spot-checks", spot_checks_create, ROLE_IT_OFFICE},
+    {"GET", "/api/v1/projects/:id/spot-checks", spot_checks_of_project, ROLE_ANY},
+    {"GET", "/api/v1/spot-checks", spot_checks_list, ROLE_IT_OFFICE | ROLE_AUDITOR | ROLE_ADMIN},
+    {"POST", "/api/v1/projects/:id/backups", backups_create, ROLE_APPLICANT | ROLE_IT_OFFICE},
+    {"GET", "/api/v1/projects/:id/backups", backups_of_project, ROLE_ANY},
+    {"GET", "/api/v1/backups/stale", backups_stale, ROLE_IT_OFFICE | ROLE_AUDITOR | ROLE_ADMIN},
+    {"POST", "/api/v1/media", media_create, ROLE_IT_OFFICE},
+    {"GET", "/api/v1/media", media_list, ROLE_IT_OFFICE | ROLE_AUDITOR | ROLE_ADMIN},
+    {"GET", "/api/v1/media/:id", media_get, ROLE_IT_OFFICE | ROLE_AUDITOR | ROLE_ADMIN},
+    {"POST", "/api/v1/media/:id/transfers", media_transfer, ROLE_IT_OFFICE},
 
     /* issue 11 G: changes (changes.c) */
     {"POST", "/api/v1/projects/:id/changes", changes_create, ROLE_APPLICANT},
@@ -53,6 +70,16 @@ const struct route projects_routes[] = {
     {"POST", "/api/v1/changes/:id/implemented", changes_implemented, ROLE_APPLICANT},
 
     /* issue 11 H: fees (fees.c) */
+    {"PUT", "/api/v1/projects/:id/fee-agreement", fees_agreement_put, ROLE_IT_OFFICE},
+    {"GET", "/api/v1/projects/:id/fee-agreement", fees_agreement_get, ROLE_ANY},
+    {"GET", "/api/v1/projects/:id/fee-agreement/revisions", fees_agreement_revisions, ROLE_ANY},
+    {"POST", "/api/v1/projects/:id/fees", fees_create, ROLE_IT_OFFICE},
+    {"GET", "/api/v1/projects/:id/fees", fees_list, ROLE_ANY},
+    {"GET", "/api/v1/fees/summary", fees_summary, ROLE_IT_OFFICE | ROLE_AUDITOR | ROLE_ADMIN},
+    {"GET", "/api/v1/fees/:id", fees_get, ROLE_ANY},
+    {"POST", "/api/v1/fee-uses", fee_uses_create, ROLE_IT_OFFICE},
+    {"GET", "/api/v1/fee-uses", fee_uses_list, ROLE_IT_OFFICE | ROLE_AUDITOR | ROLE_ADMIN},
+    {"GET", "/api/v1/fee-uses/:id", fee_uses_get, ROLE_IT_OFFICE | ROLE_AUDITOR | ROLE_ADMIN},
 
 };
 const size_t projects_nroutes = sizeof projects_routes / sizeof projects_routes[0];

@@ -1,0 +1,323 @@
+"""One project walked from its application to `in_operation` through the
+gateway (issue 10, articles 7-13), hitting at each gate the refusal the
+regulation sets: wrong roles, wrong states, each missing deliverable, no
+approved contract, an incomplete milestone, payment before acceptance and
+before the asset, a payment over the contract, go-live without each plan.
+At the end the dossier holds every step (every approval case with its
+review or decision, every plan revision, every deliverable version, the
+payments, the go-live), every event of the walk arrived on a subscriber in
+the order it happened, and the audit log holds them in that order too."""
+from client import Subscriber, expect, http, poll, problem, validation
+from projects_flow import (DELIVERABLE_KINDS, create_project, decide, open_case, review, submit, tok,
+                           users, wait_state, walk_acceptance_request, walk_asset_body,
+                           walk_contract_body, walk_deliverable_body, walk_dossier, walk_gate,
+                           walk_golive_body, walk_items, walk_payment_body, walk_plan_body,
+                           walk_put_plan)
+
+ORDER = 62
+
+
+def invalid_state(r, state):
+    b = problem(r, 409, "invalid_state")
+    assert b.get("state") == state, f"409 must name state {state}: {b}"
+
+
+def test_a_project_from_application_to_operation():
+    users()  # made before the subscriber starts
+    with Subscriber("") as sub:
+        sub.ready()
+        walked = []  # (type, subject) of every event the projects service should emit, in order
+
+        def did(t, subject):
+            walked.append((t, subject))
+
+        # ---- initiation (article 7): application, review, decision
+        p = create_project()
+        pid = p["id"]
+        subj = f"projects/{pid}"
+        did("itgov.project.created", subj)
+        submit(pid)
+        did("itgov.project.submitted", subj)
+        init = open_case(subj)
+        # not approved yet: none of the delivery actions exists
+        invalid_state(walk_put_plan(pid, walk_plan_body([("需求调研", "2027-01-15")])), "under_review")
+        invalid_state(walk_acceptance_request(pid), "under_review")
+        expect(review(init["id"], "pass", comment="同意提交会议"), 200)
+        wait_state(pid, "awaiting_decision")
+        did("itgov.project.review.passed", subj)
+        expect(decide(init["id"], "approve"), 200)
+        wait_state(pid, "approved")
+        did("itgov.project.approved", subj)
+
+        # ---- the implementation plan (article 8): who, then what
+        plan1 = walk_plan_body([("需求调研", "2027-01-15"), ("系统开发", "2027-03-31")])
+        problem(walk_put_plan(pid, plan1, role="it"), 403, "forbidden")
+        problem(walk_put_plan(pid, plan1, role="other"), 404, "not_found")
+        validation(walk_put_plan(pid, {"goals": "x", "team": "nobody", "milestones": [{"name": "a"}]}),
+                   "team", "milestones[0].due_date")
+        # nothing before a plan: deliverables and acceptance need `implementing`
+        invalid_state(http("POST", f"/projects/{pid}/deliverables", walk_deliverable_body("user_manual"),
+                           token=tok("applicant")), "approved")
+        invalid_state(walk_acceptance_request(pid), "approved")
+        invalid_state(http("POST", f"/projects/{pid}/go-live", walk_golive_body(), token=tok("applicant")),
+                      "approved")
+        invalid_state(http("POST", f"/projects/{pid}/asset", walk_asset_body(), token=tok("applicant")),
+                      "approved")
+        expect(walk_put_plan(pid, plan1), 201)
+        did("itgov.project.implementation_planned", subj)
+        wait_state(pid, "implementing")
+        ms = walk_items(expect(http("GET", f"/projects/{pid}/milestones", token=tok("applicant")), 200))
+        assert [m["name"] for m in ms] == ["需求调研", "系统开发"], ms
+        assert all(m["completed_at"] is None and m["overdue"] is False for m in ms), ms
+        m1, m2 = ms[0]["id"], ms[1]["id"]
+        # a second revision moves a due date and adds a milestone; the first is kept
+        plan2 = walk_plan_body([("需求调研", "2027-01-15"), ("系统开发", "2027-04-30"), ("试运行", "2027-06-30")],
+                          goals="建成智慧后勤平台一期（含试运行）")
+        expect(walk_put_plan(pid, plan2, role="applicant2"), 200)
+        did("itgov.project.implementation_planned", subj)
+        revs = walk_items(expect(http("GET", f"/projects/{pid}/implementation-plan/revisions",
+                                    token=tok("auditor")), 200))
+        assert len(revs) == 2, revs
+        ms = walk_items(expect(http("GET", f"/projects/{pid}/milestones", token=tok("applicant")), 200))
+        by_name = {m["name"]: m for m in ms}
+        assert by_name["系统开发"]["due_date"] == "2027-04-30" and by_name["系统开发"]["id"] == m2
+        m3 = by_name["试运行"]["id"]
+        milestones = [m1, m2, m3]
+
+        # ---- acceptance blocked: nothing delivered, no contract, no milestone done
+        all_missing = list(DELIVERABLE_KINDS) + ["approved_contract"] + [f"milestone:{m}" for m in milestones]
+        problem(walk_acceptance_request(pid, role="it"), 403, "forbidden")
+        problem(walk_acceptance_request(pid, role="other"), 404, "not_found")
+        walk_gate(walk_acceptance_request(pid), "acceptance_blocked", *all_missing)
+
+        # ---- contracts (articles 8-9): one rejected, one approved by the IT office
+        problem(http("POST", f"/projects/{pid}/contracts", walk_contract_body(), token=tok("it")), 403, "forbidden")
+        problem(http("POST", f"/projects/{pid}/contracts", walk_contract_body(), token=tok("other")), 404,
+                "not_found")
+        validation(http("POST", f"/projects/{pid}/contracts",
+                        walk_contract_body(amount_cents=0, procurement_method="handshake", signed_at="yesterday"),
+                        token=tok("applicant")), "amount_cents", "procurement_method", "signed_at")
+        bad = expect(http("POST", f"/projects/{pid}/contracts", walk_contract_body(vendor="未中标供应商"),
+                          token=tok("applicant")), 201)
+        assert bad["status"] == "pending_review"
+        did("itgov.contract.submitted", f"contracts/{bad['id']}")
+        problem(http("POST", f"/projects/{pid}/contracts", walk_contract_body(contract_no=bad["contract_no"]),
+                     token=tok("applicant")), 409, "conflict")
+        bad_case = open_case(f"contracts/{bad['id']}")
+        assert bad_case["kind"] == "contract" and bad_case["step"] == "review"
+        problem(review(bad_case["id"], "pass", role="applicant"), 403, "forbidden")
+        expect(review(bad_case["id"], "reject", comment="采购程序不合规"), 200)
+
+        def contract_status(c):
+            cs = walk_items(expect(http("GET", f"/projects/{pid}/contracts", token=tok("auditor")), 200))
+            return {x["id"]: x["status"] for x in cs}.get(c)
+
+        poll(lambda: contract_status(bad["id"]) == "rejected", 5, "the rejected contract")
+        did("itgov.contract.rejected", f"contracts/{bad['id']}")
+        amount = 1000000
+        good = expect(http("POST", f"/projects/{pid}/contracts", walk_contract_body(amount_cents=amount),
+                           token=tok("applicant")), 201)
+        cid = good["id"]
+        did("itgov.contract.submitted", f"contracts/{cid}")
+        good_case = open_case(f"contracts/{cid}")
+
+        # a rejected and a pending contract are not an approved one
+        walk_gate(walk_acceptance_request(pid), "acceptance_blocked", *all_missing)
+
+        # ---- deliverables (article 11): each kind, one at a time, each one named until it comes
+        problem(http("POST", f"/projects/{pid}/deliverables", walk_deliverable_body("user_manual"),
+                     token=tok("it")), 403, "forbidden")
+        validation(http("POST", f"/projects/{pid}/deliverables",
+                        walk_deliverable_body("poem", uri="not a uri", sha256="abc"), token=tok("applicant")),
+                   "kind", "uri", "sha256")
+        missing = list(all_missing)
+        for kind in DELIVERABLE_KINDS:
+            walk_gate(walk_acceptance_request(pid), "acceptance_blocked", *missing)
+            expect(http("POST", f"/projects/{pid}/deliverables", walk_deliverable_body(kind),
+                        token=tok("applicant")), 201)
+            did("itgov.project.deliverable.added", subj)
+            missing.remove(kind)
+        # a second user manual supersedes the first, which stays
+        expect(http("POST", f"/projects/{pid}/deliverables", walk_deliverable_body("user_manual", 2),
+                    token=tok("applicant")), 201)
+        did("itgov.project.deliverable.added", subj)
+        every = walk_items(expect(http("GET", f"/projects/{pid}/deliverables?all=true",
+                                     token=tok("auditor")), 200))
+        assert sorted(d["kind"] for d in every) == sorted(list(DELIVERABLE_KINDS) + ["user_manual"])
+        walk_gate(walk_acceptance_request(pid), "acceptance_blocked", *missing)
+
+        # ---- the contract approved, then each milestone
+        expect(review(good_case["id"], "pass", comment="合同合规"), 200)
+        did("itgov.contract.approved", f"contracts/{cid}")
+        poll(lambda: contract_status(cid) == "approved", 5, "the approved contract")
+        missing.remove("approved_contract")
+        walk_gate(walk_acceptance_request(pid), "acceptance_blocked", *missing)
+        problem(http("POST", f"/projects/{pid}/milestones/{m1}/complete",
+                     {"completed_at": "2026-11-01T08:00:00Z", "note": "调研完成"}, token=tok("it")),
+                403, "forbidden")
+        for n, m in enumerate(milestones):
+            expect(http("POST", f"/projects/{pid}/milestones/{m}/complete",
+                        {"completed_at": f"2026-11-0{n + 1}T08:00:00Z", "note": f"第{n + 1}阶段完成"},
+                        token=tok("applicant")), 200)
+            did("itgov.project.milestone.completed", subj)
+            missing.remove(f"milestone:{m}")
+            if missing:  # an incomplete milestone still blocks
+                walk_gate(walk_acceptance_request(pid), "acceptance_blocked", *missing)
+
+        # ---- payments wait for acceptance and the asset (article 12)
+        walk_gate(http("POST", f"/projects/{pid}/payments", walk_payment_body(cid, 100000), token=tok("applicant")),
+             "payment_blocked", "acceptance", "asset")
+
+        # ---- acceptance (article 12): requested, returned with a comment, requested, passed
+        expect(walk_acceptance_request(pid), 200)
+        did("itgov.project.acceptance_requested", subj)
+        assert wait_state(pid, "acceptance_review")
+        invalid_state(walk_acceptance_request(pid), "acceptance_review")
+        acc1 = open_case(subj)
+        assert acc1["kind"] == "acceptance" and acc1["step"] == "review"
+        problem(review(acc1["id"], "pass", role="applicant"), 403, "forbidden")
+        problem(review(acc1["id"], "pass", role="secretary"), 403, "forbidden")
+        expect(review(acc1["id"], "return", comment="培训记录缺签到表"), 200)
+        did("itgov.project.acceptance_returned", subj)
+        wait_state(pid, "implementing")
+        expect(http("POST", f"/projects/{pid}/deliverables", walk_deliverable_body("training_record", 2),
+                    token=tok("applicant")), 201)
+        did("itgov.project.deliverable.added", subj)
+        expect(walk_acceptance_request(pid), 200)
+        did("itgov.project.acceptance_requested", subj)
+        wait_state(pid, "acceptance_review")
+        acc2 = open_case(subj)
+        assert acc2["id"] != acc1["id"]
+        expect(review(acc2["id"], "pass", comment="验收通过"), 200)
+        did("itgov.project.accepted", subj)
+        wait_state(pid, "accepted")
+        invalid_state(walk_acceptance_request(pid), "accepted")
+
+        # ---- the asset first, then payments (article 12)
+        walk_gate(http("POST", f"/projects/{pid}/payments", walk_payment_body(cid, 100000), token=tok("applicant")),
+             "payment_blocked", "asset")
+        # a payment on the rejected contract is never one
+        walk_gate(http("POST", f"/projects/{pid}/payments", walk_payment_body(bad["id"], 100000),
+                  token=tok("applicant")), "payment_blocked", "asset", "approved_contract")
+        problem(http("POST", f"/projects/{pid}/asset", walk_asset_body(), token=tok("it")), 403, "forbidden")
+        asset = expect(http("POST", f"/projects/{pid}/asset", walk_asset_body(), token=tok("applicant")), 201)
+        did("itgov.project.asset.registered", subj)
+        problem(http("POST", f"/projects/{pid}/asset", walk_asset_body(), token=tok("applicant")), 409, "conflict")
+        problem(http("POST", f"/projects/{pid}/payments", walk_payment_body(cid, 100000), token=tok("it")),
+                403, "forbidden")
+        pay1 = expect(http("POST", f"/projects/{pid}/payments", walk_payment_body(cid, 600000),
+                           token=tok("applicant")), 201)
+        did("itgov.project.payment.recorded", subj)
+        problem(http("POST", f"/projects/{pid}/payments", walk_payment_body(cid, amount - 600000 + 1),
+                     token=tok("applicant")), 422, "over_contract")
+        pay2 = expect(http("POST", f"/projects/{pid}/payments", walk_payment_body(cid, amount - 600000),
+                           token=tok("applicant")), 201)
+        did("itgov.project.payment.recorded", subj)
+        problem(http("POST", f"/projects/{pid}/payments", walk_payment_body(cid, 1), token=tok("applicant")),
+                422, "over_contract")
+
+        # ---- go-live (article 13): each plan named while it is missing
+        problem(http("POST", f"/projects/{pid}/go-live", walk_golive_body(), token=tok("it")), 403, "forbidden")
+        plans = ("deployment_plan_uri", "emergency_plan_uri", "test_environment_report_uri")
+        for f in plans:
+            body = walk_golive_body()
+            del body[f]
+            walk_gate(http("POST", f"/projects/{pid}/go-live", body, token=tok("applicant")), "golive_blocked", f)
+        walk_gate(http("POST", f"/projects/{pid}/go-live", walk_golive_body(test_passed=False), token=tok("applicant")),
+             "golive_blocked", "test_passed")
+        walk_gate(http("POST", f"/projects/{pid}/go-live", {"planned_at": "2026-12-01T00:00:00Z"},
+                  token=tok("applicant")), "golive_blocked", *plans, "test_passed")
+        live = expect(http("POST", f"/projects/{pid}/go-live", walk_golive_body(), token=tok("applicant")), 200)
+        assert live["state"] == "in_operation", live
+        did("itgov.project.went_live", subj)
+        invalid_state(http("POST", f"/projects/{pid}/go-live", walk_golive_body(), token=tok("applicant")),
+                      "in_operation")
+
+        # ---- every event of the walk arrived, in the order it happened
+        subjects = {s for _, s in walked}
+        mine = lambda e: e.get("source") == "/itgov/projects" and e.get("subject") in subjects  # noqa: E731
+        got = sub.wait(mine, count=len(walked), timeout=15, what="the walk's events")
+        assert [(e["type"], e["subject"]) for e in got] == walked, [(e["type"], e["subject"]) for e in got]
+        cases = [init, bad_case, good_case, acc1, acc2]
+        case_events = {
+            init["id"]: ["itgov.approval.case.opened", "itgov.approval.review.recorded",
+                         "itgov.approval.decision.recorded", "itgov.approval.case.closed"],
+        }
+        for c in cases[1:]:
+            case_events[c["id"]] = ["itgov.approval.case.opened", "itgov.approval.review.recorded",
+                                    "itgov.approval.case.closed"]
+        for c in cases:
+            s = f"approvals/{c['id']}"
+            want = case_events[c["id"]]
+            evs = sub.wait(lambda e, s=s: e.get("subject") == s, count=len(want), timeout=10, what=s)
+            assert [e["type"] for e in evs] == want, (s, [e["type"] for e in evs])
+
+    # ---- the audit log holds them, in the same order
+    ids = [e["id"] for e in got]
+
+    def logged():
+        out = []
+        for s in sorted(subjects):
+            b = expect(http("GET", f"/audit?subject={s}&limit=200", token=tok("auditor")), 200)
+            out += b["items"]
+        have = {e["id"]: e["seq"] for e in out}
+        return have if all(i in have for i in ids) else None
+    have = poll(logged, 20, "the walk's events in the audit log")
+    seqs = [have[i] for i in ids]
+    assert seqs == sorted(seqs), "the audit log holds the walk's events in another order"
+
+    # ---- the dossier holds every step
+    d = poll(lambda: (lambda d: d if len(d["approvals"]) == 5 and all(
+        a["step"] == "closed" for a in d["approvals"]) else None)(walk_dossier(pid)), 10,
+        "the five closed cases in the dossier", interval=0.1)
+    assert d == walk_dossier(pid, role="applicant2")  # one document, whoever of those who see it asks
+    assert d["project"]["state"] == "in_operation"
+    # the project's transitions (a second plan revision may or may not be one: it
+    # changes no state) and its contracts' reviews, oldest first
+    own = [h["action"] for h in d["history"] if h["subject"] == subj]
+    own = [x for i, x in enumerate(own) if not (x == "plan" and i and own[i - 1] == "plan")]
+    assert own == ["create", "submit", "review_pass", "decide_approve", "plan", "request_acceptance",
+                   "acceptance_return", "request_acceptance", "acceptance_pass", "go_live"], own
+    theirs = [(h["subject"], h["action"]) for h in d["history"] if h["subject"] != subj]
+    assert [t for t in theirs if t[1].startswith("review_")] == [
+        (f"contracts/{bad['id']}", "review_reject"), (f"contracts/{cid}", "review_pass")], theirs
+    assert all(t[0] in (f"contracts/{bad['id']}", f"contracts/{cid}") for t in theirs), theirs
+    # every approval case, with its review or decision
+    ap = {a["id"]: a for a in d["approvals"]}
+    assert list(ap) == sorted(ap) == sorted(c["id"] for c in cases)
+    assert ap[init["id"]]["kind"] == "initiation" and ap[init["id"]]["decision"]["outcome"] == "approve"
+    assert ap[init["id"]]["review"]["comment"] == "同意提交会议"
+    assert ap[bad_case["id"]]["kind"] == "contract" and ap[bad_case["id"]]["outcome"] == "rejected"
+    assert ap[bad_case["id"]]["subject"] == f"contracts/{bad['id']}"
+    assert ap[bad_case["id"]]["review"]["comment"] == "采购程序不合规"
+    assert ap[good_case["id"]]["outcome"] == "approved"
+    assert ap[acc1["id"]]["kind"] == "acceptance" and ap[acc1["id"]]["outcome"] == "returned"
+    assert ap[acc1["id"]]["review"]["comment"] == "培训记录缺签到表"
+    assert ap[acc2["id"]]["outcome"] == "approved"
+    # every plan revision, the current one last
+    ip = d["implementation_plan"]
+    assert [r["revision"] for r in ip["revisions"]] == [1, 2] and ip["current"] == ip["revisions"][-1]
+    assert ip["current"]["goals"] == plan2["goals"] and ip["revisions"][0]["goals"] == plan1["goals"]
+    assert [m["name"] for m in d["milestones"]] == ["需求调研", "系统开发", "试运行"]
+    assert all(m["completed_at"] for m in d["milestones"])
+    # the contracts with their status and what was paid
+    cs = {c["id"]: c for c in d["contracts"]}
+    assert cs[bad["id"]]["status"] == "rejected" and cs[bad["id"]]["paid_cents"] == 0
+    assert cs[cid]["status"] == "approved" and cs[cid]["paid_cents"] == amount
+    # every deliverable version
+    kinds = [(x["kind"], x["version"], x["current"]) for x in d["deliverables"]]
+    assert sorted(kinds) == sorted([(k, 1, k not in ("user_manual", "training_record")) for k in DELIVERABLE_KINDS]
+                                   + [("user_manual", 2, True), ("training_record", 2, True)]), kinds
+    # the acceptance: both cases and the request, return (with its comment), request, pass
+    acc = d["acceptance"]
+    assert [c["id"] for c in acc["cases"]] == [acc1["id"], acc2["id"]]
+    assert [t["action"] for t in acc["transitions"]] == ["request_acceptance", "acceptance_return",
+                                                          "request_acceptance", "acceptance_pass"]
+    assert acc["transitions"][1]["comment"] == "培训记录缺签到表" and acc["accepted_at"]
+    assert d["asset"]["asset_no"] == asset["asset_no"] and d["asset"]["custodian"] == asset["custodian"]
+    assert [(x["id"], x["amount_cents"], x["contract_id"]) for x in d["payments"]] == [
+        (pay1["id"], 600000, cid), (pay2["id"], amount - 600000, cid)]
+    g = d["go_live"]
+    assert g["test_passed"] is True and g["deployment_plan_uri"] == walk_golive_body()["deployment_plan_uri"]
+    # the auditor reads it; another department does not know it exists
+    problem(http("GET", f"/projects/{pid}/dossier", token=tok("other")), 404, "not_found")
