@@ -7,10 +7,10 @@ meeting; every refused role and wrong state; the events."""
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import projects_flow
-from client import (Subscriber, expect, http, make_department, make_user, poll, problem, psql, sfx,
+from client import (Subscriber, expect, http, make_department, make_user, poll, problem, sfx,
                     validation, walk)
-from projects_flow import create_project, decide, open_case, review, submitted_project, tok, users
+from projects_flow import (accepted_project, create_project, decide, go_live, money_golive_body,
+                           open_case, review, submitted_project, tok, users)
 
 ORDER = 62
 
@@ -18,29 +18,16 @@ _live = {}
 
 
 def in_operation_project():
-    """A project of the applicant's department in `in_operation` (made once).
-    Walked there through issue 10's routes when they are merged (part B's
-    accepted_project, then part C's go-live); without them its state is set
-    in the database, as the changes only need the project's state."""
-    if "p" in _live:
-        return _live["p"]
-    helper = getattr(projects_flow, "in_operation_project", None)
-    body = next((getattr(projects_flow, n) for n in ("money_golive_body", "golive_body")
-                 if hasattr(projects_flow, n)), None)
-    if helper:
-        p = helper()
-    elif hasattr(projects_flow, "accepted_project") and hasattr(projects_flow, "go_live") and body:
-        p = projects_flow.accepted_project()
-        r = projects_flow.go_live(p["id"], body())
-        assert r.status in (200, 201), f"go-live: {r.status} {r.text[:300]}"
-    else:
-        p = create_project()
-        psql(f"UPDATE projects.projects SET state = 'in_operation' WHERE id = {p['id']}")
-    p = poll(lambda: (lambda q: q if q["state"] == "in_operation" else None)(
-        expect(http("GET", f"/projects/{p['id']}", token=tok("it")), 200)), 5,
-        "the project in operation", interval=0.05)
-    _live["p"] = p
-    return p
+    """A project of the applicant's department walked to `in_operation` (made
+    once): issue 10's delivery (part B's accepted_project), then part C's
+    go-live."""
+    if "p" not in _live:
+        p = accepted_project()
+        expect(go_live(p["id"], money_golive_body()), 200)
+        _live["p"] = poll(lambda: (lambda q: q if q["state"] == "in_operation" else None)(
+            expect(http("GET", f"/projects/{p['id']}", token=tok("it")), 200)), 5,
+            "the project in operation", interval=0.05)
+    return _live["p"]
 
 
 def change_body(**kw):
