@@ -303,3 +303,34 @@ def test_the_list_pages_oldest_first():
     ids = [x["id"] for x in items]
     assert ids == sorted(ids) and all(i in ids for i in mine), ids
     assert all(x["project_id"] == pid for x in items)
+
+
+def test_the_dossier_holds_the_changes_their_cases_and_the_operations():
+    """The whole file of a system in operation (article 25): its changes,
+    their approval cases (kept from approvals' events like the others), the
+    changes' transitions in the history, and the other operational records."""
+    p = in_operation_project()
+    c, case = new_change(level="major")
+    cid = c["id"]
+    expect(review(case["id"], "pass"), 200)
+    expect(decide(case["id"], "approve", meeting="joint_meeting"), 200)
+    wait_change(cid, "approved")
+    check = {"checked_at": "2026-12-02T02:00:00Z", "result": "pass", "findings": ""}
+    spot = expect(http("POST", f"/projects/{p['id']}/spot-checks", check, token=tok("it")), 201)
+
+    def dossier():
+        d = expect(http("GET", f"/projects/{p['id']}/dossier", token=tok("auditor")), 200)
+        kept = [a for a in d["approvals"] if a["id"] == case["id"]]
+        return d if kept and kept[0]["step"] == "closed" else None
+    d = poll(dossier, 5, "the change's closed case in the dossier", interval=0.1)
+    kept = [a for a in d["approvals"] if a["id"] == case["id"]][0]
+    assert kept["kind"] == "change" and kept["subject"] == f"changes/{cid}"
+    assert kept["outcome"] == "approved" and kept["decision"]["meeting"] == "joint_meeting"
+    ops = d["operations"]
+    mine = [x for x in ops["changes"] if x["id"] == cid]
+    assert mine and mine[0]["status"] == "approved" and mine[0]["level"] == "major", ops["changes"]
+    assert spot["id"] in [s["id"] for s in ops["spot_checks"]], ops["spot_checks"]
+    moves = [(h["from"], h["to"]) for h in d["history"] if h["subject"] == f"changes/{cid}"]
+    assert moves[-2:] == [("pending", "awaiting_decision"), ("awaiting_decision", "approved")], moves
+    for k in ("backups", "system_accounts", "fee_agreements", "fees"):
+        assert isinstance(ops[k], list), k

@@ -2,13 +2,13 @@
  * What the projects service takes from the approvals service, as events
  * read from its outbox (itgov/follow.h; the bus only wakes the reads):
  *   approval.review.recorded / approval.decision.recorded → the project,
- *     plan or contract the case decides moves, by the rule table below and
+ *     plan, contract or change the case decides moves, by the rule table below and
  *     the state machines of project_fsm.c;
  *   approval.expert.invited → the expert may read the project;
  *   every approval.* event whose case is about a project (subject
- *     projects/{id}) or one of its contracts (contracts/{cid}) → the case
- *     document it carries (data.case) is kept in approval_cases for the
- *     dossier (keep_case() of 0006_dossier.sql: the newest by sourceseq), in
+ *     projects/{id}) or one of its contracts or changes (contracts/{cid},
+ *     changes/{cid}) → the case document it carries (data.case) is kept in
+ *     approval_cases for the dossier (keep_case(): the newest by sourceseq), in
  *     the same statement as the event's other effect, if any.
  * Each effect and its inbox row are one statement, so an event applies
  * once; keeping a case doc needs no inbox row, since a doc replaces the
