@@ -7,8 +7,8 @@
 #include "project_fsm.h"
 
 static const char *const s_project_states[] = {
-    "draft",    "under_review",      "returned", "awaiting_decision", "approved",     "rejected",
-    "implementing", "acceptance_review", "accepted", "in_operation", NULL};
+    "draft",        "under_review",      "returned", "awaiting_decision", "approved", "rejected",
+    "implementing", "acceptance_review", "accepted", "in_operation",      NULL};
 
 static const struct fsm_transition s_project[] = {
     {"draft", "edit", "draft", "itgov.project.updated"},

@@ -7,10 +7,19 @@ struct expect {
     const char *state, *action, *to; /* to NULL: refused (409 invalid_state) */
 };
 
-static const char *const s_project_actions[] = {
-    "edit",          "submit",         "review_pass",   "review_return",
-    "review_reject", "decide_approve", "decide_reject", "plan",
-    "request_acceptance", "acceptance_pass", "acceptance_return", "go_live", NULL};
+static const char *const s_project_actions[] = {"edit",
+                                                "submit",
+                                                "review_pass",
+                                                "review_return",
+                                                "review_reject",
+                                                "decide_approve",
+                                                "decide_reject",
+                                                "plan",
+                                                "request_acceptance",
+                                                "acceptance_pass",
+                                                "acceptance_return",
+                                                "go_live",
+                                                NULL};
 static const char *const s_plan_actions[] = {"edit", "submit", "decide_approve", "decide_reject",
                                              NULL};
 static const char *const s_contract_actions[] = {"review_pass", "review_reject", NULL};
