@@ -11,7 +11,7 @@ from projects_flow import decide, review, submitted_project, tok, users, wait_st
 
 ORDER = 61
 KEYS = ["project", "history", "approvals", "implementation_plan", "milestones", "contracts",
-        "deliverables", "acceptance", "asset", "payments", "go_live"]
+        "deliverables", "acceptance", "asset", "payments", "go_live", "operations"]
 
 
 def dossier(pid, role="auditor"):

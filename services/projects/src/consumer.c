@@ -139,10 +139,11 @@ static void s_handle(void *arg, int source, long long sourceseq, const cJSON *ev
     id_text(actor, a);
     id_text(case_id, s_num(kase, "id"));
     id_text(seq, sourceseq);
-    /* the case doc to keep: a case about a project or one of its contracts */
+    /* the case doc to keep: a case about a project or one of its contracts or changes */
     char *doc = NULL;
     if (s_num(kase, "id") > 0 && kind &&
-        (s_subject_id(subject, "projects/") || s_subject_id(subject, "contracts/")))
+        (s_subject_id(subject, "projects/") || s_subject_id(subject, "contracts/") ||
+         s_subject_id(subject, "changes/")))
         doc = cJSON_PrintUnformatted(kase);
 
     if (type && strcmp(type, "itgov.approval.expert.invited") == 0) {
