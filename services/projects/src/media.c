@@ -21,13 +21,6 @@
 
 #define MAX_ID LLONG_MAX
 
-static void s_on_created(void *arg, PGresult *res, struct error *err)
-{
-    struct req *r = arg;
-    if (err) return reply_error(r, err);
-    reply_doc_etag(r, 201, res);
-}
-
 void media_create(struct req *r)
 {
     const cJSON *body = req_body(r);
@@ -52,7 +45,7 @@ void media_create(struct req *r)
              "VALUES ($1, $2, $3, $4, $5) RETURNING *) "
              "SELECT media_full_doc(m)::text, m.version, "
              "emit('itgov.media.registered', 'media/' || m.id, $5, media_doc(m)) FROM m",
-             5, params, s_on_created, r);
+             5, params, reply_created_etag, r);
 }
 
 void media_list(struct req *r)
