@@ -80,10 +80,7 @@ static void s_on_written(void *arg, PGresult *res, struct error *err)
                  2, params, s_on_why, r);
         return;
     }
-    char loc[64];
-    snprintf(loc, sizeof loc, "/api/v1/projects/%s/asset", req_param(r, "id"));
-    req_add_header(r, "Location", loc);
-    reply_raw(r, 201, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+    reply_created_at(r, res, 0, "/api/v1/projects/%s/asset", req_param(r, "id"));
 }
 
 static void s_on_loaded(void *arg, PGresult *res, struct error *err)

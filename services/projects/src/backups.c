@@ -32,10 +32,7 @@ static void s_on_recorded(void *arg, PGresult *res, struct error *err)
     }
     if (PQgetisnull(res, 0, 2)) /* the project left operation meanwhile */
         return reply_invalid_state(r, "project", PQgetvalue(res, 0, 1), "backed up");
-    char loc[64];
-    snprintf(loc, sizeof loc, "/api/v1/projects/%s/backups", req_param(r, "id"));
-    req_add_header(r, "Location", loc);
-    reply_raw(r, 201, PQgetvalue(res, 0, 2), (size_t)PQgetlength(res, 0, 2));
+    reply_created_at(r, res, 2, "/api/v1/projects/%s/backups", req_param(r, "id"));
 }
 
 static void s_on_loaded(void *arg, PGresult *res, struct error *err)

@@ -18,6 +18,27 @@ void who_of(const struct req *r, struct who *w)
     w->expert = (r->user->roles & ROLE_EXPERT) ? "true" : "false";
 }
 
+bool query_flag(struct req *r, const char *name, const char **out)
+{
+    const char *v = req_query(r, name);
+    if (v && strcmp(v, "true") != 0 && strcmp(v, "false") != 0) {
+        struct error *e = NULL;
+        query_fail(&e, name, "must be true or false");
+        reply_error(r, e);
+        return false;
+    }
+    *out = v && strcmp(v, "true") == 0 ? "true" : "false";
+    return true;
+}
+
+void id_query(struct req *r, const char *sql, db_cb cb)
+{
+    long long id;
+    if (!req_param_id(r, "id", &id)) return;
+    const char *params[] = {req_param(r, "id")};
+    db_query(req_service(r)->db, sql, 1, params, cb, r);
+}
+
 void project_query(struct req *r, const char *name, const char *sql, const char *const *extra,
                    int nextra, db_cb cb)
 {
@@ -122,6 +143,17 @@ void reply_created_etag(void *req, PGresult *res, struct error *err)
     struct req *r = req;
     if (err) return reply_error(r, err);
     reply_doc_etag(r, 201, res);
+}
+
+void reply_created_at(struct req *r, PGresult *res, int col, const char *fmt, ...)
+{
+    char loc[128];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(loc, sizeof loc, fmt, ap);
+    va_end(ap);
+    req_add_header(r, "Location", loc);
+    reply_raw(r, 201, PQgetvalue(res, 0, col), (size_t)PQgetlength(res, 0, col));
 }
 
 void reply_written_etag(struct req *r, PGresult *res, struct error *err, const char *what)

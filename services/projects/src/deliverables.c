@@ -28,10 +28,7 @@ static void s_on_added(void *arg, PGresult *res, struct error *err)
     if (PQgetisnull(res, 0, 0)) /* the project moved meanwhile */
         return reply_invalid_state(r, "project", PQgetvalue(res, 0, 3),
                                    "given a deliverable (it must be implementing)");
-    char loc[80];
-    snprintf(loc, sizeof loc, "/api/v1/projects/%s/deliverables?all=true", req_param(r, "id"));
-    req_add_header(r, "Location", loc);
-    reply_raw(r, 201, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+    reply_created_at(r, res, 0, "/api/v1/projects/%s/deliverables?all=true", req_param(r, "id"));
 }
 
 static void s_on_add_loaded(void *arg, PGresult *res, struct error *err)
@@ -87,18 +84,13 @@ void deliverables_add(struct req *r)
 void deliverables_list(struct req *r)
 {
     long long id;
-    if (!req_param_id(r, "id", &id)) return; /* 404, then a bad ?all, then a bad page */
-    const char *all = req_query(r, "all");
-    struct error *e = NULL;
-    if (all && strcmp(all, "true") != 0 && strcmp(all, "false") != 0)
-        query_fail(&e, "all", "must be true or false");
-    if (e) return reply_error(r, e);
-    const char *extra[] = {all && strcmp(all, "true") == 0 ? "true" : "false"};
+    const char *all; /* 404, then a bad ?all, then a bad page */
+    if (!req_param_id(r, "id", &id) || !query_flag(r, "all", &all)) return;
     project_page(r,
                  PROJECT_PAGE_SQL("SELECT d.id AS k, deliverable_doc(d) AS doc FROM deliverables d "
                                   "WHERE d.project_id = p.id AND d.id > $8::bigint "
                                   "AND ($9::boolean OR NOT EXISTS (SELECT 1 FROM deliverables l "
                                   "WHERE l.project_id = d.project_id AND l.kind = d.kind "
                                   "AND l.version > d.version)) ORDER BY d.id LIMIT $7::int"),
-                 extra, 1);
+                 &all, 1);
 }

@@ -162,14 +162,11 @@ static void s_on_agreement_loaded(void *arg, PGresult *res, struct error *err)
 
 void fees_agreement_put(struct req *r)
 {
-    long long id;
-    if (!req_param_id(r, "id", &id)) return;
-    const char *params[] = {req_param(r, "id")};
-    db_query(req_service(r)->db,
+    id_query(r,
              "SELECT p.state, p.serves_external_units, coalesce(h.revision, 0) "
              "FROM projects p LEFT JOIN fee_agreement_heads h ON h.project_id = p.id "
              "WHERE p.id = $1",
-             1, params, s_on_agreement_loaded, r);
+             s_on_agreement_loaded);
 }
 
 static void s_on_agreement_read(void *arg, PGresult *res, struct error *err)
@@ -216,10 +213,7 @@ static void s_on_fee_written(void *arg, PGresult *res, struct error *err)
     if (err) return reply_error(r, err);
     if (PQntuples(res) == 0) return reply_error(r, error_new(ERR_NOT_FOUND, "no such project"));
     if (!PQgetisnull(res, 0, FEE_DOC)) {
-        char loc[64];
-        snprintf(loc, sizeof loc, "/api/v1/fees/%s", PQgetvalue(res, 0, FEE_ID));
-        req_add_header(r, "Location", loc);
-        return reply_raw(r, 201, PQgetvalue(res, 0, FEE_DOC), (size_t)PQgetlength(res, 0, FEE_DOC));
+        return reply_created_at(r, res, FEE_DOC, "/api/v1/fees/%s", PQgetvalue(res, 0, FEE_ID));
     }
     const char *state = PQgetvalue(res, 0, FEE_STATE);
     if (strcmp(state, "in_operation") != 0)
@@ -299,11 +293,7 @@ static void s_on_fee_loaded(void *arg, PGresult *res, struct error *err)
 
 void fees_create(struct req *r)
 {
-    long long id;
-    if (!req_param_id(r, "id", &id)) return;
-    const char *params[] = {req_param(r, "id")};
-    db_query(req_service(r)->db, "SELECT 1 FROM projects WHERE id = $1", 1, params, s_on_fee_loaded,
-             r);
+    id_query(r, "SELECT 1 FROM projects WHERE id = $1", s_on_fee_loaded);
 }
 
 /* The project's fees, oldest first (by id); 404 when the project is not
@@ -376,11 +366,7 @@ void fee_uses_create(struct req *r)
 
 void fee_uses_get(struct req *r)
 {
-    long long id;
-    if (!req_param_id(r, "id", &id)) return;
-    const char *params[] = {req_param(r, "id")};
-    db_query(req_service(r)->db, "SELECT fee_use_doc(u)::text FROM fee_uses u WHERE u.id = $1", 1,
-             params, reply_row_tagged, r);
+    id_query(r, "SELECT fee_use_doc(u)::text FROM fee_uses u WHERE u.id = $1", reply_row_tagged);
 }
 
 void fee_uses_list(struct req *r)

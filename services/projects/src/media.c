@@ -70,12 +70,8 @@ void media_list(struct req *r)
 
 void media_get(struct req *r)
 {
-    long long id;
-    if (!req_param_id(r, "id", &id)) return;
-    const char *params[] = {req_param(r, "id")};
-    db_query(req_service(r)->db,
-             "SELECT media_full_doc(m)::text, m.version FROM media m WHERE m.id = $1", 1, params,
-             reply_one_etag, r);
+    id_query(r, "SELECT media_full_doc(m)::text, m.version FROM media m WHERE m.id = $1",
+             reply_one_etag);
 }
 
 /* ---- transfers ------------------------------------------------------------------- */
@@ -138,9 +134,5 @@ static void s_on_medium_loaded(void *arg, PGresult *res, struct error *err)
 
 void media_transfer(struct req *r)
 {
-    long long id;
-    if (!req_param_id(r, "id", &id)) return;
-    const char *params[] = {req_param(r, "id")};
-    db_query(req_service(r)->db, "SELECT 1 FROM media WHERE id = $1", 1, params, s_on_medium_loaded,
-             r);
+    id_query(r, "SELECT 1 FROM media WHERE id = $1", s_on_medium_loaded);
 }

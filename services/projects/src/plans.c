@@ -144,11 +144,7 @@ void plans_list(struct req *r)
 
 void plans_get(struct req *r)
 {
-    long long id;
-    if (!req_param_id(r, "id", &id)) return;
-    const char *params[] = {req_param(r, "id")};
-    db_query(req_service(r)->db, "SELECT plan_doc(p)::text, p.version FROM plans p WHERE id = $1",
-             1, params, reply_one_etag, r);
+    id_query(r, "SELECT plan_doc(p)::text, p.version FROM plans p WHERE id = $1", reply_one_etag);
 }
 
 /* ---- update and submit: load, check in refusal order, write ----------------- */
@@ -219,11 +215,7 @@ static void s_on_update_loaded(void *arg, PGresult *res, struct error *err)
 
 void plans_update(struct req *r)
 {
-    long long id;
-    if (!req_param_id(r, "id", &id)) return;
-    const char *params[] = {req_param(r, "id")};
-    db_query(req_service(r)->db, "SELECT state, version FROM plans WHERE id = $1", 1, params,
-             s_on_update_loaded, r);
+    id_query(r, "SELECT state, version FROM plans WHERE id = $1", s_on_update_loaded);
 }
 
 static void s_on_submit_loaded(void *arg, PGresult *res, struct error *err)
@@ -256,9 +248,5 @@ static void s_on_submit_loaded(void *arg, PGresult *res, struct error *err)
 
 void plans_submit(struct req *r)
 {
-    long long id;
-    if (!req_param_id(r, "id", &id)) return;
-    const char *params[] = {req_param(r, "id")};
-    db_query(req_service(r)->db, "SELECT state, version FROM plans WHERE id = $1", 1, params,
-             s_on_submit_loaded, r);
+    id_query(r, "SELECT state, version FROM plans WHERE id = $1", s_on_submit_loaded);
 }

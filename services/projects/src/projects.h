@@ -127,6 +127,11 @@ void who_of(const struct req *r, struct who *w);
     "::boolean AND EXISTS (SELECT 1 FROM project_experts x WHERE x.project_id = p.id "             \
     "AND x.user_id = $" a "::bigint)))"
 
+/* ?name=true or false (absent: false) as "true" or "false" in *out; false
+ * when it replied 400 (something else). */
+bool query_flag(struct req *r, const char *name, const char **out);
+/* Runs sql with $1 the path parameter :id (not an id: 404), then cb. */
+void id_query(struct req *r, const char *sql, db_cb cb);
 /* Runs sql with $1 the path parameter name (not an id: 404), $2..$6 the
  * caller's who-parameters (VISIBLE("2", "3", "4", "5", "6")) and the nextra
  * (at most PROJECT_MAX_EXTRA) parameters of extra from $7, then cb. */
@@ -182,6 +187,9 @@ void reply_doc_etag(struct req *r, int status, PGresult *res);
 void reply_one_etag(void *req, PGresult *res, struct error *err);
 /* A database callback for a create: 201 with the document and its ETag. */
 void reply_created_etag(void *req, PGresult *res, struct error *err);
+/* 201 with the document in column col and a Location of fmt. */
+void reply_created_at(struct req *r, PGresult *res, int col, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* The reply to a write conditional on the version (doc, version): 200 with
  * the ETag, 412 "the <what> changed meanwhile" when it wrote no row. */
 void reply_written_etag(struct req *r, PGresult *res, struct error *err, const char *what);

@@ -34,10 +34,7 @@ static void s_on_recorded(void *arg, PGresult *res, struct error *err)
     if (PQntuples(res) == 0) return reply_error(r, error_new(ERR_NOT_FOUND, "no such project"));
     if (PQgetisnull(res, 0, 0)) /* the project left operation meanwhile */
         return reply_invalid_state(r, "project", PQgetvalue(res, 0, 1), "spot-checked");
-    char loc[64];
-    snprintf(loc, sizeof loc, "/api/v1/projects/%s/spot-checks", req_param(r, "id"));
-    req_add_header(r, "Location", loc);
-    reply_raw(r, 201, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+    reply_created_at(r, res, 0, "/api/v1/projects/%s/spot-checks", req_param(r, "id"));
 }
 
 static void s_on_loaded(void *arg, PGresult *res, struct error *err)

@@ -229,19 +229,15 @@ void system_accounts_list(struct req *r)
 {
     long long id, cursor;
     int limit;
+    const char *inc;
     /* 404, then a bad page, then a bad include_revoked (project_page checks the first two again) */
-    if (!req_param_id(r, "id", &id) || !req_page(r, &limit, &cursor)) return;
-    const char *inc = req_query(r, "include_revoked");
-    if (inc && strcmp(inc, "true") != 0 && strcmp(inc, "false") != 0) {
-        struct error *e = NULL;
-        query_fail(&e, "include_revoked", "must be true or false");
-        return reply_error(r, e);
-    }
-    const char *extra[] = {inc && strcmp(inc, "true") == 0 ? "true" : "false"};
+    if (!req_param_id(r, "id", &id) || !req_page(r, &limit, &cursor) ||
+        !query_flag(r, "include_revoked", &inc))
+        return;
     project_page(r,
                  PROJECT_PAGE_SQL("SELECT a.id AS k, system_account_doc(a) AS doc "
                                   "FROM system_accounts a WHERE a.project_id = p.id "
                                   "AND a.id > $8::bigint AND ($9::boolean OR a.revoked_at IS NULL) "
                                   "ORDER BY a.id LIMIT $7::int"),
-                 extra, 1);
+                 &inc, 1);
 }
