@@ -26,11 +26,9 @@ struct asset_in {
     long long value;
 };
 
-/* Reads the body (cached by the request) into in; false when it replied 400. */
-static bool s_read(struct req *r, struct asset_in *in)
+/* Reads the body into in; false when it replied 400. */
+static bool s_read(struct req *r, const cJSON *body, struct asset_in *in)
 {
-    const cJSON *body = req_body(r);
-    if (!body) return false;
     struct fields f;
     fields_init(&f, body);
     in->asset_no = fields_str(&f, "asset_no", F_REQUIRED, 1, 64);
@@ -82,19 +80,15 @@ static void s_on_written(void *arg, PGresult *res, struct error *err)
                  2, params, s_on_why, r);
         return;
     }
-    char loc[64];
-    snprintf(loc, sizeof loc, "/api/v1/projects/%s/asset", req_param(r, "id"));
-    req_add_header(r, "Location", loc);
-    reply_raw(r, 201, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+    reply_created_at(r, res, 0, "/api/v1/projects/%s/asset", req_param(r, "id"));
 }
 
 static void s_on_loaded(void *arg, PGresult *res, struct error *err)
 {
     struct req *r = arg;
-    if (err) return reply_error(r, err);
-    if (!project_owner_checks(r, res)) return;
+    const cJSON *body = project_action_body(r, res, err);
     struct asset_in in;
-    if (!s_read(r, &in)) return;
+    if (!body || !s_read(r, body, &in)) return;
     const char *state = PQgetvalue(res, 0, PROJECT_STATE);
     if (!money_accepted(state))
         return reply_invalid_state(r, "project", state, "given an asset registration");
@@ -121,13 +115,8 @@ void asset_register(struct req *r)
 
 void asset_get(struct req *r)
 {
-    long long id;
-    if (!req_param_id(r, "id", &id)) return;
-    struct who w;
-    who_of(r, &w);
-    const char *params[] = {req_param(r, "id"), w.uid, w.dept, w.all, w.applicant, w.expert};
-    db_query(req_service(r)->db,
-             "SELECT asset_doc(a)::text FROM projects p JOIN assets a ON a.project_id = p.id "
-             "WHERE p.id = $1 AND " VISIBLE("2", "3", "4", "5", "6"),
-             6, params, reply_row_tagged, r);
+    project_read(r,
+                 "SELECT asset_doc(a)::text FROM projects p JOIN assets a ON a.project_id = p.id "
+                 "WHERE p.id = $1 AND " VISIBLE("2", "3", "4", "5", "6"),
+                 reply_row_tagged);
 }

@@ -32,18 +32,14 @@ static void s_on_recorded(void *arg, PGresult *res, struct error *err)
     }
     if (PQgetisnull(res, 0, 2)) /* the project left operation meanwhile */
         return reply_invalid_state(r, "project", PQgetvalue(res, 0, 1), "backed up");
-    char loc[64];
-    snprintf(loc, sizeof loc, "/api/v1/projects/%s/backups", req_param(r, "id"));
-    req_add_header(r, "Location", loc);
-    reply_raw(r, 201, PQgetvalue(res, 0, 2), (size_t)PQgetlength(res, 0, 2));
+    reply_created_at(r, res, 2, "/api/v1/projects/%s/backups", req_param(r, "id"));
 }
 
 static void s_on_loaded(void *arg, PGresult *res, struct error *err)
 {
     struct req *r = arg;
     if (err) return reply_error(r, err);
-    if (PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, PROJECT_VISIBLE), "t") != 0)
-        return reply_error(r, error_new(ERR_NOT_FOUND, "no such project"));
+    if (!project_visible_check(r, res)) return;
     if (!(r->user->roles & ROLE_IT_OFFICE) &&
         atoll(PQgetvalue(res, 0, PROJECT_DEPT)) != r->user->department_id)
         return reply_error(r, error_new(ERR_FORBIDDEN, "only the IT office or applicants of the "
@@ -94,30 +90,14 @@ void backups_create(struct req *r)
     project_load(r, s_on_loaded);
 }
 
-/* A page of one project's backups ($1 cursor, $2 limit), with the project ($3)
- * and the caller's visibility parameters ($4..$8): no row when it is hidden. */
-#define OF_PROJECT_PAGE                                                                            \
-    DB_PAGE_SQL("SELECT b.id, backup_doc(b) AS doc FROM backups b "                                \
-                "WHERE b.project_id = p.id AND b.id > $1 ORDER BY b.id LIMIT $2")
-static const char s_of_project_sql[] =
-    "SELECT pg.list FROM projects p, LATERAL (" OF_PROJECT_PAGE ") pg(list) "
-    "WHERE p.id = $3 AND " VISIBLE("4", "5", "6", "7", "8");
-
 /* The backups of one project, oldest first: whoever sees the project. */
 void backups_of_project(struct req *r)
 {
-    long long id, cursor;
-    int limit;
-    if (!req_param_id(r, "id", &id)) return;
-    if (!req_page(r, &limit, &cursor)) return;
-    struct who w;
-    who_of(r, &w);
-    char lim[16], cur[24];
-    snprintf(lim, sizeof lim, "%d", limit);
-    id_text(cur, cursor);
-    const char *params[] = {cur,    lim,   req_param(r, "id"), w.uid,
-                            w.dept, w.all, w.applicant,        w.expert};
-    db_query(req_service(r)->db, s_of_project_sql, 8, params, reply_row, r);
+    project_page(r,
+                 PROJECT_PAGE_SQL("SELECT b.id AS k, backup_doc(b) AS doc FROM backups b "
+                                  "WHERE b.project_id = p.id AND b.id > $8::bigint "
+                                  "ORDER BY b.id LIMIT $7::int"),
+                 NULL, 0);
 }
 
 /* Systems in operation whose backups need attention, by project id: one

@@ -1,5 +1,6 @@
-/* Small helpers the resources share: who sees a project, loading one for
- * an action, ETags, If-Match, invalid_state and gate refusals. */
+/* Small helpers the resources share: who sees a project, reading and
+ * paging what one holds, loading one for an action, ETags, If-Match,
+ * invalid_state and gate refusals. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,31 +18,96 @@ void who_of(const struct req *r, struct who *w)
     w->expert = (r->user->roles & ROLE_EXPERT) ? "true" : "false";
 }
 
-void project_load(struct req *r, db_cb next)
+bool query_flag(struct req *r, const char *name, const char **out)
+{
+    const char *v = req_query(r, name);
+    if (v && strcmp(v, "true") != 0 && strcmp(v, "false") != 0) {
+        struct error *e = NULL;
+        query_fail(&e, name, "must be true or false");
+        reply_error(r, e);
+        return false;
+    }
+    *out = v && strcmp(v, "true") == 0 ? "true" : "false";
+    return true;
+}
+
+void id_query(struct req *r, const char *sql, db_cb cb)
 {
     long long id;
     if (!req_param_id(r, "id", &id)) return;
-    struct who w;
-    who_of(r, &w);
-    const char *params[] = {req_param(r, "id"), w.uid, w.dept, w.all, w.applicant, w.expert};
-    db_query(req_service(r)->db,
-             "SELECT p.department_id, p.state, p.version, " VISIBLE(
-                 "2", "3", "4", "5", "6") ", p.submission FROM projects p WHERE p.id = $1",
-             6, params, next, r);
+    const char *params[] = {req_param(r, "id")};
+    db_query(req_service(r)->db, sql, 1, params, cb, r);
 }
 
-bool project_owner_checks(struct req *r, PGresult *res)
+void project_query(struct req *r, const char *name, const char *sql, const char *const *extra,
+                   int nextra, db_cb cb)
+{
+    long long id;
+    if (!req_param_id(r, name, &id)) return;
+    struct who w;
+    who_of(r, &w);
+    const char *params[6 + PROJECT_MAX_EXTRA] = {req_param(r, name), w.uid,   w.dept, w.all,
+                                                 w.applicant,        w.expert};
+    int n = 6;
+    for (int i = 0; i < nextra && i < PROJECT_MAX_EXTRA; i++)
+        params[n++] = extra[i];
+    db_query(req_service(r)->db, sql, n, params, cb, r);
+}
+
+void project_read(struct req *r, const char *sql, db_cb cb)
+{
+    project_query(r, "id", sql, NULL, 0, cb);
+}
+
+void project_page(struct req *r, const char *sql, const char *const *extra, int nextra)
+{
+    long long id, cursor;
+    int limit;
+    if (!req_param_id(r, "id", &id)) return;
+    if (!req_page(r, &limit, &cursor)) return;
+    char lim[16], cur[24];
+    snprintf(lim, sizeof lim, "%d", limit);
+    id_text(cur, cursor);
+    const char *more[PROJECT_MAX_EXTRA] = {lim, cur};
+    int n = 2;
+    for (int i = 0; i < nextra && n < PROJECT_MAX_EXTRA; i++)
+        more[n++] = extra[i];
+    project_query(r, "id", sql, more, n, reply_row);
+}
+
+void project_load(struct req *r, db_cb next)
+{
+    project_read(r, PROJECT_LOAD_SQL(""), next);
+}
+
+bool project_visible_check(struct req *r, PGresult *res)
 {
     if (PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, PROJECT_VISIBLE), "t") != 0) {
         reply_error(r, error_new(ERR_NOT_FOUND, "no such project"));
         return false;
     }
+    return true;
+}
+
+bool project_owner_checks(struct req *r, PGresult *res)
+{
+    if (!project_visible_check(r, res)) return false;
     if (atoll(PQgetvalue(res, 0, PROJECT_DEPT)) != r->user->department_id) {
         reply_error(r, error_new(ERR_FORBIDDEN,
                                  "only applicants of the owning department may change a project"));
         return false;
     }
     return true;
+}
+
+const cJSON *project_action_body(struct req *r, PGresult *res, struct error *err)
+{
+    if (err) {
+        reply_error(r, err);
+        return NULL;
+    }
+    if (!project_owner_checks(r, res)) return NULL;
+    return req_body(r);
 }
 
 void reply_gate(struct req *r, const char *code, cJSON *missing, const char *fmt, ...)
@@ -69,6 +135,33 @@ void reply_one_etag(void *req, PGresult *res, struct error *err)
     struct req *r = req;
     if (err) return reply_error(r, err);
     if (PQntuples(res) == 0) return reply_error(r, error_new(ERR_NOT_FOUND, "no such record"));
+    reply_doc_etag(r, 200, res);
+}
+
+void reply_created_etag(void *req, PGresult *res, struct error *err)
+{
+    struct req *r = req;
+    if (err) return reply_error(r, err);
+    reply_doc_etag(r, 201, res);
+}
+
+void reply_created_at(struct req *r, PGresult *res, int col, const char *fmt, ...)
+{
+    char loc[128];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(loc, sizeof loc, fmt, ap);
+    va_end(ap);
+    req_add_header(r, "Location", loc);
+    reply_raw(r, 201, PQgetvalue(res, 0, col), (size_t)PQgetlength(res, 0, col));
+}
+
+void reply_written_etag(struct req *r, PGresult *res, struct error *err, const char *what)
+{
+    if (err) return reply_error(r, err);
+    if (PQntuples(res) == 0)
+        return reply_error(r, error_new(ERR_PRECONDITION_FAILED,
+                                        "the %s changed meanwhile; read it and try again", what));
     reply_doc_etag(r, 200, res);
 }
 

@@ -50,10 +50,7 @@ static void s_on_created(void *arg, PGresult *res, struct error *err)
 static void s_on_create_loaded(void *arg, PGresult *res, struct error *err)
 {
     struct req *r = arg;
-    if (err) return reply_error(r, err);
-    if (!project_owner_checks(r, res)) return;
-
-    const cJSON *body = req_body(r);
+    const cJSON *body = project_action_body(r, res, err);
     if (!body) return;
     struct fields f;
     fields_init(&f, body);
@@ -107,38 +104,18 @@ void contracts_create(struct req *r)
  * is not one the caller may see. */
 void contracts_list(struct req *r)
 {
-    long long id, cursor;
-    int limit;
-    if (!req_param_id(r, "id", &id)) return;
-    if (!req_page(r, &limit, &cursor)) return;
-    struct who w;
-    who_of(r, &w);
-    char lim[24], cur[24];
-    id_text(lim, limit);
-    id_text(cur, cursor);
-    const char *params[] = {req_param(r, "id"), w.uid,    w.dept, w.all,
-                            w.applicant,        w.expert, lim,    cur};
-    db_query(req_service(r)->db,
-             "SELECT json_build_object('items', coalesce(json_agg(pg.doc ORDER BY pg.id) "
-             "FILTER (WHERE pg.id IS NOT NULL), '[]'::json), "
-             "'next_cursor', CASE WHEN count(pg.id) = $7::int THEN max(pg.id)::text END)::text "
-             "FROM projects p LEFT JOIN LATERAL (SELECT c.id, contract_doc(c) AS doc "
-             "FROM contracts c WHERE c.project_id = p.id AND c.id > $8::bigint "
-             "ORDER BY c.id LIMIT $7::int) pg ON true "
-             "WHERE p.id = $1 AND " VISIBLE("2", "3", "4", "5", "6") " GROUP BY p.id",
-             8, params, reply_row, r);
+    project_page(r,
+                 PROJECT_PAGE_SQL("SELECT c.id AS k, contract_doc(c) AS doc FROM contracts c "
+                                  "WHERE c.project_id = p.id AND c.id > $8::bigint "
+                                  "ORDER BY c.id LIMIT $7::int"),
+                 NULL, 0);
 }
 
 void contracts_get(struct req *r)
 {
-    long long id;
-    if (!req_param_id(r, "cid", &id)) return;
-    struct who w;
-    who_of(r, &w);
-    const char *params[] = {req_param(r, "cid"), w.uid, w.dept, w.all, w.applicant, w.expert};
-    db_query(req_service(r)->db,
-             "SELECT contract_doc(c)::text, c.version FROM contracts c "
-             "JOIN projects p ON p.id = c.project_id WHERE c.id = $1 AND " VISIBLE("2", "3", "4",
-                                                                                   "5", "6"),
-             6, params, reply_one_etag, r);
+    project_query(r, "cid",
+                  "SELECT contract_doc(c)::text, c.version FROM contracts c "
+                  "JOIN projects p ON p.id = c.project_id "
+                  "WHERE c.id = $1 AND " VISIBLE("2", "3", "4", "5", "6"),
+                  NULL, 0, reply_one_etag);
 }

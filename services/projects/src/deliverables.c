@@ -28,19 +28,13 @@ static void s_on_added(void *arg, PGresult *res, struct error *err)
     if (PQgetisnull(res, 0, 0)) /* the project moved meanwhile */
         return reply_invalid_state(r, "project", PQgetvalue(res, 0, 3),
                                    "given a deliverable (it must be implementing)");
-    char loc[80];
-    snprintf(loc, sizeof loc, "/api/v1/projects/%s/deliverables?all=true", req_param(r, "id"));
-    req_add_header(r, "Location", loc);
-    reply_raw(r, 201, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+    reply_created_at(r, res, 0, "/api/v1/projects/%s/deliverables?all=true", req_param(r, "id"));
 }
 
 static void s_on_add_loaded(void *arg, PGresult *res, struct error *err)
 {
     struct req *r = arg;
-    if (err) return reply_error(r, err);
-    if (!project_owner_checks(r, res)) return;
-
-    const cJSON *body = req_body(r);
+    const cJSON *body = project_action_body(r, res, err);
     if (!body) return;
     struct fields f;
     fields_init(&f, body);
@@ -89,38 +83,14 @@ void deliverables_add(struct req *r)
  * 404 when the project is not one the caller may see. */
 void deliverables_list(struct req *r)
 {
-    long long id, cursor;
-    int limit;
-    if (!req_param_id(r, "id", &id)) return;
-    const char *all = req_query(r, "all");
-    struct error *e = NULL;
-    if (all && strcmp(all, "true") != 0 && strcmp(all, "false") != 0)
-        query_fail(&e, "all", "must be true or false");
-    if (e) return reply_error(r, e);
-    if (!req_page(r, &limit, &cursor)) return;
-    struct who w;
-    who_of(r, &w);
-    char lim[24], cur[24];
-    id_text(lim, limit);
-    id_text(cur, cursor);
-    const char *params[] = {req_param(r, "id"),
-                            w.uid,
-                            w.dept,
-                            w.all,
-                            w.applicant,
-                            w.expert,
-                            lim,
-                            cur,
-                            all && strcmp(all, "true") == 0 ? "true" : "false"};
-    db_query(req_service(r)->db,
-             "SELECT json_build_object('items', coalesce(json_agg(pg.doc ORDER BY pg.id) "
-             "FILTER (WHERE pg.id IS NOT NULL), '[]'::json), "
-             "'next_cursor', CASE WHEN count(pg.id) = $7::int THEN max(pg.id)::text END)::text "
-             "FROM projects p LEFT JOIN LATERAL (SELECT d.id, deliverable_doc(d) AS doc "
-             "FROM deliverables d WHERE d.project_id = p.id AND d.id > $8::bigint "
-             "AND ($9::boolean OR NOT EXISTS (SELECT 1 FROM deliverables l "
-             "WHERE l.project_id = d.project_id AND l.kind = d.kind AND l.version > d.version)) "
-             "ORDER BY d.id LIMIT $7::int) pg ON true "
-             "WHERE p.id = $1 AND " VISIBLE("2", "3", "4", "5", "6") " GROUP BY p.id",
-             9, params, reply_row, r);
+    long long id;
+    const char *all; /* 404, then a bad ?all, then a bad page */
+    if (!req_param_id(r, "id", &id) || !query_flag(r, "all", &all)) return;
+    project_page(r,
+                 PROJECT_PAGE_SQL("SELECT d.id AS k, deliverable_doc(d) AS doc FROM deliverables d "
+                                  "WHERE d.project_id = p.id AND d.id > $8::bigint "
+                                  "AND ($9::boolean OR NOT EXISTS (SELECT 1 FROM deliverables l "
+                                  "WHERE l.project_id = d.project_id AND l.kind = d.kind "
+                                  "AND l.version > d.version)) ORDER BY d.id LIMIT $7::int"),
+                 &all, 1);
 }

@@ -12,13 +12,8 @@
 
 void dossier_get(struct req *r)
 {
-    long long id;
-    if (!req_param_id(r, "id", &id)) return;
-    struct who w;
-    who_of(r, &w);
-    const char *params[] = {req_param(r, "id"), w.uid, w.dept, w.all, w.applicant, w.expert};
-    db_query(req_service(r)->db,
-             "SELECT project_dossier(p.id)::text FROM projects p WHERE p.id = $1 AND " VISIBLE(
-                 "2", "3", "4", "5", "6"),
-             6, params, reply_row_tagged, r);
+    project_read(r,
+                 "SELECT project_dossier(p.id)::text FROM projects p "
+                 "WHERE p.id = $1 AND " VISIBLE("2", "3", "4", "5", "6"),
+                 reply_row_tagged);
 }

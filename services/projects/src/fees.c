@@ -162,14 +162,11 @@ static void s_on_agreement_loaded(void *arg, PGresult *res, struct error *err)
 
 void fees_agreement_put(struct req *r)
 {
-    long long id;
-    if (!req_param_id(r, "id", &id)) return;
-    const char *params[] = {req_param(r, "id")};
-    db_query(req_service(r)->db,
+    id_query(r,
              "SELECT p.state, p.serves_external_units, coalesce(h.revision, 0) "
              "FROM projects p LEFT JOIN fee_agreement_heads h ON h.project_id = p.id "
              "WHERE p.id = $1",
-             1, params, s_on_agreement_loaded, r);
+             s_on_agreement_loaded);
 }
 
 static void s_on_agreement_read(void *arg, PGresult *res, struct error *err)
@@ -184,44 +181,24 @@ static void s_on_agreement_read(void *arg, PGresult *res, struct error *err)
 
 void fees_agreement_get(struct req *r)
 {
-    long long id;
-    if (!req_param_id(r, "id", &id)) return;
-    struct who w;
-    who_of(r, &w);
-    const char *params[] = {req_param(r, "id"), w.uid, w.dept, w.all, w.applicant, w.expert};
-    db_query(req_service(r)->db,
-             "SELECT CASE WHEN a.revision IS NOT NULL THEN fee_agreement_doc(a)::text END, "
-             "a.revision FROM projects p "
-             "LEFT JOIN fee_agreement_heads h ON h.project_id = p.id "
-             "LEFT JOIN fee_agreements a ON a.project_id = h.project_id "
-             "AND a.revision = h.revision WHERE p.id = $1 AND " VISIBLE("2", "3", "4", "5", "6"),
-             6, params, s_on_agreement_read, r);
+    project_read(r,
+                 "SELECT CASE WHEN a.revision IS NOT NULL THEN fee_agreement_doc(a)::text END, "
+                 "a.revision FROM projects p "
+                 "LEFT JOIN fee_agreement_heads h ON h.project_id = p.id "
+                 "LEFT JOIN fee_agreements a ON a.project_id = h.project_id "
+                 "AND a.revision = h.revision "
+                 "WHERE p.id = $1 AND " VISIBLE("2", "3", "4", "5", "6"),
+                 s_on_agreement_read);
 }
 
 /* Every revision, oldest first; the cursor is the last revision shown. */
 void fees_agreement_revisions(struct req *r)
 {
-    long long id, cursor;
-    int limit;
-    if (!req_param_id(r, "id", &id)) return;
-    if (!req_page(r, &limit, &cursor)) return;
-    struct who w;
-    who_of(r, &w);
-    char lim[16], cur[24];
-    snprintf(lim, sizeof lim, "%d", limit);
-    id_text(cur, cursor);
-    const char *params[] = {req_param(r, "id"), w.uid,    w.dept, w.all,
-                            w.applicant,        w.expert, lim,    cur};
-    db_query(req_service(r)->db,
-             "SELECT json_build_object('items', coalesce(json_agg(pg.doc ORDER BY pg.revision) "
-             "FILTER (WHERE pg.revision IS NOT NULL), '[]'::json), "
-             "'next_cursor', CASE WHEN count(pg.revision) = $7::int "
-             "THEN max(pg.revision)::text END)::text "
-             "FROM projects p LEFT JOIN LATERAL (SELECT a.revision, fee_agreement_doc(a) AS doc "
-             "FROM fee_agreements a WHERE a.project_id = p.id AND a.revision > $8::bigint "
-             "ORDER BY a.revision LIMIT $7::int) pg ON true "
-             "WHERE p.id = $1 AND " VISIBLE("2", "3", "4", "5", "6") " GROUP BY p.id",
-             8, params, reply_row, r);
+    project_page(r,
+                 PROJECT_PAGE_SQL("SELECT a.revision AS k, fee_agreement_doc(a) AS doc "
+                                  "FROM fee_agreements a WHERE a.project_id = p.id "
+                                  "AND a.revision > $8::bigint ORDER BY a.revision LIMIT $7::int"),
+                 NULL, 0);
 }
 
 /* ---- fees received ---------------------------------------------------------- */
@@ -236,10 +213,7 @@ static void s_on_fee_written(void *arg, PGresult *res, struct error *err)
     if (err) return reply_error(r, err);
     if (PQntuples(res) == 0) return reply_error(r, error_new(ERR_NOT_FOUND, "no such project"));
     if (!PQgetisnull(res, 0, FEE_DOC)) {
-        char loc[64];
-        snprintf(loc, sizeof loc, "/api/v1/fees/%s", PQgetvalue(res, 0, FEE_ID));
-        req_add_header(r, "Location", loc);
-        return reply_raw(r, 201, PQgetvalue(res, 0, FEE_DOC), (size_t)PQgetlength(res, 0, FEE_DOC));
+        return reply_created_at(r, res, FEE_DOC, "/api/v1/fees/%s", PQgetvalue(res, 0, FEE_ID));
     }
     const char *state = PQgetvalue(res, 0, FEE_STATE);
     if (strcmp(state, "in_operation") != 0)
@@ -319,49 +293,27 @@ static void s_on_fee_loaded(void *arg, PGresult *res, struct error *err)
 
 void fees_create(struct req *r)
 {
-    long long id;
-    if (!req_param_id(r, "id", &id)) return;
-    const char *params[] = {req_param(r, "id")};
-    db_query(req_service(r)->db, "SELECT 1 FROM projects WHERE id = $1", 1, params, s_on_fee_loaded,
-             r);
+    id_query(r, "SELECT 1 FROM projects WHERE id = $1", s_on_fee_loaded);
 }
 
 /* The project's fees, oldest first (by id); 404 when the project is not
  * the caller's to see. */
 void fees_list(struct req *r)
 {
-    long long id, cursor;
-    int limit;
-    if (!req_param_id(r, "id", &id)) return;
-    if (!req_page(r, &limit, &cursor)) return;
-    struct who w;
-    who_of(r, &w);
-    char lim[16], cur[24];
-    snprintf(lim, sizeof lim, "%d", limit);
-    id_text(cur, cursor);
-    const char *params[] = {req_param(r, "id"), w.uid,    w.dept, w.all,
-                            w.applicant,        w.expert, lim,    cur};
-    db_query(req_service(r)->db,
-             "SELECT json_build_object('items', coalesce(json_agg(pg.doc ORDER BY pg.id) "
-             "FILTER (WHERE pg.id IS NOT NULL), '[]'::json), "
-             "'next_cursor', CASE WHEN count(pg.id) = $7::int THEN max(pg.id)::text END)::text "
-             "FROM projects p LEFT JOIN LATERAL (SELECT f.id, fee_doc(f) AS doc FROM fees f "
-             "WHERE f.project_id = p.id AND f.id > $8::bigint ORDER BY f.id LIMIT $7::int) pg "
-             "ON true WHERE p.id = $1 AND " VISIBLE("2", "3", "4", "5", "6") " GROUP BY p.id",
-             8, params, reply_row, r);
+    project_page(r,
+                 PROJECT_PAGE_SQL("SELECT f.id AS k, fee_doc(f) AS doc FROM fees f "
+                                  "WHERE f.project_id = p.id AND f.id > $8::bigint "
+                                  "ORDER BY f.id LIMIT $7::int"),
+                 NULL, 0);
 }
 
+/* :id is the fee's */
 void fees_get(struct req *r)
 {
-    long long id;
-    if (!req_param_id(r, "id", &id)) return;
-    struct who w;
-    who_of(r, &w);
-    const char *params[] = {req_param(r, "id"), w.uid, w.dept, w.all, w.applicant, w.expert};
-    db_query(req_service(r)->db,
-             "SELECT fee_doc(f)::text FROM fees f JOIN projects p ON p.id = f.project_id "
-             "WHERE f.id = $1 AND " VISIBLE("2", "3", "4", "5", "6"),
-             6, params, reply_row_tagged, r);
+    project_read(r,
+                 "SELECT fee_doc(f)::text FROM fees f JOIN projects p ON p.id = f.project_id "
+                 "WHERE f.id = $1 AND " VISIBLE("2", "3", "4", "5", "6"),
+                 reply_row_tagged);
 }
 
 /* ---- what the fees were used for --------------------------------------------- */
@@ -414,11 +366,7 @@ void fee_uses_create(struct req *r)
 
 void fee_uses_get(struct req *r)
 {
-    long long id;
-    if (!req_param_id(r, "id", &id)) return;
-    const char *params[] = {req_param(r, "id")};
-    db_query(req_service(r)->db, "SELECT fee_use_doc(u)::text FROM fee_uses u WHERE u.id = $1", 1,
-             params, reply_row_tagged, r);
+    id_query(r, "SELECT fee_use_doc(u)::text FROM fee_uses u WHERE u.id = $1", reply_row_tagged);
 }
 
 void fee_uses_list(struct req *r)

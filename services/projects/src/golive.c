@@ -27,10 +27,8 @@ struct golive_in {
 
 /* Reads the body; false when it replied 400. Absent and null members are
  * not errors here: the gate names them. */
-static bool s_read(struct req *r, struct golive_in *in)
+static bool s_read(struct req *r, const cJSON *body, struct golive_in *in)
 {
-    const cJSON *body = req_body(r);
-    if (!body) return false;
     struct fields f;
     fields_init(&f, body);
     in->deployment = fields_uri(&f, "deployment_plan_uri", F_OPTIONAL);
@@ -71,10 +69,9 @@ static void s_on_written(void *arg, PGresult *res, struct error *err)
 static void s_on_loaded(void *arg, PGresult *res, struct error *err)
 {
     struct req *r = arg;
-    if (err) return reply_error(r, err);
-    if (!project_owner_checks(r, res)) return;
+    const cJSON *body = project_action_body(r, res, err);
     struct golive_in in;
-    if (!s_read(r, &in)) return;
+    if (!body || !s_read(r, body, &in)) return;
     const char *state = PQgetvalue(res, 0, PROJECT_STATE);
     if (!fsm_next(&project_fsm, state, "go_live"))
         return reply_invalid_state(r, "project", state, "put into operation");
@@ -124,13 +121,9 @@ void golive_create(struct req *r)
 
 void golive_get(struct req *r)
 {
-    long long id;
-    if (!req_param_id(r, "id", &id)) return;
-    struct who w;
-    who_of(r, &w);
-    const char *params[] = {req_param(r, "id"), w.uid, w.dept, w.all, w.applicant, w.expert};
-    db_query(req_service(r)->db,
-             "SELECT go_live_doc(g)::text FROM projects p JOIN go_lives g ON g.project_id = p.id "
-             "WHERE p.id = $1 AND " VISIBLE("2", "3", "4", "5", "6"),
-             6, params, reply_row_tagged, r);
+    project_read(
+        r,
+        "SELECT go_live_doc(g)::text FROM projects p JOIN go_lives g ON g.project_id = p.id "
+        "WHERE p.id = $1 AND " VISIBLE("2", "3", "4", "5", "6"),
+        reply_row_tagged);
 }

@@ -88,9 +88,7 @@ static bool s_is_star(const char *h)
 static void s_on_put_loaded(void *arg, PGresult *res, struct error *err)
 {
     struct req *r = arg;
-    if (err) return reply_error(r, err);
-    if (!project_owner_checks(r, res)) return;
-    const cJSON *body = req_body(r);
+    const cJSON *body = project_action_body(r, res, err);
     if (!body) return;
     cJSON *completed = cJSON_Parse(PQgetvalue(res, 0, LOADED_COMPLETED));
     struct impl_body b;
@@ -132,62 +130,32 @@ static void s_on_put_loaded(void *arg, PGresult *res, struct error *err)
 
 void implementation_put(struct req *r)
 {
-    long long id;
-    if (!req_param_id(r, "id", &id)) return;
-    struct who w;
-    who_of(r, &w);
-    const char *params[] = {req_param(r, "id"), w.uid, w.dept, w.all, w.applicant, w.expert};
-    db_query(req_service(r)->db,
-             "SELECT p.department_id, p.state, p.version, " VISIBLE(
-                 "2", "3", "4", "5",
-                 "6") ", p.submission, "
-                      "(SELECT coalesce(max(i.revision), 0) FROM implementation_plans i "
-                      "WHERE i.project_id = p.id), "
-                      "(SELECT coalesce(jsonb_object_agg(m.name, to_char(m.due_date, "
-                      "'YYYY-MM-DD')), '{}'::jsonb) FROM milestones m WHERE m.project_id = p.id "
-                      "AND m.completed_at IS NOT NULL)::text "
-                      "FROM projects p WHERE p.id = $1",
-             6, params, s_on_put_loaded, r);
+    project_read(
+        r,
+        PROJECT_LOAD_SQL(", (SELECT coalesce(max(i.revision), 0) "
+                         "FROM implementation_plans i WHERE i.project_id = p.id), "
+                         "(SELECT coalesce(jsonb_object_agg(m.name, to_char(m.due_date, "
+                         "'YYYY-MM-DD')), '{}'::jsonb) FROM milestones m "
+                         "WHERE m.project_id = p.id AND m.completed_at IS NOT NULL)::text"),
+        s_on_put_loaded);
 }
 
 void implementation_get(struct req *r)
 {
-    long long id;
-    if (!req_param_id(r, "id", &id)) return;
-    struct who w;
-    who_of(r, &w);
-    const char *params[] = {req_param(r, "id"), w.uid, w.dept, w.all, w.applicant, w.expert};
-    db_query(req_service(r)->db,
-             "SELECT implementation_plan_doc(ip)::text, ip.revision FROM projects p "
-             "JOIN LATERAL (SELECT * FROM implementation_plans i WHERE i.project_id = p.id "
-             "ORDER BY i.revision DESC LIMIT 1) ip ON true "
-             "WHERE p.id = $1 AND " VISIBLE("2", "3", "4", "5", "6"),
-             6, params, reply_one_etag, r);
+    project_read(r,
+                 "SELECT implementation_plan_doc(ip)::text, ip.revision FROM projects p "
+                 "JOIN LATERAL (SELECT * FROM implementation_plans i WHERE i.project_id = p.id "
+                 "ORDER BY i.revision DESC LIMIT 1) ip ON true "
+                 "WHERE p.id = $1 AND " VISIBLE("2", "3", "4", "5", "6"),
+                 reply_one_etag);
 }
 
 /* Every revision, oldest first; the cursor is the last revision shown. */
 void implementation_revisions(struct req *r)
 {
-    long long id, cursor;
-    int limit;
-    if (!req_param_id(r, "id", &id)) return;
-    if (!req_page(r, &limit, &cursor)) return;
-    struct who w;
-    who_of(r, &w);
-    char lim[24], cur[24];
-    snprintf(lim, sizeof lim, "%d", limit);
-    snprintf(cur, sizeof cur, "%lld", cursor);
-    const char *params[] = {req_param(r, "id"), w.uid,    w.dept, w.all,
-                            w.applicant,        w.expert, lim,    cur};
-    db_query(req_service(r)->db,
-             "SELECT json_build_object('items', coalesce(json_agg(pg.doc ORDER BY pg.revision) "
-             "FILTER (WHERE pg.revision IS NOT NULL), '[]'::json), "
-             "'next_cursor', CASE WHEN count(pg.revision) = $7::int "
-             "THEN max(pg.revision)::text END)::text "
-             "FROM projects p LEFT JOIN LATERAL (SELECT i.revision, "
-             "implementation_plan_doc(i) AS doc FROM implementation_plans i "
-             "WHERE i.project_id = p.id AND i.revision > $8::bigint "
-             "ORDER BY i.revision LIMIT $7::int) pg ON true "
-             "WHERE p.id = $1 AND " VISIBLE("2", "3", "4", "5", "6") " GROUP BY p.id",
-             8, params, reply_row, r);
+    project_page(r,
+                 PROJECT_PAGE_SQL("SELECT i.revision AS k, implementation_plan_doc(i) AS doc "
+                                  "FROM implementation_plans i WHERE i.project_id = p.id "
+                                  "AND i.revision > $8::bigint ORDER BY i.revision LIMIT $7::int"),
+                 NULL, 0);
 }

@@ -21,13 +21,6 @@
 
 #define MAX_ID LLONG_MAX
 
-static void s_on_created(void *arg, PGresult *res, struct error *err)
-{
-    struct req *r = arg;
-    if (err) return reply_error(r, err);
-    reply_doc_etag(r, 201, res);
-}
-
 void media_create(struct req *r)
 {
     const cJSON *body = req_body(r);
@@ -52,7 +45,7 @@ void media_create(struct req *r)
              "VALUES ($1, $2, $3, $4, $5) RETURNING *) "
              "SELECT media_full_doc(m)::text, m.version, "
              "emit('itgov.media.registered', 'media/' || m.id, $5, media_doc(m)) FROM m",
-             5, params, s_on_created, r);
+             5, params, reply_created_etag, r);
 }
 
 void media_list(struct req *r)
@@ -77,12 +70,8 @@ void media_list(struct req *r)
 
 void media_get(struct req *r)
 {
-    long long id;
-    if (!req_param_id(r, "id", &id)) return;
-    const char *params[] = {req_param(r, "id")};
-    db_query(req_service(r)->db,
-             "SELECT media_full_doc(m)::text, m.version FROM media m WHERE m.id = $1", 1, params,
-             reply_one_etag, r);
+    id_query(r, "SELECT media_full_doc(m)::text, m.version FROM media m WHERE m.id = $1",
+             reply_one_etag);
 }
 
 /* ---- transfers ------------------------------------------------------------------- */
@@ -145,9 +134,5 @@ static void s_on_medium_loaded(void *arg, PGresult *res, struct error *err)
 
 void media_transfer(struct req *r)
 {
-    long long id;
-    if (!req_param_id(r, "id", &id)) return;
-    const char *params[] = {req_param(r, "id")};
-    db_query(req_service(r)->db, "SELECT 1 FROM media WHERE id = $1", 1, params, s_on_medium_loaded,
-             r);
+    id_query(r, "SELECT 1 FROM media WHERE id = $1", s_on_medium_loaded);
 }

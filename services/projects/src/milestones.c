@@ -20,26 +20,11 @@ enum { LOADED_COMPLETED = PROJECT_SUBMISSION + 1 };
 
 void milestones_list(struct req *r)
 {
-    long long id, cursor;
-    int limit;
-    if (!req_param_id(r, "id", &id)) return;
-    if (!req_page(r, &limit, &cursor)) return;
-    struct who w;
-    who_of(r, &w);
-    char lim[24], cur[24];
-    snprintf(lim, sizeof lim, "%d", limit);
-    snprintf(cur, sizeof cur, "%lld", cursor);
-    const char *params[] = {req_param(r, "id"), w.uid,    w.dept, w.all,
-                            w.applicant,        w.expert, lim,    cur};
-    db_query(req_service(r)->db,
-             "SELECT json_build_object('items', coalesce(json_agg(pg.doc ORDER BY pg.id) "
-             "FILTER (WHERE pg.id IS NOT NULL), '[]'::json), "
-             "'next_cursor', CASE WHEN count(pg.id) = $7::int THEN max(pg.id)::text END)::text "
-             "FROM projects p LEFT JOIN LATERAL (SELECT m.id, milestone_doc(m) AS doc "
-             "FROM milestones m WHERE m.project_id = p.id AND m.id > $8::bigint "
-             "ORDER BY m.id LIMIT $7::int) pg ON true "
-             "WHERE p.id = $1 AND " VISIBLE("2", "3", "4", "5", "6") " GROUP BY p.id",
-             8, params, reply_row, r);
+    project_page(r,
+                 PROJECT_PAGE_SQL("SELECT m.id AS k, milestone_doc(m) AS doc FROM milestones m "
+                                  "WHERE m.project_id = p.id AND m.id > $8::bigint "
+                                  "ORDER BY m.id LIMIT $7::int"),
+                 NULL, 0);
 }
 
 /* ---- complete -------------------------------------------------------------------- */
@@ -113,17 +98,11 @@ void milestones_complete(struct req *r)
 {
     long long id, mid;
     if (!req_param_id(r, "id", &id) || !req_param_id(r, "mid", &mid)) return;
-    struct who w;
-    who_of(r, &w);
-    const char *params[] = {req_param(r, "id"), w.uid, w.dept, w.all, w.applicant, w.expert,
-                            req_param(r, "mid")};
-    db_query(req_service(r)->db,
-             "SELECT p.department_id, p.state, p.version, " VISIBLE(
-                 "2", "3", "4", "5", "6") ", p.submission, "
-                                          "(SELECT m.completed_at IS NOT NULL FROM milestones m "
-                                          "WHERE m.id = $7 AND m.project_id = p.id) "
-                                          "FROM projects p WHERE p.id = $1",
-             7, params, s_on_complete_loaded, r);
+    const char *extra[] = {req_param(r, "mid")};
+    project_query(r, "id",
+                  PROJECT_LOAD_SQL(", (SELECT m.completed_at IS NOT NULL FROM milestones m "
+                                   "WHERE m.id = $7 AND m.project_id = p.id)"),
+                  extra, 1, s_on_complete_loaded);
 }
 
 /* ---- overdue, across all projects ------------------------------------------------ */

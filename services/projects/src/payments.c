@@ -165,9 +165,7 @@ static void s_check(struct req *r)
 static void s_on_loaded(void *arg, PGresult *res, struct error *err)
 {
     struct req *r = arg;
-    if (err) return reply_error(r, err);
-    if (!project_owner_checks(r, res)) return;
-    s_check(r);
+    if (project_action_body(r, res, err)) s_check(r); /* s_read: the body, checked */
 }
 
 void payments_create(struct req *r)
@@ -177,38 +175,21 @@ void payments_create(struct req *r)
 
 void payments_list(struct req *r)
 {
-    long long id, cursor;
-    int limit;
-    if (!req_param_id(r, "id", &id)) return;
-    if (!req_page(r, &limit, &cursor)) return;
-    struct who w;
-    who_of(r, &w);
-    char lim[24], cur[24];
-    snprintf(lim, sizeof lim, "%d", limit);
-    id_text(cur, cursor);
-    const char *params[] = {req_param(r, "id"), w.uid,    w.dept, w.all,
-                            w.applicant,        w.expert, lim,    cur};
-    db_query(req_service(r)->db,
-             "SELECT json_build_object('items', coalesce(json_agg(pg.doc ORDER BY pg.id) "
-             "FILTER (WHERE pg.id IS NOT NULL), '[]'::json), "
-             "'next_cursor', CASE WHEN count(pg.id) = $7::int THEN max(pg.id)::text END)::text "
-             "FROM projects p LEFT JOIN LATERAL (SELECT y.id, payment_doc(y) AS doc "
-             "FROM payments y WHERE y.project_id = p.id AND y.id > $8::bigint "
-             "ORDER BY y.id LIMIT $7::int) pg ON true "
-             "WHERE p.id = $1 AND " VISIBLE("2", "3", "4", "5", "6") " GROUP BY p.id",
-             8, params, reply_row, r);
+    project_page(r,
+                 PROJECT_PAGE_SQL("SELECT y.id AS k, payment_doc(y) AS doc FROM payments y "
+                                  "WHERE y.project_id = p.id AND y.id > $8::bigint "
+                                  "ORDER BY y.id LIMIT $7::int"),
+                 NULL, 0);
 }
 
 void payments_get(struct req *r)
 {
     long long id, pid;
     if (!req_param_id(r, "id", &id) || !req_param_id(r, "pid", &pid)) return;
-    struct who w;
-    who_of(r, &w);
-    const char *params[] = {req_param(r, "id"), w.uid, w.dept, w.all, w.applicant, w.expert,
-                            req_param(r, "pid")};
-    db_query(req_service(r)->db,
-             "SELECT payment_doc(y)::text FROM projects p JOIN payments y ON y.project_id = p.id "
-             "WHERE p.id = $1 AND y.id = $7::bigint AND " VISIBLE("2", "3", "4", "5", "6"),
-             7, params, reply_row_tagged, r);
+    const char *extra[] = {req_param(r, "pid")};
+    project_query(r, "id",
+                  "SELECT payment_doc(y)::text FROM projects p JOIN payments y "
+                  "ON y.project_id = p.id WHERE p.id = $1 AND y.id = $7::bigint "
+                  "AND " VISIBLE("2", "3", "4", "5", "6"),
+                  extra, 1, reply_row_tagged);
 }

@@ -85,13 +85,6 @@ static char *s_items(struct fields *f, const cJSON *arr)
     return text;
 }
 
-static void s_on_created(void *arg, PGresult *res, struct error *err)
-{
-    struct req *r = arg;
-    if (err) return reply_error(r, err);
-    reply_doc_etag(r, 201, res);
-}
-
 void plans_create(struct req *r)
 {
     const cJSON *body = req_body(r);
@@ -120,7 +113,7 @@ void plans_create(struct req *r)
              "SELECT 'plans/' || p.id, NULL, p.state, 'create', $4 FROM p RETURNING 1) "
              "SELECT plan_doc(p)::text, p.version, (SELECT count(*) FROM h), "
              "emit('itgov.plan.created', 'plans/' || p.id, $4, plan_event(p)) FROM p",
-             4, params, s_on_created, r);
+             4, params, reply_created_etag, r);
     free(items);
 }
 
@@ -151,23 +144,14 @@ void plans_list(struct req *r)
 
 void plans_get(struct req *r)
 {
-    long long id;
-    if (!req_param_id(r, "id", &id)) return;
-    const char *params[] = {req_param(r, "id")};
-    db_query(req_service(r)->db, "SELECT plan_doc(p)::text, p.version FROM plans p WHERE id = $1",
-             1, params, reply_one_etag, r);
+    id_query(r, "SELECT plan_doc(p)::text, p.version FROM plans p WHERE id = $1", reply_one_etag);
 }
 
 /* ---- update and submit: load, check in refusal order, write ----------------- */
 
 static void s_on_written(void *arg, PGresult *res, struct error *err)
 {
-    struct req *r = arg;
-    if (err) return reply_error(r, err);
-    if (PQntuples(res) == 0)
-        return reply_error(r, error_new(ERR_PRECONDITION_FAILED,
-                                        "the plan changed meanwhile; read it and try again"));
-    reply_doc_etag(r, 200, res);
+    reply_written_etag(arg, res, err, "plan");
 }
 
 static void s_on_update_loaded(void *arg, PGresult *res, struct error *err)
@@ -231,11 +215,7 @@ static void s_on_update_loaded(void *arg, PGresult *res, struct error *err)
 
 void plans_update(struct req *r)
 {
-    long long id;
-    if (!req_param_id(r, "id", &id)) return;
-    const char *params[] = {req_param(r, "id")};
-    db_query(req_service(r)->db, "SELECT state, version FROM plans WHERE id = $1", 1, params,
-             s_on_update_loaded, r);
+    id_query(r, "SELECT state, version FROM plans WHERE id = $1", s_on_update_loaded);
 }
 
 static void s_on_submit_loaded(void *arg, PGresult *res, struct error *err)
@@ -268,9 +248,5 @@ static void s_on_submit_loaded(void *arg, PGresult *res, struct error *err)
 
 void plans_submit(struct req *r)
 {
-    long long id;
-    if (!req_param_id(r, "id", &id)) return;
-    const char *params[] = {req_param(r, "id")};
-    db_query(req_service(r)->db, "SELECT state, version FROM plans WHERE id = $1", 1, params,
-             s_on_submit_loaded, r);
+    id_query(r, "SELECT state, version FROM plans WHERE id = $1", s_on_submit_loaded);
 }

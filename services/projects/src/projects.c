@@ -24,13 +24,6 @@ static const char *const s_kinds[] = {"new_system", "upgrade", "hardware", "proc
 
 /* ---- create ---------------------------------------------------------------- */
 
-static void s_on_created(void *arg, PGresult *res, struct error *err)
-{
-    struct req *r = arg;
-    if (err) return reply_error(r, err);
-    reply_doc_etag(r, 201, res);
-}
-
 void projects_create(struct req *r)
 {
     const cJSON *body = req_body(r);
@@ -66,7 +59,7 @@ void projects_create(struct req *r)
              "SELECT 'projects/' || p.id, NULL, p.state, 'create', $8 FROM p RETURNING 1) "
              "SELECT project_doc(p)::text, p.version, (SELECT count(*) FROM h), "
              "emit('itgov.project.created', 'projects/' || p.id, $8, project_event(p)) FROM p",
-             8, params, s_on_created, r);
+             8, params, reply_created_etag, r);
 }
 
 /* ---- read ------------------------------------------------------------------- */
@@ -108,41 +101,21 @@ void projects_list(struct req *r)
 
 void projects_get(struct req *r)
 {
-    long long id;
-    if (!req_param_id(r, "id", &id)) return;
-    struct who w;
-    who_of(r, &w);
-    const char *params[] = {req_param(r, "id"), w.uid, w.dept, w.all, w.applicant, w.expert};
-    db_query(req_service(r)->db,
-             "SELECT project_doc(p)::text, p.version FROM projects p WHERE p.id = $1 AND " VISIBLE(
-                 "2", "3", "4", "5", "6"),
-             6, params, reply_one_etag, r);
+    project_read(r,
+                 "SELECT project_doc(p)::text, p.version FROM projects p "
+                 "WHERE p.id = $1 AND " VISIBLE("2", "3", "4", "5", "6"),
+                 reply_one_etag);
 }
 
 /* The project's transitions, oldest first, paged like every list: the
  * cursor is the id of the last transition shown. */
 void projects_history(struct req *r)
 {
-    long long id, cursor;
-    int limit;
-    if (!req_param_id(r, "id", &id)) return;
-    if (!req_page(r, &limit, &cursor)) return;
-    struct who w;
-    who_of(r, &w);
-    char lim[24], cur[24];
-    snprintf(lim, sizeof lim, "%d", limit);
-    snprintf(cur, sizeof cur, "%lld", cursor);
-    const char *params[] = {req_param(r, "id"), w.uid,    w.dept, w.all,
-                            w.applicant,        w.expert, lim,    cur};
-    db_query(req_service(r)->db,
-             "SELECT json_build_object('items', coalesce(json_agg(pg.doc ORDER BY pg.id) "
-             "FILTER (WHERE pg.id IS NOT NULL), '[]'::json), "
-             "'next_cursor', CASE WHEN count(pg.id) = $7::int THEN max(pg.id)::text END)::text "
-             "FROM projects p LEFT JOIN LATERAL (SELECT t.id, transition_doc(t) AS doc "
-             "FROM transitions t WHERE t.subject = 'projects/' || p.id AND t.id > $8::bigint "
-             "ORDER BY t.id LIMIT $7::int) pg ON true "
-             "WHERE p.id = $1 AND " VISIBLE("2", "3", "4", "5", "6") " GROUP BY p.id",
-             8, params, reply_row, r);
+    project_page(r,
+                 PROJECT_PAGE_SQL("SELECT t.id AS k, transition_doc(t) AS doc FROM transitions t "
+                                  "WHERE t.subject = 'projects/' || p.id AND t.id > $8::bigint "
+                                  "ORDER BY t.id LIMIT $7::int"),
+                 NULL, 0);
 }
 
 /* ---- actions on one project: load, check in refusal order, write ------------ */
@@ -151,29 +124,16 @@ void projects_history(struct req *r)
  * then whether each field a submission needs is missing. */
 static void s_load(struct req *r, db_cb next)
 {
-    long long id;
-    if (!req_param_id(r, "id", &id)) return;
-    struct who w;
-    who_of(r, &w);
-    const char *params[] = {req_param(r, "id"), w.uid, w.dept, w.all, w.applicant, w.expert};
-    db_query(req_service(r)->db,
-             "SELECT p.department_id, p.state, p.version, " VISIBLE(
-                 "2", "3", "4", "5",
-                 "6") ", p.submission, "
-                      "p.title = '', p.summary = '', p.budget_cents <= 0, "
-                      "p.plan_item_code IS NOT NULL AND NOT plan_item_approved(p.plan_item_code) "
-                      "FROM projects p WHERE p.id = $1",
-             6, params, next, r);
+    project_read(r,
+                 PROJECT_LOAD_SQL(", p.title = '', p.summary = '', p.budget_cents <= 0, "
+                                  "p.plan_item_code IS NOT NULL "
+                                  "AND NOT plan_item_approved(p.plan_item_code)"),
+                 next);
 }
 
 static void s_on_written(void *arg, PGresult *res, struct error *err)
 {
-    struct req *r = arg;
-    if (err) return reply_error(r, err);
-    if (PQntuples(res) == 0)
-        return reply_error(r, error_new(ERR_PRECONDITION_FAILED,
-                                        "the project changed meanwhile; read it and try again"));
-    reply_doc_etag(r, 200, res);
+    reply_written_etag(arg, res, err, "project");
 }
 
 /* ---- update ------------------------------------------------------------------- */
@@ -181,10 +141,7 @@ static void s_on_written(void *arg, PGresult *res, struct error *err)
 static void s_on_update_loaded(void *arg, PGresult *res, struct error *err)
 {
     struct req *r = arg;
-    if (err) return reply_error(r, err);
-    if (!project_owner_checks(r, res)) return;
-
-    const cJSON *body = req_body(r); /* 400 invalid_json only once 404/403 are ruled out */
+    const cJSON *body = project_action_body(r, res, err); /* 400 only once 404/403 are ruled out */
     if (!body) return;
     struct fields f;
     fields_init(&f, body);

@@ -131,15 +131,55 @@ void who_of(const struct req *r, struct who *w);
     "::boolean AND EXISTS (SELECT 1 FROM project_experts x WHERE x.project_id = p.id "             \
     "AND x.user_id = $" a "::bigint)))"
 
+/* ?name=true or false (absent: false) as "true" or "false" in *out; false
+ * when it replied 400 (something else). */
+bool query_flag(struct req *r, const char *name, const char **out);
+/* Runs sql with $1 the path parameter :id (not an id: 404), then cb. */
+void id_query(struct req *r, const char *sql, db_cb cb);
+/* Runs sql with $1 the path parameter name (not an id: 404), $2..$6 the
+ * caller's who-parameters (VISIBLE("2", "3", "4", "5", "6")) and the nextra
+ * (at most PROJECT_MAX_EXTRA) parameters of extra from $7, then cb. */
+#define PROJECT_MAX_EXTRA 4
+void project_query(struct req *r, const char *name, const char *sql, const char *const *extra,
+                   int nextra, db_cb cb);
+/* project_query on project :id without extra parameters: a read of
+ * something of one project the caller may see, e.g. with reply_one_etag. */
+void project_read(struct req *r, const char *sql, db_cb cb);
+
+/* A page of one project's records: inner selects (k, doc) of the project
+ * p, "... AND x.k > $8::bigint ORDER BY x.k LIMIT $7::int"; the page is
+ * {items, next_cursor}, no row when the caller may not see p (404). */
+#define PROJECT_PAGE_SQL(inner)                                                                    \
+    "SELECT json_build_object('items', coalesce(json_agg(pg.doc ORDER BY pg.k) "                   \
+    "FILTER (WHERE pg.k IS NOT NULL), '[]'::json), "                                               \
+    "'next_cursor', CASE WHEN count(pg.k) = $7::int THEN max(pg.k)::text END)::text "              \
+    "FROM projects p LEFT JOIN LATERAL (" inner ") pg ON true "                                    \
+    "WHERE p.id = $1 AND " VISIBLE("2", "3", "4", "5", "6") " GROUP BY p.id"
+/* Checks :id (404) and the page (400), then replies a PROJECT_PAGE_SQL
+ * query with $7 the limit, $8 the cursor and extra (at most
+ * PROJECT_MAX_EXTRA - 2) from $9. */
+void project_page(struct req *r, const char *sql, const char *const *extra, int nextra);
+
 /* Loads project :id (a bad id: 404) for an action on it or its records,
  * then next(r, res) with the columns PROJECT_COLS names; a project that
  * does not exist gives no row. Check it with project_owner_checks first. */
 enum { PROJECT_DEPT, PROJECT_STATE, PROJECT_VERSION, PROJECT_VISIBLE, PROJECT_SUBMISSION };
 void project_load(struct req *r, db_cb next);
+/* project_load's query with more columns (", <expr>, ..."; "" for none)
+ * after PROJECT_SUBMISSION, for project_read or project_query. */
+#define PROJECT_LOAD_SQL(more)                                                                     \
+    "SELECT p.department_id, p.state, p.version, " VISIBLE(                                        \
+        "2", "3", "4", "5", "6") ", p.submission" more " FROM projects p WHERE p.id = $1"
+/* 404 when the caller may not see the loaded project; false if it replied. */
+bool project_visible_check(struct req *r, PGresult *res);
 /* 404 when the caller may not see the loaded project, 403 when it is not
  * their department's; false if it replied. Run it before reading the body,
  * so refusals come in the documented order. */
 bool project_owner_checks(struct req *r, PGresult *res);
+/* The start of an owner's action, in a project_load callback: the load's
+ * error, project_owner_checks, then the body (400 invalid_json); the body,
+ * or NULL when it replied. */
+const cJSON *project_action_body(struct req *r, PGresult *res, struct error *err);
 /* 409 with a gate's own code (acceptance_blocked, payment_blocked, ...)
  * and missing: [...] naming each unmet precondition (takes missing). */
 void reply_gate(struct req *r, const char *code, cJSON *missing, const char *fmt, ...)
@@ -149,6 +189,14 @@ void reply_gate(struct req *r, const char *code, cJSON *missing, const char *fmt
 void reply_doc_etag(struct req *r, int status, PGresult *res);
 /* A database callback for reads of one document: 404 when no row. */
 void reply_one_etag(void *req, PGresult *res, struct error *err);
+/* A database callback for a create: 201 with the document and its ETag. */
+void reply_created_etag(void *req, PGresult *res, struct error *err);
+/* 201 with the document in column col and a Location of fmt. */
+void reply_created_at(struct req *r, PGresult *res, int col, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* The reply to a write conditional on the version (doc, version): 200 with
+ * the ETag, 412 "the <what> changed meanwhile" when it wrote no row. */
+void reply_written_etag(struct req *r, PGresult *res, struct error *err, const char *what);
 /* The If-Match header against the current version (etag_match, strong):
  * 1 = it matches (or "*"), 0 = it does not (412), -1 = missing,
  * -2 = malformed, e.g. an unquoted 5 (400). */

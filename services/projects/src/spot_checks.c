@@ -34,18 +34,14 @@ static void s_on_recorded(void *arg, PGresult *res, struct error *err)
     if (PQntuples(res) == 0) return reply_error(r, error_new(ERR_NOT_FOUND, "no such project"));
     if (PQgetisnull(res, 0, 0)) /* the project left operation meanwhile */
         return reply_invalid_state(r, "project", PQgetvalue(res, 0, 1), "spot-checked");
-    char loc[64];
-    snprintf(loc, sizeof loc, "/api/v1/projects/%s/spot-checks", req_param(r, "id"));
-    req_add_header(r, "Location", loc);
-    reply_raw(r, 201, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+    reply_created_at(r, res, 0, "/api/v1/projects/%s/spot-checks", req_param(r, "id"));
 }
 
 static void s_on_loaded(void *arg, PGresult *res, struct error *err)
 {
     struct req *r = arg;
     if (err) return reply_error(r, err);
-    if (PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, PROJECT_VISIBLE), "t") != 0)
-        return reply_error(r, error_new(ERR_NOT_FOUND, "no such project"));
+    if (!project_visible_check(r, res)) return;
     const cJSON *body = req_body(r);
     if (!body) return;
     struct fields f;
@@ -86,30 +82,14 @@ void spot_checks_create(struct req *r)
     project_load(r, s_on_loaded);
 }
 
-/* A page of one project's spot checks ($1 cursor, $2 limit), with the project ($3)
- * and the caller's visibility parameters ($4..$8): no row when it is hidden. */
-#define OF_PROJECT_PAGE                                                                            \
-    DB_PAGE_SQL("SELECT s.id, spot_check_doc(s) AS doc FROM spot_checks s "                        \
-                "WHERE s.project_id = p.id AND s.id > $1 ORDER BY s.id LIMIT $2")
-static const char s_of_project_sql[] =
-    "SELECT pg.list FROM projects p, LATERAL (" OF_PROJECT_PAGE ") pg(list) "
-    "WHERE p.id = $3 AND " VISIBLE("4", "5", "6", "7", "8");
-
 /* The checks of one project, oldest first: whoever sees the project. */
 void spot_checks_of_project(struct req *r)
 {
-    long long id, cursor;
-    int limit;
-    if (!req_param_id(r, "id", &id)) return;
-    if (!req_page(r, &limit, &cursor)) return;
-    struct who w;
-    who_of(r, &w);
-    char lim[16], cur[24];
-    snprintf(lim, sizeof lim, "%d", limit);
-    id_text(cur, cursor);
-    const char *params[] = {cur,    lim,   req_param(r, "id"), w.uid,
-                            w.dept, w.all, w.applicant,        w.expert};
-    db_query(req_service(r)->db, s_of_project_sql, 8, params, reply_row, r);
+    project_page(r,
+                 PROJECT_PAGE_SQL("SELECT s.id AS k, spot_check_doc(s) AS doc FROM spot_checks s "
+                                  "WHERE s.project_id = p.id AND s.id > $8::bigint "
+                                  "ORDER BY s.id LIMIT $7::int"),
+                 NULL, 0);
 }
 
 /* Every project's checks, oldest first, by result and by when they were

@@ -86,8 +86,7 @@ static void s_on_project(void *arg, PGresult *res, struct error *err)
 {
     struct req *r = arg;
     if (err) return reply_error(r, err);
-    if (PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, PROJECT_VISIBLE), "t") != 0)
-        return reply_error(r, error_new(ERR_NOT_FOUND, "no such project"));
+    if (!project_visible_check(r, res)) return;
     long long dept = atoll(PQgetvalue(res, 0, PROJECT_DEPT));
     struct error *bad = NULL;
     const cJSON *body = req_json(r, &bad);
@@ -206,32 +205,23 @@ static void s_on_account(void *arg, PGresult *res, struct error *err)
 
 void system_accounts_revoke(struct req *r)
 {
-    long long id;
-    if (!req_param_id(r, "aid", &id)) return;
-    struct who w;
-    who_of(r, &w);
-    const char *params[] = {req_param(r, "aid"), w.uid, w.dept, w.all, w.applicant, w.expert};
-    db_query(req_service(r)->db,
-             "SELECT a.kind, a.revoked_at IS NOT NULL, p.department_id, " VISIBLE(
-                 "2", "3", "4", "5", "6") " FROM system_accounts a "
-                                          "JOIN projects p ON p.id = a.project_id WHERE a.id = $1",
-             6, params, s_on_account, r);
+    project_query(r, "aid",
+                  "SELECT a.kind, a.revoked_at IS NOT NULL, p.department_id, " VISIBLE(
+                      "2", "3", "4", "5",
+                      "6") " FROM system_accounts a JOIN projects p ON p.id = a.project_id "
+                           "WHERE a.id = $1",
+                  NULL, 0, s_on_account);
 }
 
 /* ---- read -------------------------------------------------------------------------- */
 
 void system_accounts_get(struct req *r)
 {
-    long long id;
-    if (!req_param_id(r, "aid", &id)) return;
-    struct who w;
-    who_of(r, &w);
-    const char *params[] = {req_param(r, "aid"), w.uid, w.dept, w.all, w.applicant, w.expert};
-    db_query(req_service(r)->db,
-             "SELECT system_account_doc(a)::text FROM system_accounts a "
-             "JOIN projects p ON p.id = a.project_id WHERE a.id = $1 AND " VISIBLE("2", "3", "4",
-                                                                                   "5", "6"),
-             6, params, reply_row_tagged, r);
+    project_query(r, "aid",
+                  "SELECT system_account_doc(a)::text FROM system_accounts a "
+                  "JOIN projects p ON p.id = a.project_id "
+                  "WHERE a.id = $1 AND " VISIBLE("2", "3", "4", "5", "6"),
+                  NULL, 0, reply_row_tagged);
 }
 
 /* The project's accounts, oldest first; live ones only unless include_revoked=true. */
@@ -239,36 +229,15 @@ void system_accounts_list(struct req *r)
 {
     long long id, cursor;
     int limit;
-    if (!req_param_id(r, "id", &id)) return;
-    if (!req_page(r, &limit, &cursor)) return;
-    const char *inc = req_query(r, "include_revoked");
-    if (inc && strcmp(inc, "true") != 0 && strcmp(inc, "false") != 0) {
-        struct error *e = NULL;
-        query_fail(&e, "include_revoked", "must be true or false");
-        return reply_error(r, e);
-    }
-    struct who w;
-    who_of(r, &w);
-    char lim[24], cur[24];
-    snprintf(lim, sizeof lim, "%d", limit);
-    snprintf(cur, sizeof cur, "%lld", cursor);
-    const char *params[] = {req_param(r, "id"),
-                            w.uid,
-                            w.dept,
-                            w.all,
-                            w.applicant,
-                            w.expert,
-                            lim,
-                            cur,
-                            inc && strcmp(inc, "true") == 0 ? "true" : "false"};
-    db_query(req_service(r)->db,
-             "SELECT json_build_object('items', coalesce(json_agg(pg.doc ORDER BY pg.id) "
-             "FILTER (WHERE pg.id IS NOT NULL), '[]'::json), "
-             "'next_cursor', CASE WHEN count(pg.id) = $7::int THEN max(pg.id)::text END)::text "
-             "FROM projects p LEFT JOIN LATERAL (SELECT a.id, system_account_doc(a) AS doc "
-             "FROM system_accounts a WHERE a.project_id = p.id AND a.id > $8::bigint "
-             "AND ($9::boolean OR a.revoked_at IS NULL) "
-             "ORDER BY a.id LIMIT $7::int) pg ON true "
-             "WHERE p.id = $1 AND " VISIBLE("2", "3", "4", "5", "6") " GROUP BY p.id",
-             9, params, reply_row, r);
+    const char *inc;
+    /* 404, then a bad page, then a bad include_revoked (project_page checks the first two again) */
+    if (!req_param_id(r, "id", &id) || !req_page(r, &limit, &cursor) ||
+        !query_flag(r, "include_revoked", &inc))
+        return;
+    project_page(r,
+                 PROJECT_PAGE_SQL("SELECT a.id AS k, system_account_doc(a) AS doc "
+                                  "FROM system_accounts a WHERE a.project_id = p.id "
+                                  "AND a.id > $8::bigint AND ($9::boolean OR a.revoked_at IS NULL) "
+                                  "ORDER BY a.id LIMIT $7::int"),
+                 &inc, 1);
 }
