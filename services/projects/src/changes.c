@@ -93,50 +93,34 @@ void changes_create(struct req *r)
 
 /* ---- read --------------------------------------------------------------------------- */
 
-/* A page of project p's changes ($1 cursor, $2 limit, $9 status or NULL). */
-#define CHANGES_PAGE                                                                               \
-    DB_PAGE_SQL("SELECT c.id, change_doc(c) AS doc FROM changes c "                                \
-                "WHERE c.project_id = p.id AND c.id > $1 AND ($9::text IS NULL OR c.state = $9) "  \
-                "ORDER BY c.id LIMIT $2")
-
-/* The project's changes, oldest first; 404 when the project is not visible. */
+/* The project's changes, oldest first, optionally of one status ($9);
+ * 404 when the project is not visible. */
 void changes_list(struct req *r)
 {
-    long long id, cursor;
-    int limit;
+    long long id;
     if (!req_param_id(r, "id", &id)) return;
-    if (!req_page(r, &limit, &cursor)) return;
     const char *status = req_query(r, "status");
     if (status && !fsm_has_state(&change_fsm, status)) {
         struct error *e = error_new(ERR_VALIDATION, "bad query parameters");
         error_add_field(e, "status", "is not a change status");
         return reply_error(r, e);
     }
-    struct who w;
-    who_of(r, &w);
-    char c[24], l[16];
-    id_text(c, cursor);
-    snprintf(l, sizeof l, "%d", limit);
-    const char *params[] = {c,     l,           req_param(r, "id"), w.uid, w.dept,
-                            w.all, w.applicant, w.expert,           status};
-    db_query(req_service(r)->db,
-             "SELECT (" CHANGES_PAGE
-             ") FROM projects p WHERE p.id = $3 AND " VISIBLE("4", "5", "6", "7", "8"),
-             9, params, reply_row, r);
+    const char *extra[] = {status};
+    project_page(r,
+                 PROJECT_PAGE_SQL("SELECT c.id AS k, change_doc(c) AS doc FROM changes c "
+                                  "WHERE c.project_id = p.id AND c.id > $8::bigint "
+                                  "AND ($9::text IS NULL OR c.state = $9) ORDER BY c.id "
+                                  "LIMIT $7::int"),
+                 extra, 1);
 }
 
 void changes_get(struct req *r)
 {
-    long long id;
-    if (!req_param_id(r, "id", &id)) return;
-    struct who w;
-    who_of(r, &w);
-    const char *params[] = {req_param(r, "id"), w.uid, w.dept, w.all, w.applicant, w.expert};
-    db_query(req_service(r)->db,
-             "SELECT change_doc(c)::text, c.version FROM changes c "
-             "JOIN projects p ON p.id = c.project_id WHERE c.id = $1 AND " VISIBLE("2", "3", "4",
-                                                                                   "5", "6"),
-             6, params, reply_one_etag, r);
+    project_query(r, "id",
+                  "SELECT change_doc(c)::text, c.version FROM changes c "
+                  "JOIN projects p ON p.id = c.project_id "
+                  "WHERE c.id = $1 AND " VISIBLE("2", "3", "4", "5", "6"),
+                  NULL, 0, reply_one_etag);
 }
 
 /* ---- implemented ---------------------------------------------------------------------- */
