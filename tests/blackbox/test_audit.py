@@ -294,10 +294,13 @@ def test_the_public_feed_is_the_log_in_order_and_a_gap_is_filled_over_rest():
             make_department()
             time.sleep(0.3)
         assert feed.all(), "nothing arrived on the audit service's PUB socket"
+        before = log_size()
         users = [make_user(login_now=False) for _ in range(3)]
         for i in range(12):
             expect(http("PATCH", f"/users/{users[i % 3]['id']}", {"display_name": f"订阅 {i}"},
                         token=admin_token()), 200)
+        # the 15 changes are in the log (ingest may lag the answers on a busy machine)
+        poll(lambda: log_size() >= before + 15, 30, "the log holding the 15 changes")
         target = log_size()
         poll(lambda: feed.all() and feed.all()[-1][2]["seq"] >= target, 30, "the feed reaching the log's head")
         msgs = feed.all()
