@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from client import Subscriber, expect, http, problem, sfx, validation
 from projects_flow import (add_contract, approved_project, contract_body, create_project,
-                           open_case, review, submit, tok, users, wait_contract)
+                           invalid_state, open_case, review, submit, tok, users, wait_contract)
 
 CONTRACT_FIELDS = {"id", "project_id", "contract_no", "vendor", "amount_cents", "paid_cents",
                    "signed_at", "procurement_method", "status", "version", "created_by",
@@ -24,15 +24,11 @@ def approved():
     return _approved["p"]
 
 
-def invalid_state(r, state):
-    b = problem(r, 409, "invalid_state")
-    assert b.get("state") == state, f"409 must name state {state}: {b}"
-
-
 def test_contract_recorded_pending_review_opens_a_case():
     p = approved()
     pid = p["id"]
-    with Subscriber("contract.") as sub:
+    with Subscriber("") as sub:
+        sub.ready()
         body = contract_body(procurement_method="competitive_negotiation", amount_cents=987654321)
         r = http("POST", f"/projects/{pid}/contracts", body, token=tok("applicant"))
         c = expect(r, 201)
@@ -68,7 +64,8 @@ def test_contract_recorded_pending_review_opens_a_case():
 def test_review_pass_and_reject_end_to_end():
     p = approved()
     pid = p["id"]
-    with Subscriber("contract.") as sub:
+    with Subscriber("") as sub:
+        sub.ready()
         a = add_contract(pid)
         b = add_contract(pid, procurement_method="single_source")
         ca, cb = open_case(f"contracts/{a['id']}"), open_case(f"contracts/{b['id']}")
