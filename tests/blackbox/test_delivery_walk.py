@@ -8,10 +8,10 @@ review or decision, every plan revision, every deliverable version, the
 payments, the go-live), every event of the walk arrived on a subscriber in
 the order it happened, and the audit log holds them in that order too."""
 from client import Subscriber, expect, http, poll, problem, validation
-from projects_flow import (DELIVERABLE_KINDS, asset_body, contract_body, create_project, decide,
-                           deliverable_body, dossier, gate, golive_body, invalid_state, open_case,
-                           payment_body, plan_body, put_plan, request_acceptance, review, submit, tok,
-                           users, wait_state)
+from projects_flow import (DELIVERABLE_KINDS, complete_milestone, contract_body, create_project, decide,
+                           deliverable_body, dossier, gate, go_live, golive_body, invalid_state,
+                           open_case, pay, plan_body, post_contract, post_deliverable, put_plan,
+                           register_asset, request_acceptance, review, submit, tok, users, wait_state)
 
 ORDER = 62
 
@@ -53,13 +53,10 @@ def test_a_project_from_application_to_operation():
         validation(put_plan(pid, {"goals": "x", "team": "nobody", "milestones": [{"name": "a"}]}),
                    "team", "milestones[0].due_date")
         # nothing before a plan: deliverables and acceptance need `implementing`
-        invalid_state(http("POST", f"/projects/{pid}/deliverables", deliverable_body("user_manual"),
-                           token=tok("applicant")), "approved")
+        invalid_state(post_deliverable(pid, deliverable_body("user_manual")), "approved")
         invalid_state(request_acceptance(pid), "approved")
-        invalid_state(http("POST", f"/projects/{pid}/go-live", golive_body(), token=tok("applicant")),
-                      "approved")
-        invalid_state(http("POST", f"/projects/{pid}/asset", asset_body(), token=tok("applicant")),
-                      "approved")
+        invalid_state(go_live(pid), "approved")
+        invalid_state(register_asset(pid), "approved")
         expect(put_plan(pid, plan1), 201)
         did("itgov.project.implementation_planned", subj)
         wait_state(pid, "implementing")
@@ -90,18 +87,15 @@ def test_a_project_from_application_to_operation():
         gate(request_acceptance(pid), "acceptance_blocked", all_missing, ordered=False)
 
         # ---- contracts (articles 8-9): one rejected, one approved by the IT office
-        problem(http("POST", f"/projects/{pid}/contracts", contract_body(), token=tok("it")), 403, "forbidden")
-        problem(http("POST", f"/projects/{pid}/contracts", contract_body(), token=tok("other")), 404,
-                "not_found")
-        validation(http("POST", f"/projects/{pid}/contracts",
-                        contract_body(amount_cents=0, procurement_method="handshake", signed_at="yesterday"),
-                        token=tok("applicant")), "amount_cents", "procurement_method", "signed_at")
-        bad = expect(http("POST", f"/projects/{pid}/contracts", contract_body(vendor="未中标供应商"),
-                          token=tok("applicant")), 201)
+        problem(post_contract(pid, role="it"), 403, "forbidden")
+        problem(post_contract(pid, role="other"), 404, "not_found")
+        validation(post_contract(pid, contract_body(amount_cents=0, procurement_method="handshake",
+                                                    signed_at="yesterday")),
+                   "amount_cents", "procurement_method", "signed_at")
+        bad = expect(post_contract(pid, contract_body(vendor="未中标供应商")), 201)
         assert bad["status"] == "pending_review"
         did("itgov.contract.submitted", f"contracts/{bad['id']}")
-        problem(http("POST", f"/projects/{pid}/contracts", contract_body(contract_no=bad["contract_no"]),
-                     token=tok("applicant")), 409, "conflict")
+        problem(post_contract(pid, contract_body(contract_no=bad["contract_no"])), 409, "conflict")
         bad_case = open_case(f"contracts/{bad['id']}")
         assert bad_case["kind"] == "contract" and bad_case["step"] == "review"
         problem(review(bad_case["id"], "pass", role="applicant"), 403, "forbidden")
@@ -114,8 +108,7 @@ def test_a_project_from_application_to_operation():
         poll(lambda: contract_status(bad["id"]) == "rejected", 5, "the rejected contract")
         did("itgov.contract.rejected", f"contracts/{bad['id']}")
         amount = 1000000
-        good = expect(http("POST", f"/projects/{pid}/contracts", contract_body(amount_cents=amount),
-                           token=tok("applicant")), 201)
+        good = expect(post_contract(pid, contract_body(amount_cents=amount)), 201)
         cid = good["id"]
         did("itgov.contract.submitted", f"contracts/{cid}")
         good_case = open_case(f"contracts/{cid}")
@@ -124,21 +117,17 @@ def test_a_project_from_application_to_operation():
         gate(request_acceptance(pid), "acceptance_blocked", all_missing, ordered=False)
 
         # ---- deliverables (article 11): each kind, one at a time, each one named until it comes
-        problem(http("POST", f"/projects/{pid}/deliverables", deliverable_body("user_manual"),
-                     token=tok("it")), 403, "forbidden")
-        validation(http("POST", f"/projects/{pid}/deliverables",
-                        deliverable_body("poem", uri="not a uri", sha256="abc"), token=tok("applicant")),
+        problem(post_deliverable(pid, deliverable_body("user_manual"), role="it"), 403, "forbidden")
+        validation(post_deliverable(pid, deliverable_body("poem", uri="not a uri", sha256="abc")),
                    "kind", "uri", "sha256")
         missing = list(all_missing)
         for kind in DELIVERABLE_KINDS:
             gate(request_acceptance(pid), "acceptance_blocked", missing, ordered=False)
-            expect(http("POST", f"/projects/{pid}/deliverables", deliverable_body(kind),
-                        token=tok("applicant")), 201)
+            expect(post_deliverable(pid, deliverable_body(kind)), 201)
             did("itgov.project.deliverable.added", subj)
             missing.remove(kind)
         # a second user manual supersedes the first, which stays
-        expect(http("POST", f"/projects/{pid}/deliverables", deliverable_body("user_manual"),
-                    token=tok("applicant")), 201)
+        expect(post_deliverable(pid, deliverable_body("user_manual")), 201)
         did("itgov.project.deliverable.added", subj)
         every = expect(http("GET", f"/projects/{pid}/deliverables?all=true",
                                      token=tok("auditor")), 200)["items"]
@@ -151,21 +140,18 @@ def test_a_project_from_application_to_operation():
         poll(lambda: contract_status(cid) == "approved", 5, "the approved contract")
         missing.remove("approved_contract")
         gate(request_acceptance(pid), "acceptance_blocked", missing, ordered=False)
-        problem(http("POST", f"/projects/{pid}/milestones/{m1}/complete",
-                     {"completed_at": "2026-11-01T08:00:00Z", "note": "调研完成"}, token=tok("it")),
-                403, "forbidden")
+        problem(complete_milestone(pid, m1, {"completed_at": "2026-11-01T08:00:00Z", "note": "调研完成"},
+                                   role="it"), 403, "forbidden")
         for n, m in enumerate(milestones):
-            expect(http("POST", f"/projects/{pid}/milestones/{m}/complete",
-                        {"completed_at": f"2026-11-0{n + 1}T08:00:00Z", "note": f"第{n + 1}阶段完成"},
-                        token=tok("applicant")), 200)
+            expect(complete_milestone(pid, m, {"completed_at": f"2026-11-0{n + 1}T08:00:00Z",
+                                               "note": f"第{n + 1}阶段完成"}), 200)
             did("itgov.project.milestone.completed", subj)
             missing.remove(f"milestone:{m}")
             if missing:  # an incomplete milestone still blocks
                 gate(request_acceptance(pid), "acceptance_blocked", missing, ordered=False)
 
         # ---- payments wait for acceptance and the asset (article 12)
-        gate(http("POST", f"/projects/{pid}/payments", payment_body(cid, 100000), token=tok("applicant")),
-             "payment_blocked", ["acceptance", "asset"], ordered=False)
+        gate(pay(pid, cid, amount_cents=100000), "payment_blocked", ["acceptance", "asset"], ordered=False)
 
         # ---- acceptance (article 12): requested, returned with a comment, requested, passed
         expect(request_acceptance(pid), 200)
@@ -179,8 +165,7 @@ def test_a_project_from_application_to_operation():
         expect(review(acc1["id"], "return", comment="培训记录缺签到表"), 200)
         did("itgov.project.acceptance_returned", subj)
         wait_state(pid, "implementing")
-        expect(http("POST", f"/projects/{pid}/deliverables", deliverable_body("training_record"),
-                    token=tok("applicant")), 201)
+        expect(post_deliverable(pid, deliverable_body("training_record")), 201)
         did("itgov.project.deliverable.added", subj)
         expect(request_acceptance(pid), 200)
         did("itgov.project.acceptance_requested", subj)
@@ -193,45 +178,36 @@ def test_a_project_from_application_to_operation():
         invalid_state(request_acceptance(pid), "accepted")
 
         # ---- the asset first, then payments (article 12)
-        gate(http("POST", f"/projects/{pid}/payments", payment_body(cid, 100000), token=tok("applicant")),
-             "payment_blocked", ["asset"], ordered=False)
+        gate(pay(pid, cid, amount_cents=100000), "payment_blocked", ["asset"], ordered=False)
         # a payment on the rejected contract is never one
-        gate(http("POST", f"/projects/{pid}/payments", payment_body(bad["id"], 100000),
-                  token=tok("applicant")), "payment_blocked", ["asset", "approved_contract"], ordered=False)
-        problem(http("POST", f"/projects/{pid}/asset", asset_body(), token=tok("it")), 403, "forbidden")
-        asset = expect(http("POST", f"/projects/{pid}/asset", asset_body(), token=tok("applicant")), 201)
+        gate(pay(pid, bad["id"], amount_cents=100000), "payment_blocked", ["asset", "approved_contract"],
+             ordered=False)
+        problem(register_asset(pid, role="it"), 403, "forbidden")
+        asset = expect(register_asset(pid), 201)
         did("itgov.project.asset.registered", subj)
-        problem(http("POST", f"/projects/{pid}/asset", asset_body(), token=tok("applicant")), 409, "conflict")
-        problem(http("POST", f"/projects/{pid}/payments", payment_body(cid, 100000), token=tok("it")),
-                403, "forbidden")
-        pay1 = expect(http("POST", f"/projects/{pid}/payments", payment_body(cid, 600000),
-                           token=tok("applicant")), 201)
+        problem(register_asset(pid), 409, "conflict")
+        problem(pay(pid, cid, role="it", amount_cents=100000), 403, "forbidden")
+        pay1 = expect(pay(pid, cid, amount_cents=600000), 201)
         did("itgov.project.payment.recorded", subj)
-        problem(http("POST", f"/projects/{pid}/payments", payment_body(cid, amount - 600000 + 1),
-                     token=tok("applicant")), 422, "over_contract")
-        pay2 = expect(http("POST", f"/projects/{pid}/payments", payment_body(cid, amount - 600000),
-                           token=tok("applicant")), 201)
+        problem(pay(pid, cid, amount_cents=amount - 600000 + 1), 422, "over_contract")
+        pay2 = expect(pay(pid, cid, amount_cents=amount - 600000), 201)
         did("itgov.project.payment.recorded", subj)
-        problem(http("POST", f"/projects/{pid}/payments", payment_body(cid, 1), token=tok("applicant")),
-                422, "over_contract")
+        problem(pay(pid, cid, amount_cents=1), 422, "over_contract")
 
         # ---- go-live (article 13): each plan named while it is missing
-        problem(http("POST", f"/projects/{pid}/go-live", golive_body(), token=tok("it")), 403, "forbidden")
+        problem(go_live(pid, role="it"), 403, "forbidden")
         plans = ("deployment_plan_uri", "emergency_plan_uri", "test_environment_report_uri")
         for f in plans:
             body = golive_body()
             del body[f]
-            gate(http("POST", f"/projects/{pid}/go-live", body, token=tok("applicant")), "golive_blocked", [f],
-                 ordered=False)
-        gate(http("POST", f"/projects/{pid}/go-live", golive_body(test_passed=False), token=tok("applicant")),
-             "golive_blocked", ["test_passed"], ordered=False)
-        gate(http("POST", f"/projects/{pid}/go-live", {"planned_at": "2026-12-01T00:00:00Z"},
-                  token=tok("applicant")), "golive_blocked", list(plans) + ["test_passed"], ordered=False)
-        live = expect(http("POST", f"/projects/{pid}/go-live", golive_body(), token=tok("applicant")), 200)
+            gate(go_live(pid, body), "golive_blocked", [f], ordered=False)
+        gate(go_live(pid, golive_body(test_passed=False)), "golive_blocked", ["test_passed"], ordered=False)
+        gate(go_live(pid, {"planned_at": "2026-12-01T00:00:00Z"}), "golive_blocked",
+             list(plans) + ["test_passed"], ordered=False)
+        live = expect(go_live(pid), 200)
         assert live["state"] == "in_operation", live
         did("itgov.project.went_live", subj)
-        invalid_state(http("POST", f"/projects/{pid}/go-live", golive_body(), token=tok("applicant")),
-                      "in_operation")
+        invalid_state(go_live(pid), "in_operation")
 
         # ---- every event of the walk arrived, in the order it happened
         subjects = {s for _, s in walked}
