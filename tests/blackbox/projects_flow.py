@@ -1,10 +1,25 @@
-"""Helpers for the projects/approvals black-box tests: users per role, a
-project drafted and submitted, its case found, waiting for states."""
-import time
+"""Helpers for the projects/approvals black-box tests, in the order of a
+project's life: users per role; initiation (a project drafted, submitted,
+its case found, reviewed, decided); approved; implementing (the plan, its
+milestones); contracts; accepted (deliverables, the acceptance request);
+in operation (asset, payments, go-live); the dossier.
 
-from client import expect, http, make_department, make_user, poll, sfx
+Body builders take keyword overrides (plan_body, contract_body,
+deliverable_body, asset_body, payment_body, golive_body). Actions return
+the raw response where tests check refusals (put_plan, post_contract,
+post_deliverable, complete_milestone, request_acceptance, register_asset,
+pay, go_live); add_contract, add_deliverable, complete_milestones,
+reviewed_contract and pass_acceptance expect success. The walkers
+approved_project(), implementing_project(), accepted_project() and
+in_operation_project() go through the real HTTP routes only."""
+import hashlib
+
+from client import expect, http, make_department, make_user, poll, problem, sfx
 
 _cache = {}
+
+
+# ---- users, and initiation (article 7): drafted, submitted, reviewed, decided
 
 
 def users():
@@ -94,16 +109,35 @@ def approved_plan_item():
     return _cache["item"]
 
 
-def sleep(s):
-    time.sleep(s)
+# ---- shared checks of refusals ---------------------------------------------------
 
 
-# ---- part A (issue 10): implementation plans and milestones ---------------------
-# approved_project() walks submission → review → decision; implementing_project()
-# adds an implementation plan (state implementing), for the later parts to reuse.
+def invalid_state(r, state):
+    """r is the 409 invalid_state naming state."""
+    b = problem(r, 409, "invalid_state")
+    assert b.get("state") == state, f"409 must name state {state}: {b}"
+    return b
+
+
+def gate(r, code, missing, ordered=True):
+    """r is the 409 of gate `code` (acceptance_blocked, payment_blocked,
+    golive_blocked) whose `missing` is exactly these, in this order unless
+    ordered=False."""
+    b = problem(r, 409, code)
+    got = b.get("missing")
+    if ordered:
+        assert got == list(missing), f"{code}: missing must be {list(missing)}: {b}"
+    else:
+        assert sorted(got or []) == sorted(missing), f"{code}: missing {got}, want {list(missing)}"
+    return b
+
+
+# ---- approved (issue 10, article 7): through review and the meeting's decision
+
 
 def approved_project(**kw):
-    """A project of users()'s department, approved by the meeting."""
+    """A project of users()'s department (kw: project_body's overrides), through
+    the IT office's review and the meeting's decision to `approved`."""
     p, case = submitted_project(**kw)
     expect(review(case["id"], "pass"), 200)
     wait_state(p["id"], "awaiting_decision")
@@ -111,7 +145,11 @@ def approved_project(**kw):
     return wait_state(p["id"], "approved")
 
 
+# ---- implementing (articles 8, 10): the implementation plan and its milestones
+
+
 def plan_body(milestones=None, **kw):
+    """milestones: [{name, due_date}] (default two in 2030); kw: other members."""
     b = {"goals": "建成统一门禁平台，覆盖全部营区",
          "team": [{"name": "张伟", "role": "项目负责人", "duty": "统筹实施"},
                   {"name": "李娜", "role": "技术负责人", "duty": "方案设计与联调"}],
@@ -122,8 +160,17 @@ def plan_body(milestones=None, **kw):
 
 
 def put_plan(pid, body=None, role="applicant", headers=None):
+    """PUT the implementation plan (plan_body() unless given): the raw response."""
     return http("PUT", f"/projects/{pid}/implementation-plan", plan_body() if body is None else body,
                 token=tok(role), headers=headers)
+
+
+def implementing_project(milestones=None, **kw):
+    """approved_project(**kw) given an implementation plan (plan_body(milestones)):
+    state implementing. Returns the project."""
+    p = approved_project(**kw)
+    expect(put_plan(p["id"], plan_body(milestones)), 201)
+    return wait_state(p["id"], "implementing")
 
 
 def milestones_of(pid, role="applicant"):
@@ -132,40 +179,27 @@ def milestones_of(pid, role="applicant"):
     return {m["name"]: m for m in b["items"]}
 
 
-def implementing_project(milestones=None, **kw):
-    """An approved project with an implementation plan (state implementing);
-    milestones: [{name, due_date}] (default two in 2030). Returns the project."""
-    p = approved_project(**kw)
-    expect(put_plan(p["id"], plan_body(milestones)), 201)
-    return wait_state(p["id"], "implementing")
-
-
-def complete_milestones(pid, at="2026-06-01T08:00:00Z"):
-    """Completes every incomplete milestone of an implementing project."""
-    for m in milestones_of(pid).values():
-        if m["completed_at"] is None:
-            expect(http("POST", f"/projects/{pid}/milestones/{m['id']}/complete",
-                        {"completed_at": at, "note": "按期完成"}, token=tok("applicant")), 200)
-
-
-# ---- part B (issue 10): contracts, deliverables, the acceptance request, and
-# accepted_project() (a project walked to `accepted`) for parts C and D
-import hashlib  # noqa: E402
-
-DELIVERABLE_KINDS = ("install_manual", "user_manual", "admin_manual", "developer_manual",
-                     "test_report", "training_record")
-
-
 def milestone_ids(pid):
-    """The ids of the project's milestones, by id."""
+    """The ids of the project's milestones, ascending."""
     return sorted(m["id"] for m in milestones_of(pid).values())
 
 
-def complete_milestone_ids(pid, ids, at="2026-06-01T08:00:00Z"):
-    """Completes the milestones named by id."""
+def complete_milestone(pid, mid, body=None, role="applicant"):
+    """POST .../milestones/{mid}/complete: the raw response."""
+    return http("POST", f"/projects/{pid}/milestones/{mid}/complete",
+                {"completed_at": "2026-06-01T08:00:00Z", "note": "按期完成"} if body is None else body,
+                token=tok(role))
+
+
+def complete_milestones(pid, ids=None, at="2026-06-01T08:00:00Z"):
+    """Completes the milestones named by id, or every incomplete one."""
+    if ids is None:
+        ids = [m["id"] for m in milestones_of(pid).values() if m["completed_at"] is None]
     for mid in ids:
-        expect(http("POST", f"/projects/{pid}/milestones/{mid}/complete",
-                    {"completed_at": at, "note": "完成"}, token=tok("applicant")), 200)
+        expect(complete_milestone(pid, mid, {"completed_at": at, "note": "按期完成"}), 200)
+
+
+# ---- contracts (articles 8-9): recorded by the department, reviewed by the IT office
 
 
 def contract_body(**kw):
@@ -175,8 +209,15 @@ def contract_body(**kw):
     return b
 
 
+def post_contract(pid, body=None, role="applicant"):
+    """POST a contract (contract_body() unless given): the raw response."""
+    return http("POST", f"/projects/{pid}/contracts", contract_body() if body is None else body,
+                token=tok(role))
+
+
 def add_contract(pid, role="applicant", **kw):
-    return expect(http("POST", f"/projects/{pid}/contracts", contract_body(**kw), token=tok(role)), 201)
+    """A contract recorded (201; kw: contract_body's overrides), pending review."""
+    return expect(post_contract(pid, contract_body(**kw), role=role), 201)
 
 
 def wait_contract(cid, status, timeout=3):
@@ -186,90 +227,80 @@ def wait_contract(cid, status, timeout=3):
 
 
 def reviewed_contract(pid, outcome="pass", **kw):
-    """A contract of the project, reviewed by the IT office (pass → approved,
-    reject → rejected); returns it as it now is."""
+    """A contract of the project (kw: contract_body's overrides), reviewed by
+    the IT office (pass → approved, reject → rejected); returns it as it now is."""
     c = add_contract(pid, **kw)
     case = open_case(f"contracts/{c['id']}")
     expect(review(case["id"], outcome), 200)
     return wait_contract(c["id"], "approved" if outcome == "pass" else "rejected")
 
 
+# ---- accepted (articles 11-12): deliverables, the acceptance request and its review
+
+DELIVERABLE_KINDS = ("install_manual", "user_manual", "admin_manual", "developer_manual",
+                     "test_report", "training_record")
+
+
 def deliverable_body(kind, **kw):
-    text = f"{kind} {sfx()}"
     b = {"kind": kind, "title": f"{kind} 文档", "uri": f"https://docs.example.edu/{kind}/{sfx()}.pdf",
-         "sha256": hashlib.sha256(text.encode()).hexdigest()}
+         "sha256": hashlib.sha256(f"{kind} {sfx()}".encode()).hexdigest()}
     b.update(kw)
     return b
 
 
+def post_deliverable(pid, body, role="applicant"):
+    """POST a deliverable: the raw response."""
+    return http("POST", f"/projects/{pid}/deliverables", body, token=tok(role))
+
+
 def add_deliverable(pid, kind, role="applicant", **kw):
-    return expect(http("POST", f"/projects/{pid}/deliverables", deliverable_body(kind, **kw),
-                       token=tok(role)), 201)
+    """A deliverable added (201; kw: deliverable_body's overrides)."""
+    return expect(post_deliverable(pid, deliverable_body(kind, **kw), role=role), 201)
 
 
 def request_acceptance(pid, role="applicant", body=None):
+    """POST .../acceptance-request: the raw response."""
     return http("POST", f"/projects/{pid}/acceptance-request", body, token=tok(role))
 
 
-def ready_for_acceptance(p=None):
+def pass_acceptance(pid):
+    """The open acceptance case of a project under acceptance review passed
+    by the IT office: state accepted. Returns the project."""
+    case = open_case(f"projects/{pid}")
+    assert case["kind"] == "acceptance", case
+    expect(review(case["id"], "pass", comment="验收通过"), 200)
+    return wait_state(pid, "accepted")
+
+
+def ready_for_acceptance(p=None, with_contract=True):
     """An implementing project (implementing_project() unless given) with
-    everything acceptance needs: an approved contract, the six deliverables,
+    everything acceptance needs: an approved contract (reviewed_contract()
+    unless with_contract is False: it has one already), the six deliverables,
     every milestone completed. Returns the project as given."""
     p = p or implementing_project()
-    reviewed_contract(p["id"])
+    if with_contract:
+        reviewed_contract(p["id"])
     for kind in DELIVERABLE_KINDS:
         add_deliverable(p["id"], kind)
     complete_milestones(p["id"])
     return p
 
 
-def accepted_project(**kw):
-    """A project walked to `accepted`: implementation plan, approved
-    contract, six deliverables, milestones completed, acceptance requested
-    and passed by the IT office. kw go to implementing_project(). Returns
-    the project as it now is (its approved contract: GET .../contracts)."""
-    p = ready_for_acceptance(implementing_project(**kw))
+def accepted_project(p=None, with_contract=True, **kw):
+    """A project walked to `accepted`: ready_for_acceptance(), acceptance
+    requested and passed by the IT office. p: an implementing project to walk
+    on (implementing_project(**kw) unless given); with_contract: as
+    ready_for_acceptance(). Returns the project as it now is (its approved
+    contract: GET .../contracts)."""
+    p = ready_for_acceptance(p or implementing_project(**kw), with_contract=with_contract)
     expect(request_acceptance(p["id"]), 200)
-    case = open_case(f"projects/{p['id']}")
-    assert case["kind"] == "acceptance", case
-    expect(review(case["id"], "pass", comment="验收通过"), 200)
-    return wait_state(p["id"], "accepted")
+    return pass_acceptance(p["id"])
 
 
-# ---- part C (issue 10): asset registration, payments, go-live
+# ---- in operation (articles 12-13): the asset, payments, go-live
 
 
-def approved_project_c(**kw):
-    """A project through review and decision to `approved` (returns its document)."""
-    p, case = submitted_project(**kw)
-    expect(review(case["id"], "pass"), 200)
-    expect(decide(case["id"], "approve"), 200)
-    wait_state(p["id"], "approved")
-    return p
-
-
-def money_implementing():
-    """An approved project given an implementation plan (part A's PUT) with
-    one milestone: `implementing`. (Direct calls: the other parts' helpers
-    of the same purpose take differing arguments.)"""
-    p = approved_project_c()
-    body = {"goals": "建成并上线资产与支付管理", "team": [{"name": "王芳", "role": "项目经理", "duty": "统筹"}],
-            "milestones": [{"name": "系统上线 " + sfx(), "due_date": "2030-06-30"}]}
-    r = http("PUT", f"/projects/{p['id']}/implementation-plan", body, token=tok("applicant"))
-    assert r.status in (200, 201), r
-    return wait_state(p["id"], "implementing")
-
-
-def money_complete_milestones(pid):
-    b = expect(http("GET", f"/projects/{pid}/milestones?limit=200", token=tok("applicant")), 200)
-    for m in b["items"]:
-        if m["completed_at"] is None:
-            expect(http("POST", f"/projects/{pid}/milestones/{m['id']}/complete",
-                        {"completed_at": "2026-06-01T08:00:00Z", "note": "完成"}, token=tok("applicant")),
-                   200)
-
-
-def money_asset_body(**kw):
+def asset_body(**kw):
     b = {"asset_no": "ZC-" + sfx(), "value_cents": 1234500, "registered_at": "2026-11-01T08:00:00Z",
          "custodian": "后勤保障部信息中心 张伟"}
     b.update(kw)
@@ -277,87 +308,23 @@ def money_asset_body(**kw):
 
 
 def register_asset(pid, role="applicant", **kw):
-    return http("POST", f"/projects/{pid}/asset", money_asset_body(**kw), token=tok(role))
+    """POST the project's asset (kw: asset_body's overrides): the raw response."""
+    return http("POST", f"/projects/{pid}/asset", asset_body(**kw), token=tok(role))
 
 
-def money_payment_body(contract_id, **kw):
-    b = {"contract_id": contract_id, "amount_cents": 1000, "paid_at": "2026-11-20T09:00:00Z",
+def payment_body(contract_id, amount_cents=1000, **kw):
+    b = {"contract_id": contract_id, "amount_cents": amount_cents, "paid_at": "2026-11-20T09:00:00Z",
          "voucher_no": "PZ-" + sfx()}
     b.update(kw)
     return b
 
 
 def pay(pid, contract_id, role="applicant", **kw):
-    return http("POST", f"/projects/{pid}/payments", money_payment_body(contract_id, **kw), token=tok(role))
+    """POST a payment (kw: payment_body's overrides): the raw response."""
+    return http("POST", f"/projects/{pid}/payments", payment_body(contract_id, **kw), token=tok(role))
 
 
-def money_golive_body(**kw):
-    b = {"deployment_plan_uri": "https://docs.example.edu/deploy/" + sfx(),
-         "emergency_plan_uri": "https://docs.example.edu/emergency/" + sfx(),
-         "test_environment_report_uri": "urn:itgov:report:" + sfx(),
-         "test_passed": True, "planned_at": "2026-12-01T00:00:00Z"}
-    b.update(kw)
-    return b
-
-
-def go_live(pid, body, role="applicant"):
-    return http("POST", f"/projects/{pid}/go-live", body, token=tok(role))
-
-
-# ---- part D (issue 10): the delivery walk and the dossier. Names start with
-# walk_ (the other parts' helpers of the same purpose take other arguments).
-
-
-def walk_items(body):
-    """The items of a list answer ({items, next_cursor}) or a bare array."""
-    return body["items"] if isinstance(body, dict) and "items" in body else body
-
-
-def walk_plan_body(milestones, goals="建成智慧后勤平台一期，覆盖报修、能耗与资产三项业务"):
-    """milestones: [(name, due_date)]."""
-    return {"goals": goals,
-            "team": [{"name": "张伟", "role": "项目经理", "duty": "统筹进度与质量"},
-                     {"name": "李娜", "role": "技术负责人", "duty": "架构与集成"}],
-            "milestones": [{"name": n, "due_date": d} for n, d in milestones]}
-
-
-def walk_put_plan(pid, body, role="applicant"):
-    return http("PUT", f"/projects/{pid}/implementation-plan", body, token=tok(role))
-
-
-def walk_contract_body(**kw):
-    b = {"contract_no": "HT-" + sfx(), "vendor": "某某信息技术有限公司", "amount_cents": 1000000,
-         "signed_at": "2026-04-01T08:00:00Z", "procurement_method": "public_tender"}
-    b.update(kw)
-    return b
-
-
-def walk_deliverable_body(kind, n=1, **kw):
-    b = {"kind": kind, "title": f"{kind} v{n}", "uri": f"https://docs.example.edu/{kind}/{sfx()}.pdf",
-         "sha256": hashlib.sha256(f"{kind}-{n}-{sfx()}".encode()).hexdigest()}
-    b.update(kw)
-    return b
-
-
-def walk_acceptance_request(pid, role="applicant"):
-    return http("POST", f"/projects/{pid}/acceptance-request", token=tok(role))
-
-
-def walk_asset_body(**kw):
-    b = {"asset_no": "ZC-" + sfx(), "value_cents": 900000, "registered_at": "2026-10-01T08:00:00Z",
-         "custodian": "后勤保障部信息中心"}
-    b.update(kw)
-    return b
-
-
-def walk_payment_body(contract_id, amount_cents, **kw):
-    b = {"contract_id": contract_id, "amount_cents": amount_cents, "paid_at": "2026-10-15T08:00:00Z",
-         "voucher_no": "PZ-" + sfx()}
-    b.update(kw)
-    return b
-
-
-def walk_golive_body(**kw):
+def golive_body(**kw):
     b = {"deployment_plan_uri": "https://docs.example.edu/deploy.pdf",
          "emergency_plan_uri": "https://docs.example.edu/emergency.pdf",
          "test_environment_report_uri": "https://docs.example.edu/test-env.pdf",
@@ -366,26 +333,25 @@ def walk_golive_body(**kw):
     return b
 
 
-def walk_gate(r, code, *missing):
-    """r is the 409 of gate `code` whose missing is exactly these (any order)."""
-    from client import problem
-    b = problem(r, 409, code)
-    assert sorted(b.get("missing", [])) == sorted(missing), f"{code}: missing {b.get('missing')}, want {missing}"
-    return b
+def go_live(pid, body=None, role="applicant"):
+    """POST .../go-live (golive_body() unless given): the raw response."""
+    return http("POST", f"/projects/{pid}/go-live", golive_body() if body is None else body,
+                token=tok(role))
 
 
-def walk_dossier(pid, role="auditor"):
+def in_operation_project(p=None, **kw):
+    """A project walked to `in_operation`: accepted_project(**kw) (unless an
+    accepted project p is given), then go-live by its applicant. Returns the
+    project as it now is."""
+    p = p or accepted_project(**kw)
+    expect(go_live(p["id"]), 200)
+    p = wait_state(p["id"], "in_operation")
+    assert all(p[k] == v for k, v in kw.items() if k in p), (kw, p)
+    return p
+
+
+# ---- the dossier (article 25)
+
+
+def dossier(pid, role="auditor"):
     return expect(http("GET", f"/projects/{pid}/dossier", token=tok(role)), 200)
-# ---- issue 11 part F (custody): a system in operation for spot checks and backups
-
-
-def in_operation_project_f():
-    """A project walked to `in_operation`: accepted_project() (issue 10 part
-    B), then go-live by its applicant. Returns the project as it now is."""
-    p = accepted_project()
-    body = {"deployment_plan_uri": "https://docs.example.edu/deploy/" + sfx(),
-            "emergency_plan_uri": "https://docs.example.edu/emergency/" + sfx(),
-            "test_environment_report_uri": "urn:itgov:report:" + sfx(),
-            "test_passed": True, "planned_at": "2026-12-01T00:00:00Z"}
-    expect(http("POST", f"/projects/{p['id']}/go-live", body, token=tok("applicant")), 200)
-    return wait_state(p["id"], "in_operation")

@@ -10,24 +10,17 @@ from concurrent.futures import ThreadPoolExecutor
 
 from client import Subscriber, expect, http, problem, validation
 from projects_flow import (DELIVERABLE_KINDS, accepted_project, add_contract, add_deliverable,
-                           approved_project, complete_milestone_ids, complete_milestones,
-                           contract_body, create_project, deliverable_body, implementing_project,
-                           milestone_ids, open_case, ready_for_acceptance, request_acceptance,
-                           review, reviewed_contract, tok, users, wait_contract, wait_state)
+                           approved_project, complete_milestones, create_project, deliverable_body, gate,
+                           implementing_project, invalid_state, milestone_ids, open_case, post_contract,
+                           post_deliverable, ready_for_acceptance, request_acceptance, review,
+                           reviewed_contract, tok, users, wait_contract, wait_state)
 
 DELIVERABLE_FIELDS = {"id", "project_id", "kind", "version", "title", "uri", "sha256", "author_id",
                       "created_at", "current"}
 
 
-def invalid_state(r, state):
-    b = problem(r, 409, "invalid_state")
-    assert b.get("state") == state, f"409 must name state {state}: {b}"
-
-
 def blocked(r, missing):
-    b = problem(r, 409, "acceptance_blocked")
-    assert b.get("missing") == missing, f"missing: want {missing}, got {b.get('missing')}"
-    return b
+    return gate(r, "acceptance_blocked", missing)
 
 
 def deliverables(pid, query="", role="applicant"):
@@ -44,9 +37,10 @@ def history(pid):
 def test_deliverables_supersede_and_never_erase():
     p = implementing_project()
     pid = p["id"]
-    with Subscriber("project.deliverable.") as sub:
+    with Subscriber("") as sub:
+        sub.ready()
         body = deliverable_body("install_manual")
-        r = http("POST", f"/projects/{pid}/deliverables", body, token=tok("applicant"))
+        r = post_deliverable(pid, body)
         d1 = expect(r, 201)
         assert set(d1) == DELIVERABLE_FIELDS, set(d1) ^ DELIVERABLE_FIELDS
         assert r.header("Location") == f"/api/v1/projects/{pid}/deliverables?all=true"
@@ -88,8 +82,8 @@ def test_concurrent_adds_of_one_kind_get_distinct_versions():
     pid = implementing_project()["id"]
 
     def one(i):
-        return http("POST", f"/projects/{pid}/deliverables", deliverable_body("test_report"),
-                    token=tok("applicant" if i % 2 else "applicant2"))
+        return post_deliverable(pid, deliverable_body("test_report"),
+                                role="applicant" if i % 2 else "applicant2")
 
     with ThreadPoolExecutor(10) as ex:
         rs = list(ex.map(one, range(10)))
@@ -104,29 +98,22 @@ def test_deliverable_refusals():
     p = implementing_project()
     pid = p["id"]
     for role in ("it", "expert", "secretary", "auditor"):
-        problem(http("POST", f"/projects/{pid}/deliverables", deliverable_body("user_manual"),
-                     token=tok(role)), 403, "forbidden")
-    problem(http("POST", f"/projects/{pid}/deliverables", deliverable_body("user_manual"),
-                 token=tok("other")), 404, "not_found")
+        problem(post_deliverable(pid, deliverable_body("user_manual"), role=role), 403, "forbidden")
+    problem(post_deliverable(pid, deliverable_body("user_manual"), role="other"), 404, "not_found")
     problem(http("POST", f"/projects/{pid}/deliverables", deliverable_body("user_manual")), 401)
-    validation(http("POST", f"/projects/{pid}/deliverables",
-                    {"kind": "manual", "title": "", "uri": "not a uri", "sha256": "ABC", "extra": 1},
-                    token=tok("applicant")), "kind", "title", "uri", "sha256", "extra")
-    validation(http("POST", f"/projects/{pid}/deliverables", {}, token=tok("applicant")),
-               "kind", "title", "uri", "sha256")
-    validation(http("POST", f"/projects/{pid}/deliverables",
-                    deliverable_body("user_manual", title="t" * 201, sha256="a" * 63),
-                    token=tok("applicant")), "title", "sha256")
+    validation(post_deliverable(pid, {"kind": "manual", "title": "", "uri": "not a uri", "sha256": "ABC",
+                                      "extra": 1}), "kind", "title", "uri", "sha256", "extra")
+    validation(post_deliverable(pid, {}), "kind", "title", "uri", "sha256")
+    validation(post_deliverable(pid, deliverable_body("user_manual", title="t" * 201, sha256="a" * 63)),
+               "title", "sha256")
     problem(http("POST", f"/projects/{pid}/deliverables", raw=b"[", token=tok("applicant")), 400,
             "invalid_json")
     assert deliverables(pid) == []
     # approved but not implementing; a draft
     q = approved_project()
-    invalid_state(http("POST", f"/projects/{q['id']}/deliverables", deliverable_body("user_manual"),
-                       token=tok("applicant")), "approved")
+    invalid_state(post_deliverable(q["id"], deliverable_body("user_manual")), "approved")
     d = create_project()
-    invalid_state(http("POST", f"/projects/{d['id']}/deliverables", deliverable_body("user_manual"),
-                       token=tok("applicant")), "draft")
+    invalid_state(post_deliverable(d["id"], deliverable_body("user_manual")), "draft")
     problem(http("GET", "/projects/999999999/deliverables", token=tok("it")), 404, "not_found")
 
 
@@ -139,14 +126,16 @@ def test_blocked_names_everything_in_order():
     pid = p["id"]
     ids = milestone_ids(pid)
     assert len(ids) == 2
-    with Subscriber("project.acceptance") as sub:
+    with Subscriber("") as sub:
+        sub.ready()
         b = blocked(request_acceptance(pid), list(DELIVERABLE_KINDS) + ["approved_contract"]
                     + [f"milestone:{i}" for i in ids])
         assert "missing" in b and b["status"] == 409
         blocked(request_acceptance(pid, body={}), list(DELIVERABLE_KINDS) + ["approved_contract"]
                 + [f"milestone:{i}" for i in ids])
         time.sleep(0.5)
-        assert sub.matching(lambda e: e.get("subject") == f"projects/{pid}") == []
+        assert sub.matching(lambda e: e.get("type", "").startswith("itgov.project.acceptance")
+                            and e.get("subject") == f"projects/{pid}") == []
     got = expect(http("GET", f"/projects/{pid}", token=tok("it")), 200)
     assert got["state"] == "implementing" and got["version"] == p["version"]
 
@@ -194,9 +183,9 @@ def test_incomplete_milestone_named():
     reviewed_contract(pid)
     for kind in DELIVERABLE_KINDS:
         add_deliverable(pid, kind)
-    complete_milestone_ids(pid, [ids[0], ids[2]])
+    complete_milestones(pid, [ids[0], ids[2]])
     blocked(request_acceptance(pid), [f"milestone:{ids[1]}"])
-    complete_milestone_ids(pid, [ids[1]])
+    complete_milestones(pid, [ids[1]])
     expect(request_acceptance(pid), 200)
 
 
@@ -226,7 +215,8 @@ def test_happy_path_to_accepted():
     p = ready_for_acceptance()
     pid = p["id"]
     reviewed_contract(pid, outcome="reject")  # a rejected one beside the approved one is fine
-    with Subscriber("project.") as sub:
+    with Subscriber("") as sub:
+        sub.ready()
         r = request_acceptance(pid, body={})
         got = expect(r, 200)
         assert got["state"] == "acceptance_review" and r.header("ETag") == f'"{got["version"]}"'
@@ -235,10 +225,8 @@ def test_happy_path_to_accepted():
         assert ev["data"]["state"] == "acceptance_review" and ev["data"]["submission"] >= 2
         assert ev["actor"] == users()["applicant"]["id"]
         invalid_state(request_acceptance(pid), "acceptance_review")
-        invalid_state(http("POST", f"/projects/{pid}/contracts", contract_body(), token=tok("applicant")),
-                      "acceptance_review")
-        invalid_state(http("POST", f"/projects/{pid}/deliverables", deliverable_body("user_manual"),
-                           token=tok("applicant")), "acceptance_review")
+        invalid_state(post_contract(pid), "acceptance_review")
+        invalid_state(post_deliverable(pid, deliverable_body("user_manual")), "acceptance_review")
         case = open_case(f"projects/{pid}")
         assert case["kind"] == "acceptance" and case["step"] == "review"
         for role in ("applicant", "secretary", "expert", "auditor"):
@@ -253,8 +241,7 @@ def test_happy_path_to_accepted():
                       ("acceptance_review", "accepted", "acceptance_pass")], h
     assert done["state"] == "accepted"
     invalid_state(request_acceptance(pid), "accepted")
-    invalid_state(http("POST", f"/projects/{pid}/deliverables", deliverable_body("user_manual"),
-                       token=tok("applicant")), "accepted")
+    invalid_state(post_deliverable(pid, deliverable_body("user_manual")), "accepted")
 
 
 def test_return_then_a_second_request_opens_a_new_case():
@@ -262,11 +249,13 @@ def test_return_then_a_second_request_opens_a_new_case():
     pid = p["id"]
     expect(request_acceptance(pid), 200)
     case1 = open_case(f"projects/{pid}")
-    with Subscriber("project.acceptance_returned") as sub:
+    with Subscriber("") as sub:
+        sub.ready()
         c = expect(review(case1["id"], "return", comment="培训记录不完整"), 200)
         assert c["outcome"] == "returned"
         wait_state(pid, "implementing")
-        ev = sub.wait(lambda e: e.get("subject") == f"projects/{pid}", what="acceptance_returned")[0]
+        ev = sub.wait(lambda e: e.get("type") == "itgov.project.acceptance_returned"
+                      and e.get("subject") == f"projects/{pid}", what="acceptance_returned")[0]
         assert ev["data"]["comment"] == "培训记录不完整" and ev["data"]["state"] == "implementing"
     last = history(pid)[-1]
     assert (last["from"], last["to"], last["action"], last["comment"]) == (

@@ -8,7 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from client import Subscriber, expect, http, problem, sfx, validation
 from projects_flow import (add_contract, approved_project, contract_body, create_project,
-                           open_case, review, submit, tok, users, wait_contract)
+                           invalid_state, open_case, post_contract, review, submit, tok, users,
+                           wait_contract)
 
 CONTRACT_FIELDS = {"id", "project_id", "contract_no", "vendor", "amount_cents", "paid_cents",
                    "signed_at", "procurement_method", "status", "version", "created_by",
@@ -24,17 +25,13 @@ def approved():
     return _approved["p"]
 
 
-def invalid_state(r, state):
-    b = problem(r, 409, "invalid_state")
-    assert b.get("state") == state, f"409 must name state {state}: {b}"
-
-
 def test_contract_recorded_pending_review_opens_a_case():
     p = approved()
     pid = p["id"]
-    with Subscriber("contract.") as sub:
+    with Subscriber("") as sub:
+        sub.ready()
         body = contract_body(procurement_method="competitive_negotiation", amount_cents=987654321)
-        r = http("POST", f"/projects/{pid}/contracts", body, token=tok("applicant"))
+        r = post_contract(pid, body)
         c = expect(r, 201)
         assert set(c) == CONTRACT_FIELDS, set(c) ^ CONTRACT_FIELDS
         assert c["status"] == "pending_review" and c["project_id"] == pid and c["version"] == 1
@@ -68,7 +65,8 @@ def test_contract_recorded_pending_review_opens_a_case():
 def test_review_pass_and_reject_end_to_end():
     p = approved()
     pid = p["id"]
-    with Subscriber("contract.") as sub:
+    with Subscriber("") as sub:
+        sub.ready()
         a = add_contract(pid)
         b = add_contract(pid, procurement_method="single_source")
         ca, cb = open_case(f"contracts/{a['id']}"), open_case(f"contracts/{b['id']}")
@@ -110,10 +108,8 @@ def test_list_is_paged():
 def test_wrong_roles_and_other_department():
     pid = approved()["id"]
     for role in ("it", "expert", "secretary", "auditor"):
-        problem(http("POST", f"/projects/{pid}/contracts", contract_body(), token=tok(role)), 403,
-                "forbidden")
-    problem(http("POST", f"/projects/{pid}/contracts", contract_body(), token=tok("other")), 404,
-            "not_found")
+        problem(post_contract(pid, role=role), 403, "forbidden")
+    problem(post_contract(pid, role="other"), 404, "not_found")
     problem(http("POST", f"/projects/{pid}/contracts", contract_body()), 401, "unauthorized")
     problem(http("POST", "/projects/999999999/contracts", contract_body(), token=tok("applicant")),
             404, "not_found")
@@ -125,34 +121,27 @@ def test_wrong_roles_and_other_department():
 
 def test_wrong_states():
     p = create_project()
-    invalid_state(http("POST", f"/projects/{p['id']}/contracts", contract_body(),
-                       token=tok("applicant")), "draft")
+    invalid_state(post_contract(p["id"]), "draft")
     # a bad body is 400 even on a draft (400 before 409)
-    validation(http("POST", f"/projects/{p['id']}/contracts", contract_body(vendor=""),
-                    token=tok("applicant")), "vendor")
+    validation(post_contract(p["id"], contract_body(vendor="")), "vendor")
     submit(p["id"])
-    invalid_state(http("POST", f"/projects/{p['id']}/contracts", contract_body(),
-                       token=tok("applicant")), "under_review")
+    invalid_state(post_contract(p["id"]), "under_review")
     assert expect(http("GET", f"/projects/{p['id']}/contracts", token=tok("it")), 200)["items"] == []
 
 
 def test_validation_names_each_field():
     pid = approved()["id"]
-    validation(http("POST", f"/projects/{pid}/contracts", {}, token=tok("applicant")),
+    validation(post_contract(pid, {}),
                "contract_no", "vendor", "amount_cents", "signed_at", "procurement_method")
-    validation(http("POST", f"/projects/{pid}/contracts",
-                    {"contract_no": "x" * 65, "vendor": "v" * 201, "amount_cents": 0,
+    validation(post_contract(pid, {"contract_no": "x" * 65, "vendor": "v" * 201, "amount_cents": 0,
                      "signed_at": "2026-13-01T00:00:00Z", "procurement_method": "auction",
-                     "department_id": 1}, token=tok("applicant")),
+                     "department_id": 1}),
                "contract_no", "vendor", "amount_cents", "signed_at", "procurement_method",
                "department_id")
-    validation(http("POST", f"/projects/{pid}/contracts",
-                    contract_body(amount_cents=1000000000000001, signed_at="2026-04-01"),
-                    token=tok("applicant")), "amount_cents", "signed_at")
-    validation(http("POST", f"/projects/{pid}/contracts", contract_body(contract_no=""),
-                    token=tok("applicant")), "contract_no")
-    validation(http("POST", f"/projects/{pid}/contracts", contract_body(amount_cents="12"),
-                    token=tok("applicant")), "amount_cents")
+    validation(post_contract(pid, contract_body(amount_cents=1000000000000001, signed_at="2026-04-01")),
+               "amount_cents", "signed_at")
+    validation(post_contract(pid, contract_body(contract_no="")), "contract_no")
+    validation(post_contract(pid, contract_body(amount_cents="12")), "amount_cents")
     # the limits themselves are fine
     c = add_contract(pid, contract_no="N" + sfx() + "x" * 53, amount_cents=1000000000000000,
                      vendor="v" * 200, procurement_method="framework_agreement")
@@ -166,15 +155,12 @@ def test_contract_no_unique_also_in_parallel():
     no = "HT-DUP-" + sfx()
     add_contract(p["id"], contract_no=no)
     # taken, on this project or another one
-    problem(http("POST", f"/projects/{p['id']}/contracts", contract_body(contract_no=no),
-                 token=tok("applicant")), 409, "conflict")
-    problem(http("POST", f"/projects/{q['id']}/contracts", contract_body(contract_no=no),
-                 token=tok("applicant2")), 409, "conflict")
+    problem(post_contract(p["id"], contract_body(contract_no=no)), 409, "conflict")
+    problem(post_contract(q["id"], contract_body(contract_no=no), role="applicant2"), 409, "conflict")
     no2 = "HT-PAR-" + sfx()
 
     def one(i):
-        return http("POST", f"/projects/{p['id'] if i % 2 else q['id']}/contracts",
-                    contract_body(contract_no=no2), token=tok("applicant"))
+        return post_contract(p["id"] if i % 2 else q["id"], contract_body(contract_no=no2))
 
     with ThreadPoolExecutor(10) as ex:
         rs = list(ex.map(one, range(10)))

@@ -8,18 +8,12 @@ review or decision, every plan revision, every deliverable version, the
 payments, the go-live), every event of the walk arrived on a subscriber in
 the order it happened, and the audit log holds them in that order too."""
 from client import Subscriber, expect, http, poll, problem, validation
-from projects_flow import (DELIVERABLE_KINDS, create_project, decide, open_case, review, submit, tok,
-                           users, wait_state, walk_acceptance_request, walk_asset_body,
-                           walk_contract_body, walk_deliverable_body, walk_dossier, walk_gate,
-                           walk_golive_body, walk_items, walk_payment_body, walk_plan_body,
-                           walk_put_plan)
+from projects_flow import (DELIVERABLE_KINDS, complete_milestone, contract_body, create_project, decide,
+                           deliverable_body, dossier, gate, go_live, golive_body, invalid_state,
+                           open_case, pay, plan_body, post_contract, post_deliverable, put_plan,
+                           register_asset, request_acceptance, review, submit, tok, users, wait_state)
 
 ORDER = 62
-
-
-def invalid_state(r, state):
-    b = problem(r, 409, "invalid_state")
-    assert b.get("state") == state, f"409 must name state {state}: {b}"
 
 
 def test_a_project_from_application_to_operation():
@@ -40,8 +34,9 @@ def test_a_project_from_application_to_operation():
         did("itgov.project.submitted", subj)
         init = open_case(subj)
         # not approved yet: none of the delivery actions exists
-        invalid_state(walk_put_plan(pid, walk_plan_body([("需求调研", "2027-01-15")])), "under_review")
-        invalid_state(walk_acceptance_request(pid), "under_review")
+        invalid_state(put_plan(pid, plan_body([{"name": "需求调研", "due_date": "2027-01-15"}])),
+                      "under_review")
+        invalid_state(request_acceptance(pid), "under_review")
         expect(review(init["id"], "pass", comment="同意提交会议"), 200)
         wait_state(pid, "awaiting_decision")
         did("itgov.project.review.passed", subj)
@@ -50,35 +45,36 @@ def test_a_project_from_application_to_operation():
         did("itgov.project.approved", subj)
 
         # ---- the implementation plan (article 8): who, then what
-        plan1 = walk_plan_body([("需求调研", "2027-01-15"), ("系统开发", "2027-03-31")])
-        problem(walk_put_plan(pid, plan1, role="it"), 403, "forbidden")
-        problem(walk_put_plan(pid, plan1, role="other"), 404, "not_found")
-        validation(walk_put_plan(pid, {"goals": "x", "team": "nobody", "milestones": [{"name": "a"}]}),
+        plan1 = plan_body([{"name": "需求调研", "due_date": "2027-01-15"},
+                           {"name": "系统开发", "due_date": "2027-03-31"}],
+                          goals="建成智慧后勤平台一期，覆盖报修、能耗与资产三项业务")
+        problem(put_plan(pid, plan1, role="it"), 403, "forbidden")
+        problem(put_plan(pid, plan1, role="other"), 404, "not_found")
+        validation(put_plan(pid, {"goals": "x", "team": "nobody", "milestones": [{"name": "a"}]}),
                    "team", "milestones[0].due_date")
         # nothing before a plan: deliverables and acceptance need `implementing`
-        invalid_state(http("POST", f"/projects/{pid}/deliverables", walk_deliverable_body("user_manual"),
-                           token=tok("applicant")), "approved")
-        invalid_state(walk_acceptance_request(pid), "approved")
-        invalid_state(http("POST", f"/projects/{pid}/go-live", walk_golive_body(), token=tok("applicant")),
-                      "approved")
-        invalid_state(http("POST", f"/projects/{pid}/asset", walk_asset_body(), token=tok("applicant")),
-                      "approved")
-        expect(walk_put_plan(pid, plan1), 201)
+        invalid_state(post_deliverable(pid, deliverable_body("user_manual")), "approved")
+        invalid_state(request_acceptance(pid), "approved")
+        invalid_state(go_live(pid), "approved")
+        invalid_state(register_asset(pid), "approved")
+        expect(put_plan(pid, plan1), 201)
         did("itgov.project.implementation_planned", subj)
         wait_state(pid, "implementing")
-        ms = walk_items(expect(http("GET", f"/projects/{pid}/milestones", token=tok("applicant")), 200))
+        ms = expect(http("GET", f"/projects/{pid}/milestones", token=tok("applicant")), 200)["items"]
         assert [m["name"] for m in ms] == ["需求调研", "系统开发"], ms
         assert all(m["completed_at"] is None and m["overdue"] is False for m in ms), ms
         m1, m2 = ms[0]["id"], ms[1]["id"]
         # a second revision moves a due date and adds a milestone; the first is kept
-        plan2 = walk_plan_body([("需求调研", "2027-01-15"), ("系统开发", "2027-04-30"), ("试运行", "2027-06-30")],
+        plan2 = plan_body([{"name": "需求调研", "due_date": "2027-01-15"},
+                           {"name": "系统开发", "due_date": "2027-04-30"},
+                           {"name": "试运行", "due_date": "2027-06-30"}],
                           goals="建成智慧后勤平台一期（含试运行）")
-        expect(walk_put_plan(pid, plan2, role="applicant2"), 200)
+        expect(put_plan(pid, plan2, role="applicant2"), 200)
         did("itgov.project.implementation_planned", subj)
-        revs = walk_items(expect(http("GET", f"/projects/{pid}/implementation-plan/revisions",
-                                    token=tok("auditor")), 200))
+        revs = expect(http("GET", f"/projects/{pid}/implementation-plan/revisions",
+                           token=tok("auditor")), 200)["items"]
         assert len(revs) == 2, revs
-        ms = walk_items(expect(http("GET", f"/projects/{pid}/milestones", token=tok("applicant")), 200))
+        ms = expect(http("GET", f"/projects/{pid}/milestones", token=tok("applicant")), 200)["items"]
         by_name = {m["name"]: m for m in ms}
         assert by_name["系统开发"]["due_date"] == "2027-04-30" and by_name["系统开发"]["id"] == m2
         m3 = by_name["试运行"]["id"]
@@ -86,93 +82,82 @@ def test_a_project_from_application_to_operation():
 
         # ---- acceptance blocked: nothing delivered, no contract, no milestone done
         all_missing = list(DELIVERABLE_KINDS) + ["approved_contract"] + [f"milestone:{m}" for m in milestones]
-        problem(walk_acceptance_request(pid, role="it"), 403, "forbidden")
-        problem(walk_acceptance_request(pid, role="other"), 404, "not_found")
-        walk_gate(walk_acceptance_request(pid), "acceptance_blocked", *all_missing)
+        problem(request_acceptance(pid, role="it"), 403, "forbidden")
+        problem(request_acceptance(pid, role="other"), 404, "not_found")
+        gate(request_acceptance(pid), "acceptance_blocked", all_missing, ordered=False)
 
         # ---- contracts (articles 8-9): one rejected, one approved by the IT office
-        problem(http("POST", f"/projects/{pid}/contracts", walk_contract_body(), token=tok("it")), 403, "forbidden")
-        problem(http("POST", f"/projects/{pid}/contracts", walk_contract_body(), token=tok("other")), 404,
-                "not_found")
-        validation(http("POST", f"/projects/{pid}/contracts",
-                        walk_contract_body(amount_cents=0, procurement_method="handshake", signed_at="yesterday"),
-                        token=tok("applicant")), "amount_cents", "procurement_method", "signed_at")
-        bad = expect(http("POST", f"/projects/{pid}/contracts", walk_contract_body(vendor="未中标供应商"),
-                          token=tok("applicant")), 201)
+        problem(post_contract(pid, role="it"), 403, "forbidden")
+        problem(post_contract(pid, role="other"), 404, "not_found")
+        validation(post_contract(pid, contract_body(amount_cents=0, procurement_method="handshake",
+                                                    signed_at="yesterday")),
+                   "amount_cents", "procurement_method", "signed_at")
+        bad = expect(post_contract(pid, contract_body(vendor="未中标供应商")), 201)
         assert bad["status"] == "pending_review"
         did("itgov.contract.submitted", f"contracts/{bad['id']}")
-        problem(http("POST", f"/projects/{pid}/contracts", walk_contract_body(contract_no=bad["contract_no"]),
-                     token=tok("applicant")), 409, "conflict")
+        problem(post_contract(pid, contract_body(contract_no=bad["contract_no"])), 409, "conflict")
         bad_case = open_case(f"contracts/{bad['id']}")
         assert bad_case["kind"] == "contract" and bad_case["step"] == "review"
         problem(review(bad_case["id"], "pass", role="applicant"), 403, "forbidden")
         expect(review(bad_case["id"], "reject", comment="采购程序不合规"), 200)
 
         def contract_status(c):
-            cs = walk_items(expect(http("GET", f"/projects/{pid}/contracts", token=tok("auditor")), 200))
+            cs = expect(http("GET", f"/projects/{pid}/contracts", token=tok("auditor")), 200)["items"]
             return {x["id"]: x["status"] for x in cs}.get(c)
 
         poll(lambda: contract_status(bad["id"]) == "rejected", 5, "the rejected contract")
         did("itgov.contract.rejected", f"contracts/{bad['id']}")
         amount = 1000000
-        good = expect(http("POST", f"/projects/{pid}/contracts", walk_contract_body(amount_cents=amount),
-                           token=tok("applicant")), 201)
+        good = expect(post_contract(pid, contract_body(amount_cents=amount)), 201)
         cid = good["id"]
         did("itgov.contract.submitted", f"contracts/{cid}")
         good_case = open_case(f"contracts/{cid}")
 
         # a rejected and a pending contract are not an approved one
-        walk_gate(walk_acceptance_request(pid), "acceptance_blocked", *all_missing)
+        gate(request_acceptance(pid), "acceptance_blocked", all_missing, ordered=False)
 
         # ---- deliverables (article 11): each kind, one at a time, each one named until it comes
-        problem(http("POST", f"/projects/{pid}/deliverables", walk_deliverable_body("user_manual"),
-                     token=tok("it")), 403, "forbidden")
-        validation(http("POST", f"/projects/{pid}/deliverables",
-                        walk_deliverable_body("poem", uri="not a uri", sha256="abc"), token=tok("applicant")),
+        problem(post_deliverable(pid, deliverable_body("user_manual"), role="it"), 403, "forbidden")
+        validation(post_deliverable(pid, deliverable_body("poem", uri="not a uri", sha256="abc")),
                    "kind", "uri", "sha256")
         missing = list(all_missing)
         for kind in DELIVERABLE_KINDS:
-            walk_gate(walk_acceptance_request(pid), "acceptance_blocked", *missing)
-            expect(http("POST", f"/projects/{pid}/deliverables", walk_deliverable_body(kind),
-                        token=tok("applicant")), 201)
+            gate(request_acceptance(pid), "acceptance_blocked", missing, ordered=False)
+            expect(post_deliverable(pid, deliverable_body(kind)), 201)
             did("itgov.project.deliverable.added", subj)
             missing.remove(kind)
         # a second user manual supersedes the first, which stays
-        expect(http("POST", f"/projects/{pid}/deliverables", walk_deliverable_body("user_manual", 2),
-                    token=tok("applicant")), 201)
+        expect(post_deliverable(pid, deliverable_body("user_manual")), 201)
         did("itgov.project.deliverable.added", subj)
-        every = walk_items(expect(http("GET", f"/projects/{pid}/deliverables?all=true",
-                                     token=tok("auditor")), 200))
+        every = expect(http("GET", f"/projects/{pid}/deliverables?all=true",
+                                     token=tok("auditor")), 200)["items"]
         assert sorted(d["kind"] for d in every) == sorted(list(DELIVERABLE_KINDS) + ["user_manual"])
-        walk_gate(walk_acceptance_request(pid), "acceptance_blocked", *missing)
+        gate(request_acceptance(pid), "acceptance_blocked", missing, ordered=False)
 
         # ---- the contract approved, then each milestone
         expect(review(good_case["id"], "pass", comment="合同合规"), 200)
         did("itgov.contract.approved", f"contracts/{cid}")
         poll(lambda: contract_status(cid) == "approved", 5, "the approved contract")
         missing.remove("approved_contract")
-        walk_gate(walk_acceptance_request(pid), "acceptance_blocked", *missing)
-        problem(http("POST", f"/projects/{pid}/milestones/{m1}/complete",
-                     {"completed_at": "2026-11-01T08:00:00Z", "note": "调研完成"}, token=tok("it")),
-                403, "forbidden")
+        gate(request_acceptance(pid), "acceptance_blocked", missing, ordered=False)
+        problem(complete_milestone(pid, m1, {"completed_at": "2026-11-01T08:00:00Z", "note": "调研完成"},
+                                   role="it"), 403, "forbidden")
         for n, m in enumerate(milestones):
-            expect(http("POST", f"/projects/{pid}/milestones/{m}/complete",
-                        {"completed_at": f"2026-11-0{n + 1}T08:00:00Z", "note": f"第{n + 1}阶段完成"},
-                        token=tok("applicant")), 200)
+            expect(complete_milestone(pid, m, {"completed_at": f"2026-11-0{n + 1}T08:00:00Z",
+                                               "note": f"第{n + 1}阶段完成"}), 200)
             did("itgov.project.milestone.completed", subj)
             missing.remove(f"milestone:{m}")
             if missing:  # an incomplete milestone still blocks
-                walk_gate(walk_acceptance_request(pid), "acceptance_blocked", *missing)
+                gate(request_acceptance(pid), "acceptance_blocked", missing, ordered=False)
 
         # ---- payments wait for acceptance and the asset (article 12)
-        walk_gate(http("POST", f"/projects/{pid}/payments", walk_payment_body(cid, 100000), token=tok("applicant")),
-             "payment_blocked", "acceptance", "asset")
+        gate(pay(pid, cid, amount_cents=100000), "payment_blocked", ["acceptance", "asset"], ordered=False)
 
         # ---- acceptance (article 12): requested, returned with a comment, requested, passed
-        expect(walk_acceptance_request(pid), 200)
+        expect(request_acceptance(pid), 200)
         did("itgov.project.acceptance_requested", subj)
         assert wait_state(pid, "acceptance_review")
-        invalid_state(walk_acceptance_request(pid), "acceptance_review")
+        invalid_state(request_acceptance(pid), "acceptance_review")
         acc1 = open_case(subj)
         assert acc1["kind"] == "acceptance" and acc1["step"] == "review"
         problem(review(acc1["id"], "pass", role="applicant"), 403, "forbidden")
@@ -180,10 +165,9 @@ def test_a_project_from_application_to_operation():
         expect(review(acc1["id"], "return", comment="培训记录缺签到表"), 200)
         did("itgov.project.acceptance_returned", subj)
         wait_state(pid, "implementing")
-        expect(http("POST", f"/projects/{pid}/deliverables", walk_deliverable_body("training_record", 2),
-                    token=tok("applicant")), 201)
+        expect(post_deliverable(pid, deliverable_body("training_record")), 201)
         did("itgov.project.deliverable.added", subj)
-        expect(walk_acceptance_request(pid), 200)
+        expect(request_acceptance(pid), 200)
         did("itgov.project.acceptance_requested", subj)
         wait_state(pid, "acceptance_review")
         acc2 = open_case(subj)
@@ -191,47 +175,39 @@ def test_a_project_from_application_to_operation():
         expect(review(acc2["id"], "pass", comment="验收通过"), 200)
         did("itgov.project.accepted", subj)
         wait_state(pid, "accepted")
-        invalid_state(walk_acceptance_request(pid), "accepted")
+        invalid_state(request_acceptance(pid), "accepted")
 
         # ---- the asset first, then payments (article 12)
-        walk_gate(http("POST", f"/projects/{pid}/payments", walk_payment_body(cid, 100000), token=tok("applicant")),
-             "payment_blocked", "asset")
+        gate(pay(pid, cid, amount_cents=100000), "payment_blocked", ["asset"], ordered=False)
         # a payment on the rejected contract is never one
-        walk_gate(http("POST", f"/projects/{pid}/payments", walk_payment_body(bad["id"], 100000),
-                  token=tok("applicant")), "payment_blocked", "asset", "approved_contract")
-        problem(http("POST", f"/projects/{pid}/asset", walk_asset_body(), token=tok("it")), 403, "forbidden")
-        asset = expect(http("POST", f"/projects/{pid}/asset", walk_asset_body(), token=tok("applicant")), 201)
+        gate(pay(pid, bad["id"], amount_cents=100000), "payment_blocked", ["asset", "approved_contract"],
+             ordered=False)
+        problem(register_asset(pid, role="it"), 403, "forbidden")
+        asset = expect(register_asset(pid), 201)
         did("itgov.project.asset.registered", subj)
-        problem(http("POST", f"/projects/{pid}/asset", walk_asset_body(), token=tok("applicant")), 409, "conflict")
-        problem(http("POST", f"/projects/{pid}/payments", walk_payment_body(cid, 100000), token=tok("it")),
-                403, "forbidden")
-        pay1 = expect(http("POST", f"/projects/{pid}/payments", walk_payment_body(cid, 600000),
-                           token=tok("applicant")), 201)
+        problem(register_asset(pid), 409, "conflict")
+        problem(pay(pid, cid, role="it", amount_cents=100000), 403, "forbidden")
+        pay1 = expect(pay(pid, cid, amount_cents=600000), 201)
         did("itgov.project.payment.recorded", subj)
-        problem(http("POST", f"/projects/{pid}/payments", walk_payment_body(cid, amount - 600000 + 1),
-                     token=tok("applicant")), 422, "over_contract")
-        pay2 = expect(http("POST", f"/projects/{pid}/payments", walk_payment_body(cid, amount - 600000),
-                           token=tok("applicant")), 201)
+        problem(pay(pid, cid, amount_cents=amount - 600000 + 1), 422, "over_contract")
+        pay2 = expect(pay(pid, cid, amount_cents=amount - 600000), 201)
         did("itgov.project.payment.recorded", subj)
-        problem(http("POST", f"/projects/{pid}/payments", walk_payment_body(cid, 1), token=tok("applicant")),
-                422, "over_contract")
+        problem(pay(pid, cid, amount_cents=1), 422, "over_contract")
 
         # ---- go-live (article 13): each plan named while it is missing
-        problem(http("POST", f"/projects/{pid}/go-live", walk_golive_body(), token=tok("it")), 403, "forbidden")
+        problem(go_live(pid, role="it"), 403, "forbidden")
         plans = ("deployment_plan_uri", "emergency_plan_uri", "test_environment_report_uri")
         for f in plans:
-            body = walk_golive_body()
+            body = golive_body()
             del body[f]
-            walk_gate(http("POST", f"/projects/{pid}/go-live", body, token=tok("applicant")), "golive_blocked", f)
-        walk_gate(http("POST", f"/projects/{pid}/go-live", walk_golive_body(test_passed=False), token=tok("applicant")),
-             "golive_blocked", "test_passed")
-        walk_gate(http("POST", f"/projects/{pid}/go-live", {"planned_at": "2026-12-01T00:00:00Z"},
-                  token=tok("applicant")), "golive_blocked", *plans, "test_passed")
-        live = expect(http("POST", f"/projects/{pid}/go-live", walk_golive_body(), token=tok("applicant")), 200)
+            gate(go_live(pid, body), "golive_blocked", [f], ordered=False)
+        gate(go_live(pid, golive_body(test_passed=False)), "golive_blocked", ["test_passed"], ordered=False)
+        gate(go_live(pid, {"planned_at": "2026-12-01T00:00:00Z"}), "golive_blocked",
+             list(plans) + ["test_passed"], ordered=False)
+        live = expect(go_live(pid), 200)
         assert live["state"] == "in_operation", live
         did("itgov.project.went_live", subj)
-        invalid_state(http("POST", f"/projects/{pid}/go-live", walk_golive_body(), token=tok("applicant")),
-                      "in_operation")
+        invalid_state(go_live(pid), "in_operation")
 
         # ---- every event of the walk arrived, in the order it happened
         subjects = {s for _, s in walked}
@@ -268,9 +244,9 @@ def test_a_project_from_application_to_operation():
 
     # ---- the dossier holds every step
     d = poll(lambda: (lambda d: d if len(d["approvals"]) == 5 and all(
-        a["step"] == "closed" for a in d["approvals"]) else None)(walk_dossier(pid)), 10,
+        a["step"] == "closed" for a in d["approvals"]) else None)(dossier(pid)), 10,
         "the five closed cases in the dossier", interval=0.1)
-    assert d == walk_dossier(pid, role="applicant2")  # one document, whoever of those who see it asks
+    assert d == dossier(pid, role="applicant2")  # one document, whoever of those who see it asks
     assert d["project"]["state"] == "in_operation"
     # the project's transitions (a second plan revision may or may not be one: it
     # changes no state) and its contracts' reviews, oldest first
@@ -318,6 +294,6 @@ def test_a_project_from_application_to_operation():
     assert [(x["id"], x["amount_cents"], x["contract_id"]) for x in d["payments"]] == [
         (pay1["id"], 600000, cid), (pay2["id"], amount - 600000, cid)]
     g = d["go_live"]
-    assert g["test_passed"] is True and g["deployment_plan_uri"] == walk_golive_body()["deployment_plan_uri"]
+    assert g["test_passed"] is True and g["deployment_plan_uri"] == golive_body()["deployment_plan_uri"]
     # the auditor reads it; another department does not know it exists
     problem(http("GET", f"/projects/{pid}/dossier", token=tok("other")), 404, "not_found")

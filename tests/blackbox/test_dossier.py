@@ -7,15 +7,11 @@ consumer's cursor moved back, the service restarted) changes nothing."""
 import time
 
 from client import expect, http, local_sh, poll, problem, psql
-from projects_flow import decide, review, submitted_project, tok, users, wait_state
+from projects_flow import decide, dossier, review, submitted_project, tok, users, wait_state
 
 ORDER = 61
 KEYS = ["project", "history", "approvals", "implementation_plan", "milestones", "contracts",
         "deliverables", "acceptance", "asset", "payments", "go_live", "operations"]
-
-
-def dossier(pid, role="auditor"):
-    return expect(http("GET", f"/projects/{pid}/dossier", token=tok(role)), 200)
 
 
 def kept_case(pid, case_id, pred, timeout=5):

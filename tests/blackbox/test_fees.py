@@ -5,83 +5,19 @@ not in operation (invalid_state, before the gate), a project that serves no
 outside unit (not_external_service), a payer outside the agreement
 (payer_not_in_agreement), a bad period named."""
 import datetime
-import hashlib
 
-from client import Subscriber, admin_token, expect, http, poll, problem, sfx, validation
-from projects_flow import create_project, decide, open_case, review, submitted_project, tok, users, wait_state
+from client import Subscriber, admin_token, expect, http, problem, sfx, validation
+from projects_flow import (approved_project, create_project, in_operation_project, invalid_state, tok,
+                           users)
 
 ORDER = 62
 
 NOT_IT = ("applicant", "secretary", "auditor", "expert")
 
 
-def invalid_state(r, state):
-    b = problem(r, 409, "invalid_state")
-    assert b.get("state") == state, f"409 must name state {state}: {b}"
-
-
 def not_external(r):
     b = problem(r, 409, "not_external_service")
     assert b.get("missing") == ["serves_external_units"], b
-
-
-def approved_project(external=True):
-    """A project approved by the meeting (not yet in operation)."""
-    p, case = submitted_project(serves_external_units=external)
-    expect(review(case["id"], "pass"), 200)
-    wait_state(p["id"], "awaiting_decision")
-    expect(decide(case["id"], "approve"), 200)
-    return wait_state(p["id"], "approved")
-
-
-def _step(method, path, body=None, status=200):
-    """One call of the delivery walk as the owning department's applicant."""
-    return expect(http(method, path, body, token=tok("applicant")), status)
-
-
-def _walk_to_in_operation(pid):
-    """approved → implementing → accepted → in_operation through every gate."""
-    _step("PUT", f"/projects/{pid}/implementation-plan",
-          {"goals": "建成并上线收费管理", "team": [{"name": "王芳", "role": "项目经理", "duty": "统筹"}],
-           "milestones": [{"name": "系统上线 " + sfx(), "due_date": "2030-06-30"}]}, 201)
-    wait_state(pid, "implementing")
-    c = _step("POST", f"/projects/{pid}/contracts",
-              {"contract_no": "HT-" + sfx(), "vendor": "某某信息技术有限公司", "amount_cents": 1200000,
-               "signed_at": "2026-04-01T08:00:00Z", "procurement_method": "public_tender"}, 201)
-    expect(review(open_case(f"contracts/{c['id']}")["id"], "pass"), 200)
-    poll(lambda: expect(http("GET", f"/contracts/{c['id']}", token=tok("it")), 200)["status"] == "approved",
-         3, f"contracts/{c['id']} approved", interval=0.05)
-    for kind in ("install_manual", "user_manual", "admin_manual", "developer_manual", "test_report",
-                 "training_record"):
-        _step("POST", f"/projects/{pid}/deliverables",
-              {"kind": kind, "title": f"{kind} 文档", "uri": f"https://docs.example.edu/{kind}/{sfx()}.pdf",
-               "sha256": hashlib.sha256(kind.encode()).hexdigest()}, 201)
-    for m in _step("GET", f"/projects/{pid}/milestones?limit=200")["items"]:
-        _step("POST", f"/projects/{pid}/milestones/{m['id']}/complete",
-              {"completed_at": "2026-06-01T08:00:00Z", "note": "完成"})
-    _step("POST", f"/projects/{pid}/acceptance-request")
-    acase = open_case(f"projects/{pid}")
-    assert acase["kind"] == "acceptance", acase
-    expect(review(acase["id"], "pass", comment="验收通过"), 200)
-    wait_state(pid, "accepted")
-    _step("POST", f"/projects/{pid}/go-live",
-          {"deployment_plan_uri": "https://docs.example.edu/deploy/" + sfx(),
-           "emergency_plan_uri": "https://docs.example.edu/emergency/" + sfx(),
-           "test_environment_report_uri": "urn:itgov:report:" + sfx(),
-           "test_passed": True, "planned_at": "2026-12-01T00:00:00Z"})
-
-
-def in_operation_project(external=True):
-    """A project walked to `in_operation` (serves_external_units as given):
-    approved, an implementation plan, an approved contract, the six
-    deliverables, its milestone completed, acceptance passed, go-live. Direct
-    calls: the delivery parts' helpers of the same purpose take differing
-    arguments."""
-    pid = approved_project(external)["id"]
-    _walk_to_in_operation(pid)
-    p = wait_state(pid, "in_operation")
-    assert p["serves_external_units"] is external, p
-    return p
 
 
 def agreement_body(**kw):
@@ -139,17 +75,17 @@ def test_agreement_refusals_in_order():
                "rate_basis_points", "payer_units", "effective_from", "extra")
     invalid_state(put_agreement(draft["id"], body), "draft")
     invalid_state(put_agreement(create_project(serves_external_units=True)["id"], body), "draft")
-    approved = approved_project()
+    approved = approved_project(serves_external_units=True)
     invalid_state(put_agreement(approved["id"], body), "approved")
     invalid_state(add_fee(approved["id"], fee_body("财务处")), "approved")
     # in operation but serving no outside unit: the gate names what is missing
-    inside = in_operation_project(external=False)
+    inside = in_operation_project(serves_external_units=False)
     not_external(put_agreement(inside["id"], body))
     problem(http("GET", f"/projects/{inside['id']}/fee-agreement", token=tok("it")), 404, "not_found")
 
 
 def test_agreement_payer_units_validated():
-    p = in_operation_project()
+    p = in_operation_project(serves_external_units=True)
     pid = p["id"]
     b = validation(put_agreement(pid, agreement_body(payer_units=["甲", "乙", "甲", "", 7, "a\tb"])),
                    "payer_units[2]", "payer_units[3]", "payer_units[4]", "payer_units[5]")
@@ -168,7 +104,7 @@ def test_agreement_payer_units_validated():
 
 
 def test_agreement_revisions_kept_and_if_match():
-    p = in_operation_project()
+    p = in_operation_project(serves_external_units=True)
     pid = p["id"]
     first = agreement_body()
     # If-Match before there is any agreement: nothing to match
@@ -218,7 +154,7 @@ def test_agreement_revisions_under_parallel_puts():
     """Parallel PUTs number revisions without a gap or a duplicate; of those
     sending the same If-Match exactly one wins, the others get 412."""
     from concurrent.futures import ThreadPoolExecutor
-    p = in_operation_project()
+    p = in_operation_project(serves_external_units=True)
     pid = p["id"]
     with ThreadPoolExecutor(8) as ex:
         rs = list(ex.map(lambda i: put_agreement(pid, agreement_body(rate_basis_points=i)), range(8)))
@@ -252,9 +188,9 @@ def test_fee_refusals():
     validation(add_fee(draft["id"], fee_body(payer, amount_cents=10 ** 15 + 1)), "amount_cents")
     # the state before the gate, the gate before the agreement
     invalid_state(add_fee(draft["id"], fee_body(payer)), "draft")
-    not_external(add_fee(in_operation_project(external=False)["id"], fee_body(payer)))
+    not_external(add_fee(in_operation_project(serves_external_units=False)["id"], fee_body(payer)))
     # no agreement yet: no payer may pay
-    p = in_operation_project()
+    p = in_operation_project(serves_external_units=True)
     b = problem(add_fee(p["id"], fee_body(payer)), 422, "payer_not_in_agreement")
     assert b["allowed_payer_units"] == [] and b["payer_unit"] == payer, b
     # a payer outside the agreement: the allowed units are named
@@ -266,7 +202,7 @@ def test_fee_refusals():
 
 
 def test_fees_follow_the_current_agreement():
-    p = in_operation_project()
+    p = in_operation_project(serves_external_units=True)
     pid = p["id"]
     a, b, c = ("财务处 " + sfx(), "保卫处 " + sfx(), "图书馆 " + sfx())
     expect(put_agreement(pid, agreement_body(payer_units=[a, b])), 201)
@@ -351,7 +287,7 @@ def test_summary_arithmetic_across_two_years():
     """Fees count in the year of their period (not of received_at), uses in
     the year of their date; balance = received - used, per year."""
     y1, y2 = 2131, 2132
-    p, q = in_operation_project(), in_operation_project()
+    p, q = in_operation_project(serves_external_units=True), in_operation_project(serves_external_units=True)
     a, b = "财务处 " + sfx(), "保卫处 " + sfx()
     expect(put_agreement(p["id"], agreement_body(payer_units=[a, b])), 201)
     expect(put_agreement(q["id"], agreement_body(payer_units=[a])), 201)
@@ -411,7 +347,7 @@ def test_summary_uses_only_across_two_years():
 def test_events():
     with Subscriber("") as sub:
         sub.ready()
-        p = in_operation_project()
+        p = in_operation_project(serves_external_units=True)
         pid = p["id"]
         unit = "财务处 " + sfx()
         a = expect(put_agreement(pid, agreement_body(payer_units=[unit])), 201)

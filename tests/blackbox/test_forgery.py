@@ -60,13 +60,15 @@ def service_url(svc, path):
     return cfg(f"ITGOV_TEST_{svc}_URL").rstrip("/") + path
 
 
-def forgeries(svc, source):
-    """itgov_bus_forgeries_total of one source on a service's /metrics, summed."""
+def forgeries(svc, source, reason=None):
+    """itgov_bus_forgeries_total of one source on a service's /metrics, summed
+    over the reasons (or of one reason: mismatch, absent, source, type, malformed)."""
     r = http("GET", service_url(svc, "/metrics"), token=internal_key())
     assert r.status == 200, r
     total = 0.0
     for line in r.text.splitlines():
-        if line.startswith("itgov_bus_forgeries_total{") and f'source="{source}"' in line:
+        if line.startswith("itgov_bus_forgeries_total{") and f'source="{source}"' in line \
+                and (reason is None or f'reason="{reason}"' in line):
             total += float(line.rsplit(None, 1)[1])
     return total
 
@@ -137,18 +139,19 @@ def test_a_forged_user_never_enters_the_audit_log_and_the_real_next_event_does()
 
 def test_a_message_from_no_followed_source_or_of_a_type_not_followed_is_dropped_and_counted():
     before_other = forgeries("AUDIT", "other")
-    before_type = forgeries("PROJECTS", "approvals")
+    before_type = forgeries("PROJECTS", "approvals", reason="type")
     ev = {"specversion": "1.0", "id": str(uuid.uuid4()), "source": "/itgov/nobody",
           "type": "itgov.nobody.said", "time": "2026-01-01T00:00:00Z", "subject": "nobody/1",
           "actor": None, "datacontenttype": "application/json", "data": {}, "sourceseq": 1}
-    # on a topic projects follows, a type of approvals it does not follow
-    odd = dict(ev, id=str(uuid.uuid4()), source="/itgov/approvals", type="itgov.approval.case.closed",
+    # on a topic projects follows, as approvals, a type projects does not follow: it follows
+    # every approval.* type of approvals (the dossier keeps the cases), and no other
+    odd = dict(ev, id=str(uuid.uuid4()), source="/itgov/approvals", type="itgov.project.approved",
                sourceseq=next_sourceseq("approvals"))
     publish_forged([("nobody.said", ev), ("approval.decision.recorded", odd)])
     poll(lambda: forgeries("AUDIT", "other") > before_other, 10,
          "itgov_bus_forgeries_total{source=\"other\"} growing on the audit service")
-    poll(lambda: forgeries("PROJECTS", "approvals") > before_type, 10,
-         "itgov_bus_forgeries_total{source=\"approvals\"} growing on the projects service")
+    poll(lambda: forgeries("PROJECTS", "approvals", reason="type") > before_type, 10,
+         "itgov_bus_forgeries_total{source=\"approvals\",reason=\"type\"} growing on the projects service")
     assert psql("SELECT count(*) FROM audit.entries WHERE source = '/itgov/nobody'").strip() == "0"
     assert psql(f"SELECT count(*) FROM audit.entries WHERE event_id = '{odd['id']}'").strip() == "0"
 

@@ -8,15 +8,11 @@ import threading
 import time
 
 from client import Subscriber, expect, http, problem, psql, validation, walk
-from projects_flow import (approved_project, complete_milestones, create_project, get_project,
-                           implementing_project, milestones_of, plan_body, put_plan, tok, users)
+from projects_flow import (approved_project, complete_milestone, complete_milestones, create_project,
+                           get_project, implementing_project, invalid_state, milestones_of, plan_body,
+                           put_plan, tok, users)
 
 ORDER = 61
-
-
-def invalid_state(r, state):
-    b = problem(r, 409, "invalid_state")
-    assert b.get("state") == state, f"409 must name state {state}: {b}"
 
 
 def history_actions(pid):
@@ -24,10 +20,7 @@ def history_actions(pid):
     return [(h["from"], h["to"], h["action"]) for h in b["items"]]
 
 
-def complete(pid, mid, body=None, role="applicant"):
-    return http("POST", f"/projects/{pid}/milestones/{mid}/complete",
-                {"completed_at": "2026-05-01T09:30:00Z", "note": "已验收"} if body is None else body,
-                token=tok(role))
+DONE = {"completed_at": "2026-05-01T09:30:00Z", "note": "已验收"}
 
 
 def plan_event_of(pid, revision):
@@ -143,7 +136,7 @@ def test_completed_milestone_keeps_its_due_date():
     m = ms["需求确认"]
     with Subscriber("") as sub:
         sub.ready()
-        done = expect(complete(pid, m["id"]), 200)
+        done = expect(complete_milestone(pid, m["id"], DONE), 200)
         assert done["id"] == m["id"] and done["completed_at"] == "2026-05-01T09:30:00Z"
         assert done["note"] == "已验收" and done["overdue"] is False
         assert done["completed_by"] == users()["applicant"]["id"]
@@ -163,7 +156,7 @@ def test_completed_milestone_keeps_its_due_date():
     kept = [x for x in plan["milestones"] if x["name"] == "需求确认"][0]
     assert kept["completed_at"] == "2026-05-01T09:30:00Z" and kept["due_date"] == "2030-03-01"
     # completing it again
-    invalid_state(complete(pid, m["id"]), "completed")
+    invalid_state(complete_milestone(pid, m["id"], DONE), "completed")
 
 
 # ---------------------------------------------------------------- refusals
@@ -213,25 +206,25 @@ def test_complete_refusals():
     mid = milestones_of(pid)["系统上线"]["id"]
     other_mid = milestones_of(other)["系统上线"]["id"]
     for role in ("it", "secretary", "auditor", "expert"):
-        problem(complete(pid, mid, role=role), 403, "forbidden")
-    problem(complete(pid, mid, role="other"), 404, "not_found")
-    problem(complete(pid, other_mid), 404, "not_found")  # another project's milestone
-    problem(complete(pid, 999999999), 404, "not_found")
-    validation(complete(pid, mid, {}), "completed_at")
-    validation(complete(pid, mid, {"completed_at": "2026-05-01", "note": "n" * 2001, "x": 1}),
+        problem(complete_milestone(pid, mid, DONE, role=role), 403, "forbidden")
+    problem(complete_milestone(pid, mid, DONE, role="other"), 404, "not_found")
+    problem(complete_milestone(pid, other_mid, DONE), 404, "not_found")  # another project's milestone
+    problem(complete_milestone(pid, 999999999, DONE), 404, "not_found")
+    validation(complete_milestone(pid, mid, {}), "completed_at")
+    validation(complete_milestone(pid, mid, {"completed_at": "2026-05-01", "note": "n" * 2001, "x": 1}),
                "completed_at", "note", "x")
     problem(http("POST", f"/projects/{pid}/milestones/{mid}/complete", raw=b"[", token=tok("applicant")),
             400, "invalid_json")
     # the project must be implementing
     psql(f"UPDATE projects.projects SET state = 'acceptance_review' WHERE id = {pid}")
     try:
-        invalid_state(complete(pid, mid), "acceptance_review")
+        invalid_state(complete_milestone(pid, mid, DONE), "acceptance_review")
         invalid_state(put_plan(pid), "acceptance_review")
     finally:
         psql(f"UPDATE projects.projects SET state = 'implementing' WHERE id = {pid}")
     assert milestones_of(pid)["系统上线"]["completed_at"] is None
-    assert expect(complete(pid, mid, {"completed_at": "2026-05-02T00:00:00Z"}), 200)["note"] is None
-    invalid_state(complete(pid, mid), "completed")
+    assert expect(complete_milestone(pid, mid, {"completed_at": "2026-05-02T00:00:00Z"}), 200)["note"] is None
+    invalid_state(complete_milestone(pid, mid, DONE), "completed")
 
 
 def test_overdue_list_roles():

@@ -8,10 +8,10 @@ wrong state, wrong roles), and the way from `accepted` to `in_operation`."""
 import threading
 
 from client import Subscriber, expect, http, problem, sfx, validation
-from projects_flow import (DELIVERABLE_KINDS, add_contract, add_deliverable, approved_project_c,
-                           create_project, get_project, go_live, money_complete_milestones,
-                           money_golive_body, money_implementing, open_case, pay, register_asset,
-                           request_acceptance, review, reviewed_contract, tok, users, wait_state)
+from projects_flow import (accepted_project, add_contract, approved_project, create_project, gate,
+                           get_project, go_live, golive_body, implementing_project, invalid_state,
+                           pass_acceptance, pay, ready_for_acceptance, register_asset,
+                           request_acceptance, reviewed_contract, tok, users, wait_state)
 
 ORDER = 62
 
@@ -19,41 +19,13 @@ GOLIVE_FIELDS = ("deployment_plan_uri", "emergency_plan_uri", "test_environment_
                  "test_passed", "planned_at")
 
 
-def invalid_state(r, state):
-    b = problem(r, 409, "invalid_state")
-    assert b.get("state") == state, f"409 must name state {state}: {b}"
-    return b
-
-
-def gate(r, code, missing):
-    b = problem(r, 409, code)
-    assert b.get("missing") == list(missing), f"missing must be {list(missing)}: {b}"
-    return b
-
-
-def to_acceptance(pid):
-    """An implementing project with an approved contract: the six
-    deliverables, its milestones completed, acceptance requested."""
-    for kind in DELIVERABLE_KINDS:
-        add_deliverable(pid, kind)
-    money_complete_milestones(pid)
-    expect(request_acceptance(pid), 200)
-    wait_state(pid, "acceptance_review")
-
-
-def pass_acceptance(pid):
-    case = open_case(f"projects/{pid}")
-    assert case["kind"] == "acceptance", case
-    expect(review(case["id"], "pass", comment="验收通过"), 200)
-    wait_state(pid, "accepted")
-
-
 def accepted(amount_cents=100000, extra_contracts=()):
-    """A project walked to `accepted` (parts A and B) with an approved
+    """A project walked to `accepted` (accepted_project()) with an approved
     contract of amount_cents; extra_contracts: more contracts left
     `pending_review` or reviewed to `rejected`. Returns (project id,
     approved contract id, [extra contract ids])."""
-    pid = money_implementing()["id"]
+    p = implementing_project()
+    pid = p["id"]
     cid = reviewed_contract(pid, amount_cents=amount_cents)["id"]
     extra = []
     for state in extra_contracts:
@@ -61,8 +33,7 @@ def accepted(amount_cents=100000, extra_contracts=()):
             extra.append(add_contract(pid, amount_cents=amount_cents)["id"])
         else:
             extra.append(reviewed_contract(pid, "reject", amount_cents=amount_cents)["id"])
-    to_acceptance(pid)
-    pass_acceptance(pid)
+    accepted_project(p, with_contract=False)
     return pid, cid, extra
 
 
@@ -76,7 +47,7 @@ def contract_paid(cid):
 def test_asset_before_acceptance_is_invalid_state():
     p = create_project()
     invalid_state(register_asset(p["id"]), "draft")
-    a = approved_project_c()
+    a = approved_project()
     invalid_state(register_asset(a["id"]), "approved")
     problem(http("GET", f"/projects/{a['id']}/asset", token=tok("applicant")), 404, "not_found")
 
@@ -89,8 +60,7 @@ def test_asset_validation_before_state():
                "asset_no", "value_cents", "registered_at", "custodian", "colour")
     validation(http("POST", f"/projects/{p['id']}/asset", {}, token=tok("applicant")),
                "asset_no", "value_cents", "registered_at", "custodian")
-    validation(register_asset(p["id"], value_cents=10**15 + 1, asset_no="x" * 65),
-               "value_cents", "asset_no")
+    validation(register_asset(p["id"], value_cents=10**15 + 1, asset_no="x" * 65), "value_cents", "asset_no")
 
 
 def test_asset_registered_once_and_its_number_unique():
@@ -155,28 +125,29 @@ def test_payment_validation_and_foreign_contract():
                "contract_id", "amount_cents", "paid_at", "voucher_no")
     validation(pay(pid, "7", amount_cents=0, paid_at="yesterday", voucher_no="", memo=1),
                "contract_id", "amount_cents", "paid_at", "voucher_no", "memo")
-    validation(pay(pid, cid, amount_cents=10**15 + 1, voucher_no="v" * 65),
-               "amount_cents", "voucher_no")
+    validation(pay(pid, cid, amount_cents=10**15 + 1, voucher_no="v" * 65), "amount_cents", "voucher_no")
     # a contract of another project, and one that does not exist: 400 naming contract_id
     _, other_cid, _ = accepted()
     validation(pay(pid, other_cid), "contract_id")
     validation(pay(pid, 999999999), "contract_id")
     # 400 comes before the gate: a project without acceptance still says contract_id
-    a = approved_project_c()
+    a = approved_project()
     validation(pay(a["id"], cid), "contract_id")
     assert expect(http("GET", f"/projects/{pid}/payments", token=tok("it")), 200)["items"] == []
 
 
 def test_payment_before_acceptance_and_before_the_asset():
     # approved, with an approved contract (contracts come before the plan too)
-    a = approved_project_c()
+    a = approved_project()
     ca = reviewed_contract(a["id"])["id"]
     gate(pay(a["id"], ca), "payment_blocked", ["acceptance", "asset"])
     # implementing, then under acceptance review: not accepted yet
-    pid = money_implementing()["id"]
+    pid = implementing_project()["id"]
     cid = reviewed_contract(pid)["id"]
     gate(pay(pid, cid), "payment_blocked", ["acceptance", "asset"])
-    to_acceptance(pid)
+    ready_for_acceptance({"id": pid}, with_contract=False)
+    expect(request_acceptance(pid), 200)
+    wait_state(pid, "acceptance_review")
     gate(pay(pid, cid), "payment_blocked", ["acceptance", "asset"])
     problem(register_asset(pid), 409, "invalid_state")
     # accepted, but no asset yet
@@ -278,9 +249,9 @@ def test_twenty_parallel_payments_never_exceed_the_contract():
 
 def test_go_live_wrong_state_and_validation_first():
     p = create_project()
-    invalid_state(go_live(p["id"], money_golive_body()), "draft")
+    invalid_state(go_live(p["id"], golive_body()), "draft")
     invalid_state(go_live(p["id"], {}), "draft")  # invalid_state comes before the gate
-    a = approved_project_c()
+    a = approved_project()
     invalid_state(go_live(a["id"], {}), "approved")
     # a present field of the wrong type, a malformed URI or instant: 400 first
     validation(go_live(a["id"], {"deployment_plan_uri": "not a uri", "emergency_plan_uri": 5,
@@ -293,11 +264,11 @@ def test_go_live_wrong_state_and_validation_first():
 def test_go_live_names_each_missing_plan():
     pid, _, _ = accepted()
     for f in GOLIVE_FIELDS:
-        b = money_golive_body()
+        b = golive_body()
         del b[f]
         gate(go_live(pid, b), "golive_blocked", [f])
-        gate(go_live(pid, money_golive_body(**{f: None})), "golive_blocked", [f])
-    gate(go_live(pid, money_golive_body(test_passed=False)), "golive_blocked", ["test_passed"])
+        gate(go_live(pid, golive_body(**{f: None})), "golive_blocked", [f])
+    gate(go_live(pid, golive_body(test_passed=False)), "golive_blocked", ["test_passed"])
     gate(go_live(pid, {}), "golive_blocked", list(GOLIVE_FIELDS))
     gate(go_live(pid, {"test_passed": False, "planned_at": "2026-12-01T00:00:00Z"}),
          "golive_blocked", list(GOLIVE_FIELDS[:4]))
@@ -306,7 +277,7 @@ def test_go_live_names_each_missing_plan():
 
 def test_go_live_happy_path_without_asset_or_payments():
     pid, cid, _ = accepted()
-    body = money_golive_body()
+    body = golive_body()
     with Subscriber("") as sub:
         sub.ready()
         r = go_live(pid, body)
@@ -325,7 +296,7 @@ def test_go_live_happy_path_without_asset_or_payments():
     hist = expect(http("GET", f"/projects/{pid}/history?limit=200", token=tok("applicant")), 200)["items"]
     assert (hist[-1]["from"], hist[-1]["to"], hist[-1]["action"]) == ("accepted", "in_operation", "go_live")
     # once: the project is in operation now
-    invalid_state(go_live(pid, money_golive_body()), "in_operation")
+    invalid_state(go_live(pid, golive_body()), "in_operation")
     # the asset and payments still come after go-live
     expect(register_asset(pid), 201)
     expect(pay(pid, cid), 201)
@@ -336,7 +307,7 @@ def test_go_live_once_under_parallel_requests():
     results = []
 
     def one():
-        results.append(go_live(pid, money_golive_body()))
+        results.append(go_live(pid, golive_body()))
     threads = [threading.Thread(target=one) for _ in range(5)]
     for t in threads:
         t.start()
@@ -358,15 +329,14 @@ def test_wrong_roles():
     for role in ("it", "secretary", "auditor", "expert"):
         problem(register_asset(pid, role=role), 403, "forbidden")
         problem(pay(pid, cid, role=role), 403, "forbidden")
-        problem(go_live(pid, money_golive_body(), role=role), 403, "forbidden")
+        problem(go_live(pid, golive_body(), role=role), 403, "forbidden")
     # another department's applicant: the project does not exist for them
     problem(register_asset(pid, role="other"), 404, "not_found")
     problem(pay(pid, cid, role="other"), 404, "not_found")
-    problem(go_live(pid, money_golive_body(), role="other"), 404, "not_found")
+    problem(go_live(pid, golive_body(), role="other"), 404, "not_found")
     # 404 comes before 400
     problem(http("POST", f"/projects/{pid}/asset", {"asset_no": 5}, token=tok("other")), 404, "not_found")
-    problem(http("POST", f"/projects/{pid}/go-live", {"test_passed": "x"}, token=tok("other")), 404,
-            "not_found")
+    problem(go_live(pid, {"test_passed": "x"}, role="other"), 404, "not_found")
     for path in ("asset", "payments", "go-live"):
         problem(http("POST", f"/projects/{pid}/{path}", {}), 401, "unauthorized")
     # nothing happened
@@ -375,4 +345,4 @@ def test_wrong_roles():
     # an applicant of the owning department, not the one who applied, may act
     expect(register_asset(pid, role="applicant2"), 201)
     expect(pay(pid, cid, role="applicant2"), 201)
-    expect(go_live(pid, money_golive_body(), role="applicant2"), 200)
+    expect(go_live(pid, golive_body(), role="applicant2"), 200)

@@ -11,7 +11,7 @@ import subprocess
 import threading
 
 from client import Subscriber, admin_token, cfg, expect, http, problem, sfx, validation
-from projects_flow import create_project, in_operation_project_f, tok, users
+from projects_flow import create_project, in_operation_project, invalid_state, tok, users
 
 ORDER = 60
 MISSING = 999999999
@@ -27,7 +27,7 @@ def _iso(days_ago=0, hours_ago=0):
 def live_project():
     """One project in operation shared by the tests that need no fresh one."""
     if "live" not in _cache:
-        _cache["live"] = in_operation_project_f()
+        _cache["live"] = in_operation_project()
     return _cache["live"]
 
 
@@ -48,11 +48,6 @@ def _all(path, role, limit=200):
         if cursor is None:
             return items
     raise AssertionError(f"{path}: too many pages")
-
-
-def invalid_state(r, state):
-    b = problem(r, 409, "invalid_state")
-    assert b.get("state") == state, f"409 must name state {state}: {b}"
 
 
 # ---------------------------------------------------------------- media
@@ -323,10 +318,10 @@ def _stale(days=None, role="it"):
 
 
 def test_stale_backups_name_each_reason():
-    none = in_operation_project_f()
-    old = in_operation_project_f()
-    untested = in_operation_project_f()
-    fine = in_operation_project_f()
+    none = in_operation_project()
+    old = in_operation_project()
+    untested = in_operation_project()
+    fine = in_operation_project()
     draft = create_project()
     expect(backup(old["id"], taken_at=_iso(days_ago=30), restore_tested_at=_iso(days_ago=29)), 201)
     expect(backup(untested["id"], taken_at=_iso(hours_ago=5)), 201)

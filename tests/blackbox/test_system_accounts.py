@@ -11,29 +11,9 @@ import threading
 
 from client import (Subscriber, admin_token, expect, http, make_user, poll, problem, remember,
                     sfx, validation)
-from projects_flow import (DELIVERABLE_KINDS, add_deliverable, create_project, go_live,
-                           money_complete_milestones, money_golive_body, money_implementing, open_case,
-                           request_acceptance, review, reviewed_contract, tok, users, wait_state)
+from projects_flow import create_project, in_operation_project, invalid_state, tok, users
 
 ORDER = 63
-
-
-def in_operation_project():
-    """A project walked through issue 10 (direct calls, as part C's walk):
-    implementing, an approved contract, the six deliverables, its milestone
-    completed, acceptance passed, then live."""
-    p = money_implementing()
-    reviewed_contract(p["id"])
-    for kind in DELIVERABLE_KINDS:
-        add_deliverable(p["id"], kind)
-    money_complete_milestones(p["id"])
-    expect(request_acceptance(p["id"]), 200)
-    case = open_case(f"projects/{p['id']}")
-    assert case["kind"] == "acceptance", case
-    expect(review(case["id"], "pass", comment="验收通过"), 200)
-    wait_state(p["id"], "accepted")
-    expect(go_live(p["id"], money_golive_body()), 200)
-    return wait_state(p["id"], "in_operation")
 
 
 _live = {}
@@ -65,11 +45,6 @@ def revoke(aid, role, **kw):
     b = {"reason": "离岗交接", "revoked_at": "2026-12-20T08:00:00Z"}
     b.update(kw)
     return http("POST", f"/system-accounts/{aid}/revoke", b, token=tok(role))
-
-
-def invalid_state(r, state):
-    b = problem(r, 409, "invalid_state")
-    assert b.get("state") == state, f"409 must name state {state}: {b}"
 
 
 def register(pid, role="auditor", include_revoked=None):
