@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from client import (Subscriber, expect, http, make_department, make_user, poll, problem, sfx,
                     validation, walk)
-from projects_flow import (accepted_project, create_project, decide, go_live, money_golive_body,
-                           open_case, review, submitted_project, tok, users)
+import projects_flow
+from projects_flow import create_project, decide, open_case, review, submitted_project, tok, users
 
 ORDER = 62
 
@@ -18,15 +18,10 @@ _live = {}
 
 
 def in_operation_project():
-    """A project of the applicant's department walked to `in_operation` (made
-    once): issue 10's delivery (part B's accepted_project), then part C's
-    go-live."""
+    """A project of the applicant's department in operation
+    (projects_flow.in_operation_project(), made once)."""
     if "p" not in _live:
-        p = accepted_project()
-        expect(go_live(p["id"], money_golive_body()), 200)
-        _live["p"] = poll(lambda: (lambda q: q if q["state"] == "in_operation" else None)(
-            expect(http("GET", f"/projects/{p['id']}", token=tok("it")), 200)), 5,
-            "the project in operation", interval=0.05)
+        _live["p"] = projects_flow.in_operation_project()
     return _live["p"]
 
 
