@@ -7,10 +7,10 @@ second) with no request touching the project, its event emitted once."""
 import threading
 import time
 
-from client import Subscriber, expect, http, problem, psql, validation, walk
+from client import Subscriber, expect, http, problem, validation, walk
 from projects_flow import (approved_project, complete_milestone, complete_milestones, create_project,
                            get_project, implementing_project, invalid_state, milestones_of, plan_body,
-                           put_plan, tok, users)
+                           put_plan, ready_for_acceptance, request_acceptance, tok, users)
 
 ORDER = 61
 
@@ -215,13 +215,13 @@ def test_complete_refusals():
                "completed_at", "note", "x")
     problem(http("POST", f"/projects/{pid}/milestones/{mid}/complete", raw=b"[", token=tok("applicant")),
             400, "invalid_json")
-    # the project must be implementing
-    psql(f"UPDATE projects.projects SET state = 'acceptance_review' WHERE id = {pid}")
-    try:
-        invalid_state(complete_milestone(pid, mid, DONE), "acceptance_review")
-        invalid_state(put_plan(pid), "acceptance_review")
-    finally:
-        psql(f"UPDATE projects.projects SET state = 'implementing' WHERE id = {pid}")
+    # the project must be implementing: under acceptance review (reached
+    # through the real gate) a completion and a plan revision are refused
+    q = ready_for_acceptance()
+    expect(request_acceptance(q["id"]), 200)
+    invalid_state(complete_milestone(q["id"], milestones_of(q["id"])["系统上线"]["id"], DONE),
+                  "acceptance_review")
+    invalid_state(put_plan(q["id"]), "acceptance_review")
     assert milestones_of(pid)["系统上线"]["completed_at"] is None
     assert expect(complete_milestone(pid, mid, {"completed_at": "2026-05-02T00:00:00Z"}), 200)["note"] is None
     invalid_state(complete_milestone(pid, mid, DONE), "completed")
@@ -288,15 +288,18 @@ def test_overdue_milestone_found_by_the_scan_once():
         assert late["id"] not in {i["milestone_id"] for i in items}
 
 
-def test_overdue_not_flagged_outside_delivery():
-    """An incomplete milestone of a project no longer implementing or in acceptance
-    review (here forced to accepted) gets no event; a due date in the future none."""
+def test_a_future_due_date_is_not_overdue():
+    """The scan flags only what is past due: a milestone due in the future,
+    of a project being implemented, gets no event, is not `overdue` and is
+    not listed, scan after scan."""
     with Subscriber("") as sub:
         sub.ready()
-        p = approved_project()
+        p = implementing_project(milestones=[{"name": "远期里程碑", "due_date": "2199-12-31"}])
         pid = p["id"]
-        psql(f"UPDATE projects.projects SET state = 'accepted' WHERE id = {pid}")
-        psql(f"INSERT INTO projects.milestones (project_id, name, due_date) VALUES ({pid}, '旧的', '2020-01-01')")
-        time.sleep(2.5)
+        time.sleep(2.5)  # ITGOV_SCAN_INTERVAL_S=1: two scans at least
         assert not sub.matching(lambda e: e.get("type") == "itgov.project.milestone.overdue"
                                 and e.get("subject") == f"projects/{pid}")
+    m = milestones_of(pid)["远期里程碑"]
+    assert m["overdue"] is False and m["completed_at"] is None
+    items = walk("/milestones/overdue", tok("it"), limit=200)
+    assert m["id"] not in {i["milestone_id"] for i in items}
