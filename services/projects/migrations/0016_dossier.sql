@@ -4,7 +4,10 @@
 -- statement so every part of it is of the same moment. The records are
 -- shown as their own documents (implementation_plan_doc, milestone_doc of
 -- 0003_implementation.sql, contract_doc, deliverable_doc of
--- 0004_contracts.sql, asset_doc, payment_doc, go_live_doc of 0005_money.sql).
+-- 0004_contracts.sql, asset_doc, payment_doc, go_live_doc of 0005_money.sql),
+-- and the system's life in operation (issue 11: spot checks, changes and
+-- their cases, backups, system accounts, fee agreements and fees, of
+-- 0011-0014), which is why this file comes after theirs.
 
 -- Keeps the case document an approvals event carries (data.case) for the
 -- project it is about: subject projects/{id}, or contracts/{cid} (that
@@ -16,12 +19,14 @@ CREATE FUNCTION keep_case(doc jsonb, seq bigint) RETURNS integer LANGUAGE sql VO
     WITH s AS (
         SELECT (doc->>'id')::bigint AS case_id, doc->>'kind' AS kind, doc->>'subject' AS subject,
                substring(doc->>'subject' FROM '^projects/([1-9][0-9]{0,17})$')::bigint AS pid,
-               substring(doc->>'subject' FROM '^contracts/([1-9][0-9]{0,17})$')::bigint AS cid
+               substring(doc->>'subject' FROM '^contracts/([1-9][0-9]{0,17})$')::bigint AS cid,
+               substring(doc->>'subject' FROM '^changes/([1-9][0-9]{0,17})$')::bigint AS chid
          WHERE jsonb_typeof(doc->'id') = 'number' AND jsonb_typeof(doc->'kind') = 'string'),
     p AS (
         SELECT s.case_id, s.kind, s.subject,
                coalesce((SELECT id FROM projects WHERE id = s.pid),
-                        (SELECT project_id FROM contracts WHERE id = s.cid)) AS project_id
+                        (SELECT project_id FROM contracts WHERE id = s.cid),
+                        (SELECT project_id FROM changes WHERE id = s.chid)) AS project_id
           FROM s),
     k AS (
         INSERT INTO approval_cases (case_id, project_id, kind, subject, doc, sourceseq)
@@ -49,6 +54,8 @@ CREATE FUNCTION project_dossier(pid bigint) RETURNS json LANGUAGE sql STABLE AS 
                       FROM transitions t
                      WHERE t.subject = 'projects/' || p.id
                         OR t.subject IN (SELECT 'contracts/' || c.id FROM contracts c
+                                          WHERE c.project_id = p.id)
+                        OR t.subject IN (SELECT 'changes/' || c.id FROM changes c
                                           WHERE c.project_id = p.id)),
         'approvals', (SELECT coalesce(jsonb_agg(a.doc ORDER BY a.case_id), '[]')
                         FROM approval_cases a WHERE a.project_id = p.id),
@@ -79,6 +86,21 @@ CREATE FUNCTION project_dossier(pid bigint) RETURNS json LANGUAGE sql STABLE AS 
         'asset', (SELECT asset_doc(s) FROM assets s WHERE s.project_id = p.id),
         'payments', (SELECT coalesce(jsonb_agg(payment_doc(y) ORDER BY y.id), '[]')
                        FROM payments y WHERE y.project_id = p.id),
-        'go_live', (SELECT go_live_doc(g) FROM go_lives g WHERE g.project_id = p.id))
+        'go_live', (SELECT go_live_doc(g) FROM go_lives g WHERE g.project_id = p.id),
+        'operations', jsonb_build_object(
+            'spot_checks', (SELECT coalesce(jsonb_agg(spot_check_doc(s) ORDER BY s.id), '[]')
+                              FROM spot_checks s WHERE s.project_id = p.id),
+            'changes', (SELECT coalesce(jsonb_agg(change_doc(c) ORDER BY c.id), '[]')
+                          FROM changes c WHERE c.project_id = p.id),
+            'backups', (SELECT coalesce(jsonb_agg(backup_doc(b) ORDER BY b.id), '[]')
+                          FROM backups b WHERE b.project_id = p.id),
+            'system_accounts', (SELECT coalesce(jsonb_agg(system_account_doc(a) ORDER BY a.id),
+                                                '[]')
+                                  FROM system_accounts a WHERE a.project_id = p.id),
+            'fee_agreements', (SELECT coalesce(jsonb_agg(fee_agreement_doc(a)
+                                                         ORDER BY a.revision), '[]')
+                                 FROM fee_agreements a WHERE a.project_id = p.id),
+            'fees', (SELECT coalesce(jsonb_agg(fee_doc(f) ORDER BY f.id), '[]')
+                       FROM fees f WHERE f.project_id = p.id)))
       FROM projects p WHERE p.id = pid
 $$;
