@@ -331,6 +331,45 @@ const char *fields_sha256(struct fields *f, const char *name, int flags)
     return v->valuestring;
 }
 
+cJSON *fields_each(struct fields *f, const char *name, const cJSON *arr,
+                   cJSON *(*read)(struct fields *g, const cJSON *item, void *ctx), void *ctx)
+{
+    if (!arr) return NULL;
+    cJSON *out = cJSON_CreateArray();
+    bool ok = true;
+    int i = 0;
+    char at[512]; /* error_add_field cuts a long name at a character */
+    for (const cJSON *it = arr->child; it; it = it->next, i++) {
+        if (!cJSON_IsObject(it)) {
+            snprintf(at, sizeof at, "%s[%d]", name, i);
+            fields_fail(f, at, "must be an object");
+            ok = false;
+            continue;
+        }
+        struct fields g;
+        fields_init(&g, it);
+        cJSON *kept = read(&g, it, ctx);
+        struct error *e = fields_done(&g);
+        if (!e && kept) {
+            cJSON_AddItemToArray(out, kept);
+            continue;
+        }
+        cJSON_Delete(kept);
+        ok = false;
+        for (const cJSON *fe = e && e->fields ? e->fields->child : NULL; fe; fe = fe->next) {
+            const cJSON *fld = cJSON_GetObjectItem(fe, "field");
+            const cJSON *msg = cJSON_GetObjectItem(fe, "message");
+            snprintf(at, sizeof at, "%s[%d].%s", name, i,
+                     cJSON_IsString(fld) ? fld->valuestring : "");
+            fields_fail(f, at, cJSON_IsString(msg) ? msg->valuestring : "is invalid");
+        }
+        error_destroy(&e);
+    }
+    if (ok) return out;
+    cJSON_Delete(out);
+    return NULL;
+}
+
 void fields_only(struct fields *f, const char *const *known)
 {
     if (!cJSON_IsObject(f->obj)) return;

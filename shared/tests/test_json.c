@@ -110,6 +110,41 @@ static void test_instant_uri_sha256(void)
     cJSON_Delete(b);
 }
 
+static cJSON *s_item(struct fields *g, const cJSON *item, void *ctx)
+{
+    (*(int *)ctx)++;
+    const char *n = fields_str(g, "n", F_REQUIRED, 1, 10);
+    static const char *const known[] = {"n", NULL};
+    fields_only(g, known);
+    if (g->err) return NULL;
+    return cJSON_CreateString(n);
+}
+
+static void test_each(void)
+{
+    cJSON *b = parse_ok("{\"ok\":[{\"n\":\"a\"},{\"n\":\"b\"}],"
+                        "\"bad\":[{\"n\":\"a\"},7,{\"n\":\"\",\"x\":1}]}");
+    struct fields f;
+    fields_init(&f, b);
+    int calls = 0;
+    cJSON *ok = fields_each(&f, "ok", fields_array(&f, "ok", F_REQUIRED), s_item, &calls);
+    CHECK(ok && cJSON_GetArraySize(ok) == 2 && calls == 2);
+    CHECK_STR(cJSON_GetArrayItem(ok, 1)->valuestring, "b");
+    CHECK(f.err == NULL);
+    cJSON_Delete(ok);
+    CHECK(fields_each(&f, "bad", fields_array(&f, "bad", F_REQUIRED), s_item, &calls) == NULL);
+    CHECK(calls == 4); /* 7 is not an object: not read */
+    CHECK(fields_each(&f, "absent", NULL, s_item, &calls) == NULL);
+    struct error *e = fields_done(&f);
+    CHECK(e != NULL && e->nfields == 3);
+    const char *want[] = {"bad[1]", "bad[2].n", "bad[2].x"};
+    int i = 0;
+    for (const cJSON *fe = e ? e->fields->child : NULL; fe && i < 3; fe = fe->next, i++)
+        CHECK_STR(cJSON_GetObjectItem(fe, "field")->valuestring, want[i]);
+    error_destroy(&e);
+    cJSON_Delete(b);
+}
+
 static void test_error_cap(void)
 {
     /* 95,000 unknown keys: 50 named, the detail says how many more */
@@ -151,6 +186,7 @@ int main(void)
     test_int_and_date_edges();
     test_error_cap();
     test_instant_uri_sha256();
+    test_each();
 
     /* exactly one value */
     cJSON_Delete(parse_ok("{\"a\":1}"));

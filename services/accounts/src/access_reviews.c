@@ -188,60 +188,32 @@ void access_reviews_findings(struct req *r)
 
 /* ---- recording a certification --------------------------------------------------- */
 
-/* Copies each field error of e into f, its name prefixed. */
-static void s_fail_nested(struct fields *f, const char *prefix, struct error *e)
+/* one of findings_reviewed: {user_id, kind, username?, detail?} → normalized copy */
+static cJSON *s_finding(struct fields *g, const cJSON *item, void *ctx)
 {
-    for (const cJSON *fe = e->fields ? e->fields->child : NULL; fe; fe = fe->next) {
-        const cJSON *fld = cJSON_GetObjectItem(fe, "field");
-        const cJSON *msg = cJSON_GetObjectItem(fe, "message");
-        char name[96];
-        snprintf(name, sizeof name, "%s.%s", prefix, cJSON_IsString(fld) ? fld->valuestring : "");
-        fields_fail(f, name, cJSON_IsString(msg) ? msg->valuestring : "is invalid");
-    }
+    long long uid = 0;
+    fields_int(g, "user_id", F_REQUIRED, 1, 1LL << 53, &uid);
+    const char *kind = fields_enum(g, "kind", F_REQUIRED, access_finding_kinds);
+    const char *username = fields_str(g, "username", F_OPTIONAL, 1, 64);
+    const char *detail = fields_str(g, "detail", F_OPTIONAL, 0, 2000);
+    static const char *const known[] = {"user_id", "kind", "username", "detail", NULL};
+    fields_only(g, known);
+    if (g->err) return NULL;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "user_id", (double)uid);
+    cJSON_AddStringToObject(o, "kind", kind);
+    if (username) cJSON_AddStringToObject(o, "username", username);
+    if (detail) cJSON_AddStringToObject(o, "detail", detail);
+    return o;
 }
 
-/* findings_reviewed: [{user_id, kind, username?, detail?}] → normalized copy */
 static cJSON *s_findings(struct fields *f, const cJSON *arr)
 {
-    if (!arr) return NULL;
-    if (cJSON_GetArraySize(arr) > MAX_FINDINGS) {
+    if (arr && cJSON_GetArraySize(arr) > MAX_FINDINGS) {
         fields_fail(f, "findings_reviewed", "must hold at most 10000 findings");
         return NULL;
     }
-    cJSON *out = cJSON_CreateArray();
-    int i = 0;
-    const cJSON *it;
-    cJSON_ArrayForEach(it, arr)
-    {
-        char prefix[48];
-        snprintf(prefix, sizeof prefix, "findings_reviewed[%d]", i++);
-        if (!cJSON_IsObject(it)) {
-            fields_fail(f, prefix, "must be an object");
-            continue;
-        }
-        struct fields g;
-        fields_init(&g, it);
-        long long uid = 0;
-        fields_int(&g, "user_id", F_REQUIRED, 1, 1LL << 53, &uid);
-        const char *kind = fields_enum(&g, "kind", F_REQUIRED, access_finding_kinds);
-        const char *username = fields_str(&g, "username", F_OPTIONAL, 1, 64);
-        const char *detail = fields_str(&g, "detail", F_OPTIONAL, 0, 2000);
-        static const char *const known[] = {"user_id", "kind", "username", "detail", NULL};
-        fields_only(&g, known);
-        struct error *e = fields_done(&g);
-        if (e) {
-            s_fail_nested(f, prefix, e);
-            error_destroy(&e);
-            continue;
-        }
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddNumberToObject(o, "user_id", (double)uid);
-        cJSON_AddStringToObject(o, "kind", kind);
-        if (username) cJSON_AddStringToObject(o, "username", username);
-        if (detail) cJSON_AddStringToObject(o, "detail", detail);
-        cJSON_AddItemToArray(out, o);
-    }
-    return out;
+    return fields_each(f, "findings_reviewed", arr, s_finding, NULL);
 }
 
 /* roles: known names, at least one, duplicates dropped → a new array */
@@ -272,61 +244,51 @@ static cJSON *s_roles(struct fields *f, const char *name, const cJSON *arr)
     return out;
 }
 
-/* decisions: [{user_id, action, roles?}], one per user → normalized copy */
+/* one of decisions: {user_id, action, roles?}, one per user (ctx: the
+ * decisions array) → normalized copy */
+static cJSON *s_decision(struct fields *g, const cJSON *item, void *ctx)
+{
+    const cJSON *arr = ctx;
+    long long uid = 0;
+    bool has_uid = fields_int(g, "user_id", F_REQUIRED, 1, 1LL << 53, &uid);
+    const char *action = fields_enum(g, "action", F_REQUIRED, s_actions);
+    const cJSON *roles_in = fields_array(g, "roles", F_OPTIONAL);
+    static const char *const known[] = {"user_id", "action", "roles", NULL};
+    fields_only(g, known);
+    cJSON *roles = NULL;
+    if (action && strcmp(action, "change_roles") == 0) {
+        if (!fields_has(g, "roles"))
+            fields_fail(g, "roles", "is required with change_roles");
+        else if (roles_in)
+            roles = s_roles(g, "roles", roles_in);
+    } else if (action && fields_has(g, "roles")) {
+        fields_fail(g, "roles", "is given only with change_roles");
+    }
+    for (const cJSON *prev = arr->child; has_uid && prev != item; prev = prev->next) {
+        const cJSON *pu = cJSON_GetObjectItemCaseSensitive(prev, "user_id");
+        if (cJSON_IsNumber(pu) && pu->valuedouble == (double)uid) {
+            fields_fail(g, "user_id", "has another decision in this review");
+            break;
+        }
+    }
+    if (g->err) {
+        cJSON_Delete(roles);
+        return NULL;
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "user_id", (double)uid);
+    cJSON_AddStringToObject(o, "action", action);
+    if (roles) cJSON_AddItemToObject(o, "roles", roles);
+    return o;
+}
+
 static cJSON *s_decisions(struct fields *f, const cJSON *arr)
 {
-    if (!arr) return NULL;
-    if (cJSON_GetArraySize(arr) > MAX_DECISIONS) {
+    if (arr && cJSON_GetArraySize(arr) > MAX_DECISIONS) {
         fields_fail(f, "decisions", "must hold at most 1000 decisions");
         return NULL;
     }
-    cJSON *out = cJSON_CreateArray();
-    int i = 0;
-    const cJSON *it;
-    cJSON_ArrayForEach(it, arr)
-    {
-        char prefix[48];
-        snprintf(prefix, sizeof prefix, "decisions[%d]", i++);
-        if (!cJSON_IsObject(it)) {
-            fields_fail(f, prefix, "must be an object");
-            continue;
-        }
-        struct fields g;
-        fields_init(&g, it);
-        long long uid = 0;
-        bool has_uid = fields_int(&g, "user_id", F_REQUIRED, 1, 1LL << 53, &uid);
-        const char *action = fields_enum(&g, "action", F_REQUIRED, s_actions);
-        const cJSON *roles_in = fields_array(&g, "roles", F_OPTIONAL);
-        static const char *const known[] = {"user_id", "action", "roles", NULL};
-        fields_only(&g, known);
-        cJSON *roles = NULL;
-        if (action && strcmp(action, "change_roles") == 0) {
-            if (!fields_has(&g, "roles"))
-                fields_fail(&g, "roles", "is required with change_roles");
-            else if (roles_in)
-                roles = s_roles(&g, "roles", roles_in);
-        } else if (action && fields_has(&g, "roles")) {
-            fields_fail(&g, "roles", "is given only with change_roles");
-        }
-        for (const cJSON *o = out->child; has_uid && o; o = o->next)
-            if ((long long)cJSON_GetObjectItem(o, "user_id")->valuedouble == uid) {
-                fields_fail(&g, "user_id", "has another decision in this review");
-                break;
-            }
-        struct error *e = fields_done(&g);
-        if (e) {
-            s_fail_nested(f, prefix, e);
-            error_destroy(&e);
-            cJSON_Delete(roles);
-            continue;
-        }
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddNumberToObject(o, "user_id", (double)uid);
-        cJSON_AddStringToObject(o, "action", action);
-        if (roles) cJSON_AddItemToObject(o, "roles", roles);
-        cJSON_AddItemToArray(out, o);
-    }
-    return out;
+    return fields_each(f, "decisions", arr, s_decision, (void *)arr);
 }
 
 static void s_on_applied(void *arg)

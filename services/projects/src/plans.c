@@ -19,6 +19,34 @@
 #define MAX_ITEMS  500
 #define MAX_BUDGET 1000000000000000LL
 
+/* One item of a plan: {code, title, description?, budget_cents}; a code
+ * must not appear twice in the plan (ctx: the items array). */
+static cJSON *s_item(struct fields *g, const cJSON *item, void *ctx)
+{
+    const cJSON *arr = ctx;
+    const char *code = fields_str(g, "code", F_REQUIRED, 1, 32);
+    const char *title = fields_str(g, "title", F_REQUIRED, 1, 200);
+    const char *desc = fields_str(g, "description", F_OPTIONAL, 0, 10000);
+    long long budget = 0;
+    fields_int(g, "budget_cents", F_REQUIRED, 0, MAX_BUDGET, &budget);
+    static const char *const known[] = {"code", "title", "description", "budget_cents", NULL};
+    fields_only(g, known);
+    for (const cJSON *prev = arr->child; code && prev != item; prev = prev->next) {
+        const cJSON *pc = cJSON_GetObjectItemCaseSensitive(prev, "code");
+        if (cJSON_IsString(pc) && strcmp(pc->valuestring, code) == 0) {
+            fields_fail(g, "code", "appears twice in this plan");
+            break;
+        }
+    }
+    if (g->err) return NULL;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "code", code);
+    cJSON_AddStringToObject(o, "title", title);
+    cJSON_AddStringToObject(o, "description", desc ? desc : "");
+    cJSON_AddNumberToObject(o, "budget_cents", (double)budget);
+    return o;
+}
+
 /* Checks items and returns them as a JSON array text (caller frees), or
  * NULL with the bad fields recorded in f. */
 static char *s_items(struct fields *f, const cJSON *arr)
@@ -29,58 +57,8 @@ static char *s_items(struct fields *f, const cJSON *arr)
         fields_fail(f, "items", "must hold 1 to 500 items");
         return NULL;
     }
-    cJSON *out = cJSON_CreateArray();
-    bool ok = true;
-    int i = 0;
-    const cJSON *it;
-    cJSON_ArrayForEach(it, arr)
-    {
-        char name[48];
-        struct fields g;
-        fields_init(&g, it);
-        if (!cJSON_IsObject(it)) {
-            snprintf(name, sizeof name, "items[%d]", i);
-            fields_fail(f, name, "must be an object");
-            ok = false;
-            i++;
-            continue;
-        }
-        const char *code = fields_str(&g, "code", F_REQUIRED, 1, 32);
-        const char *title = fields_str(&g, "title", F_REQUIRED, 1, 200);
-        const char *desc = fields_str(&g, "description", F_OPTIONAL, 0, 10000);
-        long long budget = 0;
-        fields_int(&g, "budget_cents", F_REQUIRED, 0, MAX_BUDGET, &budget);
-        static const char *const known[] = {"code", "title", "description", "budget_cents", NULL};
-        fields_only(&g, known);
-        for (const cJSON *prev = arr->child; code && prev != it; prev = prev->next) {
-            const cJSON *pc = cJSON_GetObjectItemCaseSensitive(prev, "code");
-            if (cJSON_IsString(pc) && strcmp(pc->valuestring, code) == 0) {
-                fields_fail(&g, "code", "appears twice in this plan");
-                break;
-            }
-        }
-        struct error *e = fields_done(&g);
-        if (e) {
-            ok = false;
-            for (cJSON *fe = e->fields ? e->fields->child : NULL; fe; fe = fe->next) {
-                const cJSON *fld = cJSON_GetObjectItem(fe, "field");
-                const cJSON *msg = cJSON_GetObjectItem(fe, "message");
-                snprintf(name, sizeof name, "items[%d].%s", i,
-                         cJSON_IsString(fld) ? fld->valuestring : "");
-                fields_fail(f, name, cJSON_IsString(msg) ? msg->valuestring : "is invalid");
-            }
-            error_destroy(&e);
-        } else {
-            cJSON *o = cJSON_CreateObject();
-            cJSON_AddStringToObject(o, "code", code);
-            cJSON_AddStringToObject(o, "title", title);
-            cJSON_AddStringToObject(o, "description", desc ? desc : "");
-            cJSON_AddNumberToObject(o, "budget_cents", (double)budget);
-            cJSON_AddItemToArray(out, o);
-        }
-        i++;
-    }
-    char *text = ok ? cJSON_PrintUnformatted(out) : NULL;
+    cJSON *out = fields_each(f, "items", arr, s_item, (void *)arr);
+    char *text = out ? cJSON_PrintUnformatted(out) : NULL;
     cJSON_Delete(out);
     return text;
 }

@@ -51,6 +51,15 @@ const char *fields_instant(struct fields *f, const char *name, int flags);
 const char *fields_uri(struct fields *f, const char *name, int flags);
 /* A SHA-256 digest as 64 lower-case hex digits; NULL if absent/bad. */
 const char *fields_sha256(struct fields *f, const char *name, int flags);
+/* Reads an array of objects (arr: a member read with fields_array; NULL
+ * gives NULL). For each item, read(g, item, ctx) reads the item's members
+ * with g, a reader of that object, and returns the item as it will be kept
+ * (a new cJSON, or NULL when g holds errors). Every bad member of an item is
+ * named <name>[i].<member> in f, an item that is not an object <name>[i].
+ * Returns the array of kept items (caller owns it), or NULL when the array
+ * or any item was bad. */
+cJSON *fields_each(struct fields *f, const char *name, const cJSON *arr,
+                   cJSON *(*read)(struct fields *g, const cJSON *item, void *ctx), void *ctx);
 /* Rejects members not in known (NULL-terminated). */
 void fields_only(struct fields *f, const char *const *known);
 /* Returns the collected error (caller owns it) or NULL. */
