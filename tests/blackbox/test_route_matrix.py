@@ -143,6 +143,14 @@ MATRIX = {
     ("GET", "/api/v1/fee-uses"): ({"it_office", "auditor", "admin"}, None, "?limit=1"),
     ("GET", "/api/v1/fee-uses/:id"): ({"it_office", "auditor", "admin"}, MISSING, ""),
 
+    # issue 12 A: information requests, rectifications, shared results
+
+    # issue 12 B: escalation, suspension, termination, resume
+
+    # issue 12 D: usage metrics and metrics keys
+
+    # issue 12 E: evaluations
+
     # approvals
     ("GET", "/api/v1/approvals"): (ANY_ROLE, None, "?limit=1"),
     ("GET", "/api/v1/approvals/:id"): (ANY_ROLE, MISSING, ""),

@@ -124,6 +124,14 @@ static const char *const s_patterns[] = {
     "/api/v1/fee-uses",
     "/api/v1/fee-uses/:id",
 
+    /* issue 12 A: information requests, rectifications, shared results */
+
+    /* issue 12 B: escalation, suspension, termination, resume */
+
+    /* issue 12 D: usage metrics and metrics keys */
+
+    /* issue 12 E: evaluations */
+
     /* not served today: more than one parameter, and one at the end */
     "/api/v1/projects/:id/deliverables/:did",
     "/:a/:b/:c/:d",

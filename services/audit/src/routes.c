@@ -26,5 +26,8 @@ const struct route audit_routes[] = {
     {"POST", "/api/v1/subscriptions/:id/replay", subscriptions_replay, ROLE_ADMIN},
     {"POST", "/api/v1/subscriptions/:id/disable", subscriptions_disable, ROLE_ADMIN},
 #endif
+    /* issue 12 D: usage metrics and metrics keys */
+
+    /* issue 12 E: evaluations */
 };
 const size_t audit_nroutes = sizeof audit_routes / sizeof audit_routes[0];

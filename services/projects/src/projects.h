@@ -112,6 +112,10 @@ void fee_uses_create(struct req *r);
 void fee_uses_list(struct req *r);
 void fee_uses_get(struct req *r);
 
+/* issue 12 A: info_requests.c, rectifications.c, shared_results.c */
+
+/* issue 12 B: suspension.c */
+
 /* ---- common.c ---- */
 
 /* Who sees every project; the others see their department's (applicants)

@@ -81,5 +81,9 @@ const struct route projects_routes[] = {
     {"GET", "/api/v1/fee-uses", fee_uses_list, ROLE_IT_OFFICE | ROLE_AUDITOR | ROLE_ADMIN},
     {"GET", "/api/v1/fee-uses/:id", fee_uses_get, ROLE_IT_OFFICE | ROLE_AUDITOR | ROLE_ADMIN},
 
+    /* issue 12 A: information requests, rectifications, shared results */
+
+    /* issue 12 B: escalation, suspension, termination, resume */
+
 };
 const size_t projects_nroutes = sizeof projects_routes / sizeof projects_routes[0];
