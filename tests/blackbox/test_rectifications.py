@@ -233,3 +233,31 @@ def test_verify_refusals_in_order():
     # nothing to verify yet
     invalid_state(verify_rectification(rid, "closed"), "open")
     assert get_rectification(rid)["status"] == "open"
+
+
+# ---------------------------------------------------------------- concurrency
+
+
+def test_parallel_responses_and_verifications_act_once():
+    from concurrent.futures import ThreadPoolExecutor
+    p = approved_project()
+    rid = rectification(p["id"])["id"]
+    with Subscriber("") as sub:
+        sub.ready()
+        with ThreadPoolExecutor(8) as pool:
+            rs = list(pool.map(lambda i: respond_rectification(
+                rid, role=("applicant", "applicant2")[i % 2]), range(8)))
+        assert sorted(r.status for r in rs) == [200] + [409] * 7, [r.status for r in rs]
+        for r in rs:
+            if r.status == 409:
+                invalid_state(r, "responded")
+        with ThreadPoolExecutor(8) as pool:
+            vs = list(pool.map(lambda i: verify_rectification(rid, ("closed", "reopened")[i % 2]),
+                               range(8)))
+        assert sorted(v.status for v in vs) == [200] + [409] * 7, [v.status for v in vs]
+        sub.wait(about(rid, "verified"), what="rectification.verified")
+        time.sleep(0.5)  # a second event would have come by now
+        assert len(sub.matching(about(rid, "responded"))) == 1
+        assert len(sub.matching(about(rid, "verified"))) == 1
+    x = get_rectification(rid)
+    assert x["version"] == 3 and x["status"] in ("closed", "open")
