@@ -115,6 +115,7 @@ void fee_uses_get(struct req *r);
 /* issue 12 A: info_requests.c, rectifications.c, shared_results.c */
 
 /* issue 12 B: suspension.c */
+void suspension_resume(struct req *r);
 
 /* ---- common.c ---- */
 

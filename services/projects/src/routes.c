@@ -84,6 +84,7 @@ const struct route projects_routes[] = {
     /* issue 12 A: information requests, rectifications, shared results */
 
     /* issue 12 B: escalation, suspension, termination, resume */
+    {"POST", "/api/v1/projects/:id/resume", suspension_resume, ROLE_IT_OFFICE},
 
 };
 const size_t projects_nroutes = sizeof projects_routes / sizeof projects_routes[0];
