@@ -146,6 +146,7 @@ MATRIX = {
     # issue 12 A: information requests, rectifications, shared results
 
     # issue 12 B: escalation, suspension, termination, resume
+    ("POST", "/api/v1/projects/:id/resume"): ({"it_office"}, MISSING, ""),
 
     # issue 12 D: usage metrics and metrics keys
 

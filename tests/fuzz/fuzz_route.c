@@ -127,6 +127,7 @@ static const char *const s_patterns[] = {
     /* issue 12 A: information requests, rectifications, shared results */
 
     /* issue 12 B: escalation, suspension, termination, resume */
+    "/api/v1/projects/:id/resume",
 
     /* issue 12 D: usage metrics and metrics keys */
 
