@@ -27,17 +27,7 @@ ORDER = 63
 def overdue(p):
     """A rectification of project p gone overdue (part A: issued by the IT office with a
     deadline already past, made overdue by the next scan); its id."""
-    if hasattr(projects_flow, "overdue_rectification"):
-        r = projects_flow.overdue_rectification(p["id"])
-        return r["id"]
-    # TEMPORARY until part A is merged: the event its scan emits, put in projects' outbox
-    import random
-    from client import psql
-    rid = random.randint(10**8, 10**9)
-    psql("SET search_path TO projects; SELECT emit('itgov.rectification.overdue', "
-         f"'rectifications/{rid}', NULL, jsonb_build_object('id', {rid}, 'project_id', {p['id']}, "
-         f"'department_id', {p['department_id']}, 'status', 'overdue'))")
-    return rid
+    return projects_flow.overdue_rectification(p)["id"]
 
 
 def escalations(pid, state="open", role="it"):
