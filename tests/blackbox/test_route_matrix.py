@@ -144,8 +144,14 @@ MATRIX = {
     ("GET", "/api/v1/fee-uses/:id"): ({"it_office", "auditor", "admin"}, MISSING, ""),
 
     # issue 12 A: information requests, rectifications, shared results
+    ("POST", "/api/v1/projects/:id/rectifications"): ({"it_office"}, MISSING, ""),
+    ("GET", "/api/v1/projects/:id/rectifications"): (ANY_ROLE, "project", "?limit=1"),
+    ("GET", "/api/v1/rectifications/:id"): (ANY_ROLE, MISSING, ""),
+    ("POST", "/api/v1/rectifications/:id/response"): ({"applicant"}, MISSING, ""),
+    ("POST", "/api/v1/rectifications/:id/verify"): ({"it_office"}, MISSING, ""),
 
     # issue 12 B: escalation, suspension, termination, resume
+    ("POST", "/api/v1/projects/:id/resume"): ({"it_office"}, MISSING, ""),
 
     # issue 12 D: usage metrics and metrics keys
 

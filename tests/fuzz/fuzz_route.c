@@ -125,8 +125,13 @@ static const char *const s_patterns[] = {
     "/api/v1/fee-uses/:id",
 
     /* issue 12 A: information requests, rectifications, shared results */
+    "/api/v1/projects/:id/rectifications",
+    "/api/v1/rectifications/:id",
+    "/api/v1/rectifications/:id/response",
+    "/api/v1/rectifications/:id/verify",
 
     /* issue 12 B: escalation, suspension, termination, resume */
+    "/api/v1/projects/:id/resume",
 
     /* issue 12 D: usage metrics and metrics keys */
 

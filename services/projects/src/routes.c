@@ -82,8 +82,14 @@ const struct route projects_routes[] = {
     {"GET", "/api/v1/fee-uses/:id", fee_uses_get, ROLE_IT_OFFICE | ROLE_AUDITOR | ROLE_ADMIN},
 
     /* issue 12 A: information requests, rectifications, shared results */
+    {"POST", "/api/v1/projects/:id/rectifications", rectifications_create, ROLE_IT_OFFICE},
+    {"GET", "/api/v1/projects/:id/rectifications", rectifications_list, ROLE_ANY},
+    {"GET", "/api/v1/rectifications/:id", rectifications_get, ROLE_ANY},
+    {"POST", "/api/v1/rectifications/:id/response", rectifications_respond, ROLE_APPLICANT},
+    {"POST", "/api/v1/rectifications/:id/verify", rectifications_verify, ROLE_IT_OFFICE},
 
     /* issue 12 B: escalation, suspension, termination, resume */
+    {"POST", "/api/v1/projects/:id/resume", suspension_resume, ROLE_IT_OFFICE},
 
 };
 const size_t projects_nroutes = sizeof projects_routes / sizeof projects_routes[0];
