@@ -422,3 +422,45 @@ def overdue_rectification(project=None, seconds=-1):
     p = project or approved_project()
     x = rectification(p["id"], instant_in(seconds))
     return wait_rectification(x["id"], "overdue", timeout=max(10, seconds + 10))
+
+
+def info_request_body(due_date="2030-06-30", **kw):
+    b = {"question": "请说明系统近三个月的访问量与故障情况 " + sfx(), "due_date": due_date}
+    b.update(kw)
+    return b
+
+
+def post_info_request(pid, body=None, role="it"):
+    """POST an information request (info_request_body() unless given): the raw response."""
+    return http("POST", f"/projects/{pid}/info-requests",
+                info_request_body() if body is None else body, token=tok(role))
+
+
+def info_request(project_id, due_date="2030-06-30", **kw):
+    """An information request issued by the IT office (201), open."""
+    return expect(post_info_request(project_id, info_request_body(due_date, **kw)), 201)
+
+
+def get_info_request(rid, role="it"):
+    return expect(http("GET", f"/info-requests/{rid}", token=tok(role)), 200)
+
+
+def answer_info_request(rid, role="applicant", **kw):
+    """POST .../answer ({answer, attachments}, kw overrides): the raw response."""
+    b = {"answer": "近三个月日均访问 1200 次，无重大故障",
+         "attachments": [f"https://docs.example.edu/info/{sfx()}.xlsx"]}
+    b.update(kw)
+    return http("POST", f"/info-requests/{rid}/answer", b, token=tok(role))
+
+
+def shared_result_body(**kw):
+    b = {"title": "统一身份认证接入规范 " + sfx(), "summary": "可供其他单位复用的接入规范与示例代码",
+         "audience": "university", "uri": f"https://docs.example.edu/shared/{sfx()}.pdf"}
+    b.update(kw)
+    return b
+
+
+def post_shared_result(pid, body=None, role="it"):
+    """POST a shared result (shared_result_body() unless given): the raw response."""
+    return http("POST", f"/projects/{pid}/shared-results",
+                shared_result_body() if body is None else body, token=tok(role))

@@ -104,6 +104,9 @@ def test_overdue_rectification_escalates_suspend_then_resume_back():
         s = wait_state(pid, "suspended", timeout=5)
         assert s["suspended_from"] == "implementing" and s["version"] == p["version"] + 1, s
         assert projects_flow.get_project(pid, "applicant") == s
+        listed = expect(http("GET", "/projects?state=suspended&limit=200", token=tok("auditor")), 200)
+        assert pid in [x["id"] for x in listed["items"]]
+        assert all(x["state"] == "suspended" for x in listed["items"])
 
         # the IT office asks to resume: the project stays suspended until the meeting decides
         r = resume(pid, "整改措施已落实，申请恢复实施")
@@ -136,7 +139,7 @@ def test_overdue_rectification_escalates_suspend_then_resume_back():
     assert ("implementing", "suspend", "suspended") in hist and ("suspended", "resume", "implementing") in hist
     invalid_state(resume(pid), "implementing")
     # the dossier keeps both cases
-    kinds = [(c["kind"], c["variant"], c["outcome"]) for c in dossier(pid)["cases"]]
+    kinds = [(c["kind"], c["variant"], c["outcome"]) for c in dossier(pid)["approvals"]]
     assert ("escalation", "rectification", "suspended") in kinds and ("escalation", "resume", "resumed") in kinds
 
 
@@ -190,7 +193,7 @@ def test_continue_changes_nothing():
     k = expect(decide(case["id"], "continue"), 200)
     assert k["outcome"] == "continued" and k["step"] == "closed", k
     # the case doc reaches the projects service (the dossier), the project is as it was
-    poll(lambda: any(c["id"] == case["id"] and c["outcome"] == "continued" for c in dossier(pid)["cases"]),
+    poll(lambda: any(c["id"] == case["id"] and c["outcome"] == "continued" for c in dossier(pid)["approvals"]),
          5, "the continued case in the dossier", interval=0.1)
     now = expect(http("GET", f"/projects/{pid}", token=tok("it")), 200)
     assert now["state"] == "approved" and now["version"] == p["version"] and now["suspended_from"] is None
@@ -213,7 +216,7 @@ def test_two_overdue_rectifications_give_two_cases_and_suspend_once():
         # the second suspension of a suspended project changes nothing
         k = expect(decide(c2["id"], "suspend"), 200)
         assert k["outcome"] == "suspended"
-        poll(lambda: any(c["id"] == c2["id"] and c["step"] == "closed" for c in dossier(pid)["cases"]),
+        poll(lambda: any(c["id"] == c2["id"] and c["step"] == "closed" for c in dossier(pid)["approvals"]),
              5, "the second case in the dossier", interval=0.1)
         again = expect(http("GET", f"/projects/{pid}", token=tok("it")), 200)
         assert again == s, (again, s)

@@ -113,10 +113,7 @@ void fee_uses_list(struct req *r);
 void fee_uses_get(struct req *r);
 
 /* issue 12 A: info_requests.c, rectifications.c, shared_results.c */
-/* whether the IT office supervises a project in this state (from approved
- * on, not terminated), and the same states as a SQL text[] literal */
-bool supervised_state(const char *state);
-extern const char supervised_states_sql[];
+/* the rules: supervision.h */
 void rectifications_create(struct req *r);
 void rectifications_list(struct req *r);
 void rectifications_get(struct req *r);

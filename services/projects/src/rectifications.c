@@ -19,23 +19,9 @@
 #include "itgov/outbox.h"
 #include "itgov/service.h"
 #include "projects.h"
+#include "supervision.h"
 
 #define TEXT_MAX 10000 /* characters of an issue, an action, a response, a comment */
-
-/* Project states in which the IT office supervises a project: from approved
- * on. A suspended project is halted by its own rule (part C), a terminated
- * one supervises nothing. */
-static const char *const s_supervised[] = {
-    "approved", "implementing", "acceptance_review", "accepted", "in_operation", "suspended", NULL};
-const char supervised_states_sql[] =
-    "{approved,implementing,acceptance_review,accepted,in_operation,suspended}";
-
-bool supervised_state(const char *state)
-{
-    for (const char *const *s = s_supervised; *s; s++)
-        if (strcmp(*s, state) == 0) return true;
-    return false;
-}
 
 static const char *const s_outcomes[] = {"closed", "reopened", NULL};
 
@@ -207,7 +193,7 @@ static void s_on_respond_loaded(void *arg, PGresult *res, struct error *err)
 
     const char *status = PQgetvalue(res, 0, RECT_STATUS);
     bool awaiting = strcmp(PQgetvalue(res, 0, RECT_AWAITING), "t") == 0;
-    if (awaiting || (strcmp(status, "open") != 0 && strcmp(status, "overdue") != 0))
+    if (!rectification_can_respond(status, awaiting))
         return reply_invalid_state(
             r, awaiting ? "rectification awaiting verification" : "rectification", status,
             "responded to");
@@ -255,7 +241,7 @@ static void s_on_verify_loaded(void *arg, PGresult *res, struct error *err)
     if (e) return reply_error(r, e);
 
     const char *status = PQgetvalue(res, 0, RECT_STATUS);
-    if (strcmp(PQgetvalue(res, 0, RECT_AWAITING), "t") != 0)
+    if (!rectification_can_verify(status, strcmp(PQgetvalue(res, 0, RECT_AWAITING), "t") == 0))
         return reply_invalid_state(r, "rectification without a response to verify", status,
                                    "verified");
     char ids[24], actor[24];

@@ -18,7 +18,7 @@
 #include "itgov/scan.h"
 #include "projects.h"
 
-static struct scan *s_milestones, *s_rectifications;
+static struct scan *s_milestones, *s_rectifications, *s_info_requests;
 
 int scan_start(struct service *svc)
 {
@@ -40,11 +40,21 @@ int scan_start(struct service *svc)
                  "AND x.deadline < now() RETURNING x.*) "
                  "SELECT emit('itgov.rectification.overdue', 'rectifications/' || x.id, NULL, "
                  "rectification_doc(x)) FROM x ORDER BY x.id");
-    return s_milestones && s_rectifications ? 0 : -1;
+    s_info_requests =
+        scan_new(svc, projects_cfg.scan_interval_s, "information request(s) became overdue",
+                 "WITH i AS (UPDATE info_requests i SET status = 'overdue', overdue_at = now(), "
+                 "version = i.version + 1, updated_at = now() FROM projects p "
+                 "WHERE p.id = i.project_id AND p.state <> 'terminated' "
+                 "AND i.status = 'open' AND i.overdue_at IS NULL AND i.due_date < utc_today() "
+                 "RETURNING i.*) "
+                 "SELECT emit('itgov.info_request.overdue', 'info-requests/' || i.id, NULL, "
+                 "info_request_doc(i)) FROM i ORDER BY i.id");
+    return s_milestones && s_rectifications && s_info_requests ? 0 : -1;
 }
 
 void scan_stop(struct service *svc)
 {
+    scan_destroy(&s_info_requests);
     scan_destroy(&s_rectifications);
     scan_destroy(&s_milestones);
 }
