@@ -140,6 +140,9 @@ static const char *const s_patterns[] = {
     "/api/v1/projects/:id/resume",
 
     /* issue 12 D: usage metrics and metrics keys */
+    "/api/v1/projects/:id/metrics-key",
+    "/api/v1/metrics/usage",
+    "/api/v1/metrics/usage/:id",
 
     /* issue 12 E: evaluations */
 
