@@ -13,8 +13,8 @@ the suspension (while the projects service was down) still applies after
 it: the consumer writes as the system. Every table of the projects service
 holding a project_id carries the guard (a new table cannot forget it).
 
-No state is set through the database: psql only reads the catalog and
-approvals' knowledge of halted projects."""
+No state is set through the database: psql only reads the catalog, and what
+the approvals and audit services know of a halted project (to wait for it)."""
 import datetime
 import os
 
@@ -91,6 +91,13 @@ def approvals_knows(pid, state, timeout=10):
     """The approvals service learned the project's halt from its event (a read)."""
     poll(lambda: psql(f"SELECT state FROM approvals.project_halts WHERE project_id = {int(pid)}").strip() == state,
          timeout, f"approvals knowing projects/{pid} {state}", interval=0.05)
+
+
+def audit_knows(pid, state, timeout=10):
+    """The audit log holds the project's event of that state (part D's project_fact, a read)."""
+    if _audit_present():
+        poll(lambda: psql(f"SELECT state FROM audit.project_fact({int(pid)})").strip() == state,
+             timeout, f"audit knowing projects/{pid} {state}", interval=0.05)
 
 
 def resume_request(pid, role="it"):
@@ -189,7 +196,7 @@ def _metrics_key(pid):
 
 
 def _usage(pid):
-    return http("POST", "/metrics/usage", {"project_id": pid, "date": _today(-1), "active_users": 12,
+    return http("POST", "/metrics/usage", {"project_id": pid, "date": _today(), "active_users": 12,
                                            "requests": 3400, "availability_percent": 99.5, "incidents": 0},
                 token=tok("it"))
 
@@ -320,6 +327,7 @@ def test_a_suspended_project_refuses_every_action_but_the_answers_and_resumes():
     s, case = halt(w["project"], "suspend")
     assert s["suspended_from"] == "in_operation", s
     approvals_knows(pid, "suspended")
+    audit_knows(pid, "suspended")
 
     # refusal order: 404 / 403 before 400 before 409
     problem(put_plan(pid, plan_body(), role="other"), 404, "not_found")
@@ -368,6 +376,8 @@ def test_a_suspended_project_refuses_every_action_but_the_answers_and_resumes():
     # resumed: what was refused goes through again, here and in approvals
     expect(_spot(pid), 201)
     expect(_backup(pid), 201)
+    if _audit_present():  # the audit log learns the state from the project's events
+        poll(lambda: _usage(pid).status == 201, 10, "a usage sample of the resumed project", interval=0.1)
     approvals_knows(pid, "resumed")
     expect(review(w["contract_case"], "pass"), 200)
     wait_contract(w["pending_contract"], "approved")
@@ -381,6 +391,7 @@ def test_a_terminated_project_refuses_everything_the_answers_included():
     pid = w["pid"]
     _, case = halt(w["project"], "terminate")
     approvals_knows(pid, "terminated")
+    audit_knows(pid, "terminated")
     for what, r in blocked_actions(w):
         terminated(r, what)
     # the formerly allowed: answers, responses, verifications, resume, escalation decisions
