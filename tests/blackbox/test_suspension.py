@@ -96,7 +96,7 @@ def approvals_knows(pid, state, timeout=10):
 def audit_knows(pid, state, timeout=10):
     """The audit log holds the project's event of that state (part D's project_fact, a read)."""
     if _audit_present():
-        poll(lambda: psql(f"SELECT state FROM audit.project_fact({int(pid)})").strip() == state,
+        poll(lambda: psql(f"SET search_path TO audit; SELECT state FROM project_fact({int(pid)})").strip() == state,
              timeout, f"audit knowing projects/{pid} {state}", interval=0.05)
 
 
