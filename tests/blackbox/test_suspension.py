@@ -310,6 +310,19 @@ def test_every_project_record_table_carries_the_halt_guard():
     assert {"cases", "opinions", "case_experts"} <= approvals, approvals
 
 
+def test_the_refusal_tables():
+    """What a write meets, by the project's state and what the table still takes
+    while suspended (0019_halt.sql, approvals 0018_halted.sql): pure SQL functions."""
+    got = psql("SELECT string_agg(coalesce(projects.project_halt_refusal(st, a), '-'), ' ' ORDER BY st, a) "
+               "FROM unnest(ARRAY['in_operation', 'suspended', 'terminated']) st, unnest(ARRAY[false, true]) a"
+               ).strip()
+    assert got == "- - IGSUS - IGTRM IGTRM", got
+    got = psql("SELECT string_agg(coalesce(approvals.case_halt_refusal(k, st), '-'), ' ' ORDER BY k, st) "
+               "FROM unnest(ARRAY['contract', 'escalation']) k, "
+               "unnest(ARRAY['resumed', 'suspended', 'terminated']) st").strip()
+    assert got == "- IGSUS IGTRM - - IGTRM", got
+
+
 def test_cases_know_their_project():
     p = implementing_project()
     c = add_contract(p["id"])
