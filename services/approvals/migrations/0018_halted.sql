@@ -27,8 +27,11 @@ CREATE TRIGGER cases_project_of_subject BEFORE INSERT ON cases
 
 -- the halted projects, as the projects service's events told them
 -- (itgov.project.suspended / .resumed / .terminated, consumer.c): the newest
--- event's (sourceseq) state. Nothing is deleted: a resumed project is
--- 'resumed'.
+-- event's (sourceseq) state; and a resume decided here (cases.c) makes a
+-- suspended project 'resumed' at once, so no action is refused after it
+-- while its event is on its way (a suspension is learned from its event: a
+-- case action recorded before approvals knew still applies in projects).
+-- Nothing is deleted: a resumed project is 'resumed'.
 CREATE TABLE project_halts (
     project_id bigint PRIMARY KEY,
     state      text NOT NULL CHECK (state IN ('suspended', 'resumed', 'terminated')),

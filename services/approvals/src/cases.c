@@ -433,7 +433,12 @@ static void s_move(struct req *r, PGresult *res, const struct case_rule *rule, c
              "decision = CASE WHEN $8 = 'decision' THEN $5::jsonb || jsonb_build_object('at', "
              "rfc3339(now())) ELSE decision END, "
              "closed_at = CASE WHEN $3 = 'closed' THEN now() END, version = version + 1 "
-             "WHERE id = $1 AND step = $2 RETURNING *) "
+             "WHERE id = $1 AND step = $2 RETURNING *), "
+             /* issue 12 C: a resume decided here lifts the halt of the project's cases at
+              * once, not only when the projects service's itgov.project.resumed comes back */
+             "h AS (UPDATE project_halts h SET state = 'resumed', updated_at = now() FROM c "
+             "WHERE h.project_id = c.project_id AND h.state = 'suspended' "
+             "AND c.kind = 'escalation' AND c.outcome = 'resumed') "
              "SELECT case_doc(c)::text, "
              "emit($7, 'approvals/' || c.id, $6, jsonb_build_object('case', case_doc(c), "
              "'submission', c.submission) || ($5::jsonb - 'actor_id')), "
