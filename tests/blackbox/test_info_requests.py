@@ -133,3 +133,22 @@ def test_answer_refusals_in_order():
     validation(http("POST", f"/info-requests/{rid}/answer", {"extra": 1}, token=tok("applicant")),
                "answer", "extra")
     assert get_info_request(rid)["status"] == "open"
+
+
+def test_parallel_answers_answer_once():
+    from concurrent.futures import ThreadPoolExecutor
+    p = approved_project()
+    rid = info_request(p["id"])["id"]
+    with Subscriber("") as sub:
+        sub.ready()
+        with ThreadPoolExecutor(8) as pool:
+            rs = list(pool.map(lambda i: answer_info_request(
+                rid, role=("applicant", "applicant2")[i % 2], answer=f"答复 {i}"), range(8)))
+        assert sorted(r.status for r in rs) == [200] + [409] * 7, [r.status for r in rs]
+        for r in rs:
+            if r.status == 409:
+                invalid_state(r, "answered")
+        sub.wait(about(rid, "answered"), what="info_request.answered")
+        time.sleep(0.5)
+        assert len(sub.matching(about(rid, "answered"))) == 1
+    assert get_info_request(rid)["version"] == 2

@@ -233,3 +233,62 @@ def test_verify_refusals_in_order():
     # nothing to verify yet
     invalid_state(verify_rectification(rid, "closed"), "open")
     assert get_rectification(rid)["status"] == "open"
+
+
+# ---------------------------------------------------------------- concurrency
+
+
+def test_parallel_responses_and_verifications_act_once():
+    from concurrent.futures import ThreadPoolExecutor
+    p = approved_project()
+    rid = rectification(p["id"])["id"]
+    with Subscriber("") as sub:
+        sub.ready()
+        with ThreadPoolExecutor(8) as pool:
+            rs = list(pool.map(lambda i: respond_rectification(
+                rid, role=("applicant", "applicant2")[i % 2]), range(8)))
+        assert sorted(r.status for r in rs) == [200] + [409] * 7, [r.status for r in rs]
+        for r in rs:
+            if r.status == 409:
+                invalid_state(r, "responded")
+        with ThreadPoolExecutor(8) as pool:
+            vs = list(pool.map(lambda i: verify_rectification(rid, ("closed", "reopened")[i % 2]),
+                               range(8)))
+        assert sorted(v.status for v in vs) == [200] + [409] * 7, [v.status for v in vs]
+        sub.wait(about(rid, "verified"), what="rectification.verified")
+        time.sleep(0.5)  # a second event would have come by now
+        assert len(sub.matching(about(rid, "responded"))) == 1
+        assert len(sub.matching(about(rid, "verified"))) == 1
+    x = get_rectification(rid)
+    assert x["version"] == 3 and x["status"] in ("closed", "open")
+
+
+def test_one_who_sees_the_project_but_is_not_its_department_gets_403():
+    """An applicant of another department who is also an expert invited to
+    the project's case sees the project (and its orders and requests) but
+    may not respond or answer for the department: 403, not 404."""
+    from client import make_department, make_user, poll
+    from projects_flow import decide, info_request, open_case
+    dual = make_user(("applicant", "expert"), dept=make_department()["id"])
+    p, case = submitted_project()
+    pid = p["id"]
+    expect(http("POST", f"/approvals/{case['id']}/experts", {"user_id": dual["id"]}, token=tok("it")),
+           201)
+    poll(lambda: http("GET", f"/projects/{pid}", token=dual["token"]).status == 200, 5,
+         "the invited expert seeing the project")
+    expect(review(case["id"], "pass"), 200)
+    wait_state(pid, "awaiting_decision")
+    expect(decide(open_case(f"projects/{pid}")["id"], "approve"), 200)
+    wait_state(pid, "approved")
+    rid = rectification(pid)["id"]
+    iid = info_request(pid)["id"]
+    assert expect(http("GET", f"/rectifications/{rid}", token=dual["token"]), 200)["id"] == rid
+    assert expect(http("GET", f"/info-requests/{iid}", token=dual["token"]), 200)["id"] == iid
+    problem(http("POST", f"/rectifications/{rid}/response",
+                 {"description": "代为答复", "evidence_uri": "https://docs.example.edu/x.pdf"},
+                 token=dual["token"]), 403, "forbidden")
+    problem(http("POST", f"/info-requests/{iid}/answer", {"answer": "代为答复"}, token=dual["token"]),
+            403, "forbidden")
+    # and the body is not even read: 403 before 400
+    problem(http("POST", f"/rectifications/{rid}/response", {}, token=dual["token"]), 403, "forbidden")
+    assert get_rectification(rid)["status"] == "open"
