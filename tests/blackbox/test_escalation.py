@@ -242,7 +242,9 @@ def test_an_escalation_opens_while_another_case_of_the_project_is_open():
     _, rc = resume_case(pid)
     expect(decide(rc["id"], "resume", meeting="joint_meeting"), 200)
     wait_state(pid, "acceptance_review", timeout=5)
-    assert expect(http(f"GET", f"/approvals/{acc['id']}", token=tok("it")), 200)["step"] == "review"
+    assert expect(http("GET", f"/approvals/{acc['id']}", token=tok("it")), 200)["step"] == "review"
+    # and the acceptance goes on where it was
+    assert projects_flow.pass_acceptance(pid)["state"] == "accepted"
 
 
 def test_suspended_from_in_operation_and_resumed_to_it():

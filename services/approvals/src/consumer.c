@@ -8,7 +8,9 @@
  *     change's level); issue 12 B: rectification.overdue and
  *     project.resume_requested open an escalation about the project
  *     (case_kinds.c: its subject from data.project_id for the former, the
- *     variant fixed by the event, the data the case keeps);
+ *     variant fixed by the event, the data the case keeps), which may be
+ *     open beside another case of the project: one open escalation per
+ *     project, variant and rectification (0017_escalation.sql);
  *   projects: project.suspended, .resumed and .terminated keep
  *     project_halts (issue 12 C), which halts the project's cases (cases.c);
  *   accounts: account.user.* keep the users table (roles, department,
