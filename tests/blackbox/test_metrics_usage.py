@@ -269,10 +269,14 @@ def test_every_bad_field_is_named():
     for bad in (99.999, -0.01, "99", None, True):
         r = post(sample(p["id"], availability_percent=bad), it)
         assert [e["field"] for e in problem(r, 400, "validation_failed")["errors"]] == ["availability_percent"]
-    # not after today, not before the day it went live (today, in this run)
-    for d in (day(1), day(-1), "2020-01-01"):
-        r = post(sample(p["id"], date=d), it)
-        assert [e["field"] for e in problem(r, 400, "validation_failed")["errors"]] == ["date"], (d, r)
+    # not after today (400); not before the day it went live (today, in this run): 422, after
+    # the state's 409 (it depends on the project's history, not on the body alone)
+    r = post(sample(p["id"], date=day(1)), it)
+    assert [e["field"] for e in problem(r, 400, "validation_failed")["errors"]] == ["date"], r
+    for d in (day(-1), "2020-01-01"):
+        body = problem(post(sample(p["id"], date=d), it), 422, "before_go_live")
+        assert body["went_live_on"] == today(), body
+        problem(post(sample(p["id"], date=d, active_users=-1), it), 400, "validation_failed")
     for pid in (0, -3, "7", 1.5, None):
         r = post(sample(pid), it)
         assert "project_id" in {e["field"] for e in problem(r, 400, "validation_failed")["errors"]}, r
@@ -286,6 +290,7 @@ def test_unknown_project_is_404_and_one_not_in_operation_is_409():
     a = known_to_audit(approved_project())
     body = problem(post(sample(a["id"]), it), 409, "invalid_state")
     assert body["state"] == "approved", body
+    body = problem(post(sample(a["id"], date="2020-01-01"), it), 409, "invalid_state")  # 409 before 422
     # a key may be issued before the go-live, but reports nothing until then
     k = new_key(a["id"])
     body = problem(post(sample(a["id"]), k["key"]), 409, "invalid_state")

@@ -8,9 +8,9 @@
  * POST /api/v1/metrics/usage, in the order of the REST rules:
  *   401 (http.c) → 403 a key for another project or without the metrics
  *   scope → 404 a project audit has no event of → 400 every bad field (the
- *   date: a calendar date, not after today (UTC), not before the day the
- *   project went live) → 409 project_suspended / invalid_state (the project
- *   is not in_operation) → the write.
+ *   date: a calendar date, not after today (UTC)) → 409 project_suspended /
+ *   invalid_state (the project is not in_operation) → 422 before_go_live
+ *   (the date is before the day the project went live, UTC) → the write.
  * The write is one statement: project_fact() checked again, the live
  * sample of that day replaced, the new one inserted, its event emitted. Two
  * writes of the same day at once: one of them finds the other's row live
@@ -60,6 +60,19 @@ struct record {
 
 static void s_record_run(struct record *c);
 
+/* 422 before_go_live: a day before the project went live (went_live_on)
+ * has no usage to report; after the state, as it depends on the project's
+ * history, not on the body alone. */
+static struct error *s_before_go_live(long long project_id, const char *went_live_on)
+{
+    struct error *e = error_new(ERR_UNPROCESSABLE,
+                                "project %lld went live on %s: date must not be before that day",
+                                project_id, went_live_on);
+    e->code_override = "before_go_live";
+    error_set(e, "went_live_on", cJSON_CreateString(went_live_on));
+    return e;
+}
+
 /* (sample JSON or NULL, the project's state or NULL, its go-live date, events) */
 static void s_on_recorded(void *arg, PGresult *res, struct error *err)
 {
@@ -70,6 +83,8 @@ static void s_on_recorded(void *arg, PGresult *res, struct error *err)
         return s_record_run(c); /* another sample of that day landed first: replace it */
     }
     long long pid = c->project_id;
+    char date[11];
+    snprintf(date, sizeof date, "%s", c->date);
     free(c);
     if (err) return reply_error(r, err);
     if (!PQgetisnull(res, 0, 0))
@@ -79,9 +94,12 @@ static void s_on_recorded(void *arg, PGresult *res, struct error *err)
     const char *state = PQgetvalue(res, 0, 1);
     if (strcmp(state, "in_operation") != 0)
         return reply_error(r, metrics_state_error(pid, state, "report usage"));
-    /* the day turned, or the go-live is newer than the check: say so */
+    /* in operation, yet the date did not fit: before a go-live newer than
+     * the first check, or after today once the day turned */
+    if (!PQgetisnull(res, 0, 2) && strcmp(date, PQgetvalue(res, 0, 2)) < 0)
+        return reply_error(r, s_before_go_live(pid, PQgetvalue(res, 0, 2)));
     struct error *e = error_new(ERR_VALIDATION, "some fields are invalid");
-    error_add_field(e, "date", "must be a day the project was in operation, up to today (UTC)");
+    error_add_field(e, "date", "must not be after today (UTC)");
     reply_error(r, e);
 }
 
@@ -113,8 +131,8 @@ static void s_record_run(struct record *c)
              8, params, s_on_recorded, c);
 }
 
-/* The body's fields, every bad one named; wl: the go-live date or NULL. */
-static struct error *s_record_fields(struct record *c, const cJSON *body, const char *wl)
+/* The body's fields, every bad one named. */
+static struct error *s_record_fields(struct record *c, const cJSON *body)
 {
     struct fields f;
     fields_init(&f, body);
@@ -125,11 +143,6 @@ static struct error *s_record_fields(struct record *c, const cJSON *body, const 
     s_today(today);
     if (c->date && strcmp(c->date, today) > 0)
         fields_fail(&f, "date", "must not be after today (UTC)");
-    else if (c->date && wl && strcmp(c->date, wl) < 0) {
-        char msg[96];
-        snprintf(msg, sizeof msg, "must not be before the day the project went live (%s)", wl);
-        fields_fail(&f, "date", msg);
-    }
     fields_int(&f, "active_users", F_REQUIRED, 0, MAX_COUNT, &c->active_users);
     fields_int(&f, "requests", F_REQUIRED, 0, MAX_REQUESTS, &c->requests);
     fields_int(&f, "incidents", F_REQUIRED, 0, MAX_COUNT, &c->incidents);
@@ -167,10 +180,11 @@ static void s_on_fact(void *arg, PGresult *res, struct error *err)
         free(c);
         return reply_error(r, error_new(ERR_NOT_FOUND, "no such project: %lld", pid));
     }
-    const char *wl = PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1);
-    struct error *e = s_record_fields(c, r->body, wl);
+    struct error *e = s_record_fields(c, r->body);
     if (!e && strcmp(PQgetvalue(res, 0, 0), "in_operation") != 0)
         e = metrics_state_error(c->project_id, PQgetvalue(res, 0, 0), "report usage");
+    if (!e && !PQgetisnull(res, 0, 1) && strcmp(c->date, PQgetvalue(res, 0, 1)) < 0)
+        e = s_before_go_live(c->project_id, PQgetvalue(res, 0, 1));
     if (e) {
         free(c);
         return reply_error(r, e);
@@ -205,7 +219,7 @@ void metrics_usage_record(struct req *r)
         cJSON_IsObject(body) ? cJSON_GetObjectItemCaseSensitive(body, "project_id") : NULL;
     double d = cJSON_IsNumber(p) ? p->valuedouble : 0;
     if (!(d >= 1 && d < 0x1p63 && (double)(long long)d == d)) {
-        struct error *e = s_record_fields(c, body, NULL);
+        struct error *e = s_record_fields(c, body);
         free(c);
         return reply_error(r, e ? e : error_new(ERR_VALIDATION, "project_id is required"));
     }
