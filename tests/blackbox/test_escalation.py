@@ -10,9 +10,10 @@ rejects the request (it stays suspended) or terminates it. Two overdue
 rectifications give two cases; an escalation opens while another case of
 the project is open. Every refused role, outcome and state. What a
 suspended project refuses is part C's (test_suspension.py)."""
+import time
 from concurrent.futures import ThreadPoolExecutor
 
-from client import Subscriber, expect, http, poll, problem, validation
+from client import Subscriber, expect, http, local_sh, poll, problem, psql, validation
 import projects_flow
 from projects_flow import (approved_project, decide, dossier, implementing_project, invalid_state,
                            open_case, ready_for_acceptance, request_acceptance, tok, users,
@@ -66,8 +67,15 @@ def suspended_project(p=None):
 
 
 def resume_case(pid, reason="整改已完成，申请恢复"):
-    """The IT office's resume request (202) and the escalation case it opened."""
-    req = expect(resume(pid, reason), 202)
+    """The IT office's resume request (202; while an earlier request's decision is still on
+    its way to the projects service, 409 conflict: asked again) and the escalation case it
+    opened."""
+    def ask():
+        r = resume(pid, reason)
+        if r.status == 409 and r.body.get("code") == "conflict":
+            return None
+        return expect(r, 202)
+    req = poll(ask, 5, f"a resume request of projects/{pid}", interval=0.1)
     return req, escalation_of(pid, "resume")
 
 
@@ -331,3 +339,65 @@ def test_parallel_resume_requests_open_one():
     assert len([c for c in escalations(pid) if c["variant"] == "resume"]) == 1
     winner = next(r.body for r in rs if r.status == 202)
     assert rc["data"]["resume_request_id"] == winner["id"]
+
+
+# ---- replays -------------------------------------------------------------------------------
+
+
+def _snapshot(pid):
+    return psql(
+        f"SELECT (SELECT state || ':' || version || ':' || coalesce(suspended_from, '') "
+        f"FROM projects.projects WHERE id = {pid}), "
+        f"(SELECT count(*) FROM projects.transitions WHERE subject = 'projects/{pid}'), "
+        f"(SELECT count(*) FROM projects.outbox WHERE event->>'subject' = 'projects/{pid}'), "
+        f"(SELECT string_agg(id || ':' || coalesce(outcome, '') || ':' || coalesce(case_id, 0) || ':' "
+        f"|| coalesce(decided_at::text, ''), ',' ORDER BY id) FROM projects.resume_requests "
+        f"WHERE project_id = {pid}), "
+        f"(SELECT string_agg(id || ':' || step || ':' || coalesce(outcome, '') || ':' || version, ',' "
+        f"ORDER BY id) FROM approvals.cases WHERE subject = 'projects/{pid}'), "
+        f"(SELECT count(*) FROM approvals.outbox o JOIN approvals.cases c "
+        f"ON o.event->>'subject' = 'approvals/' || c.id WHERE c.subject = 'projects/{pid}')").strip()
+
+
+def _cursor(svc, source):
+    return int(psql(f"SELECT after FROM {svc}.feed_cursor WHERE source = '{source}'").strip())
+
+
+def _replay(svc, source, after, last):
+    """Stops svc, sets its cursor on source back to after, starts it, waits until it read last."""
+    local_sh("stop", svc)
+    try:
+        psql(f"UPDATE {svc}.feed_cursor SET after = {after} WHERE source = '{source}'")
+    finally:
+        local_sh("start", svc)
+    poll(lambda: _cursor(svc, source) >= last, 20, f"{svc} reading {source}'s events again")
+
+
+def test_replayed_events_open_no_second_case_and_move_the_project_once():
+    p = approved_project()
+    pid = p["id"]
+    s, case = suspended_project(p)
+    _, rc = resume_case(pid)
+    expect(decide(rc["id"], "reject"), 200)
+    req2, rc2 = resume_case(pid, "再次申请")
+    expect(decide(rc2["id"], "resume"), 200)
+    wait_state(pid, "approved", timeout=5)
+    poll(lambda: any(c["id"] == rc2["id"] and c["step"] == "closed" for c in dossier(pid)["approvals"]),
+         5, "the last case kept", interval=0.1)
+    # everything read so far
+    p_first = int(psql("SELECT min(seq) FROM projects.outbox WHERE event->>'type' = "
+                       f"'itgov.rectification.overdue' AND (event->'data'->>'project_id')::bigint = {pid}").strip())
+    p_last = int(psql("SELECT max(seq) FROM projects.outbox").strip())
+    a_first = int(psql(f"SELECT min(seq) FROM approvals.outbox WHERE event->>'subject' = 'approvals/{case['id']}'").strip())
+    a_last = int(psql("SELECT max(seq) FROM approvals.outbox").strip())
+    poll(lambda: _cursor("approvals", "projects") >= p_last and _cursor("projects", "approvals") >= a_last,
+         10, "both consumers up to date")
+    before = _snapshot(pid)
+    before_dossier = dossier(pid)
+    # approvals reads the overdue rectification and both resume requests again: no new case
+    _replay("approvals", "projects", p_first - 1, p_last)
+    # projects reads every decision again: no second suspension, resume or closing
+    _replay("projects", "approvals", a_first - 1, a_last)
+    time.sleep(0.5)
+    assert _snapshot(pid) == before
+    assert dossier(pid) == before_dossier
