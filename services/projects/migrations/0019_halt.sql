@@ -2,7 +2,8 @@
 -- whichever route asks. A suspended project (article 22) refuses them with
 -- SQLSTATE IGSUS (409 project_suspended, shared/src/db.c), except the
 -- answers to the IT office's supervision: answering an information request
--- and responding to / verifying a rectification (their UPDATEs); a
+-- and responding to / verifying a rectification (their UPDATEs), and the
+-- IT office's request to resume it (resume_requests); a
 -- terminated one refuses every write with IGTRM (409 invalid_state naming
 -- the state terminated). One rule for every route, held here, so a new
 -- route cannot forget it: each table with a project_id gets
