@@ -5,7 +5,9 @@
  * action loads the case, then refuses in the documented order — 404 (no
  * such case or not visible), 403 (case_kinds.c: the caller's roles may not
  * do this in this kind; an expert not invited), 400 (the body), 409
- * invalid_state (the action does not exist in the case's step) — and
+ * project_suspended / invalid_state when the case's project is halted
+ * (issue 12 C), 409 invalid_state (the action does not exist in the
+ * case's step) — and
  * writes the change with its events in one statement.
  */
 #include <stdio.h>
@@ -182,8 +184,31 @@ static void s_load(struct req *r, db_cb next)
             "6") ", "
                  "EXISTS (SELECT 1 FROM case_experts x WHERE x.case_id = c.id AND x.user_id = $2), "
                  "EXISTS (SELECT 1 FROM users u WHERE u.id = $7 AND 'expert' = ANY(u.roles) "
-                 "AND NOT u.disabled), c.variant FROM cases c WHERE c.id = $1",
+                 "AND NOT u.disabled), c.variant, "
+                 "(SELECT h.state FROM project_halts h WHERE h.project_id = c.project_id) "
+                 "FROM cases c WHERE c.id = $1",
         7, params, next, r);
+}
+
+/* issue 12 C: the case's project halted (halt: its project_halts state, or
+ * NULL) → 409: suspended, project_suspended (its escalation cases still
+ * decide); terminated, invalid_state naming it. True when it replied. The
+ * triggers of 0018_halted.sql hold the same rule for the write. */
+static bool s_halted(struct req *r, const char *kind, const char *halt)
+{
+    if (halt && strcmp(halt, "terminated") == 0) {
+        struct error *e = error_new(ERR_INVALID_STATE, "the case's project is terminated: its "
+                                                       "cases take no action");
+        error_set(e, "state", cJSON_CreateString("terminated"));
+        s_fail(r, e);
+        return true;
+    }
+    if (halt && strcmp(halt, "suspended") == 0 && strcmp(kind, "escalation") != 0) {
+        s_fail(r, error_new(ERR_PROJECT_SUSPENDED, "the case's project is suspended: its cases "
+                                                   "take no action until it is resumed"));
+        return true;
+    }
+    return false;
 }
 
 /* The refusals every action shares; returns the matching rule or NULL
@@ -252,6 +277,7 @@ static const struct case_rule *s_check(struct req *r, PGresult *res, struct erro
         s_fail(r, error_new(ERR_FORBIDDEN, "your roles may not do this in a %s case", kind));
         return NULL;
     }
+    if (s_halted(r, kind, PQgetisnull(res, 0, 6) ? NULL : PQgetvalue(res, 0, 6))) return NULL;
     if (v != CASE_OK) {
         struct error *e =
             variant ? error_new(ERR_INVALID_STATE, "a %s %s case at step %s cannot take this %s",
@@ -407,7 +433,12 @@ static void s_move(struct req *r, PGresult *res, const struct case_rule *rule, c
              "decision = CASE WHEN $8 = 'decision' THEN $5::jsonb || jsonb_build_object('at', "
              "rfc3339(now())) ELSE decision END, "
              "closed_at = CASE WHEN $3 = 'closed' THEN now() END, version = version + 1 "
-             "WHERE id = $1 AND step = $2 RETURNING *) "
+             "WHERE id = $1 AND step = $2 RETURNING *), "
+             /* issue 12 C: a resume decided here lifts the halt of the project's cases at
+              * once, not only when the projects service's itgov.project.resumed comes back */
+             "h AS (UPDATE project_halts h SET state = 'resumed', updated_at = now() FROM c "
+             "WHERE h.project_id = c.project_id AND h.state = 'suspended' "
+             "AND c.kind = 'escalation' AND c.outcome = 'resumed') "
              "SELECT case_doc(c)::text, "
              "emit($7, 'approvals/' || c.id, $6, jsonb_build_object('case', case_doc(c), "
              "'submission', c.submission) || ($5::jsonb - 'actor_id')), "

@@ -11,6 +11,8 @@
  *     variant fixed by the event, the data the case keeps), which may be
  *     open beside another case of the project: one open escalation per
  *     project, variant and rectification (0017_escalation.sql);
+ *   projects: project.suspended, .resumed and .terminated keep
+ *     project_halts (issue 12 C), which halts the project's cases (cases.c);
  *   accounts: account.user.* keep the users table (roles, department,
  *     disabled) that says who may be invited as an expert.
  * Both are read from the sources' outboxes (itgov/follow.h; the bus only
@@ -65,6 +67,9 @@ static void s_on_submitted(void *arg, const cJSON *ev, struct follow_job *job)
     cJSON *keep = case_open_data(k, data);
     char *keep_json = keep ? cJSON_PrintUnformatted(keep) : NULL;
     cJSON_Delete(keep);
+    /* issue 12 C: the case's project (a projects/{id} subject names it itself: 0018_halted.sql) */
+    char project[24];
+    bool has_project = s_num(data, "project_id", project);
     const char *params[] = {id,
                             type,
                             k->kind,
@@ -75,20 +80,57 @@ static void s_on_submitted(void *arg, const cJSON *ev, struct follow_job *job)
                             days,
                             has_actor ? actor : NULL,
                             case_open_variant(k, data),
-                            keep_json};
+                            keep_json,
+                            has_project ? project : NULL};
     /* one open case per subject for most kinds; escalations one per subject, variant and
      * rectification (0017_escalation.sql): any unique index refuses a second one */
     follow_apply(job, svc->db,
                  "WITH i AS (INSERT INTO inbox (event_id, type) VALUES ($1, $2) "
                  "ON CONFLICT DO NOTHING RETURNING 1), "
                  "c AS (INSERT INTO cases (kind, subject, subject_department_id, submission, step, "
-                 "due_at, variant, data) SELECT $3, $4, $5::bigint, $6::int, $7, "
-                 "now() + make_interval(days => $8::int), $10, $11::jsonb FROM i "
+                 "due_at, variant, data, project_id) SELECT $3, $4, $5::bigint, $6::int, $7, "
+                 "now() + make_interval(days => $8::int), $10, $11::jsonb, $12::bigint FROM i "
                  "ON CONFLICT DO NOTHING RETURNING *) "
                  "SELECT emit('itgov.approval.case.opened', 'approvals/' || c.id, $9::bigint, "
                  "jsonb_build_object('case', case_doc(c), 'submission', c.submission)) FROM c",
-                 11, params);
+                 12, params);
     free(keep_json);
+}
+
+/* issue 12 C: project.suspended / .resumed / .terminated → project_halts,
+ * the newest event's state (sourceseq order; a replay changes nothing), so
+ * cases.c refuses actions on a halted project's cases. */
+static bool s_on_halt(struct service *svc, long long sourceseq, const cJSON *ev,
+                      struct follow_job *job)
+{
+    static const struct {
+        const char *type, *state;
+    } halts[] = {{"itgov.project.suspended", "suspended"},
+                 {"itgov.project.resumed", "resumed"},
+                 {"itgov.project.terminated", "terminated"}};
+    const char *type = s_str(ev, "type"), *subject = s_str(ev, "subject");
+    const char *state = NULL;
+    for (size_t i = 0; type && i < sizeof halts / sizeof halts[0]; i++)
+        if (strcmp(halts[i].type, type) == 0) state = halts[i].state;
+    if (!state) return false;
+    char *end = NULL;
+    long long pid =
+        subject && strncmp(subject, "projects/", 9) == 0 ? strtoll(subject + 9, &end, 10) : 0;
+    if (pid < 1 || !end || *end) {
+        follow_done(job, true);
+        return true;
+    }
+    char ids[24], seq[24];
+    snprintf(ids, sizeof ids, "%lld", pid);
+    snprintf(seq, sizeof seq, "%lld", sourceseq);
+    const char *params[] = {ids, state, seq};
+    follow_apply(job, svc->db,
+                 "INSERT INTO project_halts (project_id, state, sourceseq) "
+                 "VALUES ($1::bigint, $2, $3::bigint) ON CONFLICT (project_id) DO UPDATE "
+                 "SET state = excluded.state, sourceseq = excluded.sourceseq, updated_at = now() "
+                 "WHERE project_halts.sourceseq < excluded.sourceseq",
+                 3, params);
+    return true;
 }
 
 /* account.user.* → the users table */
@@ -131,6 +173,7 @@ enum { FROM_PROJECTS, FROM_ACCOUNTS };
 static void s_handle(void *arg, int source, long long sourceseq, const cJSON *ev,
                      struct follow_job *job)
 {
+    if (source == FROM_PROJECTS && s_on_halt(arg, sourceseq, ev, job)) return;
     if (source == FROM_PROJECTS)
         s_on_submitted(arg, ev, job);
     else
@@ -146,7 +189,9 @@ int consumer_start(struct service *svc)
         "project.submitted", "plan.submitted", "contract.submitted", "project.acceptance_requested",
         "change.submitted",
         /* issue 12 B: escalations */
-        "rectification.overdue", "project.resume_requested", NULL};
+        "rectification.overdue", "project.resume_requested",
+        /* issue 12 C: halted projects */
+        "project.suspended", "project.resumed", "project.terminated", NULL};
     static const char *const users[] = {"account.user.", NULL};
     const struct follow_source sources[] = {
         [FROM_PROJECTS] = {.name = "projects",

@@ -59,6 +59,7 @@ static void s_on_create_loaded(void *arg, PGresult *res, struct error *err)
     if (e) return reply_error(r, e);
 
     const char *state = PQgetvalue(res, 0, PROJECT_STATE);
+    if (project_halted_reply(r, state)) return;
     if (strcmp(state, "in_operation") != 0) {
         struct error *ie = error_new(
             ERR_INVALID_STATE, "changes apply to systems in operation; the project is %s", state);

@@ -181,8 +181,28 @@ void reply_bad_if_match(struct req *r)
                                               "entity-tags such as \"3\""));
 }
 
+bool project_halted_reply(struct req *r, const char *state)
+{
+    if (state && strcmp(state, "suspended") == 0) {
+        reply_error(r, error_new(ERR_PROJECT_SUSPENDED, "the project is suspended: nothing of it "
+                                                        "changes until it is resumed"));
+        return true;
+    }
+    if (state && strcmp(state, "terminated") == 0) {
+        struct error *e = error_new(ERR_INVALID_STATE, "the project is terminated: nothing of "
+                                                       "it changes any more");
+        error_set(e, "state", cJSON_CreateString(state));
+        reply_error(r, e);
+        return true;
+    }
+    return false;
+}
+
 void reply_invalid_state(struct req *r, const char *what, const char *state, const char *action)
 {
+    /* every action on a project checks its state after the body: a halted
+     * one answers here, in that place of the refusal order */
+    if (strcmp(what, "project") == 0 && project_halted_reply(r, state)) return;
     struct error *e =
         error_new(ERR_INVALID_STATE, "a %s in state %s cannot be %s", what, state, action);
     error_set(e, "state", cJSON_CreateString(state));

@@ -13,6 +13,9 @@
  *     changes/{cid}) → the case document it carries (data.case) is kept in
  *     approval_cases for the dossier (keep_case(): the newest by sourceseq), in
  *     the same statement as the event's other effect, if any.
+ * An approvals decision applies even to a project suspended after it was
+ * recorded (it is no action by someone): every statement here that writes
+ * a project's records calls system_write() first (0019_halt.sql).
  * Each effect and its inbox row are one statement, so an event applies
  * once; keeping a case doc needs no inbox row, since a doc replaces the
  * kept one only when its event is newer (a replay changes nothing). An
@@ -33,7 +36,8 @@
 #include "projects.h"
 
 #define TRANSITION_SQL(table, prefix, eventfn)                                                     \
-    "WITH cur AS (SELECT id, state FROM " table " WHERE id = $1 AND submission = $2), "            \
+    "WITH cur AS (SELECT id, state FROM " table " WHERE id = $1 AND submission = $2 "              \
+    "AND system_write()), "                                                                        \
     "t AS (SELECT * FROM unnest($3::text[], $4::text[]) AS t(f, t)), "                             \
     "p AS (UPDATE " table " p SET state = t.t, version = p.version + 1, updated_at = now() "       \
     "FROM t, cur WHERE p.id = cur.id AND p.state = t.f "                                           \
@@ -57,7 +61,8 @@
  * decision's outcome), also when the project does not move (reject). The inbox row is written
  * when anything changed. */
 #define ESCALATION_SQL                                                                             \
-    "WITH fresh AS (SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM inbox WHERE event_id = $5)), "        \
+    "WITH fresh AS (SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM inbox WHERE event_id = $5) "          \
+    "AND system_write()), "                                                                        \
     "cur AS (SELECT id, state FROM projects WHERE id = $1), "                                      \
     "t AS (SELECT * FROM unnest($3::text[], $4::text[]) AS t(f, t)), "                             \
     "p AS (UPDATE projects p SET state = CASE WHEN t.t = '" FSM_SUSPENDED_FROM "' "                \

@@ -118,6 +118,7 @@ static void s_on_checked(void *arg, PGresult *res, struct error *err)
         error_add_field(e, "contract_id", "is not a contract of this project");
         return reply_error(r, e);
     }
+    if (project_halted_reply(r, PQgetvalue(res, 0, C_STATE))) return;
     cJSON *missing =
         payment_missing(PQgetvalue(res, 0, C_STATE), strcmp(PQgetvalue(res, 0, C_ASSET), "t") == 0,
                         PQgetvalue(res, 0, C_CSTATE));

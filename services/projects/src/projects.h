@@ -221,8 +221,17 @@ void reply_written_etag(struct req *r, PGresult *res, struct error *err, const c
 int if_match_version(struct req *r, long long current);
 /* 400 for a malformed If-Match. */
 void reply_bad_if_match(struct req *r);
-/* Replies 409 invalid_state naming the state. */
+/* Replies 409 invalid_state naming the state; for a project (what
+ * "project") that is suspended or terminated, project_halted_reply(). */
 void reply_invalid_state(struct req *r, const char *what, const char *state, const char *action);
+/* issue 12 C: a project in state `state` that is halted refuses every
+ * action on it or its records: suspended → 409 project_suspended,
+ * terminated → 409 invalid_state naming it. True when it replied. Call it
+ * after 404/403 and the body (400), before gates; a handler that checks the
+ * project's state with reply_invalid_state() gets it there. Whatever a
+ * handler forgets, the write meets the same rule in the database
+ * (0019_halt.sql), mapped by db_error_from(). */
+bool project_halted_reply(struct req *r, const char *state);
 
 /* consumer.c */
 struct service;

@@ -60,10 +60,16 @@ void db_query(struct db *db, const char *sql, int nparams, const char *const *pa
 /* An id as the text of a query parameter. */
 void id_text(char out[24], long long id);
 
+/* The SQLSTATEs a trigger raises when a write touches a halted project or
+ * its records (issue 12): 409 project_suspended, and 409 invalid_state
+ * naming the state terminated. */
+#define DB_STATE_PROJECT_SUSPENDED  "IGSUS"
+#define DB_STATE_PROJECT_TERMINATED "IGTRM"
+
 /* Maps a failed result to an error: 23505 → conflict, 23503/23514/22xxx →
- * validation, connection trouble or a statement timeout → unavailable, else
- * internal. PostgreSQL's own message is logged, never put into the error (no
- * client sees it). */
+ * validation, DB_STATE_PROJECT_* → 409 (above), connection trouble or a
+ * statement timeout → unavailable, else internal. PostgreSQL's own message
+ * is logged, never put into the error (no client sees it). */
 struct error *db_error_from(const PGresult *res, PGconn *conn);
 /* True for SQLSTATEs worth retrying (40001, 40P01). */
 bool db_sqlstate_retryable(const char *sqlstate);

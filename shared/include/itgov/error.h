@@ -27,6 +27,7 @@
     X(ERR_METHOD_NOT_ALLOWED, 405, "method_not_allowed", "Method Not Allowed")                     \
     X(ERR_CONFLICT, 409, "conflict", "Conflict")                                                   \
     X(ERR_INVALID_STATE, 409, "invalid_state", "Conflict")                                         \
+    X(ERR_PROJECT_SUSPENDED, 409, "project_suspended", "Conflict")                                 \
     X(ERR_PRECONDITION_FAILED, 412, "precondition_failed", "Precondition Failed")                  \
     X(ERR_PAYLOAD_TOO_LARGE, 413, "payload_too_large", "Content Too Large")                        \
     X(ERR_URI_TOO_LONG, 414, "uri_too_long", "URI Too Long")                                       \
