@@ -57,9 +57,9 @@ DECLARE
     y1 date := make_date(p_year, 12, 31);
     today date := (now() AT TIME ZONE 'UTC')::date;
     y_end date := least(make_date(p_year, 12, 31), (now() AT TIME ZONE 'UTC')::date);
-    op_types text[] := ARRAY['itgov.project.went_live', 'itgov.project.suspended',
-                             'itgov.project.resumed', 'itgov.project.terminated'];
     op_seqs bigint[];
+    op_days date[];
+    op_in boolean[];
     days date[];
     n bigint;
     m bigint;
@@ -68,19 +68,26 @@ DECLARE
     dates date[];
     out jsonb := '[]'::jsonb;
 BEGIN
-    -- days in operation: from y0 to y_end, the days whose newest
-    -- went_live/suspended/resumed/terminated event dated that day or before
-    -- leaves the project in_operation
-    SELECT coalesce(array_agg(e.seq ORDER BY e.seq), '{}') INTO op_seqs
-      FROM entries e WHERE e.subject = subj AND e.type = ANY (op_types)
-       AND (e.time AT TIME ZONE 'UTC')::date <= y_end;
+    -- days in operation. The project's state at the end of a UTC day is the
+    -- state of its newest event (subject projects/{id}) whose data is the
+    -- project (it has state and department_id) dated that day or before; the
+    -- days in operation of the year are those from y0 to y_end on which it
+    -- is in_operation. op_*: the events where it entered or left operation.
+    WITH st AS (SELECT e.seq, (e.time AT TIME ZONE 'UTC')::date AS day,
+                       e.data->>'state' = 'in_operation' AS inop,
+                       lag(e.data->>'state' = 'in_operation') OVER (ORDER BY e.seq) AS prev
+                  FROM entries e
+                 WHERE e.subject = subj AND e.type LIKE 'itgov.project.%'
+                   AND e.data ? 'state' AND e.data ? 'department_id')
+    SELECT coalesce(array_agg(st.seq ORDER BY st.seq), '{}'), array_agg(st.day ORDER BY st.seq),
+           array_agg(st.inop ORDER BY st.seq)
+      INTO op_seqs, op_days, op_in
+      FROM st WHERE st.inop IS DISTINCT FROM coalesce(st.prev, false) AND st.day <= y_end;
     SELECT coalesce(array_agg(g.d::date ORDER BY g.d), '{}') INTO days
       FROM generate_series(y0::timestamp, y_end::timestamp, interval '1 day') AS g(d)
      WHERE cardinality(op_seqs) > 0
-       AND (SELECT e.data->>'state' FROM entries e
-             WHERE e.subject = subj AND e.type = ANY (op_types)
-               AND (e.time AT TIME ZONE 'UTC')::date <= g.d::date
-             ORDER BY e.seq DESC LIMIT 1) = 'in_operation';
+       AND (SELECT t.inop FROM unnest(op_seqs, op_days, op_in) AS t(seq, day, inop)
+             WHERE t.day <= g.d::date ORDER BY t.seq DESC LIMIT 1);
 
     -- usage: days in operation with a live sample showing active_users > 0
     SELECT coalesce(array_agg(s.date ORDER BY s.date), '{}') INTO dates
