@@ -21,7 +21,7 @@ from fractions import Fraction
 
 import projects_flow as pf
 from audit_helpers import entries
-from client import expect, http, make_department, make_user, poll, problem, validation
+from client import expect, http, make_department, make_user, poll, problem, psql, validation
 
 ORDER = 55
 NAMES = ("usage", "availability", "spot_checks", "rectifications_on_time", "milestones_on_time",
@@ -421,6 +421,21 @@ def test_publish_twice_makes_two_versions_and_both_are_listed():
     assert [e["data"]["version"] for e in ev] == [1, 2, 1], ev
 
 
+def test_published_records_are_never_changed_nor_deleted():
+    s = scene()
+    expect(http("POST", f"/evaluations/departments/{s['da']}/publish?year=1990", token=it()), 201)
+    # even the PostgreSQL superuser: the triggers refuse
+    for sql in (f"DELETE FROM audit.evaluations WHERE department_id = {s['da']}",
+                f"UPDATE audit.evaluations SET score = 1 WHERE department_id = {s['da']}"):
+        try:
+            psql(sql)
+        except AssertionError:
+            continue
+        raise AssertionError(f"{sql}: not refused")
+    n = psql(f"SELECT count(*) FROM audit.evaluations WHERE department_id = {s['da']} AND year = 1990").strip()
+    assert n == "1", n
+
+
 def test_concurrent_publications_get_distinct_versions():
     s = scene()
     dept = s["db"]
@@ -480,9 +495,11 @@ def test_bad_year_and_bad_ids_are_refused():
                  "/evaluations/departments/999999999?year=abc",
                  "/evaluations/departments/999999999/published"):
         expect(http("GET", path, token=it()), 404, "not_found")
-    expect(http("POST", "/evaluations/departments/999999999/publish", token=it()), 404, "not_found")
+    for path in ("/evaluations/departments/999999999/publish", "/evaluations/departments/abc/publish",
+                 "/evaluations/departments/999999999/publish?year=abc"):
+        expect(http("POST", path, token=it()), 404, "not_found")
     # a refused publication published nothing
-    listed = expect(http("GET", f"/evaluations/departments/{da}/published?year=1990", token=it()), 200)
+    listed = expect(http("GET", f"/evaluations/departments/{da}/published?year=1991", token=it()), 200)
     assert listed["items"] == [], listed
     # an applicant of another department with a bad year: 403 first
     problem(http("GET", f"/evaluations/departments/{da}?year=abc", token=s["app_b"]["token"]), 403, "forbidden")
