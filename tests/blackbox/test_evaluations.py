@@ -409,7 +409,9 @@ def test_publish_twice_makes_two_versions_and_both_are_listed():
     assert listed["items"] == [v1, v2], listed
     # another year has its own versions
     other = expect(http("POST", f"/evaluations/departments/{s['da']}/publish?year={YEAR - 1}", token=it()), 201)
-    assert other["version"] == 1 and other["score"] is None, other
+    # last year: P1's one spot check dated then passed (100.0); P2 had nothing (no score)
+    assert other["version"] == 1 and other["score"] == 100.0, other
+    assert other["projects"] == [{"project_id": s["p1"], "score": 100.0}], other
     every = expect(http("GET", f"/evaluations/departments/{s['da']}/published", token=pf.tok("auditor")), 200)
     assert [(x["year"], x["version"]) for x in every["items"]] == [(YEAR, 1), (YEAR, 2), (YEAR - 1, 1)], every
     page = expect(http("GET", f"/evaluations/departments/{s['da']}/published?limit=1", token=it()), 200)
