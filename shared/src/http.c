@@ -5,9 +5,10 @@
  * A request's life: s_on_request() matches the route (404 / 405 with Allow),
  * answers CORS preflights and the built-ins (/healthz, /readyz, /metrics),
  * checks the internal key for /metrics and ROLE_INTERNAL routes, or else the
- * bearer token in Redis (401) and the caller's roles (403), then calls the
- * handler. Whatever the handler does next, the request ends in one
- * reply_*() call: s_finish() sends it, counts it, logs it and frees it.
+ * bearer token — a session in Redis, or a system key (syskey.h) on
+ * ROLE_SYSTEM routes through the service's verifier — (401) and the
+ * caller's roles (403), then calls the handler. Whatever the handler does next, the request ends in
+ * one reply_*() call: s_finish() sends it, counts it, logs it and frees it.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -29,6 +30,7 @@
 #include "itgov/log.h"
 #include "itgov/metrics.h"
 #include "itgov/redis.h"
+#include "itgov/syskey.h"
 #include "itgov/text.h"
 
 #define MAX_ORIGINS        16
@@ -908,7 +910,13 @@ static void s_on_request(struct evhttp_request *ev, void *arg)
     const char *auth = req_header(r, "Authorization");
     if (!auth || strncasecmp(auth, "Bearer ", 7) != 0 || !auth[7])
         return reply_error(r, error_new(ERR_UNAUTHORIZED, "a bearer token is required"));
-    session_auth(s->cfg.redis, auth + 7, s_on_auth, r);
+    const char *token = auth + 7;
+    if (syskey_has_prefix(token)) { /* a system key: never a session (syskey.h) */
+        if (!(r->route->roles & ROLE_SYSTEM) || !s->cfg.system_auth || !syskey_well_formed(token))
+            return s_on_auth(r, NULL, NULL); /* as an unknown token */
+        return s->cfg.system_auth(s->cfg.app, token, s_on_auth, r);
+    }
+    session_auth(s->cfg.redis, token, s_on_auth, r);
 }
 
 /* ---- server ------------------------------------------------------------ */

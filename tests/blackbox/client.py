@@ -25,6 +25,7 @@ secret the suite knows (secret_kinds()); passwords accepted by the services
 (users created, passwords changed, logins made), session tokens and webhook
 secrets are registered here as the answers arrive.
 """
+import hashlib
 import http.client as httpclient
 import json
 import os
@@ -107,6 +108,8 @@ def spool_path():
 
 # a webhook secret may appear only in the answer that creates or rotates it
 _SHOWS_WEBHOOK_SECRET = re.compile(r"/subscriptions(/[^/?]+/(rotate|rotate-secret|secret))?$")
+# a system key (issue 12 metrics key) only in the answer that issues it
+_SHOWS_SYSTEM_KEY = re.compile(r"/projects/[^/?]+/metrics-key$")
 
 
 def _register_from(method, full, status, req_body, r):
@@ -126,6 +129,11 @@ def _register_from(method, full, status, req_body, r):
         remember(req.get("new_password"), "password")
     elif method == "POST" and _SHOWS_WEBHOOK_SECRET.search(path) and status in (200, 201):
         allow.append(remember(body.get("secret"), "webhook secret"))
+    elif method == "POST" and _SHOWS_SYSTEM_KEY.search(path) and status == 201:
+        key = body.get("key")
+        allow.append(remember(key, "system key"))
+        if isinstance(key, str) and key:  # what audit stores: shown nowhere either
+            remember(hashlib.sha256(key.encode()).hexdigest(), "system key hash")
     return [a for a in allow if a]
 
 

@@ -129,6 +129,9 @@ static const char *const s_patterns[] = {
     /* issue 12 B: escalation, suspension, termination, resume */
 
     /* issue 12 D: usage metrics and metrics keys */
+    "/api/v1/projects/:id/metrics-key",
+    "/api/v1/metrics/usage",
+    "/api/v1/metrics/usage/:id",
 
     /* issue 12 E: evaluations */
     "/api/v1/evaluations/projects/:id",

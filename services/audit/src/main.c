@@ -6,6 +6,7 @@
 #include "audit.h"
 #include "checkpoint.h"
 #include "ingest.h"
+#include "metrics.h"
 #include "itgov/config.h"
 #include "itgov/http.h"
 #include "itgov/service.h"
@@ -103,6 +104,7 @@ int main(int argc, char **argv)
         .bootstrap = s_bootstrap,
         .start = s_start,
         .stop = s_stop,
+        .system_auth = metrics_key_auth, /* metrics keys (issue 12 D) */
     };
     return service_main(&def, argc, argv);
 }

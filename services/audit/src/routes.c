@@ -1,6 +1,7 @@
 /* The audit API: one row per route (method, path, handler, who may call). */
 #include "audit.h"
 #include "log_api.h"
+#include "metrics.h"
 #include "pub.h"
 #ifdef AUDIT_HAVE_WEBHOOKS
 #include "webhooks.h"
@@ -29,6 +30,12 @@ const struct route audit_routes[] = {
     {"POST", "/api/v1/subscriptions/:id/disable", subscriptions_disable, ROLE_ADMIN},
 #endif
     /* issue 12 D: usage metrics and metrics keys */
+    {"POST", "/api/v1/projects/:id/metrics-key", metrics_key_issue, ROLE_IT_OFFICE},
+    {"GET", "/api/v1/projects/:id/metrics-key", metrics_key_get, READERS},
+    /* the IT office, or the project's metrics key (ROLE_SYSTEM: http.h) */
+    {"POST", "/api/v1/metrics/usage", metrics_usage_record, ROLE_IT_OFFICE | ROLE_SYSTEM},
+    {"GET", "/api/v1/metrics/usage", metrics_usage_list, READERS | ROLE_APPLICANT},
+    {"GET", "/api/v1/metrics/usage/:id", metrics_usage_get, READERS | ROLE_APPLICANT},
 
     /* issue 12 E: evaluations */
     {"GET", "/api/v1/evaluations/projects/:id", evaluations_project, EVAL_READERS},

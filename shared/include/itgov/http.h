@@ -51,6 +51,20 @@ struct route {
  * compared in constant time); a session token is not enough. /metrics is
  * treated the same. */
 #define ROLE_INTERNAL (1u << 30)
+/* In a route's roles: a system key (syskey.h) may call it too. A key gets
+ * past authorization only on such routes, through the service's verifier
+ * (server_config.system_auth), as a principal whose roles are ROLE_SYSTEM;
+ * the handler then checks the key's project and scopes. A bearer token with
+ * the key prefix on any other route is 401, and never a session. */
+#define ROLE_SYSTEM (1u << 29)
+
+/* A service's system-key verifier: looks the key up (without blocking the
+ * loop) and calls cb(cb_arg, principal, NULL) — roles ROLE_SYSTEM, key_id,
+ * project_id, scopes; the callee allocates it, the request owns it — or
+ * cb(cb_arg, NULL, NULL) for no such live key, or cb(cb_arg, NULL, err)
+ * when it cannot tell (503). key is well formed (syskey_well_formed) and
+ * lives until cb runs; it must never be logged. app is server_config.app. */
+typedef void (*system_auth_fn)(void *app, const char *key, session_auth_cb cb, void *cb_arg);
 
 struct server_config {
     const char *service; /* name used in logs and metrics */
@@ -59,10 +73,11 @@ struct server_config {
     const char *cors_origins; /* comma-separated, may be NULL */
     const struct route *routes;
     size_t nroutes;
-    struct redis *redis;      /* sessions; also checked by /readyz */
-    struct db *db;            /* checked by /readyz, may be NULL */
-    void *app;                /* service state, reachable from handlers */
-    const char *internal_key; /* ROLE_INTERNAL routes and /metrics; NULL refuses them all */
+    struct redis *redis;        /* sessions; also checked by /readyz */
+    struct db *db;              /* checked by /readyz, may be NULL */
+    void *app;                  /* service state, reachable from handlers */
+    const char *internal_key;   /* ROLE_INTERNAL routes and /metrics; NULL refuses them all */
+    system_auth_fn system_auth; /* ROLE_SYSTEM routes; NULL: no key is ever accepted */
 };
 
 struct server *server_new(struct event_base *base, const struct server_config *cfg);

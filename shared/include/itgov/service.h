@@ -45,6 +45,9 @@ struct service_def {
      * resources are torn down: free what start() made. May be NULL. */
     void (*stop)(struct service *svc);
     void *app;
+    /* Verifies system keys on ROLE_SYSTEM routes (http.h); called with the
+     * struct service as app. NULL: the service accepts no key. */
+    system_auth_fn system_auth;
 };
 
 int service_main(const struct service_def *def, int argc, char **argv);

@@ -53,13 +53,18 @@ enum role {
 /* The bit of a role name, 0 if unknown. */
 unsigned role_bit(const char *name);
 
-/* Who is calling. */
+/* Who is calling: a user with a session, or a system key (roles exactly
+ * ROLE_SYSTEM, http.h; id and department_id 0, no sid, user_json NULL). */
 struct principal {
     long long id;
     long long department_id;
     unsigned roles;
     char sid[33];
     char *user_json; /* the cached public user record */
+    /* a system key's (syskey.h), 0 for a user */
+    long long key_id;
+    long long project_id; /* the one project the key acts for */
+    unsigned scopes;      /* SYSKEY_SCOPE_* bits */
 };
 void principal_destroy(struct principal **self_p);
 /* Builds a principal from the cached user JSON; NULL if malformed. */
