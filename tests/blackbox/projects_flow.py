@@ -355,3 +355,112 @@ def in_operation_project(p=None, **kw):
 
 def dossier(pid, role="auditor"):
     return expect(http("GET", f"/projects/{pid}/dossier", token=tok(role)), 200)
+
+
+# ---- issue 12 A: supervision (articles 21, 22, 26) — rectification orders,
+# information requests, shared results. Deadlines are watched by the projects
+# service's scans (every ITGOV_SCAN_INTERVAL_S, 1 s under tests/run.sh).
+
+
+def instant_in(seconds):
+    """An RFC 3339 instant `seconds` from now (negative: in the past), in UTC."""
+    import datetime
+    t = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=seconds)
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def rectification_body(deadline="2030-12-31T16:00:00Z", **kw):
+    b = {"issue": "系统日志未按要求留存 " + sfx(), "required_action": "补齐近六个月日志并建立留存机制",
+         "deadline": deadline}
+    b.update(kw)
+    return b
+
+
+def post_rectification(pid, body=None, role="it"):
+    """POST a rectification order (rectification_body() unless given): the raw response."""
+    return http("POST", f"/projects/{pid}/rectifications",
+                rectification_body() if body is None else body, token=tok(role))
+
+
+def rectification(project_id, deadline="2030-12-31T16:00:00Z", **kw):
+    """A rectification order issued by the IT office (201; kw: rectification_body's
+    overrides), open."""
+    return expect(post_rectification(project_id, rectification_body(deadline, **kw)), 201)
+
+
+def get_rectification(rid, role="it"):
+    return expect(http("GET", f"/rectifications/{rid}", token=tok(role)), 200)
+
+
+def wait_rectification(rid, status, timeout=10):
+    """The order reaches status within timeout seconds (the scan runs every second)."""
+    return poll(lambda: (lambda x: x if x["status"] == status else None)(get_rectification(rid)),
+                timeout, f"rectifications/{rid} becoming {status}", interval=0.1)
+
+
+def respond_rectification(rid, role="applicant", **kw):
+    """POST .../response ({description, evidence_uri}, kw overrides): the raw response."""
+    b = {"description": "已补齐日志并上线留存策略", "evidence_uri": f"https://docs.example.edu/rect/{sfx()}.pdf"}
+    b.update(kw)
+    return http("POST", f"/rectifications/{rid}/response", b, token=tok(role))
+
+
+def verify_rectification(rid, outcome="closed", role="it", comment="经核查已整改到位"):
+    """POST .../verify: the raw response (comment None: not sent)."""
+    b = {"outcome": outcome}
+    if comment is not None:
+        b["comment"] = comment
+    return http("POST", f"/rectifications/{rid}/verify", b, token=tok(role))
+
+
+def overdue_rectification(project=None, seconds=-1):
+    """A rectification order of project (approved_project() unless given)
+    whose deadline is `seconds` from now (default: just past), once the scan
+    made it overdue (its itgov.rectification.overdue event is then emitted,
+    once; approvals opens an escalation case from it). Returns the order as
+    it now is."""
+    p = project or approved_project()
+    x = rectification(p["id"], instant_in(seconds))
+    return wait_rectification(x["id"], "overdue", timeout=max(10, seconds + 10))
+
+
+def info_request_body(due_date="2030-06-30", **kw):
+    b = {"question": "请说明系统近三个月的访问量与故障情况 " + sfx(), "due_date": due_date}
+    b.update(kw)
+    return b
+
+
+def post_info_request(pid, body=None, role="it"):
+    """POST an information request (info_request_body() unless given): the raw response."""
+    return http("POST", f"/projects/{pid}/info-requests",
+                info_request_body() if body is None else body, token=tok(role))
+
+
+def info_request(project_id, due_date="2030-06-30", **kw):
+    """An information request issued by the IT office (201), open."""
+    return expect(post_info_request(project_id, info_request_body(due_date, **kw)), 201)
+
+
+def get_info_request(rid, role="it"):
+    return expect(http("GET", f"/info-requests/{rid}", token=tok(role)), 200)
+
+
+def answer_info_request(rid, role="applicant", **kw):
+    """POST .../answer ({answer, attachments}, kw overrides): the raw response."""
+    b = {"answer": "近三个月日均访问 1200 次，无重大故障",
+         "attachments": [f"https://docs.example.edu/info/{sfx()}.xlsx"]}
+    b.update(kw)
+    return http("POST", f"/info-requests/{rid}/answer", b, token=tok(role))
+
+
+def shared_result_body(**kw):
+    b = {"title": "统一身份认证接入规范 " + sfx(), "summary": "可供其他单位复用的接入规范与示例代码",
+         "audience": "university", "uri": f"https://docs.example.edu/shared/{sfx()}.pdf"}
+    b.update(kw)
+    return b
+
+
+def post_shared_result(pid, body=None, role="it"):
+    """POST a shared result (shared_result_body() unless given): the raw response."""
+    return http("POST", f"/projects/{pid}/shared-results",
+                shared_result_body() if body is None else body, token=tok(role))

@@ -148,6 +148,18 @@ MATRIX = {
     ("GET", "/api/v1/fee-uses/:id"): ({"it_office", "auditor", "admin"}, MISSING, ""),
 
     # issue 12 A: information requests, rectifications, shared results
+    ("POST", "/api/v1/projects/:id/rectifications"): ({"it_office"}, MISSING, ""),
+    ("GET", "/api/v1/projects/:id/rectifications"): (ANY_ROLE, "project", "?limit=1"),
+    ("GET", "/api/v1/rectifications/:id"): (ANY_ROLE, MISSING, ""),
+    ("POST", "/api/v1/rectifications/:id/response"): ({"applicant"}, MISSING, ""),
+    ("POST", "/api/v1/rectifications/:id/verify"): ({"it_office"}, MISSING, ""),
+    ("POST", "/api/v1/projects/:id/info-requests"): ({"it_office"}, MISSING, ""),
+    ("GET", "/api/v1/projects/:id/info-requests"): (ANY_ROLE, "project", "?limit=1"),
+    ("GET", "/api/v1/info-requests/:id"): (ANY_ROLE, MISSING, ""),
+    ("POST", "/api/v1/info-requests/:id/answer"): ({"applicant"}, MISSING, ""),
+    ("POST", "/api/v1/projects/:id/shared-results"): ({"it_office"}, MISSING, ""),
+    ("GET", "/api/v1/shared-results"): (ANY_ROLE, None, "?limit=1"),
+    ("GET", "/api/v1/shared-results/:id"): (ANY_ROLE, MISSING, ""),
 
     # issue 12 B: escalation, suspension, termination, resume
 

@@ -125,6 +125,16 @@ static const char *const s_patterns[] = {
     "/api/v1/fee-uses/:id",
 
     /* issue 12 A: information requests, rectifications, shared results */
+    "/api/v1/projects/:id/rectifications",
+    "/api/v1/rectifications/:id",
+    "/api/v1/rectifications/:id/response",
+    "/api/v1/rectifications/:id/verify",
+    "/api/v1/projects/:id/info-requests",
+    "/api/v1/info-requests/:id",
+    "/api/v1/info-requests/:id/answer",
+    "/api/v1/projects/:id/shared-results",
+    "/api/v1/shared-results",
+    "/api/v1/shared-results/:id",
 
     /* issue 12 B: escalation, suspension, termination, resume */
 

@@ -113,6 +113,19 @@ void fee_uses_list(struct req *r);
 void fee_uses_get(struct req *r);
 
 /* issue 12 A: info_requests.c, rectifications.c, shared_results.c */
+/* the rules: supervision.h */
+void rectifications_create(struct req *r);
+void rectifications_list(struct req *r);
+void rectifications_get(struct req *r);
+void rectifications_respond(struct req *r);
+void rectifications_verify(struct req *r);
+void info_requests_create(struct req *r);
+void info_requests_list(struct req *r);
+void info_requests_get(struct req *r);
+void info_requests_answer(struct req *r);
+void shared_results_create(struct req *r);
+void shared_results_list(struct req *r);
+void shared_results_get(struct req *r);
 
 /* issue 12 B: suspension.c */
 

@@ -82,6 +82,18 @@ const struct route projects_routes[] = {
     {"GET", "/api/v1/fee-uses/:id", fee_uses_get, ROLE_IT_OFFICE | ROLE_AUDITOR | ROLE_ADMIN},
 
     /* issue 12 A: information requests, rectifications, shared results */
+    {"POST", "/api/v1/projects/:id/rectifications", rectifications_create, ROLE_IT_OFFICE},
+    {"GET", "/api/v1/projects/:id/rectifications", rectifications_list, ROLE_ANY},
+    {"GET", "/api/v1/rectifications/:id", rectifications_get, ROLE_ANY},
+    {"POST", "/api/v1/rectifications/:id/response", rectifications_respond, ROLE_APPLICANT},
+    {"POST", "/api/v1/rectifications/:id/verify", rectifications_verify, ROLE_IT_OFFICE},
+    {"POST", "/api/v1/projects/:id/info-requests", info_requests_create, ROLE_IT_OFFICE},
+    {"GET", "/api/v1/projects/:id/info-requests", info_requests_list, ROLE_ANY},
+    {"GET", "/api/v1/info-requests/:id", info_requests_get, ROLE_ANY},
+    {"POST", "/api/v1/info-requests/:id/answer", info_requests_answer, ROLE_APPLICANT},
+    {"POST", "/api/v1/projects/:id/shared-results", shared_results_create, ROLE_IT_OFFICE},
+    {"GET", "/api/v1/shared-results", shared_results_list, ROLE_ANY},
+    {"GET", "/api/v1/shared-results/:id", shared_results_get, ROLE_ANY},
 
     /* issue 12 B: escalation, suspension, termination, resume */
 
