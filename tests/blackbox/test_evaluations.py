@@ -386,8 +386,9 @@ def test_department_scores_are_the_mean_of_their_projects():
     assert b["projects"] == [{"project_id": s["p3"], "score": P3_SCORE}], b["projects"]
     assert b["score"] == B_SCORE, b
     # no projects at all: null
-    empty = make_department()["id"]
-    e = dept_eval(empty)
+    empty = make_department()["id"]  # 404 until the audit service has read its creation
+    e = poll(lambda: (lambda r: r.body if r.status == 200 else None)(
+        http("GET", f"/evaluations/departments/{empty}", token=it())), SETTLE_S, "the new department")
     assert e["score"] is None and e["projects"] == [] and e["suggestions"] == [], e
 
 
