@@ -162,6 +162,7 @@ MATRIX = {
     ("GET", "/api/v1/shared-results/:id"): (ANY_ROLE, MISSING, ""),
 
     # issue 12 B: escalation, suspension, termination, resume
+    ("POST", "/api/v1/projects/:id/resume"): ({"it_office"}, MISSING, ""),
 
     # issue 12 D: usage metrics and metrics keys
     ("POST", "/api/v1/projects/:id/metrics-key"): ({"it_office"}, MISSING, ""),

@@ -137,6 +137,7 @@ static const char *const s_patterns[] = {
     "/api/v1/shared-results/:id",
 
     /* issue 12 B: escalation, suspension, termination, resume */
+    "/api/v1/projects/:id/resume",
 
     /* issue 12 D: usage metrics and metrics keys */
     "/api/v1/projects/:id/metrics-key",

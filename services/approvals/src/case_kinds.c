@@ -2,6 +2,7 @@
  * The kinds of approval case and their rules. To add a kind, add its row to
  * case_kinds[] and its steps to case_rules[] (and to the unit test).
  */
+#include <stdio.h>
 #include <string.h>
 #include "case_kinds.h"
 #include "itgov/session.h"
@@ -12,13 +13,26 @@
 #define EV_DECISION   "itgov.approval.decision.recorded"
 #define BOTH_MEETINGS "minister_office,joint_meeting"
 
+/* issue 12 B: what an escalation keeps of the event that opened it */
+static const struct case_field s_keep_rectification[] = {{"rectification_id", "id"}, {NULL, NULL}};
+static const struct case_field s_keep_resume[] = {
+    {"resume_request_id", "resume_request_id"}, {"reason", "reason"}, {NULL, NULL}};
+
+/* kind, opened by, subject prefix, first step, variant field, variant, subject field, keep */
 const struct case_kind case_kinds[] = {
-    {"initiation", "itgov.project.submitted", "projects/", "review", NULL},
-    {"plan", "itgov.plan.submitted", "plans/", "decision", NULL},
-    {"contract", "itgov.contract.submitted", "contracts/", "review", NULL},
-    {"acceptance", "itgov.project.acceptance_requested", "projects/", "review", NULL},
+    {"initiation", "itgov.project.submitted", "projects/", "review", NULL, NULL, NULL, NULL},
+    {"plan", "itgov.plan.submitted", "plans/", "decision", NULL, NULL, NULL, NULL},
+    {"contract", "itgov.contract.submitted", "contracts/", "review", NULL, NULL, NULL, NULL},
+    {"acceptance", "itgov.project.acceptance_requested", "projects/", "review", NULL, NULL, NULL,
+     NULL},
     /* issue 11 G: change */
-    {"change", "itgov.change.submitted", "changes/", "review", "level"},
+    {"change", "itgov.change.submitted", "changes/", "review", "level", NULL, NULL, NULL},
+    /* issue 12 B: escalation (article 22), about the project: an overdue rectification's
+     * (subject rectifications/{rid}; the case names it) or the IT office's resume request */
+    {"escalation", "itgov.rectification.overdue", "projects/", "decision", NULL, "rectification",
+     "project_id", s_keep_rectification},
+    {"escalation", "itgov.project.resume_requested", "projects/", "decision", NULL, "resume", NULL,
+     s_keep_resume},
 };
 const size_t case_nkinds = sizeof case_kinds / sizeof case_kinds[0];
 
@@ -74,6 +88,22 @@ const struct case_rule case_rules[] = {
      BOTH_MEETINGS, EV_DECISION, "major", NULL},
     {"change", "decision", "decision", ROLE_SECRETARY, "reject", CASE_CLOSED, "rejected",
      BOTH_MEETINGS, EV_DECISION, "major", NULL},
+    /* issue 12 B: an escalation (article 22), decided by a meeting (as a project). An overdue
+     * rectification's: continue, suspend or terminate the project; a resume request's: resume
+     * it (back to the state it was suspended from), reject (it stays suspended) or terminate.
+     * The projects service applies suspend, terminate and resume. */
+    {"escalation", "decision", "decision", ROLE_SECRETARY, "continue", CASE_CLOSED, "continued",
+     BOTH_MEETINGS, EV_DECISION, "rectification", NULL},
+    {"escalation", "decision", "decision", ROLE_SECRETARY, "suspend", CASE_CLOSED, "suspended",
+     BOTH_MEETINGS, EV_DECISION, "rectification", NULL},
+    {"escalation", "decision", "decision", ROLE_SECRETARY, "terminate", CASE_CLOSED, "terminated",
+     BOTH_MEETINGS, EV_DECISION, "rectification", NULL},
+    {"escalation", "decision", "decision", ROLE_SECRETARY, "resume", CASE_CLOSED, "resumed",
+     BOTH_MEETINGS, EV_DECISION, "resume", NULL},
+    {"escalation", "decision", "decision", ROLE_SECRETARY, "reject", CASE_CLOSED, "rejected",
+     BOTH_MEETINGS, EV_DECISION, "resume", NULL},
+    {"escalation", "decision", "decision", ROLE_SECRETARY, "terminate", CASE_CLOSED, "terminated",
+     BOTH_MEETINGS, EV_DECISION, "resume", NULL},
 };
 const size_t case_nrules = sizeof case_rules / sizeof case_rules[0];
 
@@ -125,6 +155,47 @@ bool case_variant_known(const char *kind, const char *variant)
             (s_eq(case_rules[i].variant, variant) || s_eq(case_rules[i].set_variant, variant)))
             return true;
     return false;
+}
+
+bool case_open_subject(const struct case_kind *k, const char *event_subject, const cJSON *data,
+                       char *out, size_t n)
+{
+    if (!k->subject_field) {
+        size_t len = event_subject ? strlen(event_subject) : 0;
+        if (!len || len >= n ||
+            strncmp(event_subject, k->subject_prefix, strlen(k->subject_prefix)) != 0)
+            return false;
+        memcpy(out, event_subject, len + 1);
+        return true;
+    }
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(data, k->subject_field);
+    if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > 9007199254740992.0 ||
+        v->valuedouble != (double)(long long)v->valuedouble)
+        return false;
+    int w = snprintf(out, n, "%s%lld", k->subject_prefix, (long long)v->valuedouble);
+    return w > 0 && (size_t)w < n;
+}
+
+const char *case_open_variant(const struct case_kind *k, const cJSON *data)
+{
+    if (k->variant) return k->variant;
+    if (!k->variant_field) return NULL;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(data, k->variant_field);
+    /* a variant the kind's rules do not name is none: only the rules for every variant apply */
+    if (!cJSON_IsString(v) || !case_variant_known(k->kind, v->valuestring)) return NULL;
+    return v->valuestring;
+}
+
+cJSON *case_open_data(const struct case_kind *k, const cJSON *data)
+{
+    if (!k->keep) return NULL;
+    cJSON *out = cJSON_CreateObject();
+    if (!out) return NULL;
+    for (const struct case_field *f = k->keep; f->name; f++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(data, f->from);
+        if (v) cJSON_AddItemToObject(out, f->name, cJSON_Duplicate(v, true));
+    }
+    return out;
 }
 
 enum case_verdict case_decide(const char *kind, const char *step, const char *variant,

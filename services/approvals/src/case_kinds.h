@@ -9,14 +9,29 @@
  * variant applies only to cases of that variant, and a rule may set the
  * case's variant (a general change reclassified as major). Everything here
  * is pure (no I/O) and unit-tested state × action × variant.
+ *
+ * Issue 12 B: a kind may be opened by several events (one row each, the
+ * same kind and first step), each opening cases of a fixed variant (an
+ * escalation: variant rectification, opened by rectification.overdue, or
+ * resume, opened by project.resume_requested). Its subject may come from
+ * the event's data rather than the event's subject (an overdue
+ * rectification's escalation is about projects/{data.project_id}), and a
+ * case may keep named fields of its opening event's data (data.
+ * rectification_id), shown in the case document.
  */
 #ifndef CASE_KINDS_H
 #define CASE_KINDS_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "itgov/json.h"
 
 #define CASE_CLOSED "closed"
+
+/* one field a case keeps of its opening event's data: data.name = event data.from */
+struct case_field {
+    const char *name, *from;
+};
 
 struct case_kind {
     const char *kind;           /* "initiation" */
@@ -24,6 +39,11 @@ struct case_kind {
     const char *subject_prefix; /* "projects/" */
     const char *first_step;     /* "review" */
     const char *variant_field;  /* the opening event's data field naming the variant, or NULL */
+    const char *variant;        /* the variant of every case this event opens, or NULL */
+    /* the data field holding the subject's id (the subject is subject_prefix and that id), or
+     * NULL: the event's own subject, which must start with subject_prefix */
+    const char *subject_field;
+    const struct case_field *keep; /* the fields the case keeps, {NULL, NULL}-ended, or NULL */
 };
 
 struct case_rule {
@@ -66,6 +86,19 @@ enum case_verdict {
 enum case_verdict case_decide(const char *kind, const char *step, const char *variant,
                               const char *action, const char *input, const char *meeting,
                               unsigned roles, const struct case_rule **rule);
+
+/* The subject of the case an opening event (its subject and data) opens,
+ * into out (n bytes): false when the event names none. */
+bool case_open_subject(const struct case_kind *k, const char *event_subject, const cJSON *data,
+                       char *out, size_t n);
+
+/* The variant of the case an opening event's data opens (NULL: none). */
+const char *case_open_variant(const struct case_kind *k, const cJSON *data);
+
+/* The data the case keeps of its opening event's data, as a JSON object
+ * (a field the event lacks is left out), or NULL when the kind keeps none;
+ * the caller frees it. */
+cJSON *case_open_data(const struct case_kind *k, const cJSON *data);
 
 /* Whether variant is one a kind's rules name (NULL is every kind's). */
 bool case_variant_known(const char *kind, const char *variant);

@@ -5,7 +5,12 @@
  *     kind case_kinds.c names for that event, at its first step, due
  *     ITGOV_REVIEW_DAYS later (at most one open case per subject), of the
  *     variant the event's data names when the kind has variants (a
- *     change's level);
+ *     change's level); issue 12 B: rectification.overdue and
+ *     project.resume_requested open an escalation about the project
+ *     (case_kinds.c: its subject from data.project_id for the former, the
+ *     variant fixed by the event, the data the case keeps), which may be
+ *     open beside another case of the project: one open escalation per
+ *     project, variant and rectification (0017_escalation.sql);
  *   accounts: account.user.* keep the users table (roles, department,
  *     disabled) that says who may be invited as an expert.
  * Both are read from the sources' outboxes (itgov/follow.h; the bus only
@@ -46,19 +51,20 @@ static bool s_num(const cJSON *o, const char *name, char out[24])
 static void s_on_submitted(void *arg, const cJSON *ev, struct follow_job *job)
 {
     struct service *svc = arg;
-    const char *type = s_str(ev, "type"), *id = s_str(ev, "id"), *subject = s_str(ev, "subject");
+    const char *type = s_str(ev, "type"), *id = s_str(ev, "id");
     const struct case_kind *k = case_kind_opened_by(type);
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(ev, "data");
-    if (!k || !subject || strncmp(subject, k->subject_prefix, strlen(k->subject_prefix)) != 0)
+    char subject[128];
+    if (!k || !case_open_subject(k, s_str(ev, "subject"), data, subject, sizeof subject))
         return follow_done(job, true);
     char dept[24], sub[24], actor[24], days[24];
     bool has_dept = s_num(data, "department_id", dept);
     if (!s_num(data, "submission", sub)) snprintf(sub, sizeof sub, "0");
     bool has_actor = s_num(ev, "actor", actor);
     snprintf(days, sizeof days, "%ld", approvals_cfg.review_days);
-    /* a variant the kind's rules do not name is none: only the rules for every variant apply */
-    const char *variant = k->variant_field ? s_str(data, k->variant_field) : NULL;
-    if (variant && !case_variant_known(k->kind, variant)) variant = NULL;
+    cJSON *keep = case_open_data(k, data);
+    char *keep_json = keep ? cJSON_PrintUnformatted(keep) : NULL;
+    cJSON_Delete(keep);
     const char *params[] = {id,
                             type,
                             k->kind,
@@ -68,17 +74,21 @@ static void s_on_submitted(void *arg, const cJSON *ev, struct follow_job *job)
                             k->first_step,
                             days,
                             has_actor ? actor : NULL,
-                            variant};
+                            case_open_variant(k, data),
+                            keep_json};
+    /* one open case per subject for most kinds; escalations one per subject, variant and
+     * rectification (0017_escalation.sql): any unique index refuses a second one */
     follow_apply(job, svc->db,
                  "WITH i AS (INSERT INTO inbox (event_id, type) VALUES ($1, $2) "
                  "ON CONFLICT DO NOTHING RETURNING 1), "
                  "c AS (INSERT INTO cases (kind, subject, subject_department_id, submission, step, "
-                 "due_at, variant) SELECT $3, $4, $5::bigint, $6::int, $7, "
-                 "now() + make_interval(days => $8::int), $10 FROM i "
-                 "ON CONFLICT (subject) WHERE step <> 'closed' DO NOTHING RETURNING *) "
+                 "due_at, variant, data) SELECT $3, $4, $5::bigint, $6::int, $7, "
+                 "now() + make_interval(days => $8::int), $10, $11::jsonb FROM i "
+                 "ON CONFLICT DO NOTHING RETURNING *) "
                  "SELECT emit('itgov.approval.case.opened', 'approvals/' || c.id, $9::bigint, "
                  "jsonb_build_object('case', case_doc(c), 'submission', c.submission)) FROM c",
-                 10, params);
+                 11, params);
+    free(keep_json);
 }
 
 /* account.user.* → the users table */
@@ -132,9 +142,11 @@ int consumer_start(struct service *svc)
     char endpoint[300];
     snprintf(endpoint, sizeof endpoint, "tcp://%s:%ld", approvals_cfg.broker_host,
              approvals_cfg.broker_xpub_port);
-    static const char *const submitted[] = {"project.submitted",  "plan.submitted",
-                                            "contract.submitted", "project.acceptance_requested",
-                                            "change.submitted",   NULL};
+    static const char *const submitted[] = {
+        "project.submitted", "plan.submitted", "contract.submitted", "project.acceptance_requested",
+        "change.submitted",
+        /* issue 12 B: escalations */
+        "rectification.overdue", "project.resume_requested", NULL};
     static const char *const users[] = {"account.user.", NULL};
     const struct follow_source sources[] = {
         [FROM_PROJECTS] = {.name = "projects",

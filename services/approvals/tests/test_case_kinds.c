@@ -54,17 +54,43 @@ static const struct allowed s_allowed[] = {
      "major", NULL},
     {"change", "decision", "decision", SEC, "reject", "joint_meeting", "closed", "rejected",
      "major", NULL},
+    /* issue 12 B: escalation, by its variant, decided by either meeting */
+    {"escalation", "decision", "decision", SEC, "continue", "minister_office", "closed",
+     "continued", "rectification", NULL},
+    {"escalation", "decision", "decision", SEC, "continue", "joint_meeting", "closed", "continued",
+     "rectification", NULL},
+    {"escalation", "decision", "decision", SEC, "suspend", "minister_office", "closed", "suspended",
+     "rectification", NULL},
+    {"escalation", "decision", "decision", SEC, "suspend", "joint_meeting", "closed", "suspended",
+     "rectification", NULL},
+    {"escalation", "decision", "decision", SEC, "terminate", "minister_office", "closed",
+     "terminated", "rectification", NULL},
+    {"escalation", "decision", "decision", SEC, "terminate", "joint_meeting", "closed",
+     "terminated", "rectification", NULL},
+    {"escalation", "decision", "decision", SEC, "resume", "minister_office", "closed", "resumed",
+     "resume", NULL},
+    {"escalation", "decision", "decision", SEC, "resume", "joint_meeting", "closed", "resumed",
+     "resume", NULL},
+    {"escalation", "decision", "decision", SEC, "reject", "minister_office", "closed", "rejected",
+     "resume", NULL},
+    {"escalation", "decision", "decision", SEC, "reject", "joint_meeting", "closed", "rejected",
+     "resume", NULL},
+    {"escalation", "decision", "decision", SEC, "terminate", "minister_office", "closed",
+     "terminated", "resume", NULL},
+    {"escalation", "decision", "decision", SEC, "terminate", "joint_meeting", "closed",
+     "terminated", "resume", NULL},
 };
 
-static const char *const s_kinds[] = {"initiation", "plan",   "contract",
-                                      "acceptance", "change", NULL};
+static const char *const s_kinds[] = {"initiation", "plan",       "contract", "acceptance",
+                                      "change",     "escalation", NULL};
 static const char *const s_steps[] = {"review", "decision", "closed", NULL};
 static const char *const s_actions[] = {"invite_expert", "opinion", "review", "decision", NULL};
 static const unsigned s_roles[] = {ROLE_ADMIN,  ROLE_IT_OFFICE, ROLE_APPLICANT,
                                    ROLE_EXPERT, ROLE_SECRETARY, ROLE_AUDITOR};
 static const char *const s_inputs[] = {
-    "", "pass", "return", "reject", "approve", "reclassify_major", "bogus", NULL};
-static const char *const s_variants[] = {"", "general", "major", NULL};
+    "",         "pass",    "return", "reject",    "approve", "reclassify_major",
+    "continue", "suspend", "resume", "terminate", "bogus",   NULL};
+static const char *const s_variants[] = {"", "general", "major", "rectification", "resume", NULL};
 static const char *const s_meetings[] = {"", "minister_office", "joint_meeting", NULL};
 
 static const char *s_null(const char *s)
@@ -130,13 +156,14 @@ int main(void)
                                 }
                             }
     /* opinion allows two roles, unmeetinged actions ignore the meeting (3 values); the kinds
-     * without variants take any of the 3 variant values alike */
-    CHECK(allowed_seen == 3 * ((1 * 3) + (2 * 3) + (3 * 3) + 4 + 2 /* initiation, plan */
+     * without variants take any of the 5 variant values alike */
+    CHECK(allowed_seen == 5 * ((1 * 3) + (2 * 3) + (3 * 3) + 4 + 2 /* initiation, plan */
                                + (2 * 3)                           /* contract */
                                + (1 * 3) + (2 * 3) + (2 * 3))      /* acceptance */
                               + (3 * 3)   /* change: pass, pass, reclassify, one variant each */
-                              + (3 * 3)   /* change: reject, in every variant */
-                              + (2 * 2)); /* change: decision on a major one, 2 meetings */
+                              + (3 * 5)   /* change: reject, in every variant */
+                              + (2 * 2)   /* change: decision on a major one, 2 meetings */
+                              + (6 * 2)); /* escalation: 3 outcomes per variant, 2 meetings */
 
     /* the refusal order: 403 before 400 before 409 */
     const struct case_rule *rule;
@@ -223,5 +250,95 @@ int main(void)
     CHECK(!case_variant_known("change", "minor"));
     CHECK(case_variant_known("change", NULL) && !case_variant_known("nosuch", NULL));
     CHECK(!case_variant_known("initiation", "major"));
+
+    /* issue 12 B: escalation, opened by two events, each of its own variant, at decision */
+    const struct case_kind *esc_r = case_kind_opened_by("itgov.rectification.overdue");
+    const struct case_kind *esc_p = case_kind_opened_by("itgov.project.resume_requested");
+    CHECK(esc_r && esc_p && esc_r != esc_p);
+    CHECK(case_kind_find("escalation") == esc_r);
+    CHECK_STR(esc_r->kind, "escalation");
+    CHECK_STR(esc_p->kind, "escalation");
+    CHECK_STR(esc_r->first_step, "decision");
+    CHECK_STR(esc_p->first_step, "decision");
+    CHECK(case_variant_known("escalation", "rectification") &&
+          case_variant_known("escalation", "resume"));
+    CHECK(!case_variant_known("escalation", "major"));
+    /* every kind opened by several events starts at the same step */
+    for (size_t i = 0; i < case_nkinds; i++)
+        CHECK_STR(case_kinds[i].first_step, case_kind_find(case_kinds[i].kind)->first_step);
+    CHECK(case_inputs("escalation", "decision", in, 8) == 5);
+    /* an outcome of the other variant: known to the kind (not 400) but not here (409) */
+    CHECK(case_decide("escalation", "decision", "rectification", "decision", "resume",
+                      "joint_meeting", ROLE_SECRETARY, &rule) == CASE_INVALID_STATE);
+    CHECK(case_decide("escalation", "decision", "resume", "decision", "suspend", "joint_meeting",
+                      ROLE_SECRETARY, &rule) == CASE_INVALID_STATE);
+    CHECK(case_decide("escalation", "decision", "resume", "decision", "continue", "minister_office",
+                      ROLE_SECRETARY, &rule) == CASE_INVALID_STATE);
+    CHECK(case_decide("escalation", "decision", "rectification", "decision", "approve",
+                      "joint_meeting", ROLE_SECRETARY, &rule) == CASE_BAD_INPUT);
+    CHECK(case_decide("escalation", "decision", "rectification", "decision", "suspend",
+                      "joint_meeting", ROLE_IT_OFFICE, &rule) == CASE_FORBIDDEN);
+    CHECK(case_decide("escalation", "decision", "rectification", "decision", "suspend", "bogus",
+                      ROLE_SECRETARY, &rule) == CASE_BAD_MEETING);
+    CHECK(case_decide("escalation", "closed", "rectification", "decision", "suspend",
+                      "joint_meeting", ROLE_SECRETARY, &rule) == CASE_INVALID_STATE);
+    CHECK(case_decide("escalation", "decision", "rectification", "review", "pass", NULL,
+                      ROLE_IT_OFFICE, &rule) == CASE_INVALID_STATE); /* no review step */
+    CHECK(case_decide("escalation", "decision", "rectification", "invite_expert", NULL, NULL,
+                      ROLE_IT_OFFICE, &rule) == CASE_INVALID_STATE);
+
+    /* the subject: the event's own, or projects/{data.project_id} for an overdue rectification */
+    cJSON *d = cJSON_Parse("{\"id\": 7, \"project_id\": 42, \"department_id\": 3, "
+                           "\"status\": \"overdue\", \"level\": \"major\"}");
+    char subj[64];
+    CHECK(case_open_subject(esc_r, "rectifications/7", d, subj, sizeof subj));
+    CHECK_STR(subj, "projects/42");
+    CHECK(case_open_subject(esc_p, "projects/42", d, subj, sizeof subj));
+    CHECK_STR(subj, "projects/42");
+    CHECK(!case_open_subject(esc_p, "rectifications/7", d, subj, sizeof subj));
+    CHECK(!case_open_subject(case_kind_find("change"), "projects/42", d, subj, sizeof subj));
+    CHECK(!case_open_subject(case_kind_find("change"), NULL, d, subj, sizeof subj));
+    CHECK(!case_open_subject(esc_r, "rectifications/7", d, subj, 8)); /* too long */
+    cJSON *bad = cJSON_Parse("{\"project_id\": \"42\"}");
+    CHECK(!case_open_subject(esc_r, "rectifications/7", bad, subj, sizeof subj));
+    cJSON_Delete(bad);
+    bad = cJSON_Parse("{\"project_id\": 4.5}");
+    CHECK(!case_open_subject(esc_r, "rectifications/7", bad, subj, sizeof subj));
+    cJSON_Delete(bad);
+    bad = cJSON_Parse("{\"project_id\": 0}");
+    CHECK(!case_open_subject(esc_r, "rectifications/7", bad, subj, sizeof subj));
+    cJSON_Delete(bad);
+    CHECK(!case_open_subject(esc_r, "rectifications/7", NULL, subj, sizeof subj));
+
+    /* the variant: fixed by the event, or from the data field naming it (if the kind knows it) */
+    CHECK_STR(case_open_variant(esc_r, d), "rectification");
+    CHECK_STR(case_open_variant(esc_p, d), "resume");
+    CHECK_STR(case_open_variant(case_kind_find("change"), d), "major");
+    CHECK(case_open_variant(case_kind_find("initiation"), d) == NULL);
+    cJSON *minor = cJSON_Parse("{\"level\": \"minor\"}");
+    CHECK(case_open_variant(case_kind_find("change"), minor) == NULL);
+    cJSON_Delete(minor);
+
+    /* what the case keeps: the rectification's id; a resume request's id and reason */
+    CHECK(case_open_data(case_kind_find("initiation"), d) == NULL);
+    cJSON *kept = case_open_data(esc_r, d);
+    char *text = cJSON_PrintUnformatted(kept);
+    CHECK_STR(text, "{\"rectification_id\":7}");
+    cJSON_free(text);
+    cJSON_Delete(kept);
+    cJSON *rq = cJSON_Parse("{\"project_id\": 42, \"resume_request_id\": 3, "
+                            "\"reason\": \"fixed\", \"submission\": 2}");
+    kept = case_open_data(esc_p, rq);
+    text = cJSON_PrintUnformatted(kept);
+    CHECK_STR(text, "{\"resume_request_id\":3,\"reason\":\"fixed\"}");
+    cJSON_free(text);
+    cJSON_Delete(kept);
+    kept = case_open_data(esc_p, d); /* the event lacks both: an empty object */
+    text = cJSON_PrintUnformatted(kept);
+    CHECK_STR(text, "{}");
+    cJSON_free(text);
+    cJSON_Delete(kept);
+    cJSON_Delete(rq);
+    cJSON_Delete(d);
     return check_done();
 }

@@ -4,6 +4,9 @@
  *   approval.review.recorded / approval.decision.recorded → the project,
  *     plan, contract or change the case decides moves, by the rule table below and
  *     the state machines of project_fsm.c;
+ *   issue 12 B: approval.decision.recorded of an escalation case → the
+ *     project is suspended, resumed or terminated (ESCALATION_SQL), and a
+ *     resume request's case closes the request;
  *   approval.expert.invited → the expert may read the project;
  *   every approval.* event whose case is about a project (subject
  *     projects/{id}) or one of its contracts or changes (contracts/{cid},
@@ -46,19 +49,57 @@
     "SELECT (SELECT count(*) FROM p), (SELECT count(*) FROM i), (SELECT count(*) FROM h), "        \
     "(SELECT count(*) FROM e), (SELECT n FROM k)"
 
-/* the records a case can decide: machine, table and subject prefix */
+/* issue 12 B: an escalation's decision moves the project whichever its submission (the case
+ * is about the project as it is, not about one submission of it): suspended, it keeps the
+ * state it left (suspended_from); resumed, it goes back to it (the transition's to is
+ * FSM_SUSPENDED_FROM); terminated or resumed, suspended_from is NULL again. A decision on a
+ * resume request's case also closes the request ($2, its id, from the case's data; $14 the
+ * decision's outcome), also when the project does not move (reject). The inbox row is written
+ * when anything changed. */
+#define ESCALATION_SQL                                                                             \
+    "WITH fresh AS (SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM inbox WHERE event_id = $5)), "        \
+    "cur AS (SELECT id, state FROM projects WHERE id = $1), "                                      \
+    "t AS (SELECT * FROM unnest($3::text[], $4::text[]) AS t(f, t)), "                             \
+    "p AS (UPDATE projects p SET state = CASE WHEN t.t = '" FSM_SUSPENDED_FROM "' "                \
+    "THEN p.suspended_from ELSE t.t END, "                                                         \
+    "suspended_from = CASE WHEN t.t = 'suspended' THEN p.state END, "                              \
+    "version = p.version + 1, updated_at = now() FROM t, cur, fresh "                              \
+    "WHERE p.id = cur.id AND p.state = t.f "                                                       \
+    "AND (t.t <> '" FSM_SUSPENDED_FROM "' OR p.suspended_from IS NOT NULL) RETURNING p.*), "       \
+    "q AS (UPDATE resume_requests q SET outcome = $14, case_id = $11::bigint, decided_at = now() " \
+    "FROM fresh WHERE q.id = $2::bigint AND q.project_id = $1 AND q.decided_at IS NULL "           \
+    "RETURNING 1), "                                                                               \
+    "i AS (INSERT INTO inbox (event_id, type) SELECT $5, $6 "                                      \
+    "WHERE EXISTS (SELECT 1 FROM p) OR EXISTS (SELECT 1 FROM q) ON CONFLICT DO NOTHING "           \
+    "RETURNING 1), "                                                                               \
+    "h AS (INSERT INTO transitions (subject, from_state, to_state, action, actor_id, comment) "    \
+    "SELECT 'projects/' || p.id, cur.state, p.state, $7, $8::bigint, $9 FROM p, cur "              \
+    "RETURNING 1), "                                                                               \
+    "e AS (SELECT emit($10, 'projects/' || p.id, $8::bigint, project_event(p) || "                 \
+    "jsonb_build_object('case_id', $11::bigint, 'comment', $9)) AS n FROM p), "                    \
+    "k AS (SELECT keep_case($12::jsonb, $13::bigint) AS n) "                                       \
+    "SELECT (SELECT count(*) FROM p), (SELECT count(*) FROM q), (SELECT count(*) FROM i), "        \
+    "(SELECT count(*) FROM h), (SELECT count(*) FROM e), (SELECT n FROM k)"
+
+/* the records a case can decide: machine, table and subject prefix; escalation: the SQL is
+ * ESCALATION_SQL and its parameters */
 static const struct target {
     const struct fsm *machine;
     const char *prefix, *sql;
-} s_project = {&project_fsm, "projects/", TRANSITION_SQL("projects", "projects/", "project_event")},
-  s_plan = {&plan_fsm, "plans/", TRANSITION_SQL("plans", "plans/", "plan_event")},
+    bool escalation;
+} s_project = {&project_fsm, "projects/", TRANSITION_SQL("projects", "projects/", "project_event"),
+               false},
+  s_plan = {&plan_fsm, "plans/", TRANSITION_SQL("plans", "plans/", "plan_event"), false},
   s_contract = {&contract_fsm, "contracts/",
-                TRANSITION_SQL("contracts", "contracts/", "contract_event")},
-  s_change = {&change_fsm, "changes/", TRANSITION_SQL("changes", "changes/", "change_event")};
+                TRANSITION_SQL("contracts", "contracts/", "contract_event"), false},
+  s_change = {&change_fsm, "changes/", TRANSITION_SQL("changes", "changes/", "change_event"),
+              false},
+  s_escalation = {&project_fsm, "projects/", ESCALATION_SQL, true};
 
 /* event type × case kind × outcome → which record, which action; a kind may
  * name the case's variant too ("change/major": a change case of that level),
- * so a change moves by its level (issue 11 G) */
+ * so a change moves by its level (issue 11 G); an action NULL moves nothing
+ * (a resume request rejected: ESCALATION_SQL only closes the request) */
 static const struct {
     const char *type, *kind, *outcome;
     const struct target *target;
@@ -83,6 +124,13 @@ static const struct {
     {"itgov.approval.review.recorded", "change", "reject", &s_change, "review_reject"},
     {"itgov.approval.decision.recorded", "change", "approve", &s_change, "decide_approve"},
     {"itgov.approval.decision.recorded", "change", "reject", &s_change, "decide_reject"},
+    /* issue 12 B: escalations; continue (a rectification's) changes nothing (the case doc is
+     * kept); suspending a suspended project finds no transition and changes nothing */
+    {"itgov.approval.decision.recorded", "escalation/rectification", "suspend", &s_escalation,
+     "suspend"},
+    {"itgov.approval.decision.recorded", "escalation", "terminate", &s_escalation, "terminate"},
+    {"itgov.approval.decision.recorded", "escalation/resume", "resume", &s_escalation, "resume"},
+    {"itgov.approval.decision.recorded", "escalation/resume", "reject", &s_escalation, NULL},
 };
 
 static struct follow *s_follow;
@@ -175,27 +223,32 @@ static void s_handle(void *arg, int source, long long sourceseq, const cJSON *ev
             continue;
         const struct target *t = s_rules[i].target;
         long long sid = s_subject_id(subject, t->prefix);
-        char from[128], to[128], ids[24], sub[24];
+        char from[128] = "{}", to[128] = "{}", ids[24], sub[24];
         const char *event = NULL;
-        if (!sid || !fsm_action_sql(t->machine, s_rules[i].action, from, sizeof from, to, sizeof to,
-                                    &event))
+        if (!sid || (s_rules[i].action && !fsm_action_sql(t->machine, s_rules[i].action, from,
+                                                          sizeof from, to, sizeof to, &event)))
             goto keep;
         id_text(ids, sid);
         id_text(sub, s_num(data, "submission"));
+        /* an escalation: $2 the resume request its case names (none: NULL), $14 the outcome */
+        char request[24];
+        long long rq = s_num(cJSON_GetObjectItemCaseSensitive(kase, "data"), "resume_request_id");
+        id_text(request, rq);
         const char *params[] = {ids,
-                                sub,
+                                t->escalation ? (rq > 0 ? request : NULL) : sub,
                                 from,
                                 to,
                                 id,
                                 type,
-                                s_rules[i].action,
+                                s_rules[i].action ? s_rules[i].action : outcome,
                                 a ? actor : NULL,
                                 s_str(data, "comment"),
                                 event,
                                 case_id,
                                 doc,
-                                seq};
-        follow_apply(job, svc->db, t->sql, 13, params);
+                                seq,
+                                outcome};
+        follow_apply(job, svc->db, t->sql, t->escalation ? 14 : 13, params);
         free(doc);
         return;
     }

@@ -7,8 +7,10 @@
 #include "project_fsm.h"
 
 static const char *const s_project_states[] = {
-    "draft",        "under_review",      "returned", "awaiting_decision", "approved", "rejected",
-    "implementing", "acceptance_review", "accepted", "in_operation",      NULL};
+    "draft",    "under_review", "returned",     "awaiting_decision",
+    "approved", "rejected",     "implementing", "acceptance_review",
+    "accepted", "in_operation", "suspended",    "terminated",
+    NULL};
 
 static const struct fsm_transition s_project[] = {
     {"draft", "edit", "draft", "itgov.project.updated"},
@@ -28,6 +30,21 @@ static const struct fsm_transition s_project[] = {
     {"acceptance_review", "acceptance_pass", "accepted", "itgov.project.accepted"},
     {"acceptance_review", "acceptance_return", "implementing", "itgov.project.acceptance_returned"},
     {"accepted", "go_live", "in_operation", "itgov.project.went_live"},
+    /* issue 12 B: an escalation's decision (article 22; consumer.c applies it). Suspended from
+     * any state from approval on (the project keeps it: suspended_from), resumed back to it,
+     * terminated from those or from suspended; terminated is final. */
+    {"approved", "suspend", "suspended", "itgov.project.suspended"},
+    {"implementing", "suspend", "suspended", "itgov.project.suspended"},
+    {"acceptance_review", "suspend", "suspended", "itgov.project.suspended"},
+    {"accepted", "suspend", "suspended", "itgov.project.suspended"},
+    {"in_operation", "suspend", "suspended", "itgov.project.suspended"},
+    {"suspended", "resume", FSM_SUSPENDED_FROM, "itgov.project.resumed"},
+    {"approved", "terminate", "terminated", "itgov.project.terminated"},
+    {"implementing", "terminate", "terminated", "itgov.project.terminated"},
+    {"acceptance_review", "terminate", "terminated", "itgov.project.terminated"},
+    {"accepted", "terminate", "terminated", "itgov.project.terminated"},
+    {"in_operation", "terminate", "terminated", "itgov.project.terminated"},
+    {"suspended", "terminate", "terminated", "itgov.project.terminated"},
 };
 
 const struct fsm project_fsm = {"project", s_project_states, s_project,

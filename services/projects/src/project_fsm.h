@@ -11,6 +11,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* A transition's to that is no fixed state: the state the project was
+ * suspended from (its column suspended_from). */
+#define FSM_SUSPENDED_FROM "(suspended_from)"
+
 struct fsm_transition {
     const char *from;
     const char *action;
@@ -28,7 +32,12 @@ struct fsm {
 /* project: draft → under_review → (returned → under_review …) →
  * awaiting_decision → approved | rejected; rejection also at review; then
  * approved → implementing (an implementation plan) → acceptance_review →
- * (returned to implementing …) → accepted → in_operation (go-live). */
+ * (returned to implementing …) → accepted → in_operation (go-live).
+ * Issue 12 B: from approved on (approved, implementing, acceptance_review,
+ * accepted, in_operation) → suspended (an escalation's decision) → back to
+ * the state it was suspended from (resume: its to is FSM_SUSPENDED_FROM,
+ * which the statement reads from the project's suspended_from); from those
+ * and from suspended → terminated (final). */
 extern const struct fsm project_fsm;
 /* plan: draft → under_review → approved | rejected. */
 extern const struct fsm plan_fsm;

@@ -128,6 +128,7 @@ void shared_results_list(struct req *r);
 void shared_results_get(struct req *r);
 
 /* issue 12 B: suspension.c */
+void suspension_resume(struct req *r);
 
 /* ---- common.c ---- */
 

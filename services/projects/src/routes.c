@@ -96,6 +96,7 @@ const struct route projects_routes[] = {
     {"GET", "/api/v1/shared-results/:id", shared_results_get, ROLE_ANY},
 
     /* issue 12 B: escalation, suspension, termination, resume */
+    {"POST", "/api/v1/projects/:id/resume", suspension_resume, ROLE_IT_OFFICE},
 
 };
 const size_t projects_nroutes = sizeof projects_routes / sizeof projects_routes[0];

@@ -19,6 +19,9 @@ static const char *const s_project_actions[] = {"edit",
                                                 "acceptance_pass",
                                                 "acceptance_return",
                                                 "go_live",
+                                                "suspend",
+                                                "resume",
+                                                "terminate",
                                                 NULL};
 static const char *const s_plan_actions[] = {"edit", "submit", "decide_approve", "decide_reject",
                                              NULL};
@@ -44,6 +47,19 @@ static const struct expect s_project_allowed[] = {
     {"acceptance_review", "acceptance_pass", "accepted"},
     {"acceptance_review", "acceptance_return", "implementing"},
     {"accepted", "go_live", "in_operation"},
+    /* issue 12 B: suspension, resume, termination */
+    {"approved", "suspend", "suspended"},
+    {"implementing", "suspend", "suspended"},
+    {"acceptance_review", "suspend", "suspended"},
+    {"accepted", "suspend", "suspended"},
+    {"in_operation", "suspend", "suspended"},
+    {"suspended", "resume", FSM_SUSPENDED_FROM},
+    {"approved", "terminate", "terminated"},
+    {"implementing", "terminate", "terminated"},
+    {"acceptance_review", "terminate", "terminated"},
+    {"accepted", "terminate", "terminated"},
+    {"in_operation", "terminate", "terminated"},
+    {"suspended", "terminate", "terminated"},
 };
 static const struct expect s_plan_allowed[] = {
     {"draft", "edit", "draft"},
@@ -88,7 +104,7 @@ static void s_check_machine(const struct fsm *m, const char *const *actions,
                 if (t) {
                     CHECK_STR(t->to, want);
                     CHECK(strncmp(t->event, "itgov.", 6) == 0);
-                    CHECK(fsm_has_state(m, t->to));
+                    CHECK(fsm_has_state(m, t->to) || strcmp(t->to, FSM_SUSPENDED_FROM) == 0);
                 }
             } else {
                 CHECK(t == NULL);
@@ -107,7 +123,7 @@ static void s_check_machine(const struct fsm *m, const char *const *actions,
 int main(void)
 {
     s_check_machine(&project_fsm, s_project_actions, s_project_allowed,
-                    sizeof s_project_allowed / sizeof s_project_allowed[0], 10);
+                    sizeof s_project_allowed / sizeof s_project_allowed[0], 12);
     s_check_machine(&plan_fsm, s_plan_actions, s_plan_allowed,
                     sizeof s_plan_allowed / sizeof s_plan_allowed[0], 4);
     s_check_machine(&contract_fsm, s_contract_actions, s_contract_allowed,
@@ -133,6 +149,27 @@ int main(void)
     CHECK_STR(fsm_next(&change_fsm, "pending", "review_pass_major")->to, "awaiting_decision");
     CHECK(fsm_next(&change_fsm, "pending", "implement") == NULL);
     CHECK(fsm_next(&change_fsm, "awaiting_decision", "implement") == NULL);
+    /* issue 12 B: suspended from any state from approval on, back to it, or terminated */
+    CHECK(fsm_action_sql(&project_fsm, "suspend", from, sizeof from, to, sizeof to, &ev));
+    CHECK_STR(from, "{approved,implementing,acceptance_review,accepted,in_operation}");
+    CHECK_STR(to, "{suspended,suspended,suspended,suspended,suspended}");
+    CHECK_STR(ev, "itgov.project.suspended");
+    CHECK(fsm_action_sql(&project_fsm, "resume", from, sizeof from, to, sizeof to, &ev));
+    CHECK_STR(from, "{suspended}");
+    CHECK_STR(to, "{" FSM_SUSPENDED_FROM "}");
+    CHECK_STR(ev, "itgov.project.resumed");
+    CHECK(fsm_action_sql(&project_fsm, "terminate", from, sizeof from, to, sizeof to, &ev));
+    CHECK_STR(from, "{approved,implementing,acceptance_review,accepted,in_operation,suspended}");
+    CHECK_STR(ev, "itgov.project.terminated");
+    CHECK(!fsm_has_state(&project_fsm, FSM_SUSPENDED_FROM));
+    /* suspending a suspended project, and anything on a terminated one, is refused */
+    CHECK(fsm_next(&project_fsm, "suspended", "suspend") == NULL);
+    const char *const *all = s_project_actions;
+    for (const char *const *a = all; *a; a++)
+        CHECK(fsm_next(&project_fsm, "terminated", *a) == NULL);
+    for (const char *const *a = all; *a; a++)
+        if (strcmp(*a, "resume") != 0 && strcmp(*a, "terminate") != 0)
+            CHECK(fsm_next(&project_fsm, "suspended", *a) == NULL);
     char tiny[8];
     CHECK(!fsm_action_sql(&project_fsm, "submit", tiny, sizeof tiny, to, sizeof to, &ev));
     return check_done();
