@@ -358,6 +358,46 @@ def test_last_year_has_no_day_in_operation_and_its_own_spot_check():
     assert b["score"] is None and all(x["value"] is None for x in b["components"]) and not b["suggestions"], b
 
 
+def test_a_day_that_ends_suspended_is_not_in_operation_and_a_resume_counts_it_again():
+    """A project in operation suspended through the real path (an overdue
+    rectification, its escalation decided `suspend`) today: today ends
+    suspended, so it has no day in operation this year (usage and backups
+    null); resumed the same day, today counts again."""
+    with department_applicant(make_department()["id"]):
+        p = live_project()
+    pid = p["id"]
+    usage(pid, day(0), 4, 80)
+    backup(pid, at(day(1)))
+    rid = pf.overdue_rectification(p)["id"]  # deadline just past, made overdue by the scan
+    case = poll(lambda: next((c for c in expect(http(
+        "GET", f"/approvals?subject=projects/{pid}&kind=escalation&state=open&limit=100", token=it()),
+        200)["items"] if c["data"].get("rectification_id") == rid), None), 10, "the escalation case")
+    expect(pf.decide(case["id"], "suspend"), 200)
+    pf.wait_state(pid, "suspended", timeout=5)
+    # usage, backup_freshness: no day in operation → null; availability: the sample (80);
+    # rectifications: one past its deadline, not closed → 0/1
+    # score = (20*80 + 15*0) / (20 + 15) = 1600 / 35 = 45.714 → 45.7
+    b = settled(pid, {"usage": (None, 0, 0), "availability": (80, 1, None), "spot_checks": (None, 0, 0),
+                      "rectifications_on_time": (0, 1, 0), "backup_freshness": (None, 0, 0)})
+    assert b["score"] == 45.7, b
+    assert [x.split(" ")[0] for x in b["suggestions"]] == ["rectifications_on_time"], b["suggestions"]
+    # resumed: back in operation at the end of today → one day in operation, used, backup fresh
+    expect(http("POST", f"/projects/{pid}/resume", {"reason": "整改已完成，申请恢复"}, token=it()), 202)
+    rc = poll(lambda: next((c for c in expect(http(
+        "GET", f"/approvals?subject=projects/{pid}&kind=escalation&state=open&limit=100", token=it()),
+        200)["items"] if c["variant"] == "resume"), None), 10, "the resume case")
+    expect(pf.decide(rc["id"], "resume"), 200)
+    pf.wait_state(pid, "in_operation", timeout=5)
+    # score = (20*100 + 20*80 + 15*0 + 10*100) / (20 + 20 + 15 + 10) = 4600 / 65 = 70.769 → 70.8
+    b = settled(pid, {"usage": (100, 1, 1), "availability": (80, 1, None),
+                      "rectifications_on_time": (0, 1, 0), "backup_freshness": (100, 1, 1)})
+    assert b["score"] == 70.8, b
+    log = entries(token=it(), subject=f"projects/{pid}")
+    moves = [e["seq"] for e in log if e["type"] in (
+        "itgov.project.went_live", "itgov.project.suspended", "itgov.project.resumed")]
+    assert components(b)["usage"]["evidence"]["seqs"] == moves, (components(b)["usage"], moves)
+
+
 def test_department_scores_are_the_mean_of_their_projects():
     s = scene()
     want = expected()
