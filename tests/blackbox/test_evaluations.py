@@ -93,10 +93,18 @@ def backup(pid, when):
 
 
 def usage(pid, date, active_users, availability):
-    r = http("POST", "/metrics/usage", {"project_id": pid, "date": date, "active_users": active_users,
-                                        "requests": 100 * active_users, "availability_percent": availability,
-                                        "incidents": 0}, token=it())
-    assert r.status in (200, 201), f"usage sample: {r}"
+    """A usage sample (part D's route), once the audit service knows the project is in
+    operation (it learns that from the log: until then 409 invalid_state)."""
+    body = {"project_id": pid, "date": date, "active_users": active_users, "requests": 100 * active_users,
+            "availability_percent": availability, "incidents": 0}
+
+    def post():
+        r = http("POST", "/metrics/usage", body, token=it())
+        if r.status == 409 and (r.body or {}).get("code") == "invalid_state":
+            return None
+        assert r.status == 201, f"usage sample: {r}"
+        return r
+    poll(post, SETTLE_S, f"a usage sample of project {pid}", interval=0.2)
 
 
 def rectification(pid, deadline):
