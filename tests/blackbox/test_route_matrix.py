@@ -173,6 +173,11 @@ MATRIX = {
     ("GET", "/api/v1/metrics/usage/:id"): ({"it_office", "auditor", "admin", "applicant"}, MISSING, ""),
 
     # issue 12 E: evaluations
+    # readers: every role but experts (applicants: their own department's)
+    ("GET", "/api/v1/evaluations/projects/:id"): (ANY_ROLE - {"expert"}, "project", ""),
+    ("GET", "/api/v1/evaluations/departments/:id"): (ANY_ROLE - {"expert"}, "dept", ""),
+    ("POST", "/api/v1/evaluations/departments/:id/publish"): ({"it_office"}, MISSING, ""),  # 404
+    ("GET", "/api/v1/evaluations/departments/:id/published"): (ANY_ROLE - {"expert"}, "dept", "?limit=1"),
 
     # approvals
     ("GET", "/api/v1/approvals"): (ANY_ROLE, None, "?limit=1"),

@@ -145,6 +145,10 @@ static const char *const s_patterns[] = {
     "/api/v1/metrics/usage/:id",
 
     /* issue 12 E: evaluations */
+    "/api/v1/evaluations/projects/:id",
+    "/api/v1/evaluations/departments/:id",
+    "/api/v1/evaluations/departments/:id/publish",
+    "/api/v1/evaluations/departments/:id/published",
 
     /* not served today: more than one parameter, and one at the end */
     "/api/v1/projects/:id/deliverables/:did",

@@ -51,6 +51,8 @@ struct audit_config {
     const char *feed_secret;   /* CURVE server secret key of the public feed */
     const char *client_keys;   /* ITGOV_EVENT_CLIENT_KEYS: who may subscribe */
     const char *broker_public; /* the broker's CURVE public key */
+
+    const char *eval_weights; /* ITGOV_EVAL_WEIGHTS: "usage=20,..." (issue 12 E) */
 };
 extern struct audit_config audit_cfg;
 
@@ -67,5 +69,13 @@ extern const size_t audit_nroutes;
 int webhooks_start(struct service *svc);
 /* Called after entries up to last_seq (inclusive) are committed, in order. */
 void webhooks_notify(long long last_seq);
+
+/* ---- evaluations (issue 12 E, evaluations.c) ---- */
+/* Reads ITGOV_EVAL_WEIGHTS (audit_config.eval_weights); false if malformed. */
+bool evaluations_start(const char *weights_spec);
+void evaluations_project(struct req *r);
+void evaluations_department(struct req *r);
+void evaluations_publish(struct req *r);
+void evaluations_published(struct req *r);
 
 #endif

@@ -32,6 +32,7 @@ static void s_metrics(void *app, struct evbuffer *out)
 static int s_start(struct service *svc)
 {
     audit_svc = svc;
+    if (!evaluations_start(audit_cfg.eval_weights)) return 1;
     if (!checkpoint_key_load(audit_cfg.key_file)) return 1;
     if (pub_auth_start(svc) != 0) return 1;
     if (ingest_start(svc) != 0) return 1;
@@ -89,6 +90,8 @@ int main(int argc, char **argv)
         {"ITGOV_AUDIT_FEED_CURVE_SECRET", CFG_STR, &audit_cfg.feed_secret, NULL, 0, 0},
         {"ITGOV_EVENT_CLIENT_KEYS", CFG_STR, &audit_cfg.client_keys, "", 0, 0},
         {"ITGOV_BROKER_CURVE_PUBLIC", CFG_STR, &audit_cfg.broker_public, NULL, 0, 0},
+        /* issue 12 E: the evaluation weights (evaluations.c); "" = defaults */
+        {"ITGOV_EVAL_WEIGHTS", CFG_STR, &audit_cfg.eval_weights, "", 0, 0},
     };
     const struct service_def def = {
         .name = "audit",

@@ -8,6 +8,8 @@
 #endif
 
 #define READERS (ROLE_AUDITOR | ROLE_ADMIN | ROLE_IT_OFFICE)
+/* issue 12 E: applicants read their own department's (evaluations.c) */
+#define EVAL_READERS (READERS | ROLE_SECRETARY | ROLE_APPLICANT)
 
 const struct route audit_routes[] = {
     {"GET", "/api/v1/audit", audit_list, READERS},
@@ -36,5 +38,9 @@ const struct route audit_routes[] = {
     {"GET", "/api/v1/metrics/usage/:id", metrics_usage_get, READERS | ROLE_APPLICANT},
 
     /* issue 12 E: evaluations */
+    {"GET", "/api/v1/evaluations/projects/:id", evaluations_project, EVAL_READERS},
+    {"GET", "/api/v1/evaluations/departments/:id", evaluations_department, EVAL_READERS},
+    {"POST", "/api/v1/evaluations/departments/:id/publish", evaluations_publish, ROLE_IT_OFFICE},
+    {"GET", "/api/v1/evaluations/departments/:id/published", evaluations_published, EVAL_READERS},
 };
 const size_t audit_nroutes = sizeof audit_routes / sizeof audit_routes[0];
