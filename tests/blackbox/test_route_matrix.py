@@ -179,6 +179,8 @@ MATRIX = {
     ("POST", "/api/v1/evaluations/departments/:id/publish"): ({"it_office"}, MISSING, ""),  # 404
     ("GET", "/api/v1/evaluations/departments/:id/published"): (ANY_ROLE - {"expert"}, "dept", "?limit=1"),
 
+    # issue 13: tasks (me/tasks)
+
     # approvals
     ("GET", "/api/v1/approvals"): (ANY_ROLE, None, "?limit=1"),
     ("GET", "/api/v1/approvals/:id"): (ANY_ROLE, MISSING, ""),

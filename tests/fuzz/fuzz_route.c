@@ -150,6 +150,8 @@ static const char *const s_patterns[] = {
     "/api/v1/evaluations/departments/:id/publish",
     "/api/v1/evaluations/departments/:id/published",
 
+    /* issue 13: tasks (me/tasks) */
+
     /* not served today: more than one parameter, and one at the end */
     "/api/v1/projects/:id/deliverables/:did",
     "/:a/:b/:c/:d",

@@ -42,5 +42,7 @@ const struct route audit_routes[] = {
     {"GET", "/api/v1/evaluations/departments/:id", evaluations_department, EVAL_READERS},
     {"POST", "/api/v1/evaluations/departments/:id/publish", evaluations_publish, ROLE_IT_OFFICE},
     {"GET", "/api/v1/evaluations/departments/:id/published", evaluations_published, EVAL_READERS},
+
+    /* issue 13: tasks (me/tasks) */
 };
 const size_t audit_nroutes = sizeof audit_routes / sizeof audit_routes[0];
