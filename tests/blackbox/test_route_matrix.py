@@ -180,6 +180,8 @@ MATRIX = {
     ("GET", "/api/v1/evaluations/departments/:id/published"): (ANY_ROLE - {"expert"}, "dept", "?limit=1"),
 
     # issue 13: tasks (me/tasks)
+    ("GET", "/api/v1/me/tasks"): (ANY_ROLE, None, "?limit=1"),
+    ("GET", "/api/v1/me/tasks/summary"): (ANY_ROLE, None, ""),
 
     # approvals
     ("GET", "/api/v1/approvals"): (ANY_ROLE, None, "?limit=1"),

@@ -151,6 +151,8 @@ static const char *const s_patterns[] = {
     "/api/v1/evaluations/departments/:id/published",
 
     /* issue 13: tasks (me/tasks) */
+    "/api/v1/me/tasks",
+    "/api/v1/me/tasks/summary",
 
     /* not served today: more than one parameter, and one at the end */
     "/api/v1/projects/:id/deliverables/:did",

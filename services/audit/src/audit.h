@@ -78,4 +78,12 @@ void evaluations_department(struct req *r);
 void evaluations_publish(struct req *r);
 void evaluations_published(struct req *r);
 
+/* ---- the to-do list (issue 13 T, tasks.c; the kinds: task_kinds.c) ---- */
+/* Starts the follower of the log that keeps the tasks; 0 = ok. */
+int tasks_start(struct service *svc);
+void tasks_stop(void);
+void tasks_metrics(struct evbuffer *out);
+void tasks_list(struct req *r);
+void tasks_summary(struct req *r);
+
 #endif

@@ -27,6 +27,7 @@ static void s_metrics(void *app, struct evbuffer *out)
 {
     ingest_metrics(app, out);
     pub_metrics(out);
+    tasks_metrics(out);
 }
 
 static int s_start(struct service *svc)
@@ -37,6 +38,7 @@ static int s_start(struct service *svc)
     if (pub_auth_start(svc) != 0) return 1;
     if (ingest_start(svc) != 0) return 1;
     checkpoints_start(svc->base, svc->db);
+    if (tasks_start(svc) != 0) return 1;
     server_add_metrics_hook(svc->http, s_metrics, NULL);
 #ifdef AUDIT_HAVE_WEBHOOKS
     if (webhooks_start(svc) != 0) return 1;
@@ -50,6 +52,7 @@ static void s_stop(struct service *svc)
     webhooks_stop();
 #endif
     checkpoints_stop();
+    tasks_stop();
     ingest_stop();
     pub_auth_stop();
     audit_svc = NULL;

@@ -44,5 +44,7 @@ const struct route audit_routes[] = {
     {"GET", "/api/v1/evaluations/departments/:id/published", evaluations_published, EVAL_READERS},
 
     /* issue 13: tasks (me/tasks) */
+    {"GET", "/api/v1/me/tasks", tasks_list, ROLE_ANY},
+    {"GET", "/api/v1/me/tasks/summary", tasks_summary, ROLE_ANY},
 };
 const size_t audit_nroutes = sizeof audit_routes / sizeof audit_routes[0];
