@@ -13,7 +13,7 @@ exact counts use users of their own (a fresh department, a fresh expert)."""
 import urllib.parse
 
 from client import expect, http, make_department, make_user, poll, problem, sfx, validation
-from projects_flow import (accepted_project, add_contract, answer_info_request, approved_project,
+from projects_flow import (accepted_project, add_contract, in_operation_project, answer_info_request, approved_project,
                            complete_milestone, decide, go_live, implementing_project, info_request,
                            milestones_of, open_case, overdue_rectification, project_body,
                            rectification, respond_rectification, review, submitted_project, tok,
@@ -217,6 +217,38 @@ def test_acceptance_review_open_for_the_it_office_only():
     assert t["step"] == "review" and t["project_id"] == p["id"]
     expect(review(case["id"], "return", comment="文档不全"), 200)
     done_by("it", "acceptance_review", subj)
+
+
+def test_change_review_reclassified_then_decided():
+    p = in_operation_project()
+    c = expect(http("POST", f"/projects/{p['id']}/changes",
+                    {"level": "general", "title": "增加报修工单导出功能 " + sfx(),
+                     "requirement_plan": "后勤处需要按月导出报修工单。", "test_plan": "测试环境核对。"},
+                    token=tok("applicant")), 201)
+    case = open_case(f"changes/{c['id']}")
+    subj = f"approvals/{case['id']}"
+    t = only_for("change_review", subj, ("it",))
+    check_item(t, "change_review", subj, p["id"], ["pass", "reclassify_major", "reject"])
+    expect(review(case["id"], "reclassify_major"), 200)
+    done_by("it", "change_review", subj)
+    d = only_for("change_decision", subj, ("secretary",))
+    check_item(d, "change_decision", subj, p["id"], ["approve", "reject"])
+    expect(decide(case["id"], "reject"), 200)
+    done_by("secretary", "change_decision", subj)
+
+
+def test_plan_decision_for_the_secretaries():
+    plan = expect(http("POST", "/plans", {"year": 2027, "title": "2027年信息化建设计划 " + sfx(),
+                                          "items": [{"code": "ITEM-" + sfx(), "title": "智慧后勤平台",
+                                                     "description": "二期", "budget_cents": 100}]},
+                       token=tok("it")), 201)
+    expect(http("POST", f"/plans/{plan['id']}/submit", token=tok("it")), 200)
+    case = open_case(f"plans/{plan['id']}")
+    subj = f"approvals/{case['id']}"
+    t = only_for("plan_decision", subj, ("secretary",))
+    check_item(t, "plan_decision", subj, None, ["approve", "reject"])  # a plan: no project
+    expect(decide(case["id"], "reject", meeting="joint_meeting"), 200)
+    done_by("secretary", "plan_decision", subj)
 
 
 # ---------------------------------------------------------------- the department's duties
