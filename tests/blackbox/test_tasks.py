@@ -12,7 +12,8 @@ most checks look for one task (by subject or case) among all of a caller's;
 exact counts use users of their own (a fresh department, a fresh expert)."""
 import urllib.parse
 
-from client import expect, http, make_department, make_user, poll, problem, sfx, validation
+from client import (expect, http, local_sh, make_department, make_user, poll, problem, psql, sfx,
+                    validation)
 from projects_flow import (accepted_project, add_contract, in_operation_project, answer_info_request, approved_project,
                            complete_milestone, decide, go_live, implementing_project, info_request,
                            milestones_of, open_case, overdue_rectification, project_body,
@@ -380,3 +381,33 @@ def test_paging_oldest_first_and_done():
     assert [t["case_id"] for t in done] == [cases[1], cases[0]]  # newest first
     assert [t["case_id"] for t in all_tasks(ex["token"])] == [cases[2]]
     assert expect(http("GET", "/me/tasks/summary", token=ex["token"]), 200)["open"] == 1
+
+
+# ---------------------------------------------------------------- nothing lost, nothing twice
+
+
+def test_actions_while_audit_is_down_open_and_close_once_after_its_restart():
+    """A task opened and closed while the audit service is stopped: once it
+    is back, the task is there once, done by the actor; a restart replays
+    nothing twice (the follower's cursor is stored with the tasks)."""
+    a, p = own_department_project()
+    x = rectification(p["id"])
+    subj = f"rectifications/{x['id']}"
+    wait_task(a["token"], "rectification", subj)
+    local_sh("stop", "audit")
+    try:
+        q = info_request(p["id"])
+        r = http("POST", f"/info-requests/{q['id']}/answer",
+                 {"answer": "已报送", "attachments": [f"https://docs.example.edu/info/{sfx()}.xlsx"]}, token=a["token"])
+        expect(r, 200)
+        expect(http("POST", f"/rectifications/{x['id']}/response",
+                    {"description": "已整改", "evidence_uri": "https://docs.example.edu/r.pdf"},
+                    token=a["token"]), 200)
+    finally:
+        local_sh("start", "audit")
+    done = poll(lambda: (lambda d: d if len(d) == 2 else None)(all_tasks(a["token"], "done")), WAIT,
+                "both done after the restart")
+    assert sorted(t["subject"] for t in done) == sorted([subj, f"info-requests/{q['id']}"]), done
+    assert all_tasks(a["token"]) == []
+    rows = psql(f"SELECT count(*) FROM audit.tasks WHERE key IN ('{subj}', 'info-requests/{q['id']}')")
+    assert rows.strip() == "2", rows

@@ -69,6 +69,15 @@ CREATE FUNCTION task_for(t tasks, p_user bigint, p_dept bigint, p_roles text[])
        AND (cardinality(t.aud_roles) = 0 OR t.aud_roles && p_roles)
 $$;
 
+-- An instant or date of an event's data as timestamptz, NULL if it is none
+-- (a malformed value must not stop the follower).
+CREATE FUNCTION task_time(p text) RETURNS timestamptz LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN p::timestamptz;
+EXCEPTION WHEN others THEN
+    RETURN NULL;
+END $$;
+
 -- Applies one page of operations (tasks.c, built by task_kinds.c) in order
 -- and moves the cursor from p_from to p_upto; refuses (0 rows, nothing
 -- applied) when the cursor is not at p_from. An operation:
@@ -114,7 +123,7 @@ BEGIN
             VALUES (o->>'kind', o->>'key', (o->>'aud_user')::bigint,
                     ARRAY(SELECT jsonb_array_elements_text(coalesce(o->'aud_roles', '[]'))),
                     v_dept, o->>'title', o->>'subject', v_project, (o->>'case_id')::bigint,
-                    o->>'step', coalesce(o->'actions', '[]'), (o->>'due_at')::timestamptz,
+                    o->>'step', coalesce(o->'actions', '[]'), task_time(o->>'due_at'),
                     coalesce((o->>'due_is_date')::boolean, false), (o->>'at')::timestamptz,
                     (o->>'seq')::bigint)
             ON CONFLICT (kind, key, coalesce(aud_user, 0)) DO UPDATE

@@ -28,7 +28,9 @@
  * log_api.c (GET /api/v1/audit, verify), proofs.c (checkpoint, public key,
  * proof routes), pub.c (ZeroMQ PUB). Owned by the webhooks work:
  * subscriptions.c, webhooks.c, target.c (where a webhook may
- * point), events_api.c.
+ * point), events_api.c. The to-do list (issue 13): tasks.c (the follower
+ * of the log keeping the tasks, GET /api/v1/me/tasks), task_kinds.c (the
+ * kinds of task, pure).
  */
 #ifndef AUDIT_H
 #define AUDIT_H
