@@ -398,7 +398,8 @@ def test_actions_while_audit_is_down_open_and_close_once_after_its_restart():
     try:
         q = info_request(p["id"])
         r = http("POST", f"/info-requests/{q['id']}/answer",
-                 {"answer": "已报送", "attachments": [f"https://docs.example.edu/info/{sfx()}.xlsx"]}, token=a["token"])
+                 {"answer": "已报送", "attachments": [f"https://docs.example.edu/info/{sfx()}.xlsx"]},
+                 token=a["token"])
         expect(r, 200)
         expect(http("POST", f"/rectifications/{x['id']}/response",
                     {"description": "已整改", "evidence_uri": "https://docs.example.edu/r.pdf"},
