@@ -15,9 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from client import Subscriber, expect, http, local_sh, poll, problem, psql, validation
 import projects_flow
-from projects_flow import (approved_project, decide, dossier, implementing_project, invalid_state,
-                           open_case, ready_for_acceptance, request_acceptance, tok, users,
-                           wait_state)
+from projects_flow import (approved_project, decide, dossier, escalation_of, escalations,
+                           implementing_project, invalid_state, open_case, ready_for_acceptance,
+                           request_acceptance, resume, tok, users, wait_state)
 
 ORDER = 63
 
@@ -31,39 +31,10 @@ def overdue(p):
     return projects_flow.overdue_rectification(p)["id"]
 
 
-def escalations(pid, state="open", role="it"):
-    b = expect(http("GET", f"/approvals?subject=projects/{pid}&kind=escalation&state={state}&limit=100",
-                    token=tok(role)), 200)
-    return b["items"]
-
-
-def escalation_of(pid, variant, key=None, timeout=8):
-    """The open escalation case of project pid of this variant (and, for a
-    rectification's, naming rectification key), once it opened."""
-    def find():
-        for c in escalations(pid):
-            if c["variant"] == variant and (key is None or c["data"].get("rectification_id") == key):
-                return c
-        return None
-    return poll(find, timeout, f"an open {variant} escalation of projects/{pid}", interval=0.05)
-
-
-def resume(pid, reason="整改已完成，申请恢复", role="it", body=None):
-    return http("POST", f"/projects/{pid}/resume", {"reason": reason} if body is None else body,
-                token=tok(role))
-
-
 def suspended_project(p=None):
     """A project (approved_project() unless given) suspended through the real path: a
     rectification overdue, its escalation decided `suspend`. Returns (project, case)."""
-    p = p or approved_project()
-    before = p["state"]
-    rid = overdue(p)
-    case = escalation_of(p["id"], "rectification", rid)
-    expect(decide(case["id"], "suspend"), 200)
-    s = wait_state(p["id"], "suspended", timeout=5)
-    assert s["suspended_from"] == before, s
-    return s, case
+    return projects_flow.halted_project(p, "suspend")
 
 
 def resume_case(pid, reason="整改已完成，申请恢复"):
