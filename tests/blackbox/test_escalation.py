@@ -13,7 +13,7 @@ suspended project refuses is part C's (test_suspension.py)."""
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from client import Subscriber, expect, http, local_sh, poll, problem, psql, validation
+from client import Subscriber, expect, http, local_sh, poll, problem, psql, validation, walk
 import projects_flow
 from projects_flow import (approved_project, decide, dossier, escalation_of, escalations,
                            implementing_project, invalid_state, open_case, ready_for_acceptance,
@@ -48,6 +48,11 @@ def resume_case(pid, reason="整改已完成，申请恢复"):
         return expect(r, 202)
     req = poll(ask, 5, f"a resume request of projects/{pid}", interval=0.1)
     return req, escalation_of(pid, "resume")
+
+
+def resume_requests(pid, role="it"):
+    """Every resume request of projects/pid, oldest first, page by page."""
+    return walk(f"/projects/{pid}/resume-requests", tok(role), limit=1)
 
 
 def project_events(sub, pid, types, timeout=10):
@@ -145,6 +150,14 @@ def test_resume_rejected_keeps_it_suspended_then_a_new_request_and_terminate():
     # final: no resume
     invalid_state(resume(pid), "terminated")
     assert ("suspended", "terminate", "terminated") in history_actions(pid)
+    # both requests, decided, each by its case, listed to whoever may see the project
+    for role in ("applicant", "auditor", "it"):
+        got = [(q["id"], q["status"], q["outcome"], q["case_id"]) for q in resume_requests(pid, role)]
+        assert got == [(req["id"], "decided", "reject", rc["id"]),
+                       (req2["id"], "decided", "terminate", rc2["id"])], got
+    problem(http("GET", f"/projects/{pid}/resume-requests", token=tok("other")), 404, "not_found")
+    problem(http("GET", f"/projects/{pid}/resume-requests"), 401, "unauthorized")
+    problem(http("GET", "/projects/999999999/resume-requests", token=tok("it")), 404, "not_found")
 
 
 def test_terminate_by_a_rectification_escalation_is_final():

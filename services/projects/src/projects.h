@@ -129,6 +129,7 @@ void shared_results_get(struct req *r);
 
 /* issue 12 B: suspension.c */
 void suspension_resume(struct req *r);
+void suspension_requests(struct req *r);
 
 /* ---- common.c ---- */
 

@@ -8,6 +8,8 @@
  * then: the answer is 202 with the request and the project as it is.
  * Refusals: 404 (no such project), 400 (the body), 409 invalid_state (the
  * project is not suspended), 409 conflict (a request is already open).
+ * GET .../resume-requests lists them, open and decided, to whoever may see
+ * the project.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -83,4 +85,15 @@ static void s_on_loaded(void *arg, PGresult *res, struct error *err)
 void suspension_resume(struct req *r)
 {
     project_load(r, s_on_loaded);
+}
+
+/* GET /api/v1/projects/{id}/resume-requests: every request, oldest first (whoever may see the
+ * project) */
+void suspension_requests(struct req *r)
+{
+    project_page(r,
+                 PROJECT_PAGE_SQL("SELECT q.id AS k, resume_request_doc(q) AS doc "
+                                  "FROM resume_requests q WHERE q.project_id = p.id "
+                                  "AND q.id > $8::bigint ORDER BY q.id LIMIT $7::int"),
+                 NULL, 0);
 }
