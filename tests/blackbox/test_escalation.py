@@ -177,6 +177,28 @@ def test_terminate_by_a_rectification_escalation_is_final():
     assert ("approved", "terminate", "terminated") in history_actions(pid)
 
 
+def test_a_termination_by_another_escalation_closes_the_open_resume_request():
+    p = approved_project()
+    pid = p["id"]
+    r1, r2 = overdue(p), overdue(p)
+    c1 = escalation_of(pid, "rectification", r1)
+    c2 = escalation_of(pid, "rectification", r2)
+    expect(decide(c1["id"], "suspend"), 200)
+    wait_state(pid, "suspended", timeout=5)
+    req, rc = resume_case(pid)
+    # the meeting on the second overdue rectification terminates the project meanwhile
+    expect(decide(c2["id"], "terminate"), 200)
+    wait_state(pid, "terminated", timeout=5)
+    [q] = resume_requests(pid)
+    assert q["id"] == req["id"] and q["status"] == "decided" and q["decided_at"], q
+    assert q["outcome"] == "terminate" and q["case_id"] == c2["id"], q
+    # its case decides nothing any more: the project is terminated
+    poll(lambda: psql(f"SELECT state FROM approvals.project_halts WHERE project_id = {int(pid)}").strip()
+         == "terminated", 10, f"approvals knowing projects/{pid} terminated", interval=0.05)
+    invalid_state(decide(rc["id"], "resume"), "terminated")
+    assert resume_requests(pid) == [q]
+
+
 def test_continue_changes_nothing():
     p = approved_project()
     pid = p["id"]
