@@ -38,7 +38,7 @@ MIRRORS = {"approval_cases", "project_experts"}
 def suspended(r, what=""):
     """r is the 409 project_suspended."""
     b = problem(r, 409, "project_suspended")
-    assert "state" not in b or b["state"] == "suspended", f"{what}: {b}"
+    assert b.get("state") == "suspended", f"{what}: 409 project_suspended names state suspended: {b}"
     return b
 
 

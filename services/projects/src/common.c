@@ -183,19 +183,9 @@ void reply_bad_if_match(struct req *r)
 
 bool project_halted_reply(struct req *r, const char *state)
 {
-    if (state && strcmp(state, "suspended") == 0) {
-        reply_error(r, error_new(ERR_PROJECT_SUSPENDED, "the project is suspended: nothing of it "
-                                                        "changes until it is resumed"));
-        return true;
-    }
-    if (state && strcmp(state, "terminated") == 0) {
-        struct error *e = error_new(ERR_INVALID_STATE, "the project is terminated: nothing of "
-                                                       "it changes any more");
-        error_set(e, "state", cJSON_CreateString(state));
-        reply_error(r, e);
-        return true;
-    }
-    return false;
+    struct error *e = error_project_halted(state);
+    if (e) reply_error(r, e);
+    return e != NULL;
 }
 
 void reply_invalid_state(struct req *r, const char *what, const char *state, const char *action)
