@@ -100,6 +100,16 @@ bool project_owner_checks(struct req *r, PGresult *res)
     return true;
 }
 
+const cJSON *project_visible_body(struct req *r, PGresult *res, struct error *err)
+{
+    if (err) {
+        reply_error(r, err);
+        return NULL;
+    }
+    if (!project_visible_check(r, res)) return NULL;
+    return req_body(r);
+}
+
 const cJSON *project_action_body(struct req *r, PGresult *res, struct error *err)
 {
     if (err) {
@@ -154,6 +164,37 @@ void reply_created_at(struct req *r, PGresult *res, int col, const char *fmt, ..
     va_end(ap);
     req_add_header(r, "Location", loc);
     reply_raw(r, 201, PQgetvalue(res, 0, col), (size_t)PQgetlength(res, 0, col));
+}
+
+void reply_created_in_state(struct req *r, PGresult *res, struct error *err, const char *collection,
+                            const char *action)
+{
+    if (err) return reply_error(r, err);
+    if (PQntuples(res) == 0) return reply_error(r, error_new(ERR_NOT_FOUND, "no such project"));
+    if (PQgetisnull(res, 0, 0))
+        return reply_invalid_state(r, "project", PQgetvalue(res, 0, 3), action);
+    char where[96];
+    snprintf(where, sizeof where, "/api/v1/%s/%s", collection, PQgetvalue(res, 0, 2));
+    req_add_header(r, "Location", where);
+    reply_doc_etag(r, 201, res);
+}
+
+void reply_acted(struct req *r, PGresult *res, struct error *err, const char *status_sql,
+                 db_cb reloaded)
+{
+    if (err) return reply_error(r, err);
+    if (PQntuples(res) == 0) {
+        const char *params[] = {req_param(r, "id")};
+        return db_query(req_service(r)->db, status_sql, 1, params, reloaded, r);
+    }
+    reply_doc_etag(r, 200, res);
+}
+
+void reply_reloaded_state(struct req *r, PGresult *res, struct error *err, const char *what,
+                          const char *action)
+{
+    if (err) return reply_error(r, err);
+    reply_invalid_state(r, what, PQntuples(res) ? PQgetvalue(res, 0, 0) : "unknown", action);
 }
 
 void reply_written_etag(struct req *r, PGresult *res, struct error *err, const char *what)

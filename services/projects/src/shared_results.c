@@ -18,25 +18,16 @@
 
 static const char *const s_audiences[] = {"university", "public", NULL};
 
+/* 201, or the project's state refused (it left the supervised states meanwhile) */
 static void s_on_created(void *arg, PGresult *res, struct error *err)
 {
-    struct req *r = arg;
-    if (err) return reply_error(r, err);
-    if (PQntuples(res) == 0) return reply_error(r, error_new(ERR_NOT_FOUND, "no such project"));
-    if (PQgetisnull(res, 0, 0)) /* the project left the supervised states meanwhile */
-        return reply_invalid_state(r, "project", PQgetvalue(res, 0, 3), "shared");
-    char where[64];
-    snprintf(where, sizeof where, "/api/v1/shared-results/%s", PQgetvalue(res, 0, 2));
-    req_add_header(r, "Location", where);
-    reply_doc_etag(r, 201, res);
+    reply_created_in_state(arg, res, err, "shared-results", "shared");
 }
 
 static void s_on_create_loaded(void *arg, PGresult *res, struct error *err)
 {
     struct req *r = arg;
-    if (err) return reply_error(r, err);
-    if (!project_visible_check(r, res)) return;
-    const cJSON *body = req_body(r);
+    const cJSON *body = project_visible_body(r, res, err);
     if (!body) return;
     struct fields f;
     fields_init(&f, body);

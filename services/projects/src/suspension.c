@@ -46,9 +46,7 @@ static void s_on_requested(void *arg, PGresult *res, struct error *err)
 static void s_on_loaded(void *arg, PGresult *res, struct error *err)
 {
     struct req *r = arg;
-    if (err) return reply_error(r, err);
-    if (!project_visible_check(r, res)) return;
-    const cJSON *body = req_body(r);
+    const cJSON *body = project_visible_body(r, res, err);
     if (!body) return;
     struct fields f;
     fields_init(&f, body);
