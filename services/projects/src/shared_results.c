@@ -2,8 +2,9 @@
  * Shared results (article 26). The IT office publishes what a project
  * produced that others may reuse — a title, a summary, a URI — for the
  * university or the public (audience); every signed-in user reads every
- * shared result, whatever the project, filtered by project and audience. A result can be shared for
- * a project from `approved` on, except a terminated one. Nothing shared is changed or removed.
+ * shared result, whatever the project, filtered by project and audience. A
+ * result can be shared for a project from `approved` on, except a
+ * terminated one. Nothing shared is changed or removed.
  */
 #include <limits.h>
 #include <stdio.h>
