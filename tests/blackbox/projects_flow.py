@@ -506,3 +506,16 @@ def halted_project(p=None, outcome="suspend"):
     s = wait_state(p["id"], "suspended" if outcome == "suspend" else "terminated", timeout=8)
     assert s["suspended_from"] == (before if outcome == "suspend" else None), s
     return s, case
+
+
+def resume_case(pid, reason="整改已完成，申请恢复"):
+    """The IT office's resume request (202; while an earlier request's decision is still on
+    its way to the projects service, 409 conflict: asked again) and the escalation case it
+    opened."""
+    def ask():
+        r = resume(pid, reason)
+        if r.status == 409 and r.body.get("code") == "conflict":
+            return None
+        return expect(r, 202)
+    req = poll(ask, 5, f"a resume request of projects/{pid}", interval=0.1)
+    return req, escalation_of(pid, "resume")

@@ -17,7 +17,8 @@ from client import Subscriber, expect, http, local_sh, poll, problem, psql, vali
 import projects_flow
 from projects_flow import (approved_project, decide, dossier, escalation_of, escalations,
                            implementing_project, invalid_state, open_case, ready_for_acceptance,
-                           request_acceptance, resume, tok, users, wait_state)
+                           request_acceptance, resume, resume_case, tok, users,
+                           wait_state)
 
 ORDER = 63
 
@@ -35,19 +36,6 @@ def suspended_project(p=None):
     """A project (approved_project() unless given) suspended through the real path: a
     rectification overdue, its escalation decided `suspend`. Returns (project, case)."""
     return projects_flow.halted_project(p, "suspend")
-
-
-def resume_case(pid, reason="整改已完成，申请恢复"):
-    """The IT office's resume request (202; while an earlier request's decision is still on
-    its way to the projects service, 409 conflict: asked again) and the escalation case it
-    opened."""
-    def ask():
-        r = resume(pid, reason)
-        if r.status == 409 and r.body.get("code") == "conflict":
-            return None
-        return expect(r, 202)
-    req = poll(ask, 5, f"a resume request of projects/{pid}", interval=0.1)
-    return req, escalation_of(pid, "resume")
 
 
 def resume_requests(pid, role="it"):

@@ -355,15 +355,14 @@ def test_a_suspended_project_refuses_every_action_but_the_answers_and_resumes():
     verified = expect(pf.verify_rectification(w["responded"], "closed"), 200)
     assert verified["status"] == "closed", verified
     # the resume request and its escalation: reject (stays suspended), then resume
-    expect(resume(pid), 202)
-    rej = escalation_of(pid, "resume")
+    _, rej = pf.resume_case(pid)
     expect(decide(rej["id"], "reject"), 200)
     poll(lambda: expect(http("GET", f"/approvals/{rej['id']}", token=tok("it")), 200)["step"] == "closed",
          5, "the rejected resume case closed")
     assert wait_state(pid, "suspended")["suspended_from"] == "in_operation"
     suspended(_spot(pid), "still suspended after a rejected resume")
-    expect(resume(pid), 202)
-    res = escalation_of(pid, "resume")
+    # (a new request once the projects service read the rejection: resume_case)
+    _, res = pf.resume_case(pid)
     expect(decide(res["id"], "resume"), 200)
     back = wait_state(pid, "in_operation", timeout=8)
     assert back["suspended_from"] is None, back
