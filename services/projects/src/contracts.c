@@ -104,11 +104,7 @@ void contracts_create(struct req *r)
  * is not one the caller may see. */
 void contracts_list(struct req *r)
 {
-    project_page(r,
-                 PROJECT_PAGE_SQL("SELECT c.id AS k, contract_doc(c) AS doc FROM contracts c "
-                                  "WHERE c.project_id = p.id AND c.id > $8::bigint "
-                                  "ORDER BY c.id LIMIT $7::int"),
-                 NULL, 0);
+    project_page(r, PROJECT_RECORDS_SQL("contracts", "contract_doc"), NULL, 0);
 }
 
 void contracts_get(struct req *r)

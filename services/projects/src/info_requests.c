@@ -73,11 +73,7 @@ void info_requests_create(struct req *r)
 
 void info_requests_list(struct req *r)
 {
-    project_page(r,
-                 PROJECT_PAGE_SQL("SELECT i.id AS k, info_request_doc(i) AS doc "
-                                  "FROM info_requests i WHERE i.project_id = p.id "
-                                  "AND i.id > $8::bigint ORDER BY i.id LIMIT $7::int"),
-                 NULL, 0);
+    project_page(r, PROJECT_RECORDS_SQL("info_requests", "info_request_doc"), NULL, 0);
 }
 
 void info_requests_get(struct req *r)

@@ -174,6 +174,12 @@ void project_read(struct req *r, const char *sql, db_cb cb);
     "'next_cursor', CASE WHEN count(pg.k) = $7::int THEN max(pg.k)::text END)::text "              \
     "FROM projects p LEFT JOIN LATERAL (" inner ") pg ON true "                                    \
     "WHERE p.id = $1 AND " VISIBLE("2", "3", "4", "5", "6") " GROUP BY p.id"
+/* The page of a project's records of table (alias x, keyed by its id)
+ * as docfn(x) documents, oldest first: the common PROJECT_PAGE_SQL. */
+#define PROJECT_RECORDS_SQL(table, docfn)                                                          \
+    PROJECT_PAGE_SQL(                                                                              \
+        "SELECT x.id AS k, " docfn "(x) AS doc FROM " table " x "                                  \
+        "WHERE x.project_id = p.id AND x.id > $8::bigint ORDER BY x.id LIMIT $7::int")
 /* Checks :id (404) and the page (400), then replies a PROJECT_PAGE_SQL
  * query with $7 the limit, $8 the cursor and extra (at most
  * PROJECT_MAX_EXTRA - 2) from $9. */

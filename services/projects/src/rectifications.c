@@ -79,11 +79,7 @@ void rectifications_create(struct req *r)
 
 void rectifications_list(struct req *r)
 {
-    project_page(r,
-                 PROJECT_PAGE_SQL("SELECT x.id AS k, rectification_doc(x) AS doc "
-                                  "FROM rectifications x WHERE x.project_id = p.id "
-                                  "AND x.id > $8::bigint ORDER BY x.id LIMIT $7::int"),
-                 NULL, 0);
+    project_page(r, PROJECT_RECORDS_SQL("rectifications", "rectification_doc"), NULL, 0);
 }
 
 void rectifications_get(struct req *r)

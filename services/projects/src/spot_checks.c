@@ -83,11 +83,7 @@ void spot_checks_create(struct req *r)
 /* The checks of one project, oldest first: whoever sees the project. */
 void spot_checks_of_project(struct req *r)
 {
-    project_page(r,
-                 PROJECT_PAGE_SQL("SELECT s.id AS k, spot_check_doc(s) AS doc FROM spot_checks s "
-                                  "WHERE s.project_id = p.id AND s.id > $8::bigint "
-                                  "ORDER BY s.id LIMIT $7::int"),
-                 NULL, 0);
+    project_page(r, PROJECT_RECORDS_SQL("spot_checks", "spot_check_doc"), NULL, 0);
 }
 
 /* Every project's checks, oldest first, by result and by when they were

@@ -89,9 +89,5 @@ void suspension_resume(struct req *r)
  * project) */
 void suspension_requests(struct req *r)
 {
-    project_page(r,
-                 PROJECT_PAGE_SQL("SELECT q.id AS k, resume_request_doc(q) AS doc "
-                                  "FROM resume_requests q WHERE q.project_id = p.id "
-                                  "AND q.id > $8::bigint ORDER BY q.id LIMIT $7::int"),
-                 NULL, 0);
+    project_page(r, PROJECT_RECORDS_SQL("resume_requests", "resume_request_doc"), NULL, 0);
 }
