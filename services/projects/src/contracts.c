@@ -109,9 +109,6 @@ void contracts_list(struct req *r)
 
 void contracts_get(struct req *r)
 {
-    project_query(r, "cid",
-                  "SELECT contract_doc(c)::text, c.version FROM contracts c "
-                  "JOIN projects p ON p.id = c.project_id "
-                  "WHERE c.id = $1 AND " VISIBLE("2", "3", "4", "5", "6"),
-                  NULL, 0, reply_one_etag);
+    project_query(r, "cid", PROJECT_RECORD_SQL("contracts", "contract_doc"), NULL, 0,
+                  reply_one_etag);
 }

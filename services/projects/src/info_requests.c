@@ -78,11 +78,8 @@ void info_requests_list(struct req *r)
 
 void info_requests_get(struct req *r)
 {
-    project_query(r, "id",
-                  "SELECT info_request_doc(i)::text, i.version FROM info_requests i "
-                  "JOIN projects p ON p.id = i.project_id "
-                  "WHERE i.id = $1 AND " VISIBLE("2", "3", "4", "5", "6"),
-                  NULL, 0, reply_one_etag);
+    project_query(r, "id", PROJECT_RECORD_SQL("info_requests", "info_request_doc"), NULL, 0,
+                  reply_one_etag);
 }
 
 /* ---- answer ---------------------------------------------------------------------- */

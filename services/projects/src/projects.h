@@ -180,6 +180,11 @@ void project_read(struct req *r, const char *sql, db_cb cb);
     PROJECT_PAGE_SQL(                                                                              \
         "SELECT x.id AS k, " docfn "(x) AS doc FROM " table " x "                                  \
         "WHERE x.project_id = p.id AND x.id > $8::bigint ORDER BY x.id LIMIT $7::int")
+/* One record :id ($1) of table (alias x) as (docfn(x), its version), if
+ * the caller may see its project (project_query's $2-$6). */
+#define PROJECT_RECORD_SQL(table, docfn)                                                           \
+    "SELECT " docfn "(x)::text, x.version FROM " table " x "                                       \
+    "JOIN projects p ON p.id = x.project_id WHERE x.id = $1 AND " VISIBLE("2", "3", "4", "5", "6")
 /* Checks :id (404) and the page (400), then replies a PROJECT_PAGE_SQL
  * query with $7 the limit, $8 the cursor and extra (at most
  * PROJECT_MAX_EXTRA - 2) from $9. */

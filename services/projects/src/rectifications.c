@@ -84,11 +84,8 @@ void rectifications_list(struct req *r)
 
 void rectifications_get(struct req *r)
 {
-    project_query(r, "id",
-                  "SELECT rectification_doc(x)::text, x.version FROM rectifications x "
-                  "JOIN projects p ON p.id = x.project_id "
-                  "WHERE x.id = $1 AND " VISIBLE("2", "3", "4", "5", "6"),
-                  NULL, 0, reply_one_etag);
+    project_query(r, "id", PROJECT_RECORD_SQL("rectifications", "rectification_doc"), NULL, 0,
+                  reply_one_etag);
 }
 
 /* ---- respond, verify --------------------------------------------------------------- */
