@@ -181,15 +181,8 @@ struct error *db_error_from(const PGresult *res, PGconn *conn)
         return error_new(ERR_UNAVAILABLE, "the database took too long to answer");
     /* a halted project's records refuse the write (the projects and
      * approvals migrations' triggers raise these): 409 for the client */
-    if (strcmp(st, DB_STATE_PROJECT_SUSPENDED) == 0)
-        return error_new(ERR_PROJECT_SUSPENDED,
-                         "the project is suspended: nothing of it changes until it is resumed");
-    if (strcmp(st, DB_STATE_PROJECT_TERMINATED) == 0) {
-        struct error *e = error_new(ERR_INVALID_STATE, "the project is terminated: nothing of "
-                                                       "it changes any more");
-        error_set(e, "state", cJSON_CreateString("terminated"));
-        return e;
-    }
+    if (strcmp(st, DB_STATE_PROJECT_SUSPENDED) == 0) return error_project_halted("suspended");
+    if (strcmp(st, DB_STATE_PROJECT_TERMINATED) == 0) return error_project_halted("terminated");
     /* PostgreSQL's own words go to the log, never to the client: they name
      * types, functions and values the client never sent that way. Inputs are
      * checked before they get here (text.h); what still fails is mapped. */

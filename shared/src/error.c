@@ -112,3 +112,18 @@ cJSON *error_to_json(const struct error *e)
         cJSON_AddItemToObject(j, m->string, cJSON_Duplicate(m, 1));
     return j;
 }
+
+struct error *error_project_halted(const char *state)
+{
+    struct error *e;
+    if (state && strcmp(state, "suspended") == 0)
+        e = error_new(ERR_PROJECT_SUSPENDED,
+                      "the project is suspended: nothing of it changes until it is resumed");
+    else if (state && strcmp(state, "terminated") == 0)
+        e = error_new(ERR_INVALID_STATE,
+                      "the project is terminated: nothing of it changes any more");
+    else
+        return NULL;
+    error_set(e, "state", cJSON_CreateString(state));
+    return e;
+}

@@ -7,8 +7,9 @@
  * checks the internal key for /metrics and ROLE_INTERNAL routes, or else the
  * bearer token — a session in Redis, or a system key (syskey.h) on
  * ROLE_SYSTEM routes through the service's verifier — (401) and the
- * caller's roles (403), then calls the handler. Whatever the handler does next, the request ends in
- * one reply_*() call: s_finish() sends it, counts it, logs it and frees it.
+ * caller's roles (403), then calls the handler. Whatever the handler does
+ * next, the request ends in one reply_*() call: s_finish() sends it, counts
+ * it, logs it and frees it.
  */
 #include <ctype.h>
 #include <errno.h>

@@ -79,5 +79,23 @@ int main(void)
     e->code_override = "missing_deliverables";
     CHECK_STR(error_code_str(e), "missing_deliverables");
     error_destroy(&e);
+
+    /* a halted project's refusal: suspended, terminated, else none */
+    static const struct {
+        const char *state, *code;
+    } halts[] = {{"suspended", "project_suspended"}, {"terminated", "invalid_state"}};
+    for (size_t i = 0; i < sizeof halts / sizeof halts[0]; i++) {
+        e = error_project_halted(halts[i].state);
+        CHECK(e != NULL && error_status(e->code) == 409);
+        if (!e) continue;
+        j = error_to_json(e);
+        CHECK_STR(cJSON_GetObjectItem(j, "code")->valuestring, halts[i].code);
+        CHECK_STR(cJSON_GetObjectItem(j, "state")->valuestring, halts[i].state);
+        cJSON_Delete(j);
+        error_destroy(&e);
+    }
+    CHECK(error_project_halted("in_operation") == NULL);
+    CHECK(error_project_halted("resumed") == NULL);
+    CHECK(error_project_halted(NULL) == NULL);
     return check_done();
 }

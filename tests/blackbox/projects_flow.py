@@ -464,3 +464,58 @@ def post_shared_result(pid, body=None, role="it"):
     """POST a shared result (shared_result_body() unless given): the raw response."""
     return http("POST", f"/projects/{pid}/shared-results",
                 shared_result_body() if body is None else body, token=tok(role))
+
+
+# ---- issue 12 B/C: escalation cases, suspension and resume (test_escalation,
+# test_suspension, test_dossier)
+
+
+def escalations(pid, state="open", role="it"):
+    """The escalation cases of projects/pid in that state."""
+    b = expect(http("GET", f"/approvals?subject=projects/{pid}&kind=escalation&state={state}&limit=100",
+                    token=tok(role)), 200)
+    return b["items"]
+
+
+def escalation_of(pid, variant, key=None, timeout=10):
+    """The open escalation case of project pid of this variant (and, for a
+    rectification's, naming rectification key), once it opened."""
+    def find():
+        for c in escalations(pid):
+            if c["variant"] == variant and (key is None or (c.get("data") or {}).get("rectification_id") == key):
+                return c
+        return None
+    return poll(find, timeout, f"an open {variant} escalation of projects/{pid}", interval=0.05)
+
+
+def resume(pid, reason="整改已完成，申请恢复", role="it", body=None):
+    """POST .../resume ({reason} unless body is given): the raw response."""
+    return http("POST", f"/projects/{pid}/resume", {"reason": reason} if body is None else body,
+                token=tok(role))
+
+
+def halted_project(p=None, outcome="suspend"):
+    """A project (approved_project() unless given) suspended (outcome suspend) or
+    terminated through the real path: a rectification overdue, its escalation
+    decided. Returns (project as it now is, case)."""
+    p = p or approved_project()
+    before = get_project(p["id"])["state"]
+    x = overdue_rectification(p)
+    case = escalation_of(p["id"], "rectification", x["id"])
+    expect(decide(case["id"], outcome), 200)
+    s = wait_state(p["id"], "suspended" if outcome == "suspend" else "terminated", timeout=8)
+    assert s["suspended_from"] == (before if outcome == "suspend" else None), s
+    return s, case
+
+
+def resume_case(pid, reason="整改已完成，申请恢复"):
+    """The IT office's resume request (202; while an earlier request's decision is still on
+    its way to the projects service, 409 conflict: asked again) and the escalation case it
+    opened."""
+    def ask():
+        r = resume(pid, reason)
+        if r.status == 409 and r.body.get("code") == "conflict":
+            return None
+        return expect(r, 202)
+    req = poll(ask, 5, f"a resume request of projects/{pid}", interval=0.1)
+    return req, escalation_of(pid, "resume")

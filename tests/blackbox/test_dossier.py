@@ -7,11 +7,14 @@ consumer's cursor moved back, the service restarted) changes nothing."""
 import time
 
 from client import expect, http, local_sh, poll, problem, psql
+import projects_flow as pf
 from projects_flow import decide, dossier, review, submitted_project, tok, users, wait_state
 
 ORDER = 61
 KEYS = ["project", "history", "approvals", "implementation_plan", "milestones", "contracts",
-        "deliverables", "acceptance", "asset", "payments", "go_live", "operations"]
+        "deliverables", "acceptance", "asset", "payments", "go_live", "operations", "supervision"]
+SUPERVISION = {"info_requests": [], "rectifications": [], "rectification_actions": [],
+               "shared_results": [], "resume_requests": []}
 
 
 def kept_case(pid, case_id, pred, timeout=5):
@@ -71,6 +74,7 @@ def test_dossier_of_an_approved_project():
     for k in ("milestones", "contracts", "deliverables", "payments"):
         assert d[k] == [], (k, d[k])
     assert d["acceptance"] == {"accepted_at": None, "cases": [], "transitions": []}
+    assert d["supervision"] == SUPERVISION, d["supervision"]
 
 
 def test_a_returned_case_and_its_successor_are_both_kept():
@@ -88,6 +92,53 @@ def test_a_returned_case_and_its_successor_are_both_kept():
     assert first["review"]["comment"] == "预算依据不足"
     assert second["id"] > first["id"] and second["step"] == "review" and second["outcome"] is None
     assert [h["action"] for h in d["history"]] == ["create", "submit", "review_return", "submit"]
+
+
+def test_the_supervision_of_a_project_is_in_its_dossier():
+    """Issue 12: the information requests with their answers, the rectification
+    orders with every response and verification, the shared results and the
+    resume requests, each as its own route shows it."""
+    u = users()
+    p = pf.approved_project()
+    pid = p["id"]
+    q = pf.info_request(pid)
+    q = expect(pf.answer_info_request(q["id"], answer="已提交访问统计"), 200)
+    x = pf.rectification(pid)
+    expect(pf.respond_rectification(x["id"], description="第一次整改"), 200)
+    expect(pf.verify_rectification(x["id"], "reopened", comment="证据不足"), 200)
+    expect(pf.respond_rectification(x["id"], role="applicant2", description="第二次整改"), 200)
+    x = expect(pf.verify_rectification(x["id"], "closed", comment=None), 200)
+    shared = expect(pf.post_shared_result(pid), 201)
+    s, case = pf.halted_project(p, "suspend")
+    req = expect(pf.resume(pid, "整改完毕，申请恢复"), 202)
+
+    d = dossier(pid, "applicant")
+    assert list(d) == KEYS, list(d)
+    sup = d["supervision"]
+    assert list(sup) == list(SUPERVISION), list(sup)
+    assert sup["info_requests"] == [pf.get_info_request(q["id"])]
+    assert sup["info_requests"][0]["answer"] == "已提交访问统计"
+    overdue = case["data"]["rectification_id"]
+    assert [r["id"] for r in sup["rectifications"]] == [x["id"], overdue]
+    assert sup["rectifications"][0] == pf.get_rectification(x["id"]) and x["status"] == "closed"
+    assert sup["rectifications"][1]["status"] == "overdue"
+    acts = [(a["rectification_id"], a["action"], a.get("description"), a.get("outcome"), a["actor_id"])
+            for a in sup["rectification_actions"]]
+    assert acts == [(x["id"], "response", "第一次整改", None, u["applicant"]["id"]),
+                    (x["id"], "verification", None, "reopened", u["it"]["id"]),
+                    (x["id"], "response", "第二次整改", None, u["applicant2"]["id"]),
+                    (x["id"], "verification", None, "closed", u["it"]["id"])], acts
+    assert sup["rectification_actions"][1]["comment"] == "证据不足"
+    assert "comment" not in sup["rectification_actions"][3]
+    assert sup["shared_results"] == [shared]
+    [rq] = sup["resume_requests"]
+    assert rq == {k: v for k, v in req.items() if k != "project"}, (rq, req)
+    assert rq["status"] == "open" and rq["reason"] == "整改完毕，申请恢复"
+    # the suspension is in the history, its case in the approvals
+    assert d["project"]["state"] == "suspended" and d["project"]["suspended_from"] == s["suspended_from"]
+    assert ("suspend", "suspended") in [(h["action"], h["to"]) for h in d["history"]]
+    assert case["id"] in [a["id"] for a in d["approvals"]]
+
 
 def test_who_reads_the_dossier():
     p, case = submitted_project()

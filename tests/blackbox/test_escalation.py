@@ -13,10 +13,11 @@ suspended project refuses is part C's (test_suspension.py)."""
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from client import Subscriber, expect, http, local_sh, poll, problem, psql, validation
+from client import Subscriber, expect, http, local_sh, poll, problem, psql, validation, walk
 import projects_flow
-from projects_flow import (approved_project, decide, dossier, implementing_project, invalid_state,
-                           open_case, ready_for_acceptance, request_acceptance, tok, users,
+from projects_flow import (approved_project, decide, dossier, escalation_of, escalations,
+                           implementing_project, invalid_state, open_case, ready_for_acceptance,
+                           request_acceptance, resume, resume_case, tok, users,
                            wait_state)
 
 ORDER = 63
@@ -31,52 +32,15 @@ def overdue(p):
     return projects_flow.overdue_rectification(p)["id"]
 
 
-def escalations(pid, state="open", role="it"):
-    b = expect(http("GET", f"/approvals?subject=projects/{pid}&kind=escalation&state={state}&limit=100",
-                    token=tok(role)), 200)
-    return b["items"]
-
-
-def escalation_of(pid, variant, key=None, timeout=8):
-    """The open escalation case of project pid of this variant (and, for a
-    rectification's, naming rectification key), once it opened."""
-    def find():
-        for c in escalations(pid):
-            if c["variant"] == variant and (key is None or c["data"].get("rectification_id") == key):
-                return c
-        return None
-    return poll(find, timeout, f"an open {variant} escalation of projects/{pid}", interval=0.05)
-
-
-def resume(pid, reason="整改已完成，申请恢复", role="it", body=None):
-    return http("POST", f"/projects/{pid}/resume", {"reason": reason} if body is None else body,
-                token=tok(role))
-
-
 def suspended_project(p=None):
     """A project (approved_project() unless given) suspended through the real path: a
     rectification overdue, its escalation decided `suspend`. Returns (project, case)."""
-    p = p or approved_project()
-    before = p["state"]
-    rid = overdue(p)
-    case = escalation_of(p["id"], "rectification", rid)
-    expect(decide(case["id"], "suspend"), 200)
-    s = wait_state(p["id"], "suspended", timeout=5)
-    assert s["suspended_from"] == before, s
-    return s, case
+    return projects_flow.halted_project(p, "suspend")
 
 
-def resume_case(pid, reason="整改已完成，申请恢复"):
-    """The IT office's resume request (202; while an earlier request's decision is still on
-    its way to the projects service, 409 conflict: asked again) and the escalation case it
-    opened."""
-    def ask():
-        r = resume(pid, reason)
-        if r.status == 409 and r.body.get("code") == "conflict":
-            return None
-        return expect(r, 202)
-    req = poll(ask, 5, f"a resume request of projects/{pid}", interval=0.1)
-    return req, escalation_of(pid, "resume")
+def resume_requests(pid, role="it"):
+    """Every resume request of projects/pid, oldest first, page by page."""
+    return walk(f"/projects/{pid}/resume-requests", tok(role), limit=1)
 
 
 def project_events(sub, pid, types, timeout=10):
@@ -174,6 +138,14 @@ def test_resume_rejected_keeps_it_suspended_then_a_new_request_and_terminate():
     # final: no resume
     invalid_state(resume(pid), "terminated")
     assert ("suspended", "terminate", "terminated") in history_actions(pid)
+    # both requests, decided, each by its case, listed to whoever may see the project
+    for role in ("applicant", "auditor", "it"):
+        got = [(q["id"], q["status"], q["outcome"], q["case_id"]) for q in resume_requests(pid, role)]
+        assert got == [(req["id"], "decided", "reject", rc["id"]),
+                       (req2["id"], "decided", "terminate", rc2["id"])], got
+    problem(http("GET", f"/projects/{pid}/resume-requests", token=tok("other")), 404, "not_found")
+    problem(http("GET", f"/projects/{pid}/resume-requests"), 401, "unauthorized")
+    problem(http("GET", "/projects/999999999/resume-requests", token=tok("it")), 404, "not_found")
 
 
 def test_terminate_by_a_rectification_escalation_is_final():
@@ -191,6 +163,28 @@ def test_terminate_by_a_rectification_escalation_is_final():
         assert ev["data"]["case_id"] == case["id"] and ev["data"]["state"] == "terminated"
     invalid_state(resume(pid), "terminated")
     assert ("approved", "terminate", "terminated") in history_actions(pid)
+
+
+def test_a_termination_by_another_escalation_closes_the_open_resume_request():
+    p = approved_project()
+    pid = p["id"]
+    r1, r2 = overdue(p), overdue(p)
+    c1 = escalation_of(pid, "rectification", r1)
+    c2 = escalation_of(pid, "rectification", r2)
+    expect(decide(c1["id"], "suspend"), 200)
+    wait_state(pid, "suspended", timeout=5)
+    req, rc = resume_case(pid)
+    # the meeting on the second overdue rectification terminates the project meanwhile
+    expect(decide(c2["id"], "terminate"), 200)
+    wait_state(pid, "terminated", timeout=5)
+    [q] = resume_requests(pid)
+    assert q["id"] == req["id"] and q["status"] == "decided" and q["decided_at"], q
+    assert q["outcome"] == "terminate" and q["case_id"] == c2["id"], q
+    # its case decides nothing any more: the project is terminated
+    poll(lambda: psql(f"SELECT state FROM approvals.project_halts WHERE project_id = {int(pid)}").strip()
+         == "terminated", 10, f"approvals knowing projects/{pid} terminated", interval=0.05)
+    invalid_state(decide(rc["id"], "resume"), "terminated")
+    assert resume_requests(pid) == [q]
 
 
 def test_continue_changes_nothing():

@@ -107,23 +107,12 @@ def usage(pid, date, active_users, availability):
     poll(post, SETTLE_S, f"a usage sample of project {pid}", interval=0.2)
 
 
-def rectification(pid, deadline):
-    return expect(http("POST", f"/projects/{pid}/rectifications",
-                       {"issue": "未按期开展等级保护测评", "required_action": "完成测评并提交报告",
-                        "deadline": deadline}, token=it()), 201)
-
-
 def close_rectification(rid, applicant):
     expect(http("POST", f"/rectifications/{rid}/response",
                 {"description": "已完成测评", "evidence_uri": "https://docs.example.edu/dengbao.pdf"},
                 token=applicant["token"]), 200)
     expect(http("POST", f"/rectifications/{rid}/verify", {"outcome": "closed", "comment": "整改到位"},
                 token=it()), 200)
-
-
-def info_request(pid, due):
-    return expect(http("POST", f"/projects/{pid}/info-requests", {"question": "请报送系统运行情况", "due_date": due},
-                       token=it()), 201)
 
 
 def answer(qid, applicant):
@@ -188,18 +177,18 @@ def scene():
     usage(p3["id"], day(0), 5, 97.25)
 
     # P1 rectifications: closed before its deadline (on time); past its deadline, open (late)
-    r_ok = rectification(p1["id"], f"{YEAR}-12-31T00:00:00Z" if TODAY < datetime.date(YEAR, 12, 31)
-                         else at(day(0), 23))
+    r_ok = pf.rectification(p1["id"], f"{YEAR}-12-31T00:00:00Z" if TODAY < datetime.date(YEAR, 12, 31)
+                            else at(day(0), 23))
     close_rectification(r_ok["id"], app_a)
-    rectification(p1["id"], at(day(10)))
+    pf.rectification(p1["id"], at(day(10)))
     # P1 information requests: answered before due (on time), answered after due (late),
     # past due and unanswered (late), due next year (not counted)
-    q_ok = info_request(p1["id"], f"{YEAR}-12-31")
+    q_ok = pf.info_request(p1["id"], f"{YEAR}-12-31")
     answer(q_ok["id"], app_a)
-    q_late = info_request(p1["id"], day(5))
+    q_late = pf.info_request(p1["id"], day(5))
     answer(q_late["id"], app_a)
-    info_request(p1["id"], day(3))
-    info_request(p1["id"], f"{YEAR + 1}-01-15")
+    pf.info_request(p1["id"], day(3))
+    pf.info_request(p1["id"], f"{YEAR + 1}-01-15")
     return _state
 
 

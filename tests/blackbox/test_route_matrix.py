@@ -163,6 +163,7 @@ MATRIX = {
 
     # issue 12 B: escalation, suspension, termination, resume
     ("POST", "/api/v1/projects/:id/resume"): ({"it_office"}, MISSING, ""),
+    ("GET", "/api/v1/projects/:id/resume-requests"): (ANY_ROLE, "project", "?limit=1"),
 
     # issue 12 D: usage metrics and metrics keys
     ("POST", "/api/v1/projects/:id/metrics-key"): ({"it_office"}, MISSING, ""),

@@ -21,10 +21,10 @@ import os
 from client import expect, http, local_sh, make_user, poll, problem, psql, sfx, validation
 import projects_flow as pf
 from projects_flow import (DELIVERABLE_KINDS, add_contract, complete_milestone, decide,
-                           deliverable_body, golive_body, implementing_project, invalid_state,
-                           open_case, pass_acceptance, plan_body, post_contract, post_deliverable,
-                           put_plan, register_asset, request_acceptance, review, tok, users,
-                           wait_contract, wait_state)
+                           deliverable_body, escalation_of, golive_body, implementing_project,
+                           invalid_state, open_case, pass_acceptance, plan_body, post_contract,
+                           post_deliverable, put_plan, register_asset, request_acceptance, resume,
+                           review, tok, users, wait_contract, wait_state)
 
 ORDER = 64
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -38,7 +38,7 @@ MIRRORS = {"approval_cases", "project_experts"}
 def suspended(r, what=""):
     """r is the 409 project_suspended."""
     b = problem(r, 409, "project_suspended")
-    assert "state" not in b or b["state"] == "suspended", f"{what}: {b}"
+    assert b.get("state") == "suspended", f"{what}: 409 project_suspended names state suspended: {b}"
     return b
 
 
@@ -61,18 +61,6 @@ def _today(days=0):
 # ---- escalation (part B's case, through its real routes) -------------------------------
 
 
-def escalation_of(pid, variant, rid=None, timeout=10):
-    """The open escalation case of project pid of this variant (naming rectification rid)."""
-    def find():
-        b = expect(http("GET", f"/approvals?subject=projects/{pid}&kind=escalation&state=open&limit=100",
-                        token=tok("it")), 200)
-        for c in b["items"]:
-            if c.get("variant") == variant and (rid is None or (c.get("data") or {}).get("rectification_id") == rid):
-                return c
-        return None
-    return poll(find, timeout, f"an open {variant} escalation of projects/{pid}", interval=0.05)
-
-
 def escalate(p):
     """Part A's rectification with a deadline already past, made overdue by the
     scan, and the escalation case part B opens from it: the case."""
@@ -82,9 +70,7 @@ def escalate(p):
 
 def halt(p, outcome):
     """p suspended (outcome suspend) or terminated through the real path; the project."""
-    case = escalate(p)
-    expect(decide(case["id"], outcome), 200)
-    return wait_state(p["id"], "suspended" if outcome == "suspend" else "terminated", timeout=8), case
+    return pf.halted_project(p, outcome)
 
 
 def approvals_knows(pid, state, timeout=10):
@@ -98,10 +84,6 @@ def audit_knows(pid, state, timeout=10):
     if _audit_present():
         poll(lambda: psql(f"SET search_path TO audit; SELECT state FROM project_fact({int(pid)})").strip() == state,
              timeout, f"audit knowing projects/{pid} {state}", interval=0.05)
-
-
-def resume_request(pid, role="it"):
-    return http("POST", f"/projects/{pid}/resume", {"reason": "整改已完成，申请恢复"}, token=tok(role))
 
 
 # ---- the records a project in operation has --------------------------------------------
@@ -373,15 +355,14 @@ def test_a_suspended_project_refuses_every_action_but_the_answers_and_resumes():
     verified = expect(pf.verify_rectification(w["responded"], "closed"), 200)
     assert verified["status"] == "closed", verified
     # the resume request and its escalation: reject (stays suspended), then resume
-    expect(resume_request(pid), 202)
-    rej = escalation_of(pid, "resume")
+    _, rej = pf.resume_case(pid)
     expect(decide(rej["id"], "reject"), 200)
     poll(lambda: expect(http("GET", f"/approvals/{rej['id']}", token=tok("it")), 200)["step"] == "closed",
          5, "the rejected resume case closed")
     assert wait_state(pid, "suspended")["suspended_from"] == "in_operation"
     suspended(_spot(pid), "still suspended after a rejected resume")
-    expect(resume_request(pid), 202)
-    res = escalation_of(pid, "resume")
+    # (a new request once the projects service read the rejection: resume_case)
+    _, res = pf.resume_case(pid)
     expect(decide(res["id"], "resume"), 200)
     back = wait_state(pid, "in_operation", timeout=8)
     assert back["suspended_from"] is None, back
@@ -412,7 +393,7 @@ def test_a_terminated_project_refuses_everything_the_answers_included():
         terminated(_answer(w["info_request"]), "info-request answer")
     terminated(pf.respond_rectification(w["rectification"]), "rectification response")
     terminated(pf.verify_rectification(w["responded"], "closed"), "rectification verification")
-    terminated(resume_request(pid), "resume request")
+    terminated(resume(pid), "resume request")
     terminated(decide(case["id"], "continue"), "escalation decision")
     # reads still answer
     assert expect(http("GET", f"/projects/{pid}", token=tok("auditor")), 200)["state"] == "terminated"

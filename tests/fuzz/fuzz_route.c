@@ -138,6 +138,7 @@ static const char *const s_patterns[] = {
 
     /* issue 12 B: escalation, suspension, termination, resume */
     "/api/v1/projects/:id/resume",
+    "/api/v1/projects/:id/resume-requests",
 
     /* issue 12 D: usage metrics and metrics keys */
     "/api/v1/projects/:id/metrics-key",

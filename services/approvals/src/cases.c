@@ -196,19 +196,10 @@ static void s_load(struct req *r, db_cb next)
  * triggers of 0018_halted.sql hold the same rule for the write. */
 static bool s_halted(struct req *r, const char *kind, const char *halt)
 {
-    if (halt && strcmp(halt, "terminated") == 0) {
-        struct error *e = error_new(ERR_INVALID_STATE, "the case's project is terminated: its "
-                                                       "cases take no action");
-        error_set(e, "state", cJSON_CreateString("terminated"));
-        s_fail(r, e);
-        return true;
-    }
-    if (halt && strcmp(halt, "suspended") == 0 && strcmp(kind, "escalation") != 0) {
-        s_fail(r, error_new(ERR_PROJECT_SUSPENDED, "the case's project is suspended: its cases "
-                                                   "take no action until it is resumed"));
-        return true;
-    }
-    return false;
+    if (halt && strcmp(halt, "suspended") == 0 && strcmp(kind, "escalation") == 0) return false;
+    struct error *e = error_project_halted(halt);
+    if (e) s_fail(r, e);
+    return e != NULL;
 }
 
 /* The refusals every action shares; returns the matching rule or NULL

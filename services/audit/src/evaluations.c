@@ -366,18 +366,34 @@ static void s_publish(struct req *r, long long dept, int year, cJSON *doc)
     free(w);
 }
 
+/* The refusals of a department's evaluations, in their order: the query's
+ * error, 404 (column 0 of res is not true: no such department), 403 (an
+ * applicant of another department), then the request's own 400; true when
+ * it replied, else *dept is the department. */
+static bool s_department_refused(struct req *r, PGresult *res, struct error *err, long long *dept)
+{
+    if (err) {
+        s_fail(r, err);
+        return true;
+    }
+    if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, DEP_OK), "t") != 0) {
+        s_fail(r, error_new(ERR_NOT_FOUND, "no such department"));
+        return true;
+    }
+    req_param_id(r, "id", dept);
+    if (!s_dept_allowed(r, *dept)) {
+        s_fail(r,
+               error_new(ERR_FORBIDDEN, "applicants read the evaluations of their own department"));
+        return true;
+    }
+    return s_refused(r);
+}
+
 static void s_on_department(void *arg, PGresult *res, struct error *err)
 {
     struct req *r = arg;
-    if (err) return s_fail(r, err);
-    if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, DEP_OK), "t") != 0)
-        return s_fail(r, error_new(ERR_NOT_FOUND, "no such department"));
     long long dept;
-    req_param_id(r, "id", &dept);
-    if (!s_dept_allowed(r, dept))
-        return s_fail(
-            r, error_new(ERR_FORBIDDEN, "applicants read the evaluations of their own department"));
-    if (s_refused(r)) return;
+    if (s_department_refused(r, res, err, &dept)) return;
     struct eval_q *q = s_q_take(r);
     bool publish = q->publish;
     s_q_free(q);
@@ -425,15 +441,8 @@ void evaluations_publish(struct req *r)
 static void s_on_list(void *arg, PGresult *res, struct error *err)
 {
     struct req *r = arg;
-    if (err) return s_fail(r, err);
-    if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "t") != 0)
-        return s_fail(r, error_new(ERR_NOT_FOUND, "no such department"));
     long long dept;
-    req_param_id(r, "id", &dept);
-    if (!s_dept_allowed(r, dept))
-        return s_fail(
-            r, error_new(ERR_FORBIDDEN, "applicants read the evaluations of their own department"));
-    if (s_refused(r)) return;
+    if (s_department_refused(r, res, err, &dept)) return;
     s_q_free(s_q_take(r));
     reply_raw(r, 200, PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1));
 }

@@ -24,8 +24,9 @@ void metrics_usage_list(struct req *r);
 /* GET /api/v1/metrics/usage/{id} */
 void metrics_usage_get(struct req *r);
 
-/* The 409 for a project whose state refuses the action: project_suspended
- * for a suspended one, else invalid_state naming the state. */
+/* The 409 for a project whose state refuses the action: a halted one's
+ * (error_project_halted: project_suspended, or invalid_state terminated),
+ * else invalid_state naming the state. */
 struct error *metrics_state_error(long long project_id, const char *state, const char *action);
 
 #endif

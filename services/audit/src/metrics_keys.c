@@ -28,15 +28,9 @@
 
 struct error *metrics_state_error(long long project_id, const char *state, const char *action)
 {
-    struct error *e;
-    if (strcmp(state, "suspended") == 0) {
-        e = error_new(ERR_CONFLICT, "project %lld is suspended: it cannot %s until it is resumed",
-                      project_id, action);
-        e->code_override = "project_suspended";
-    } else {
-        e = error_new(ERR_INVALID_STATE, "project %lld is %s: it cannot %s", project_id, state,
-                      action);
-    }
+    struct error *e = error_project_halted(state);
+    if (e) return e;
+    e = error_new(ERR_INVALID_STATE, "project %lld is %s: it cannot %s", project_id, state, action);
     error_set(e, "state", cJSON_CreateString(state));
     return e;
 }

@@ -93,11 +93,7 @@ void backups_create(struct req *r)
 /* The backups of one project, oldest first: whoever sees the project. */
 void backups_of_project(struct req *r)
 {
-    project_page(r,
-                 PROJECT_PAGE_SQL("SELECT b.id AS k, backup_doc(b) AS doc FROM backups b "
-                                  "WHERE b.project_id = p.id AND b.id > $8::bigint "
-                                  "ORDER BY b.id LIMIT $7::int"),
-                 NULL, 0);
+    project_page(r, PROJECT_RECORDS_SQL("backups", "backup_doc"), NULL, 0);
 }
 
 /* Systems in operation whose backups need attention, by project id: one

@@ -117,11 +117,7 @@ void changes_list(struct req *r)
 
 void changes_get(struct req *r)
 {
-    project_query(r, "id",
-                  "SELECT change_doc(c)::text, c.version FROM changes c "
-                  "JOIN projects p ON p.id = c.project_id "
-                  "WHERE c.id = $1 AND " VISIBLE("2", "3", "4", "5", "6"),
-                  NULL, 0, reply_one_etag);
+    project_query(r, "id", PROJECT_RECORD_SQL("changes", "change_doc"), NULL, 0, reply_one_etag);
 }
 
 /* ---- implemented ---------------------------------------------------------------------- */

@@ -100,6 +100,16 @@ bool project_owner_checks(struct req *r, PGresult *res)
     return true;
 }
 
+const cJSON *project_visible_body(struct req *r, PGresult *res, struct error *err)
+{
+    if (err) {
+        reply_error(r, err);
+        return NULL;
+    }
+    if (!project_visible_check(r, res)) return NULL;
+    return req_body(r);
+}
+
 const cJSON *project_action_body(struct req *r, PGresult *res, struct error *err)
 {
     if (err) {
@@ -156,6 +166,37 @@ void reply_created_at(struct req *r, PGresult *res, int col, const char *fmt, ..
     reply_raw(r, 201, PQgetvalue(res, 0, col), (size_t)PQgetlength(res, 0, col));
 }
 
+void reply_created_in_state(struct req *r, PGresult *res, struct error *err, const char *collection,
+                            const char *action)
+{
+    if (err) return reply_error(r, err);
+    if (PQntuples(res) == 0) return reply_error(r, error_new(ERR_NOT_FOUND, "no such project"));
+    if (PQgetisnull(res, 0, 0))
+        return reply_invalid_state(r, "project", PQgetvalue(res, 0, 3), action);
+    char where[96];
+    snprintf(where, sizeof where, "/api/v1/%s/%s", collection, PQgetvalue(res, 0, 2));
+    req_add_header(r, "Location", where);
+    reply_doc_etag(r, 201, res);
+}
+
+void reply_acted(struct req *r, PGresult *res, struct error *err, const char *status_sql,
+                 db_cb reloaded)
+{
+    if (err) return reply_error(r, err);
+    if (PQntuples(res) == 0) {
+        const char *params[] = {req_param(r, "id")};
+        return db_query(req_service(r)->db, status_sql, 1, params, reloaded, r);
+    }
+    reply_doc_etag(r, 200, res);
+}
+
+void reply_reloaded_state(struct req *r, PGresult *res, struct error *err, const char *what,
+                          const char *action)
+{
+    if (err) return reply_error(r, err);
+    reply_invalid_state(r, what, PQntuples(res) ? PQgetvalue(res, 0, 0) : "unknown", action);
+}
+
 void reply_written_etag(struct req *r, PGresult *res, struct error *err, const char *what)
 {
     if (err) return reply_error(r, err);
@@ -183,19 +224,9 @@ void reply_bad_if_match(struct req *r)
 
 bool project_halted_reply(struct req *r, const char *state)
 {
-    if (state && strcmp(state, "suspended") == 0) {
-        reply_error(r, error_new(ERR_PROJECT_SUSPENDED, "the project is suspended: nothing of it "
-                                                        "changes until it is resumed"));
-        return true;
-    }
-    if (state && strcmp(state, "terminated") == 0) {
-        struct error *e = error_new(ERR_INVALID_STATE, "the project is terminated: nothing of "
-                                                       "it changes any more");
-        error_set(e, "state", cJSON_CreateString(state));
-        reply_error(r, e);
-        return true;
-    }
-    return false;
+    struct error *e = error_project_halted(state);
+    if (e) reply_error(r, e);
+    return e != NULL;
 }
 
 void reply_invalid_state(struct req *r, const char *what, const char *state, const char *action)

@@ -58,7 +58,9 @@
  * state it left (suspended_from); resumed, it goes back to it (the transition's to is
  * FSM_SUSPENDED_FROM); terminated or resumed, suspended_from is NULL again. A decision on a
  * resume request's case also closes the request ($2, its id, from the case's data; $14 the
- * decision's outcome), also when the project does not move (reject). The inbox row is written
+ * decision's outcome), also when the project does not move (reject); a termination closes the
+ * open request whichever case decided it (a rectification's escalation terminating a project
+ * whose resume request is open: outcome terminate, case_id that case). The inbox row is written
  * when anything changed. */
 #define ESCALATION_SQL                                                                             \
     "WITH fresh AS (SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM inbox WHERE event_id = $5) "          \
@@ -72,8 +74,8 @@
     "WHERE p.id = cur.id AND p.state = t.f "                                                       \
     "AND (t.t <> '" FSM_SUSPENDED_FROM "' OR p.suspended_from IS NOT NULL) RETURNING p.*), "       \
     "q AS (UPDATE resume_requests q SET outcome = $14, case_id = $11::bigint, decided_at = now() " \
-    "FROM fresh WHERE q.id = $2::bigint AND q.project_id = $1 AND q.decided_at IS NULL "           \
-    "RETURNING 1), "                                                                               \
+    "FROM fresh WHERE q.project_id = $1 AND q.decided_at IS NULL AND (q.id = $2::bigint "          \
+    "OR EXISTS (SELECT 1 FROM p WHERE p.state = 'terminated')) RETURNING 1), "                     \
     "i AS (INSERT INTO inbox (event_id, type) SELECT $5, $6 "                                      \
     "WHERE EXISTS (SELECT 1 FROM p) OR EXISTS (SELECT 1 FROM q) ON CONFLICT DO NOTHING "           \
     "RETURNING 1), "                                                                               \

@@ -104,18 +104,11 @@ void contracts_create(struct req *r)
  * is not one the caller may see. */
 void contracts_list(struct req *r)
 {
-    project_page(r,
-                 PROJECT_PAGE_SQL("SELECT c.id AS k, contract_doc(c) AS doc FROM contracts c "
-                                  "WHERE c.project_id = p.id AND c.id > $8::bigint "
-                                  "ORDER BY c.id LIMIT $7::int"),
-                 NULL, 0);
+    project_page(r, PROJECT_RECORDS_SQL("contracts", "contract_doc"), NULL, 0);
 }
 
 void contracts_get(struct req *r)
 {
-    project_query(r, "cid",
-                  "SELECT contract_doc(c)::text, c.version FROM contracts c "
-                  "JOIN projects p ON p.id = c.project_id "
-                  "WHERE c.id = $1 AND " VISIBLE("2", "3", "4", "5", "6"),
-                  NULL, 0, reply_one_etag);
+    project_query(r, "cid", PROJECT_RECORD_SQL("contracts", "contract_doc"), NULL, 0,
+                  reply_one_etag);
 }

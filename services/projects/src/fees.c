@@ -300,11 +300,7 @@ void fees_create(struct req *r)
  * the caller's to see. */
 void fees_list(struct req *r)
 {
-    project_page(r,
-                 PROJECT_PAGE_SQL("SELECT f.id AS k, fee_doc(f) AS doc FROM fees f "
-                                  "WHERE f.project_id = p.id AND f.id > $8::bigint "
-                                  "ORDER BY f.id LIMIT $7::int"),
-                 NULL, 0);
+    project_page(r, PROJECT_RECORDS_SQL("fees", "fee_doc"), NULL, 0);
 }
 
 /* :id is the fee's */

@@ -25,25 +25,16 @@
 
 /* ---- issue --------------------------------------------------------------------- */
 
+/* 201, or the project's state refused (it left the supervised states meanwhile) */
 static void s_on_created(void *arg, PGresult *res, struct error *err)
 {
-    struct req *r = arg;
-    if (err) return reply_error(r, err);
-    if (PQntuples(res) == 0) return reply_error(r, error_new(ERR_NOT_FOUND, "no such project"));
-    if (PQgetisnull(res, 0, 0)) /* the project left the supervised states meanwhile */
-        return reply_invalid_state(r, "project", PQgetvalue(res, 0, 3), "asked for information");
-    char where[64];
-    snprintf(where, sizeof where, "/api/v1/info-requests/%s", PQgetvalue(res, 0, 2));
-    req_add_header(r, "Location", where);
-    reply_doc_etag(r, 201, res);
+    reply_created_in_state(arg, res, err, "info-requests", "asked for information");
 }
 
 static void s_on_create_loaded(void *arg, PGresult *res, struct error *err)
 {
     struct req *r = arg;
-    if (err) return reply_error(r, err);
-    if (!project_visible_check(r, res)) return;
-    const cJSON *body = req_body(r);
+    const cJSON *body = project_visible_body(r, res, err);
     if (!body) return;
     struct fields f;
     fields_init(&f, body);
@@ -82,20 +73,13 @@ void info_requests_create(struct req *r)
 
 void info_requests_list(struct req *r)
 {
-    project_page(r,
-                 PROJECT_PAGE_SQL("SELECT i.id AS k, info_request_doc(i) AS doc "
-                                  "FROM info_requests i WHERE i.project_id = p.id "
-                                  "AND i.id > $8::bigint ORDER BY i.id LIMIT $7::int"),
-                 NULL, 0);
+    project_page(r, PROJECT_RECORDS_SQL("info_requests", "info_request_doc"), NULL, 0);
 }
 
 void info_requests_get(struct req *r)
 {
-    project_query(r, "id",
-                  "SELECT info_request_doc(i)::text, i.version FROM info_requests i "
-                  "JOIN projects p ON p.id = i.project_id "
-                  "WHERE i.id = $1 AND " VISIBLE("2", "3", "4", "5", "6"),
-                  NULL, 0, reply_one_etag);
+    project_query(r, "id", PROJECT_RECORD_SQL("info_requests", "info_request_doc"), NULL, 0,
+                  reply_one_etag);
 }
 
 /* ---- answer ---------------------------------------------------------------------- */
@@ -135,24 +119,16 @@ static char *s_attachments(struct fields *f)
 /* columns of s_load */
 enum { INFO_DEPT, INFO_STATUS, INFO_VISIBLE };
 
+/* another answer came first: the request's status now says why */
 static void s_on_state_reloaded(void *arg, PGresult *res, struct error *err)
 {
-    struct req *r = arg;
-    if (err) return reply_error(r, err);
-    reply_invalid_state(r, "information request",
-                        PQntuples(res) ? PQgetvalue(res, 0, 0) : "unknown", "answered");
+    reply_reloaded_state(arg, res, err, "information request", "answered");
 }
 
 static void s_on_answered(void *arg, PGresult *res, struct error *err)
 {
-    struct req *r = arg;
-    if (err) return reply_error(r, err);
-    if (PQntuples(res) == 0) { /* another answer came first */
-        const char *params[] = {req_param(r, "id")};
-        return db_query(req_service(r)->db, "SELECT status FROM info_requests WHERE id = $1", 1,
-                        params, s_on_state_reloaded, r);
-    }
-    reply_doc_etag(r, 200, res);
+    reply_acted(arg, res, err, "SELECT status FROM info_requests WHERE id = $1",
+                s_on_state_reloaded);
 }
 
 static void s_on_answer_loaded(void *arg, PGresult *res, struct error *err)

@@ -20,11 +20,7 @@ enum { LOADED_COMPLETED = PROJECT_SUBMISSION + 1 };
 
 void milestones_list(struct req *r)
 {
-    project_page(r,
-                 PROJECT_PAGE_SQL("SELECT m.id AS k, milestone_doc(m) AS doc FROM milestones m "
-                                  "WHERE m.project_id = p.id AND m.id > $8::bigint "
-                                  "ORDER BY m.id LIMIT $7::int"),
-                 NULL, 0);
+    project_page(r, PROJECT_RECORDS_SQL("milestones", "milestone_doc"), NULL, 0);
 }
 
 /* ---- complete -------------------------------------------------------------------- */

@@ -176,11 +176,7 @@ void payments_create(struct req *r)
 
 void payments_list(struct req *r)
 {
-    project_page(r,
-                 PROJECT_PAGE_SQL("SELECT y.id AS k, payment_doc(y) AS doc FROM payments y "
-                                  "WHERE y.project_id = p.id AND y.id > $8::bigint "
-                                  "ORDER BY y.id LIMIT $7::int"),
-                 NULL, 0);
+    project_page(r, PROJECT_RECORDS_SQL("payments", "payment_doc"), NULL, 0);
 }
 
 void payments_get(struct req *r)

@@ -129,6 +129,7 @@ void shared_results_get(struct req *r);
 
 /* issue 12 B: suspension.c */
 void suspension_resume(struct req *r);
+void suspension_requests(struct req *r);
 
 /* ---- common.c ---- */
 
@@ -173,6 +174,17 @@ void project_read(struct req *r, const char *sql, db_cb cb);
     "'next_cursor', CASE WHEN count(pg.k) = $7::int THEN max(pg.k)::text END)::text "              \
     "FROM projects p LEFT JOIN LATERAL (" inner ") pg ON true "                                    \
     "WHERE p.id = $1 AND " VISIBLE("2", "3", "4", "5", "6") " GROUP BY p.id"
+/* The page of a project's records of table (alias x, keyed by its id)
+ * as docfn(x) documents, oldest first: the common PROJECT_PAGE_SQL. */
+#define PROJECT_RECORDS_SQL(table, docfn)                                                          \
+    PROJECT_PAGE_SQL(                                                                              \
+        "SELECT x.id AS k, " docfn "(x) AS doc FROM " table " x "                                  \
+        "WHERE x.project_id = p.id AND x.id > $8::bigint ORDER BY x.id LIMIT $7::int")
+/* One record :id ($1) of table (alias x) as (docfn(x), its version), if
+ * the caller may see its project (project_query's $2-$6). */
+#define PROJECT_RECORD_SQL(table, docfn)                                                           \
+    "SELECT " docfn "(x)::text, x.version FROM " table " x "                                       \
+    "JOIN projects p ON p.id = x.project_id WHERE x.id = $1 AND " VISIBLE("2", "3", "4", "5", "6")
 /* Checks :id (404) and the page (400), then replies a PROJECT_PAGE_SQL
  * query with $7 the limit, $8 the cursor and extra (at most
  * PROJECT_MAX_EXTRA - 2) from $9. */
@@ -194,6 +206,11 @@ bool project_visible_check(struct req *r, PGresult *res);
  * their department's; false if it replied. Run it before reading the body,
  * so refusals come in the documented order. */
 bool project_owner_checks(struct req *r, PGresult *res);
+/* The start of an action of whoever may see the project (the route's role
+ * decides; the IT office's), in a project_load callback: the load's error,
+ * project_visible_check (404), then the body (400 invalid_json); the body,
+ * or NULL when it replied. */
+const cJSON *project_visible_body(struct req *r, PGresult *res, struct error *err);
 /* The start of an owner's action, in a project_load callback: the load's
  * error, project_owner_checks, then the body (400 invalid_json); the body,
  * or NULL when it replied. */
@@ -212,6 +229,24 @@ void reply_created_etag(void *req, PGresult *res, struct error *err);
 /* 201 with the document in column col and a Location of fmt. */
 void reply_created_at(struct req *r, PGresult *res, int col, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* issue 12 A: the reply to a statement creating a record of a project only
+ * in the states it may have one in (columns: 0 the record's document, NULL
+ * when the project had left them meanwhile, 1 its version, 2 its id, 3 the
+ * project's state; no row: no such project): 201 with the Location
+ * /api/v1/<collection>/<id> and the ETag, else the project's state refused
+ * (reply_invalid_state, "cannot be <action>"). */
+void reply_created_in_state(struct req *r, PGresult *res, struct error *err, const char *collection,
+                            const char *action);
+/* The reply to an action on record :id conditional on its status (doc,
+ * version): 200 with the ETag; no row (another request moved it first):
+ * its status read again (status_sql, $1 the id), then reloaded — which
+ * answers with reply_reloaded_state(). */
+void reply_acted(struct req *r, PGresult *res, struct error *err, const char *status_sql,
+                 db_cb reloaded);
+/* 409 invalid_state naming the status read again (column 0): a <what> in
+ * that state cannot be <action>. */
+void reply_reloaded_state(struct req *r, PGresult *res, struct error *err, const char *what,
+                          const char *action);
 /* The reply to a write conditional on the version (doc, version): 200 with
  * the ETag, 412 "the <what> changed meanwhile" when it wrote no row. */
 void reply_written_etag(struct req *r, PGresult *res, struct error *err, const char *what);

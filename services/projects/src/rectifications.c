@@ -27,26 +27,16 @@ static const char *const s_outcomes[] = {"closed", "reopened", NULL};
 
 /* ---- issue --------------------------------------------------------------------- */
 
+/* 201, or the project's state refused (it left the supervised states meanwhile) */
 static void s_on_created(void *arg, PGresult *res, struct error *err)
 {
-    struct req *r = arg;
-    if (err) return reply_error(r, err);
-    if (PQntuples(res) == 0) return reply_error(r, error_new(ERR_NOT_FOUND, "no such project"));
-    if (PQgetisnull(res, 0, 0)) /* the project left the supervised states meanwhile */
-        return reply_invalid_state(r, "project", PQgetvalue(res, 0, 3),
-                                   "ordered to rectify anything");
-    char where[64];
-    snprintf(where, sizeof where, "/api/v1/rectifications/%s", PQgetvalue(res, 0, 2));
-    req_add_header(r, "Location", where);
-    reply_doc_etag(r, 201, res);
+    reply_created_in_state(arg, res, err, "rectifications", "ordered to rectify anything");
 }
 
 static void s_on_create_loaded(void *arg, PGresult *res, struct error *err)
 {
     struct req *r = arg;
-    if (err) return reply_error(r, err);
-    if (!project_visible_check(r, res)) return;
-    const cJSON *body = req_body(r);
+    const cJSON *body = project_visible_body(r, res, err);
     if (!body) return;
     struct fields f;
     fields_init(&f, body);
@@ -89,20 +79,13 @@ void rectifications_create(struct req *r)
 
 void rectifications_list(struct req *r)
 {
-    project_page(r,
-                 PROJECT_PAGE_SQL("SELECT x.id AS k, rectification_doc(x) AS doc "
-                                  "FROM rectifications x WHERE x.project_id = p.id "
-                                  "AND x.id > $8::bigint ORDER BY x.id LIMIT $7::int"),
-                 NULL, 0);
+    project_page(r, PROJECT_RECORDS_SQL("rectifications", "rectification_doc"), NULL, 0);
 }
 
 void rectifications_get(struct req *r)
 {
-    project_query(r, "id",
-                  "SELECT rectification_doc(x)::text, x.version FROM rectifications x "
-                  "JOIN projects p ON p.id = x.project_id "
-                  "WHERE x.id = $1 AND " VISIBLE("2", "3", "4", "5", "6"),
-                  NULL, 0, reply_one_etag);
+    project_query(r, "id", PROJECT_RECORD_SQL("rectifications", "rectification_doc"), NULL, 0,
+                  reply_one_etag);
 }
 
 /* ---- respond, verify --------------------------------------------------------------- */
@@ -132,44 +115,27 @@ static bool s_visible(struct req *r, PGresult *res)
     return true;
 }
 
-/* The reply to an action that wrote nothing because another request moved
- * the order first: the order's status now. */
-static void s_reloaded(struct req *r, PGresult *res, struct error *err, const char *action)
-{
-    if (err) return reply_error(r, err);
-    reply_invalid_state(r, "rectification", PQntuples(res) ? PQgetvalue(res, 0, 0) : "unknown",
-                        action);
-}
-
+/* another request moved the order first: its status now says why */
 static void s_on_reloaded_respond(void *arg, PGresult *res, struct error *err)
 {
-    s_reloaded(arg, res, err, "responded to");
+    reply_reloaded_state(arg, res, err, "rectification", "responded to");
 }
 
 static void s_on_reloaded_verify(void *arg, PGresult *res, struct error *err)
 {
-    s_reloaded(arg, res, err, "verified");
+    reply_reloaded_state(arg, res, err, "rectification", "verified");
 }
 
-static void s_acted(struct req *r, PGresult *res, struct error *err, db_cb reloaded)
-{
-    if (err) return reply_error(r, err);
-    if (PQntuples(res) == 0) {
-        const char *params[] = {req_param(r, "id")};
-        return db_query(req_service(r)->db, "SELECT status FROM rectifications WHERE id = $1", 1,
-                        params, reloaded, r);
-    }
-    reply_doc_etag(r, 200, res);
-}
+#define RECT_STATUS_SQL "SELECT status FROM rectifications WHERE id = $1"
 
 static void s_on_responded(void *arg, PGresult *res, struct error *err)
 {
-    s_acted(arg, res, err, s_on_reloaded_respond);
+    reply_acted(arg, res, err, RECT_STATUS_SQL, s_on_reloaded_respond);
 }
 
 static void s_on_verified(void *arg, PGresult *res, struct error *err)
 {
-    s_acted(arg, res, err, s_on_reloaded_verify);
+    reply_acted(arg, res, err, RECT_STATUS_SQL, s_on_reloaded_verify);
 }
 
 static void s_on_respond_loaded(void *arg, PGresult *res, struct error *err)

@@ -97,6 +97,7 @@ const struct route projects_routes[] = {
 
     /* issue 12 B: escalation, suspension, termination, resume */
     {"POST", "/api/v1/projects/:id/resume", suspension_resume, ROLE_IT_OFFICE},
+    {"GET", "/api/v1/projects/:id/resume-requests", suspension_requests, ROLE_ANY},
 
 };
 const size_t projects_nroutes = sizeof projects_routes / sizeof projects_routes[0];

@@ -2,8 +2,9 @@
  * Shared results (article 26). The IT office publishes what a project
  * produced that others may reuse — a title, a summary, a URI — for the
  * university or the public (audience); every signed-in user reads every
- * shared result, whatever the project, filtered by project and audience. A result can be shared for
- * a project from `approved` on, except a terminated one. Nothing shared is changed or removed.
+ * shared result, whatever the project, filtered by project and audience. A
+ * result can be shared for a project from `approved` on, except a
+ * terminated one. Nothing shared is changed or removed.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -18,25 +19,16 @@
 
 static const char *const s_audiences[] = {"university", "public", NULL};
 
+/* 201, or the project's state refused (it left the supervised states meanwhile) */
 static void s_on_created(void *arg, PGresult *res, struct error *err)
 {
-    struct req *r = arg;
-    if (err) return reply_error(r, err);
-    if (PQntuples(res) == 0) return reply_error(r, error_new(ERR_NOT_FOUND, "no such project"));
-    if (PQgetisnull(res, 0, 0)) /* the project left the supervised states meanwhile */
-        return reply_invalid_state(r, "project", PQgetvalue(res, 0, 3), "shared");
-    char where[64];
-    snprintf(where, sizeof where, "/api/v1/shared-results/%s", PQgetvalue(res, 0, 2));
-    req_add_header(r, "Location", where);
-    reply_doc_etag(r, 201, res);
+    reply_created_in_state(arg, res, err, "shared-results", "shared");
 }
 
 static void s_on_create_loaded(void *arg, PGresult *res, struct error *err)
 {
     struct req *r = arg;
-    if (err) return reply_error(r, err);
-    if (!project_visible_check(r, res)) return;
-    const cJSON *body = req_body(r);
+    const cJSON *body = project_visible_body(r, res, err);
     if (!body) return;
     struct fields f;
     fields_init(&f, body);

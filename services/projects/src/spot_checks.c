@@ -40,9 +40,7 @@ static void s_on_recorded(void *arg, PGresult *res, struct error *err)
 static void s_on_loaded(void *arg, PGresult *res, struct error *err)
 {
     struct req *r = arg;
-    if (err) return reply_error(r, err);
-    if (!project_visible_check(r, res)) return;
-    const cJSON *body = req_body(r);
+    const cJSON *body = project_visible_body(r, res, err);
     if (!body) return;
     struct fields f;
     fields_init(&f, body);
@@ -85,11 +83,7 @@ void spot_checks_create(struct req *r)
 /* The checks of one project, oldest first: whoever sees the project. */
 void spot_checks_of_project(struct req *r)
 {
-    project_page(r,
-                 PROJECT_PAGE_SQL("SELECT s.id AS k, spot_check_doc(s) AS doc FROM spot_checks s "
-                                  "WHERE s.project_id = p.id AND s.id > $8::bigint "
-                                  "ORDER BY s.id LIMIT $7::int"),
-                 NULL, 0);
+    project_page(r, PROJECT_RECORDS_SQL("spot_checks", "spot_check_doc"), NULL, 0);
 }
 
 /* Every project's checks, oldest first, by result and by when they were

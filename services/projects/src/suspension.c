@@ -8,6 +8,8 @@
  * then: the answer is 202 with the request and the project as it is.
  * Refusals: 404 (no such project), 400 (the body), 409 invalid_state (the
  * project is not suspended), 409 conflict (a request is already open).
+ * GET .../resume-requests lists them, open and decided, to whoever may see
+ * the project.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -44,9 +46,7 @@ static void s_on_requested(void *arg, PGresult *res, struct error *err)
 static void s_on_loaded(void *arg, PGresult *res, struct error *err)
 {
     struct req *r = arg;
-    if (err) return reply_error(r, err);
-    if (!project_visible_check(r, res)) return;
-    const cJSON *body = req_body(r);
+    const cJSON *body = project_visible_body(r, res, err);
     if (!body) return;
     struct fields f;
     fields_init(&f, body);
@@ -83,4 +83,11 @@ static void s_on_loaded(void *arg, PGresult *res, struct error *err)
 void suspension_resume(struct req *r)
 {
     project_load(r, s_on_loaded);
+}
+
+/* GET /api/v1/projects/{id}/resume-requests: every request, oldest first (whoever may see the
+ * project) */
+void suspension_requests(struct req *r)
+{
+    project_page(r, PROJECT_RECORDS_SQL("resume_requests", "resume_request_doc"), NULL, 0);
 }

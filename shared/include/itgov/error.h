@@ -80,4 +80,10 @@ const char *error_title(enum err_code code);
 /* The problem+json body; caller owns the result. */
 cJSON *error_to_json(const struct error *e);
 
+/* The refusal of any write on a halted project (issue 12, article 22), one
+ * for every service: state "suspended" → 409 project_suspended, "terminated"
+ * → 409 invalid_state, both naming the state in `state`; NULL for any other
+ * state (or NULL). */
+struct error *error_project_halted(const char *state);
+
 #endif
