@@ -68,7 +68,12 @@ export const router = createRouter({
   scrollBehavior: () => ({ top: 0 }),
 })
 
+// Where the navigation under way goes (a 401 during it returns there).
+let pending = null
+export const pendingPath = () => pending
+
 router.beforeEach(async (to) => {
+  pending = to.fullPath
   if (to.meta.public) {
     if (to.name === 'login' && signedIn()) {
       // already signed in: go where the sign-in would have led
@@ -98,5 +103,6 @@ router.beforeEach(async (to) => {
 })
 
 router.afterEach((to) => {
+  pending = null
   document.title = to.meta.title ? `${to.meta.title} - itgov` : 'itgov 信息化项目管理平台'
 })
