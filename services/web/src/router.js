@@ -1,0 +1,108 @@
+// Routes. Every view is loaded lazily (its own chunk) so the first page stays
+// small. meta.roles: who the menu offers it to (the API still decides);
+// meta.public: reachable signed out.
+//
+// Views live in views/<area>/; part S adds its areas' entries to `areaRoutes`
+// below (one block per area) and their menu items in layout/menu.js.
+import { createRouter, createWebHistory } from 'vue-router'
+import { auth, signedIn, hasRole } from './lib/auth.js'
+import { loadMe } from './lib/session.js'
+
+const areaRoutes = [
+  // --- tasks (W) ---
+  { path: '/tasks', name: 'tasks', component: () => import('./views/tasks/TaskList.vue'), meta: { title: '我的待办' } },
+  // --- projects (W) ---
+  {
+    path: '/projects',
+    name: 'projects',
+    component: () => import('./views/projects/ProjectList.vue'),
+    meta: { title: '项目申报' },
+  },
+  {
+    path: '/projects/new',
+    name: 'project-new',
+    component: () => import('./views/projects/ProjectEdit.vue'),
+    meta: { title: '新建项目申报', roles: ['applicant'] },
+  },
+  {
+    path: '/projects/:id(\\d+)/edit',
+    name: 'project-edit',
+    component: () => import('./views/projects/ProjectEdit.vue'),
+    meta: { title: '编辑项目申报', roles: ['applicant'] },
+  },
+  // --- S: more areas here ---
+]
+
+const routes = [
+  {
+    path: '/login',
+    name: 'login',
+    component: () => import('./views/auth/SignIn.vue'),
+    meta: { public: true, title: '登录' },
+  },
+  {
+    path: '/',
+    component: () => import('./layout/AppLayout.vue'),
+    children: [
+      { path: '', redirect: { name: 'tasks' } },
+      {
+        path: 'password',
+        name: 'password',
+        component: () => import('./views/auth/ChangePassword.vue'),
+        meta: { title: '修改密码' },
+      },
+      ...areaRoutes.map((r) => ({ ...r, path: r.path.replace(/^\//, '') })),
+      {
+        path: ':pathMatch(.*)*',
+        name: 'not-found',
+        component: () => import('./views/NotFound.vue'),
+        meta: { title: '页面不存在' },
+      },
+    ],
+  },
+]
+
+export const router = createRouter({
+  history: createWebHistory(),
+  routes,
+  scrollBehavior: () => ({ top: 0 }),
+})
+
+// Where the navigation under way goes (a 401 during it returns there).
+let pending = null
+export const pendingPath = () => pending
+
+router.beforeEach(async (to) => {
+  pending = to.fullPath
+  if (to.meta.public) {
+    if (to.name === 'login' && signedIn()) {
+      // already signed in: go where the sign-in would have led
+      const r = typeof to.query.redirect === 'string' && to.query.redirect.startsWith('/') ? to.query.redirect : '/'
+      if (!auth.user) {
+        try {
+          await loadMe()
+        } catch {
+          return true
+        }
+      }
+      return r
+    }
+    return true
+  }
+  if (!signedIn()) return { name: 'login', query: { redirect: to.fullPath } }
+  if (!auth.user) {
+    try {
+      await loadMe()
+    } catch {
+      // a 401 already redirected (see main.js); anything else: try sign-in
+      if (!signedIn()) return { name: 'login', query: { redirect: to.fullPath } }
+    }
+  }
+  if (to.meta.roles && auth.user && !hasRole(...to.meta.roles)) return { name: 'tasks' }
+  return true
+})
+
+router.afterEach((to) => {
+  pending = null
+  document.title = to.meta.title ? `${to.meta.title} - itgov` : 'itgov 信息化项目管理平台'
+})
