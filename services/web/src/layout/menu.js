@@ -4,4 +4,8 @@ export const MENU = [
   { path: '/tasks', title: '我的待办' },
   { path: '/projects', title: '项目申报', roles: ['applicant', 'it_office', 'secretary', 'auditor', 'admin', 'expert'] },
   // --- S: more areas here ---
+  { path: '/review', title: '审核', roles: ['it_office', 'expert', 'secretary', 'auditor', 'admin'] },
+  { path: '/meeting', title: '会议', roles: ['secretary'] },
+  { path: '/audit', title: '审计', roles: ['auditor', 'admin'] },
+  { path: '/admin', title: '系统管理', roles: ['admin'] },
 ]
