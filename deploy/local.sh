@@ -448,6 +448,7 @@ render_gateway_conf() {
   t=${t//@LOCATIONS@/"$(gateway_blocks locations)"}
   t=${t//@UPSTREAM_TIMEOUT_S@/"$ITGOV_GATEWAY_TIMEOUT_S"}
   t=${t//@CORS_ORIGINS@/"$(cors_map_lines)"}
+  t=${t//@WEB_ROOT@/"$ROOT/services/web/dist"}
   printf '%s\n' "$t"
 }
 
@@ -478,6 +479,8 @@ build() {
   if [ ! -f "$ROOT/CMakeLists.txt" ]; then say "no CMakeLists.txt yet, nothing to build"; return; fi
   cmake -S "$ROOT" -B "$ITGOV_BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo
   cmake --build "$ITGOV_BUILD_DIR" -j2
+  # The web console the gateway serves at / (skipped when dist/ is up to date).
+  "$ROOT/services/web/build.sh"
 }
 
 start_component() {
@@ -517,6 +520,7 @@ cmd_up() {
   cat <<EOF
 
 itgov is up.
+  console:    http://127.0.0.1:$ITGOV_GATEWAY_PORT/  (services/web, in a browser)
   API:        $base
   events:     tcp://127.0.0.1:$ITGOV_BROKER_XPUB_PORT  (ZeroMQ SUB, broker XPUB)
   logs:       $STATE/*.log
