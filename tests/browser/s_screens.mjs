@@ -3,7 +3,7 @@
 // what it needs through the API (s_setup.mjs) and then drives the screens as
 // the people would, waiting for elements with bounded timeouts.
 import assert from 'node:assert/strict'
-import { cast, expect, http, implementingProject, submittedProject, sfx, user, poll } from './s_setup.mjs'
+import { cast, expect, http, implementingProject, inOperationProject, submittedProject, sfx, user, poll } from './s_setup.mjs'
 
 const T = 15000 // the longest wait for any one element
 
@@ -143,6 +143,51 @@ export const tests = [
       await it.locator('[data-test=project-state]').waitFor()
       assert.equal(await it.locator('[data-test=request-acceptance]').count(), 0)
       await it.context().close()
+    },
+  },
+  {
+    name: 'project page of a system in operation: deliverables checked, payments against the contract in 元, an over-contract payment explained, an information request answered',
+    async run({ browser, origin, shot }) {
+      const c = await cast()
+      const { project, contract } = await inOperationProject(c, `智慧后勤平台 ${sfx()}`)
+      const ap = await signedIn(browser, origin, c.applicant)
+      await ap.goto(`${origin}/projects/${project.id}`)
+      await ap.locator('[data-test=project-state]', { hasText: '运行中' }).waitFor()
+      await ap.locator('[data-test=timeline]').getByText('上线运行').waitFor()
+      await shot(ap, 'project-overview')
+      await ap.goto(`${origin}/projects/${project.id}?tab=deliverables`)
+      await ap.locator('[data-test=deliverables] li.ok').nth(5).waitFor()
+      await ap.goto(`${origin}/projects/${project.id}?tab=contracts`)
+      const row = ap.locator('[data-test=contracts] tr', { hasText: contract.contract_no }).first()
+      await row.getByText('5,000.00 元').waitFor()
+      // a payment in 元 through the form: 1,234.56 元 is 123456 cents
+      const form = ap.locator('[data-test=payment-form]')
+      await choose(ap, form.locator('[data-test=f-contract_id] .el-select'), 'pop-contract_id', contract.contract_no)
+      await form.locator('[data-test=f-amount_cents] input').fill('1234.56')
+      await form.locator('[data-test=f-paid_at] input').fill('2026-11-30 10:00')
+      await form.locator('[data-test=f-paid_at] input').press('Enter')
+      await form.locator('[data-test=f-voucher_no] input').fill(`PZ-${sfx()}`)
+      await form.locator('[data-test=submit]').click()
+      await row.getByText('6,234.56 元').waitFor()
+      const paid = await expect(http('GET', `/contracts/${contract.id}`, undefined, c.applicant.token), 200)
+      assert.equal(paid.paid_cents, 623456)
+      // more than the contract has left: explained with the amounts
+      await choose(ap, form.locator('[data-test=f-contract_id] .el-select'), 'pop-contract_id', contract.contract_no)
+      await form.locator('[data-test=f-amount_cents] input').fill('10000')
+      await form.locator('[data-test=f-paid_at] input').fill('2026-11-30 11:00')
+      await form.locator('[data-test=f-paid_at] input').press('Enter')
+      await form.locator('[data-test=f-voucher_no] input').fill(`PZ-${sfx()}`)
+      await form.locator('[data-test=submit]').click()
+      await form.locator('[data-test=problem]').getByText('尚可支付 5,765.44 元').waitFor()
+      await shot(ap, 'project-contracts')
+      // the department answers the IT office's information request
+      await ap.goto(`${origin}/projects/${project.id}?tab=supervision`)
+      await ap.locator('button', { hasText: '答复' }).first().click()
+      await ap.locator('[data-test=f-answer] textarea').fill('近三个月日均访问 1200 人次')
+      await ap.locator('button', { hasText: '提交答复' }).click()
+      await ap.getByText('近三个月日均访问 1200 人次').waitFor()
+      await shot(ap, 'project-supervision')
+      await ap.context().close()
     },
   },
   {

@@ -109,3 +109,58 @@ export async function implementingProject(c, title) {
   await waitState(project.id, 'implementing', c.it.token)
   return project
 }
+
+const KINDS = ['install_manual', 'user_manual', 'admin_manual', 'developer_manual', 'test_report', 'training_record']
+
+async function reviewOpenCase(subject, c, comment) {
+  const k = await openCase(subject, c.it.token)
+  await expect(http('POST', `/approvals/${k.id}/review`, { outcome: 'pass', comment }, c.it.token), 200)
+}
+
+/** implementingProject() walked on: an approved contract, the six deliverables, the
+ *  milestones done, accepted, its asset, a payment, gone live; then a backup, a spot
+ *  check, an information request and a rectification order. Returns {project, contract}. */
+export async function inOperationProject(c, title) {
+  const { createHash } = await import('node:crypto')
+  const project = await implementingProject(c, title)
+  const pid = project.id
+  const contract = await expect(http('POST', `/projects/${pid}/contracts`, {
+    contract_no: `HT-${sfx()}`, vendor: '某某信息技术有限公司', amount_cents: 1200000,
+    signed_at: '2026-04-01T08:00:00Z', procurement_method: 'public_tender',
+  }, c.applicant.token), 201)
+  await reviewOpenCase(`contracts/${contract.id}`, c, '合同条款齐全')
+  await poll(async () => (await http('GET', `/contracts/${contract.id}`, undefined, c.it.token)).data.status === 'approved', 10000, 'the contract approved')
+  for (const kind of KINDS) {
+    await expect(http('POST', `/projects/${pid}/deliverables`, {
+      kind, title: `${kind} 文档`, uri: `https://docs.example.edu/${kind}/${sfx()}.pdf`,
+      sha256: createHash('sha256').update(`${kind} ${sfx()}`).digest('hex'),
+    }, c.applicant.token), 201)
+  }
+  const ms = await expect(http('GET', `/projects/${pid}/milestones?limit=200`, undefined, c.applicant.token), 200)
+  for (const m of ms.items) {
+    await expect(http('POST', `/projects/${pid}/milestones/${m.id}/complete`, { completed_at: '2026-06-01T08:00:00Z', note: '按期完成' }, c.applicant.token), 200)
+  }
+  await expect(http('POST', `/projects/${pid}/acceptance-request`, {}, c.applicant.token), 200)
+  await reviewOpenCase(`projects/${pid}`, c, '验收通过')
+  await waitState(pid, 'accepted', c.it.token)
+  await expect(http('POST', `/projects/${pid}/asset`, {
+    asset_no: `ZC-${sfx()}`, value_cents: 1234500, registered_at: '2026-11-01T08:00:00Z', custodian: '后勤保障部信息中心 张伟',
+  }, c.applicant.token), 201)
+  await expect(http('POST', `/projects/${pid}/payments`, {
+    contract_id: contract.id, amount_cents: 500000, paid_at: '2026-11-20T09:00:00Z', voucher_no: `PZ-${sfx()}`,
+  }, c.applicant.token), 201)
+  await expect(http('POST', `/projects/${pid}/go-live`, {
+    deployment_plan_uri: 'https://docs.example.edu/deploy.pdf', emergency_plan_uri: 'https://docs.example.edu/emergency.pdf',
+    test_environment_report_uri: 'https://docs.example.edu/test-env.pdf', test_passed: true, planned_at: '2026-11-25T08:00:00Z',
+  }, c.applicant.token), 200)
+  await waitState(pid, 'in_operation', c.it.token)
+  await expect(http('POST', `/projects/${pid}/backups`, {
+    taken_at: '2026-11-28T02:00:00Z', method: 'disaster_recovery', location: '第二数据中心', restore_tested_at: '2026-11-28T06:00:00Z',
+  }, c.applicant.token), 201)
+  await expect(http('POST', `/projects/${pid}/spot-checks`, { checked_at: '2026-11-29T03:00:00Z', result: 'pass', findings: '运行正常' }, c.it.token), 201)
+  await expect(http('POST', `/projects/${pid}/info-requests`, { question: '请提供近三个月的访问量统计', due_date: '2030-12-31' }, c.it.token), 201)
+  await expect(http('POST', `/projects/${pid}/rectifications`, {
+    issue: '管理员账号未定期复核', required_action: '完成账号复核并提交记录', deadline: '2030-12-31T08:00:00Z',
+  }, c.it.token), 201)
+  return { project, contract }
+}
