@@ -1,4 +1,4 @@
-// Part S's browser tests: the IT office's review, the meeting, the project
+// Part S's browser tests (run by run.mjs: each test gets {newPage, origin, shot}): the IT office's review, the meeting, the project
 // page's gate checklist, the audit screen, administration. Each test sets up
 // what it needs through the API (s_setup.mjs) and then drives the screens as
 // the people would, waiting for elements with bounded timeouts.
@@ -7,10 +7,10 @@ import { cast, expect, http, implementingProject, inOperationProject, submittedP
 
 const T = 15000 // the longest wait for any one element
 
-/** A signed-in page for one user (its own browser context: its own sessionStorage). */
-async function signedIn(browser, origin, who) {
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' })
-  const page = await ctx.newPage()
+/** A signed-in page for one user (the harness's newPage: its own browser context,
+ *  so its own sessionStorage; watched for CSP violations and uncaught errors). */
+async function signedIn(newPage, origin, who) {
+  const page = await newPage()
   page.setDefaultTimeout(T)
   await page.goto(origin + '/login')
   await page.fill('[data-test=username]', who.username)
@@ -36,7 +36,7 @@ async function tasksOf(u, status = 'open') {
 export const tests = [
   {
     name: 'review: the IT office invites an expert who gives an opinion, passes; the secretary decides two cases at one meeting; the applicant sees it approved',
-    async run({ browser, origin, shot }) {
+    async run({ newPage, origin, shot }) {
       const c = await cast()
       const title = `门禁系统升级 ${sfx()}`
       const { project, kase } = await submittedProject(c, title)
@@ -44,7 +44,7 @@ export const tests = [
       const tasksApi = (await tasksOf(c.it)) !== null
 
       // the IT office: the case page shows the application; invite the expert
-      const it = await signedIn(browser, origin, c.it)
+      const it = await signedIn(newPage, origin, c.it)
       await it.goto(`${origin}/cases/${kase.id}`)
       await it.locator('[data-test=application]').getByText(title).waitFor()
       await it.fill('[data-test=invite-user]', String(c.expert.id))
@@ -59,7 +59,7 @@ export const tests = [
       await expect(http('POST', `/approvals/${kase.id}/opinions`, { stance: 'support', comment: '本人参与过该系统采购', conflict_of_interest: true }, c.expert2.token), 201)
 
       // the expert gives an opinion on the same screen
-      const ex = await signedIn(browser, origin, c.expert)
+      const ex = await signedIn(newPage, origin, c.expert)
       await ex.goto(`${origin}/cases/${kase.id}`)
       await ex.locator('[data-test=opinion-form]').waitFor()
       assert.equal(await ex.locator('[data-test=review-form]').count(), 0, 'an expert is not offered the review')
@@ -89,7 +89,7 @@ export const tests = [
       }
 
       // the secretary: one meeting, two cases (approve one, reject the other)
-      const sec = await signedIn(browser, origin, c.secretary)
+      const sec = await signedIn(newPage, origin, c.secretary)
       await sec.goto(`${origin}/meeting`)
       await sec.locator(`[data-test=pick-${kase.id}]`).waitFor()
       await sec.locator(`[data-test=pick-${second.kase.id}]`).waitFor()
@@ -105,7 +105,7 @@ export const tests = [
       await sec.context().close()
 
       // the applicant sees the project approved, the other rejected
-      const ap = await signedIn(browser, origin, c.applicant)
+      const ap = await signedIn(newPage, origin, c.applicant)
       await ap.goto(`${origin}/projects/${project.id}`)
       await ap.locator('[data-test=project-state]', { hasText: '已立项' }).waitFor()
       await ap.locator('[data-test=timeline]').getByText('会议批准').waitFor()
@@ -120,10 +120,10 @@ export const tests = [
   },
   {
     name: 'project page: an acceptance request the gate refuses shows what is still needed as a checklist',
-    async run({ browser, origin, shot }) {
+    async run({ newPage, origin, shot }) {
       const c = await cast()
       const project = await implementingProject(c, `一卡通平台 ${sfx()}`)
-      const ap = await signedIn(browser, origin, c.applicant)
+      const ap = await signedIn(newPage, origin, c.applicant)
       await ap.goto(`${origin}/projects/${project.id}?tab=deliverables`)
       await ap.locator('[data-test=deliverables] li').first().waitFor()
       assert.equal(await ap.locator('[data-test=deliverables] li.ok').count(), 0)
@@ -138,7 +138,7 @@ export const tests = [
       await shot(ap, 'gate-checklist')
       await ap.context().close()
       // an IT office user is not offered the applicant's request
-      const it = await signedIn(browser, origin, c.it)
+      const it = await signedIn(newPage, origin, c.it)
       await it.goto(`${origin}/projects/${project.id}?tab=acceptance`)
       await it.locator('[data-test=project-state]').waitFor()
       assert.equal(await it.locator('[data-test=request-acceptance]').count(), 0)
@@ -147,10 +147,10 @@ export const tests = [
   },
   {
     name: 'project page of a system in operation: deliverables checked, payments against the contract in 元, an over-contract payment explained, an information request answered',
-    async run({ browser, origin, shot }) {
+    async run({ newPage, origin, shot }) {
       const c = await cast()
       const { project, contract } = await inOperationProject(c, `智慧后勤平台 ${sfx()}`)
-      const ap = await signedIn(browser, origin, c.applicant)
+      const ap = await signedIn(newPage, origin, c.applicant)
       await ap.goto(`${origin}/projects/${project.id}`)
       await ap.locator('[data-test=project-state]', { hasText: '运行中' }).waitFor()
       await ap.locator('[data-test=timeline]').getByText('上线运行').waitFor()
@@ -192,9 +192,9 @@ export const tests = [
   },
   {
     name: 'audit: an auditor searches the log and verifies the chain; the checkpoint and key are shown',
-    async run({ browser, origin, shot }) {
+    async run({ newPage, origin, shot }) {
       const auditor = await user(['auditor'])
-      const page = await signedIn(browser, origin, auditor)
+      const page = await signedIn(newPage, origin, auditor)
       await page.goto(`${origin}/audit`)
       await page.locator('[data-test=public-key]').waitFor()
       await page.fill('[data-test=q-type]', 'itgov.account.user.')
@@ -208,10 +208,10 @@ export const tests = [
   },
   {
     name: 'administration: an admin sees users and roles, ends a session; the auditor is not offered changes',
-    async run({ browser, origin, shot }) {
+    async run({ newPage, origin, shot }) {
       const adm = await user(['admin'])
       const victim = await user(['applicant'])
-      const page = await signedIn(browser, origin, adm)
+      const page = await signedIn(newPage, origin, adm)
       await page.goto(`${origin}/admin?tab=users`)
       await page.locator('[data-test=users]').getByText(victim.username).waitFor()
       await shot(page, 'admin-users')
@@ -225,7 +225,7 @@ export const tests = [
       assert.equal(r.status, 401, 'the ended session no longer works')
       await page.context().close()
       const aud = await user(['auditor'])
-      const ap = await signedIn(browser, origin, aud)
+      const ap = await signedIn(newPage, origin, aud)
       await ap.goto(`${origin}/admin?tab=users`)
       await ap.locator('[data-test=users]').getByText(victim.username).waitFor()
       assert.equal(await ap.locator('[data-test=new-user]').count(), 0, 'the auditor is not offered a new user')
