@@ -188,6 +188,17 @@ export const tests = [
       await ap.getByText('近三个月日均访问 1200 人次').waitFor()
       await shot(ap, 'project-supervision')
       await ap.context().close()
+      // the IT office's view of the system in operation: the evaluation's components as a chart
+      const today = new Date().toISOString().slice(0, 10)
+      await expect(http('POST', '/metrics/usage', { project_id: project.id, date: today, active_users: 320, requests: 5400, availability_percent: 99.5, incidents: 0 }, c.it.token), 201)
+      const it = await signedIn(newPage, origin, c.it)
+      await it.goto(`${origin}/operations?tab=evaluation&project_id=${project.id}`)
+      await it.locator('[data-test=score]').waitFor()
+      await it.locator('[data-test=components-chart] rect').first().waitFor()
+      await shot(it, 'operations-evaluation')
+      await it.goto(`${origin}/operations?tab=backups`)
+      await it.locator('[data-test=stale-backups]').waitFor()
+      await it.context().close()
     },
   },
   {

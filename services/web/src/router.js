@@ -60,6 +60,13 @@ const areaRoutes = [
     component: () => import('./views/audit/AuditView.vue'),
     meta: { title: '审计日志', roles: ['auditor', 'admin', 'it_office'] },
   },
+  // --- operations (S): systems in operation ---
+  {
+    path: '/operations',
+    name: 'operations',
+    component: () => import('./views/operations/OperationsView.vue'),
+    meta: { title: '运行监管', roles: ['it_office', 'auditor', 'admin'] },
+  },
   // --- admin (S) ---
   {
     path: '/admin',

@@ -6,6 +6,7 @@ export const MENU = [
   // --- S: more areas here ---
   { path: '/review', title: '审核', roles: ['it_office', 'expert', 'secretary', 'auditor', 'admin'] },
   { path: '/meeting', title: '会议', roles: ['secretary'] },
+  { path: '/operations', title: '运行监管', roles: ['it_office', 'auditor'] },
   { path: '/audit', title: '审计', roles: ['auditor', 'admin'] },
   { path: '/admin', title: '系统管理', roles: ['admin'] },
 ]
