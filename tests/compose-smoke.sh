@@ -12,7 +12,8 @@
 #      stand-ins tagged postgres:15 and redis:7 from deploy/docker/{postgres,redis}
 #   4. `docker-compose -p itgov-smoke up` with its own env file, secrets and
 #      free host ports (so it runs next to a `deploy/local.sh up` stack)
-#   5. through the gateway: admin logs in, every service answers, admin
+#   5. through the gateway: the web console at / (built on the host first by
+#      services/web/build.sh; CSP, assets), admin logs in, every service answers, admin
 #      creates a user (201), the user logs in; itgov.account.user.created
 #      arrives on the broker's XPUB and on audit's public feed (both published;
 #      subscribed with CURVE: client key pairs made here, one listed in the
@@ -276,6 +277,10 @@ bounded 300 docker import \
   --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
   --change 'CMD ["bash"]' "$ROOTFS_TAR" debian:bookworm-slim >/dev/null || fail "docker import"
 
+# The gateway image copies the web console's built files (services/web/dist).
+say "building the web console (services/web/build.sh)"
+bounded 300 services/web/build.sh || fail "services/web/build.sh"
+
 # The two stand-ins and the compose images build at the same time (mostly
 # waiting for Debian's mirror); each logs into $D/build-<name>.log.
 say "building postgres:15 and redis:7 stand-ins, itgov/app and itgov/gateway"
@@ -318,6 +323,18 @@ wait_gateway() {
   say "gateway answers (GET /api/v1/me without a token: 401)"
 }
 wait_gateway
+
+# The web console at /: index.html (no-cache) with the CSP, a hashed asset.
+console_check() {
+  local h asset
+  h=$(curl -sS -m 5 -D - -o "$D/index.html" -H 'Accept: text/html' "http://127.0.0.1:$GW_PORT/projects") || return 1
+  grep -qi "^content-security-policy: default-src 'self'" <<<"$h" || { echo "no CSP on the console: $h" >&2; return 1; }
+  asset=$(grep -o '/assets/[^"]*\.js' "$D/index.html" | head -n 1)
+  [ -n "$asset" ] || { echo "index.html names no script" >&2; return 1; }
+  [ "$(status_of "http://127.0.0.1:$GW_PORT$asset")" = 200 ] || { echo "$asset is not served" >&2; return 1; }
+}
+console_check || fail "the gateway does not serve the web console at /"
+say "gateway serves the web console at / (CSP, assets)"
 
 # Events: subscribers on the broker's XPUB (the .env key) and on audit's
 # public feed (the file's key), both CURVE with the server keys from

@@ -3,14 +3,17 @@
 #
 #   1. deploy/deps.sh (installs missing Debian packages)
 #   2. builds into build-test/ with AddressSanitizer + UBSan and -Werror, runs
-#      the C unit tests (ctest)
+#      the C unit tests (ctest); builds the web console (services/web/build.sh)
 #   3. lints the specs (tools/spec-lint/run.sh: npm ci from its lockfile,
 #      @redocly/cli lint and @asyncapi/parser with no error and no warning; a
 #      client compiled against types generated from openapi.yaml)
 #   3b. starts an isolated stack with deploy/local.sh on free ports, with its own
 #      state dir (/tmp/itgov-test.*) and PostgreSQL cluster, so it can run next
 #      to a `deploy/local.sh up` stack
-#   4. runs the black-box tests (tests/blackbox/run.py) against it
+#   4. runs the black-box tests (tests/blackbox/run.py) against it, then the
+#      browser tests (tests/browser/run.mjs: playwright-core driving Debian's
+#      headless chromium through the gateway; ITGOV_TEST_BROWSER=0 skips them,
+#      ITGOV_TEST_BROWSER_TIMEOUT_S (default 600) bounds them)
 #   5. stops the stack (always: an EXIT trap does it on failure or Ctrl-C),
 #      then fails if any service log holds a sanitizer report, a service died
 #      during the tests, or one had to be SIGKILLed because it ignored SIGTERM;
@@ -152,6 +155,17 @@ blackbox() {
   timeout --foreground -k 10 "${ITGOV_TEST_SUITE_TIMEOUT_S:-3600}" python3 tests/blackbox/run.py "$@"
 }
 
+# The web console in headless Chromium against the same stack (through the
+# gateway: ITGOV_TEST_BASE); screenshots into services/web/docs/.
+browser_tests() {
+  if [ ! -f tests/browser/run.mjs ]; then
+    echo "tests/browser/run.mjs is missing" >&2
+    return 1
+  fi
+  blackbox_env || return 1
+  timeout --foreground -k 10 "${ITGOV_TEST_BROWSER_TIMEOUT_S:-600}" node tests/browser/run.mjs
+}
+
 # Sanitizer reports (with the lines that follow them) in the service logs; the
 # logs of PostgreSQL, Redis and nginx are not ours to judge.
 SANITIZER_RE='ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|LeakSanitizer has encountered a fatal error|did not stop within .* SIGKILL'
@@ -220,6 +234,10 @@ banner "build ($BUILD_DIR: sanitizers, -Werror)"
 build
 record "build" $? || finish
 
+banner "web console build (services/web/build.sh)"
+services/web/build.sh
+record "web build" $?
+
 banner "C unit tests (ctest)"
 ctest --test-dir "$BUILD_DIR" --output-on-failure --timeout 300
 record "ctest" $?
@@ -234,6 +252,13 @@ if start_stack; then
   banner "black-box tests"
   blackbox "$@"
   record "blackbox" $?
+  if [ "${ITGOV_TEST_BROWSER:-1}" != 0 ]; then
+    banner "browser tests (tests/browser: playwright-core, headless chromium)"
+    browser_tests
+    record "browser" $?
+  else
+    echo "ITGOV_TEST_BROWSER=0: the browser stage is skipped"
+  fi
 else
   record "stack up" 1
 fi

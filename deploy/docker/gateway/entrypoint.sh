@@ -3,7 +3,8 @@
 # (deploy/nginx/gateway.conf.in, the template deploy/local.sh renders too)
 # into /run/itgov-gateway/nginx.conf, checks it with `nginx -t`, then runs
 # nginx in the foreground with that file (master as root, workers as www-data;
-# access log to stdout, error log to stderr).
+# access log to stdout, error log to stderr). The web console's files are in
+# /usr/share/itgov/web (the image's copy of services/web/dist).
 #
 # Environment:
 #   ITGOV_GATEWAY_PORT        port nginx listens on, all interfaces (default 8080)
@@ -73,6 +74,7 @@ render() {
   t=${t//@USER_LINE@/"user www-data;"}
   t=${t//@UPSTREAM_TIMEOUT_S@/"$timeout"}
   t=${t//@CORS_ORIGINS@/"$(cors_map_lines)"}
+  t=${t//@WEB_ROOT@/"/usr/share/itgov/web"}
   # A template change this script does not know must fail here, not route
   # somewhere unexpected.
   if [[ $t == *@[A-Z_]*@* ]] || [[ $t == *127.0.0.1:@* ]]; then
