@@ -60,7 +60,14 @@ export const tests = [
 
       // the expert gives an opinion on the same screen
       const ex = await signedIn(newPage, origin, c.expert)
-      await ex.goto(`${origin}/cases/${kase.id}`)
+      if (tasksApi) {
+        // one click from the to-do list into the case
+        await ex.goto(`${origin}/tasks`)
+        await ex.locator('[data-test=task-table] tr', { hasText: `（projects/${project.id}）` }).first().click()
+        await ex.waitForURL((u) => u.pathname === `/cases/${kase.id}`)
+      } else {
+        await ex.goto(`${origin}/cases/${kase.id}`)
+      }
       await ex.locator('[data-test=opinion-form]').waitFor()
       assert.equal(await ex.locator('[data-test=review-form]').count(), 0, 'an expert is not offered the review')
       assert.equal(await ex.locator('[data-test=invite-form]').count(), 0, 'an expert is not offered invitations')
