@@ -366,6 +366,14 @@ test('a session an admin ends sends the browser to sign-in, and back to the page
   await shot(page, 'session-ended')
   await signIn(page, u, { expectPath: '/projects' })
   await page.locator('[data-test=project-table]').waitFor()
+
+  // ended again, then the page is reloaded: sign-in, and back to it after
+  const again = (await expectCall(200, 'GET', '/sessions?limit=200', undefined, adm)).data.items.filter((s) => s.username === u.username)
+  assert(again.length === 1, `sessions of ${u.username}: ${again.length}`)
+  await expectCall(204, 'DELETE', `/sessions/${again[0].id}`, undefined, adm)
+  await page.goto(`${ROOT}/projects?state=draft`)
+  await page.waitForURL((url) => url.pathname === '/login' && url.searchParams.get('redirect') === '/projects?state=draft')
+  await signIn(page, u, { expectPath: '/projects?state=draft' })
 })
 
 test('a wrong password is shown as a message on the sign-in page', async (t) => {

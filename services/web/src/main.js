@@ -2,18 +2,18 @@ import { createApp } from 'vue'
 import 'element-plus/dist/index.css'
 import './style.css'
 import App from './App.vue'
-import { router } from './router.js'
+import { router, pendingPath } from './router.js'
 import { setUnauthorizedHandler } from './lib/api.js'
 
 // An expired or ended session (401): to sign-in, then back to this page.
 let redirecting = false
 setUnauthorizedHandler(() => {
   const cur = router.currentRoute.value
-  if (redirecting || cur.name === 'login') return
+  const back = pendingPath() || cur.fullPath
+  if (redirecting || cur.name === 'login' || back.startsWith('/login')) return
   redirecting = true
-  const pending = router.currentRoute.value.fullPath
   router
-    .push({ name: 'login', query: { redirect: pending, expired: '1' } })
+    .push({ name: 'login', query: { redirect: back, expired: '1' } })
     .finally(() => {
       redirecting = false
     })

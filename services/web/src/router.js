@@ -38,6 +38,7 @@ const areaRoutes = [
     component: () => import('./views/review/ReviewList.vue'),
     meta: { title: '审核与决策' },
   },
+  { path: '/approvals/:id(\\d+)', redirect: (to) => ({ name: 'case', params: { id: to.params.id } }) },
   { path: '/cases/:id(\\d+)', name: 'case', component: () => import('./views/review/CaseView.vue'), meta: { title: '审批案件' } },
   // --- meeting (S): the secretary records one meeting's decisions ---
   {
@@ -111,7 +112,12 @@ export const router = createRouter({
   scrollBehavior: () => ({ top: 0 }),
 })
 
+// Where the navigation under way goes (a 401 during it returns there).
+let pending = null
+export const pendingPath = () => pending
+
 router.beforeEach(async (to) => {
+  pending = to.fullPath
   if (to.meta.public) {
     if (to.name === 'login' && signedIn()) {
       // already signed in: go where the sign-in would have led
@@ -141,5 +147,6 @@ router.beforeEach(async (to) => {
 })
 
 router.afterEach((to) => {
+  pending = null
   document.title = to.meta.title ? `${to.meta.title} - itgov` : 'itgov 信息化项目管理平台'
 })
