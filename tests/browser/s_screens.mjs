@@ -46,6 +46,9 @@ export const tests = [
       // the IT office: the case page shows the application; invite the expert
       const it = await signedIn(newPage, origin, c.it)
       await it.goto(`${origin}/review`)
+      await it.locator('[data-test=case-list]').waitFor()
+      await it.fill('[data-test=find-project]', String(project.id))
+      await it.click('[data-test=find-submit]')
       await it.locator(`[data-test=case-${kase.id}]`).waitFor()
       await shot(it, 'review-list')
       await it.click(`[data-test=case-${kase.id}]`)
