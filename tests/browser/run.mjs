@@ -307,6 +307,10 @@ test('a role without the action is not offered it (IT office: no new application
   await gotoSignIn(page)
   await signIn(page, office)
   await page.locator('.shell-nav a', { hasText: '项目申报' }).click()
+  await page.locator('[data-test=project-table]').waitFor()
+  // all projects are listed to the IT office: find this one by its title
+  await inp(page, 'project-search').fill(draft.title)
+  await inp(page, 'project-search').press('Enter')
   await page.locator(`[data-test=project-${draft.id}]`).waitFor()
   assert((await page.locator('[data-test=project-new]').count()) === 0, 'new application offered to it_office')
   assert((await page.locator(`[data-test=edit-${draft.id}]`).count()) === 0, 'edit offered to it_office')
