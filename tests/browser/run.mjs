@@ -391,6 +391,13 @@ test('a wrong password is shown as a message on the sign-in page', async (t) => 
   assert(page.url().includes('/login') && !page.url().includes('password'), page.url())
 })
 
+// ---------------------------------------------------------------- part S's screens
+// (tests/browser/s_screens.mjs: review, meeting, project page, audit, admin)
+
+for (const x of (await import('./s_screens.mjs')).tests) {
+  test(x.name, (t) => x.run({ newPage: (viewport) => newPage(t, viewport), origin: ROOT, shot }))
+}
+
 // ---------------------------------------------------------------- runner
 
 const filters = process.argv.slice(2)

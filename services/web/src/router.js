@@ -31,6 +31,50 @@ const areaRoutes = [
     meta: { title: '编辑项目申报', roles: ['applicant'] },
   },
   // --- S: more areas here ---
+  // --- review (S): the IT office's review, expert opinions, one case ---
+  {
+    path: '/review',
+    name: 'review',
+    component: () => import('./views/review/ReviewList.vue'),
+    meta: { title: '审核与决策' },
+  },
+  { path: '/approvals/:id(\\d+)', redirect: (to) => ({ name: 'case', params: { id: to.params.id } }) },
+  { path: '/cases/:id(\\d+)', name: 'case', component: () => import('./views/review/CaseView.vue'), meta: { title: '审批案件' } },
+  // --- meeting (S): the secretary records one meeting's decisions ---
+  {
+    path: '/meeting',
+    name: 'meeting',
+    component: () => import('./views/meeting/MeetingView.vue'),
+    meta: { title: '会议决策', roles: ['secretary', 'it_office', 'admin', 'auditor'] },
+  },
+  // --- project (S): the project page ---
+  {
+    path: '/projects/:id(\\d+)',
+    name: 'project-page',
+    component: () => import('./views/project/ProjectView.vue'),
+    meta: { title: '项目详情' },
+  },
+  // --- audit (S) ---
+  {
+    path: '/audit',
+    name: 'audit',
+    component: () => import('./views/audit/AuditView.vue'),
+    meta: { title: '审计日志', roles: ['auditor', 'admin', 'it_office'] },
+  },
+  // --- operations (S): systems in operation ---
+  {
+    path: '/operations',
+    name: 'operations',
+    component: () => import('./views/operations/OperationsView.vue'),
+    meta: { title: '运行监管', roles: ['it_office', 'auditor', 'admin'] },
+  },
+  // --- admin (S) ---
+  {
+    path: '/admin',
+    name: 'admin',
+    component: () => import('./views/admin/AdminView.vue'),
+    meta: { title: '系统管理', roles: ['admin', 'auditor'] },
+  },
 ]
 
 const routes = [
