@@ -13,7 +13,8 @@ pkgs=(build-essential cmake pkg-config
       python3 python3-zmq python3-jsonschema python3-yaml ca-certificates curl
       clang libclang-rt-14-dev   # the fuzz targets (tests/fuzz): libFuzzer is clang's
       prometheus   # promtool: tests/blackbox/test_metrics_format.py checks every /metrics
-      chromium)    # tests/browser: headless, driven by playwright-core
+      chromium     # tests/browser: headless, driven by playwright-core
+      fonts-wqy-microhei)  # a Chinese font, so the console's screenshots show its text
 # The web console's build (services/web): Debian's Node 18 and npm, unless a
 # node and npm are already there (a NodeSource node brings its own npm, which
 # Debian's npm package would fight).
