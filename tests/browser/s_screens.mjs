@@ -30,7 +30,8 @@ async function choose(page, select, popper, text) {
 
 async function tasksOf(u, status = 'open') {
   const r = await http('GET', `/me/tasks?status=${status}&limit=200`, undefined, u.token)
-  return r.status === 200 ? r.data.items : null
+  if (r.status !== 200) throw new Error(`GET /me/tasks answered ${r.status}`)
+  return r.data.items
 }
 
 export const tests = [
@@ -41,7 +42,6 @@ export const tests = [
       const title = `门禁系统升级 ${sfx()}`
       const { project, kase } = await submittedProject(c, title)
       const second = await submittedProject(c, `机房空调改造 ${sfx()}`)
-      const tasksApi = (await tasksOf(c.it)) !== null
 
       // the IT office: the case page shows the application; invite the expert
       const it = await signedIn(newPage, origin, c.it)
@@ -57,9 +57,7 @@ export const tests = [
       await it.fill('[data-test=invite-user]', String(c.expert.id))
       await it.click('[data-test=invite-submit]')
       await it.locator('[data-test=experts]').getByText(`用户 #${c.expert.id}`).waitFor()
-      if (tasksApi) {
-        await poll(async () => ((await tasksOf(c.expert)) || []).some((t) => t.case_id === kase.id), 10000, 'the expert\'s task')
-      }
+      await poll(async () => (await tasksOf(c.expert)).some((t) => t.case_id === kase.id), 10000, 'the expert\'s task')
 
       // a second expert declares a conflict of interest (through the API)
       await expect(http('POST', `/approvals/${kase.id}/experts`, { user_id: c.expert2.id }, c.it.token), 201)
@@ -67,14 +65,10 @@ export const tests = [
 
       // the expert gives an opinion on the same screen
       const ex = await signedIn(newPage, origin, c.expert)
-      if (tasksApi) {
-        // one click from the to-do list into the case
-        await ex.goto(`${origin}/tasks`)
-        await ex.locator('[data-test=task-table] tr', { hasText: `（projects/${project.id}）` }).first().click()
-        await ex.waitForURL((u) => u.pathname === `/cases/${kase.id}`)
-      } else {
-        await ex.goto(`${origin}/cases/${kase.id}`)
-      }
+      // one click from the to-do list into the case
+      await ex.goto(`${origin}/tasks`)
+      await ex.locator('[data-test=task-table] tr', { hasText: `（projects/${project.id}）` }).first().click()
+      await ex.waitForURL((u) => u.pathname === `/cases/${kase.id}`)
       await ex.locator('[data-test=opinion-form]').waitFor()
       assert.equal(await ex.locator('[data-test=review-form]').count(), 0, 'an expert is not offered the review')
       assert.equal(await ex.locator('[data-test=invite-form]').count(), 0, 'an expert is not offered invitations')
@@ -97,10 +91,8 @@ export const tests = [
       await it.locator('[data-test=case-step]', { hasText: '会议决策' }).waitFor()
       await expect(http('POST', `/approvals/${second.kase.id}/review`, { outcome: 'pass', comment: '同意' }, c.it.token), 200)
       await it.context().close()
-      if (tasksApi) {
-        await poll(async () => !((await tasksOf(c.it)) || []).some((t) => t.case_id === kase.id), 10000, 'the IT office\'s task leaving')
-        await poll(async () => ((await tasksOf(c.secretary)) || []).some((t) => t.case_id === kase.id), 10000, 'the secretary\'s task')
-      }
+      await poll(async () => !(await tasksOf(c.it)).some((t) => t.case_id === kase.id), 10000, 'the IT office\'s task leaving')
+      await poll(async () => (await tasksOf(c.secretary)).some((t) => t.case_id === kase.id), 10000, 'the secretary\'s task')
 
       // the secretary: one meeting, two cases (approve one, reject the other)
       const sec = await signedIn(newPage, origin, c.secretary)
@@ -127,9 +119,7 @@ export const tests = [
       await ap.goto(`${origin}/projects/${second.project.id}`)
       await ap.locator('[data-test=project-state]', { hasText: '未通过' }).waitFor()
       await ap.context().close()
-      if (tasksApi) {
-        await poll(async () => !((await tasksOf(c.secretary)) || []).some((t) => t.case_id === kase.id), 10000, 'the secretary\'s task leaving')
-      }
+      await poll(async () => !(await tasksOf(c.secretary)).some((t) => t.case_id === kase.id), 10000, 'the secretary\'s task leaving')
     },
   },
   {
