@@ -12,6 +12,8 @@ static const struct {
     unsigned bit;
 } s_scopes[] = {
     {"metrics", SYSKEY_SCOPE_METRICS},
+    {"log_digests", SYSKEY_SCOPE_LOG_DIGESTS},
+    {"config", SYSKEY_SCOPE_CONFIG},
 };
 
 void syskey_new(char out[SYSKEY_LEN + 1])

@@ -184,6 +184,10 @@ MATRIX = {
     ("GET", "/api/v1/me/tasks"): (ANY_ROLE, None, "?limit=1"),
     ("GET", "/api/v1/me/tasks/summary"): (ANY_ROLE, None, ""),
 
+    # issue 14 A: system keys and findings
+    # issue 14 B: log digests
+    # issue 14 C: configuration fingerprints
+
     # approvals
     ("GET", "/api/v1/approvals"): (ANY_ROLE, None, "?limit=1"),
     ("GET", "/api/v1/approvals/:id"): (ANY_ROLE, MISSING, ""),

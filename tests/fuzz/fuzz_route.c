@@ -155,6 +155,10 @@ static const char *const s_patterns[] = {
     "/api/v1/me/tasks",
     "/api/v1/me/tasks/summary",
 
+    /* issue 14 A: system keys and findings */
+    /* issue 14 B: log digests */
+    /* issue 14 C: configuration fingerprints */
+
     /* not served today: more than one parameter, and one at the end */
     "/api/v1/projects/:id/deliverables/:did",
     "/:a/:b/:c/:d",

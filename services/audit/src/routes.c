@@ -46,5 +46,9 @@ const struct route audit_routes[] = {
     /* issue 13: tasks (me/tasks) */
     {"GET", "/api/v1/me/tasks", tasks_list, ROLE_ANY},
     {"GET", "/api/v1/me/tasks/summary", tasks_summary, ROLE_ANY},
+
+    /* issue 14 A: system keys and findings */
+    /* issue 14 B: log digests */
+    /* issue 14 C: configuration fingerprints */
 };
 const size_t audit_nroutes = sizeof audit_routes / sizeof audit_routes[0];

@@ -25,10 +25,12 @@
 #define SYSKEY_RANDOM_BYTES 32
 #define SYSKEY_LEN          (SYSKEY_PREFIX_LEN + 43) /* 48 characters */
 
-/* What a key may do, as bits (principal.scopes). Issue 14 adds its scopes
- * (log_digests, config) to the table in syskey.c. */
+/* What a key may do, as bits (principal.scopes); the names are in the table
+ * in syskey.c. */
 enum syskey_scope {
-    SYSKEY_SCOPE_METRICS = 1u << 0, /* POST /api/v1/metrics/usage */
+    SYSKEY_SCOPE_METRICS = 1u << 0,     /* POST /api/v1/metrics/usage */
+    SYSKEY_SCOPE_LOG_DIGESTS = 1u << 1, /* POST /api/v1/systems/{id}/log-digests, verify */
+    SYSKEY_SCOPE_CONFIG = 1u << 2,      /* POST /api/v1/systems/{id}/config-fingerprints */
 };
 
 /* A new key from libsodium's randombytes; out holds SYSKEY_LEN + 1. */
