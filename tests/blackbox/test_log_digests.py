@@ -280,6 +280,12 @@ def test_a_skipped_segment_raises_log_chain_broken():
     assert ev["actor_id"] is None and ev["subject"] == f"projects/{pid}", ev
     # the finding's event follows the digest's in the same transaction
     assert ev["seq"] > d3["seq"], (ev, d3)
+    # the findings list names it, its evidence the digest's own log entry
+    listed = poll(lambda: [x for x in expect(http(
+        "GET", f"/systems/findings?project_id={pid}&kind=log_chain_broken", token=tok("auditor")),
+        200)["items"] if x["id"] == d3["finding_id"]], 10, "the finding listed")
+    assert listed[0]["evidence_seq"] == d3["seq"] and listed[0]["status"] == "open", listed
+    assert listed[0]["detail"] == f["detail"], listed
     # the broken digest is anchored all the same, and the chain goes on from it
     check_proof(expect(verify(pid, log, sha(s3), tok("it")), 200), pid, log, sha(s3))
     d4 = anchor(pid, key, body(log, s4, sha(s3)))
