@@ -3,6 +3,7 @@
 #include "log_api.h"
 #include "metrics.h"
 #include "pub.h"
+#include "systems.h"
 #ifdef AUDIT_HAVE_WEBHOOKS
 #include "webhooks.h"
 #endif
@@ -48,6 +49,12 @@ const struct route audit_routes[] = {
     {"GET", "/api/v1/me/tasks/summary", tasks_summary, ROLE_ANY},
 
     /* issue 14 A: system keys and findings */
+    {"POST", "/api/v1/projects/:id/system-keys", system_keys_issue, ROLE_IT_OFFICE},
+    {"GET", "/api/v1/projects/:id/system-keys", system_keys_list, READERS},
+    {"POST", "/api/v1/system-keys/:key_id/revoke", system_keys_revoke, ROLE_IT_OFFICE},
+    {"GET", "/api/v1/systems/findings", findings_list, READERS},
+    {"GET", "/api/v1/systems/findings/:id", findings_get, READERS},
+    {"POST", "/api/v1/systems/findings/:id/resolve", findings_resolve, ROLE_IT_OFFICE},
     /* issue 14 B: log digests */
     /* issue 14 C: configuration fingerprints */
 };
