@@ -162,6 +162,9 @@ static const char *const s_patterns[] = {
     "/api/v1/systems/findings/:id",
     "/api/v1/systems/findings/:id/resolve",
     /* issue 14 B: log digests */
+    "/api/v1/systems/:id/log-digests",
+    "/api/v1/log-digests/verify",
+    "/api/v1/log-digests/:id",
     /* issue 14 C: configuration fingerprints */
 
     /* not served today: more than one parameter, and one at the end */

@@ -56,6 +56,9 @@ const struct route audit_routes[] = {
     {"GET", "/api/v1/systems/findings/:id", findings_get, READERS},
     {"POST", "/api/v1/systems/findings/:id/resolve", findings_resolve, ROLE_IT_OFFICE},
     /* issue 14 B: log digests */
+    {"POST", "/api/v1/systems/:id/log-digests", log_digests_create, ROLE_SYSTEM},
+    {"POST", "/api/v1/log-digests/verify", log_digests_verify, READERS | ROLE_SYSTEM},
+    {"GET", "/api/v1/log-digests/:id", log_digests_get, READERS | ROLE_SYSTEM},
     /* issue 14 C: configuration fingerprints */
 };
 const size_t audit_nroutes = sizeof audit_routes / sizeof audit_routes[0];
