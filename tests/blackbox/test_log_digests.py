@@ -431,3 +431,39 @@ def test_every_bad_field_is_named():
     validation(v({"project_id": "1", "log_name": "a\x01", "sha256": good["sha256"]}), "project_id", "log_name")
     validation(v({"project_id": pid, "log_name": "a", "sha256": 5}, key), "sha256")
     problem(http("POST", "/log-digests/verify", raw=b"[1,", token=tok("it")), 400, "invalid_json")
+
+
+# ---- the wait for the log ---------------------------------------------------------------------
+
+
+def test_a_slow_log_answers_503_and_the_digest_posted_again_answers_its_record():
+    """While the log cannot be written (its table locked for a few seconds),
+    the answer is 503 after the wait, with Retry-After; the digest is kept,
+    and posting it again once the log caught up answers it (200, its seq)."""
+    import shlex
+    import subprocess
+    pid, key = system("p")
+    log = new_log()
+    data = segment_bytes(2)
+    b = body(log, data, None)
+    hold = subprocess.Popen(
+        f"{client.cfg('ITGOV_TEST_PSQL')} -X -q -At -v ON_ERROR_STOP=1 -c "
+        + shlex.quote("BEGIN; LOCK TABLE audit.entries IN EXCLUSIVE MODE; SELECT pg_sleep(8); COMMIT;"),
+        shell=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        poll(lambda: client.psql(
+            "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+            "WHERE c.relname = 'entries' AND l.mode = 'ExclusiveLock' AND l.granted").strip() == "1",
+             5, "the log's table locked", interval=0.05)
+        r = http("POST", f"/systems/{pid}/log-digests", b, token=key)
+        problem(r, 503, "unavailable")
+        assert int(r.header("Retry-After")) >= 1, r
+        problem(verify(pid, log, sha(data), tok("it")), 404, "not_anchored")
+    finally:
+        assert hold.wait(timeout=30) == 0, hold.stderr.read()
+    d = poll(lambda: (lambda r: r.status == 200 and r.body)(http("POST", f"/systems/{pid}/log-digests", b,
+                                                                  token=key)),
+             15, "the digest answered once the log caught up", interval=0.2)
+    assert d["sha256"] == sha(data) and isinstance(d["seq"], int) and d["chain_broken"] is False, d
+    assert expect(http("GET", f"/log-digests/{d['id']}", token=tok("it")), 200) == d
+    check_proof(expect(verify(pid, log, sha(data), key), 200), pid, log, sha(data))
