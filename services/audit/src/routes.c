@@ -3,6 +3,7 @@
 #include "log_api.h"
 #include "metrics.h"
 #include "pub.h"
+#include "systems.h"
 #ifdef AUDIT_HAVE_WEBHOOKS
 #include "webhooks.h"
 #endif
@@ -50,5 +51,6 @@ const struct route audit_routes[] = {
     /* issue 14 A: system keys and findings */
     /* issue 14 B: log digests */
     /* issue 14 C: configuration fingerprints */
+    {"POST", "/api/v1/systems/:id/config-fingerprints", config_fingerprints_record, ROLE_SYSTEM},
 };
 const size_t audit_nroutes = sizeof audit_routes / sizeof audit_routes[0];

@@ -19,5 +19,7 @@ struct error *system_key_check(const struct principal *u, long long project_id, 
 /* issue 14 A: system keys and findings */
 /* issue 14 B: log digests */
 /* issue 14 C: configuration fingerprints */
+/* POST /api/v1/systems/:id/config-fingerprints (a system key with scope config) */
+void config_fingerprints_record(struct req *r);
 
 #endif
