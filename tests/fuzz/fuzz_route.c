@@ -158,6 +158,7 @@ static const char *const s_patterns[] = {
     /* issue 14 A: system keys and findings */
     /* issue 14 B: log digests */
     /* issue 14 C: configuration fingerprints */
+    "/api/v1/systems/:id/config-fingerprints",
 
     /* not served today: more than one parameter, and one at the end */
     "/api/v1/projects/:id/deliverables/:did",
