@@ -185,7 +185,16 @@ MATRIX = {
     ("GET", "/api/v1/me/tasks/summary"): (ANY_ROLE, None, ""),
 
     # issue 14 A: system keys and findings
+    ("POST", "/api/v1/projects/:id/system-keys"): ({"it_office"}, MISSING, ""),
+    ("GET", "/api/v1/projects/:id/system-keys"): ({"it_office", "auditor", "admin"}, MISSING, ""),
+    ("POST", "/api/v1/system-keys/:key_id/revoke"): ({"it_office"}, MISSING, ""),
+    ("GET", "/api/v1/systems/findings"): ({"it_office", "auditor", "admin"}, None, "?limit=1"),
+    ("POST", "/api/v1/systems/findings/:id/resolve"): ({"it_office"}, MISSING, ""),
     # issue 14 B: log digests
+    # a system key of the project only (no person); test_log_digests.py proves the keys
+    ("POST", "/api/v1/systems/:id/log-digests"): (frozenset(), "project", ""),
+    ("POST", "/api/v1/log-digests/verify"): ({"it_office", "auditor", "admin"}, None, ""),  # {}: 400
+    ("GET", "/api/v1/log-digests/:id"): ({"it_office", "auditor", "admin"}, MISSING, ""),
     # issue 14 C: configuration fingerprints
     # a system key with the scope config only (test_config_fingerprints.py): every person 403
     ("POST", "/api/v1/systems/:id/config-fingerprints"): (frozenset(), MISSING, ""),
