@@ -316,3 +316,31 @@ def test_a_digest_anchored_keeps_the_system_from_silence():
     time.sleep(max(2.5 * SCAN_S, 2.5) if SCAN_S <= 5 else 0)
     if THRESHOLD_S > 20:
         assert silent_findings(p["id"]) == [], silent_findings(p["id"])
+
+
+# ---- with configuration fingerprints (issue 14 C) -----------------------------------------
+
+
+def test_an_unauthorized_config_change_is_resolved_with_its_rectification():
+    p = live_system()
+    _, key = system_key(None, p["id"], ["config"])
+    comp = "nginx-" + os.urandom(3).hex()
+
+    def fp(text):
+        b = {"component": comp, "sha256": hashlib.sha256(text.encode()).hexdigest(),
+             "observed_at": "2026-11-30T08:00:00Z"}
+        return expect(http("POST", f"/systems/{p['id']}/config-fingerprints", b, token=key), 201)
+    assert fp("v1")["finding"] is None
+    raised = fp("v2")["finding"]
+    assert raised and raised["kind"] == "unauthorized_config_change", raised
+    f = poll(lambda: next((x for x in findings(f"?project_id={p['id']}&kind=unauthorized_config_change&status=open")
+                           ["items"] if x["id"] == raised["id"] and x["evidence_seq"]), None), WAIT,
+             "the finding listed with its evidence", interval=0.1)
+    poll(lambda: task_of(f["id"]), WAIT, "the IT office's task", interval=0.1)
+    x = rectification(p["id"], issue="未经批准变更系统配置，需说明并恢复")
+    wait_rectification_logged(x["id"])
+    b = expect(resolve(f["id"], {"resolution": "已责令恢复配置并补办变更", "rectification_id": x["id"]}), 200)
+    assert b["status"] == "resolved" and b["rectification_id"] == x["id"] and b["evidence_seq"] == f["evidence_seq"], b
+    poll(lambda: task_of(f["id"]) is None, WAIT, "the task closing", interval=0.1)
+    e = problem(resolve(f["id"], {"resolution": "again"}), 409, "invalid_state")
+    assert e["state"] == "resolved", e
