@@ -23,7 +23,8 @@ import subprocess
 import time
 
 from client import admin_token, expect, http, poll, problem, psql, validation
-from projects_flow import live_system, rectification, system_key, tok, users
+from projects_flow import (approved_project, audit_knows, halted_project, live_system, rectification, system_key,
+                           tok, users)
 
 ORDER = 67
 WAIT = 15
@@ -136,6 +137,19 @@ def test_no_silence_without_a_live_log_digests_key():
     make_silent(k1)
     make_silent(k2)
     silent_system()  # a silent one raised meanwhile: the scans ran
+    time.sleep(max(2.5 * SCAN_S, 2.5) if SCAN_S <= 5 else 0)
+    assert silent_findings(p["id"]) == [], silent_findings(p["id"])
+
+
+def test_a_terminated_project_is_not_silent():
+    p = audit_knows(approved_project())
+    kid, _ = system_key(None, p["id"], ["log_digests"])
+    t, _ = halted_project(p, "terminate")
+    audit_knows(t, "terminated")
+    if THRESHOLD_S <= 20:  # a short threshold may have passed before the termination
+        return
+    make_silent(kid)
+    silent_system()
     time.sleep(max(2.5 * SCAN_S, 2.5) if SCAN_S <= 5 else 0)
     assert silent_findings(p["id"]) == [], silent_findings(p["id"])
 
