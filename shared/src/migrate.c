@@ -95,6 +95,7 @@ int migrate_run(PGconn *conn, const struct migration *list, char *err, size_t er
     if (rc >= 0) rc = s_apply(conn, "0000_base", outbox_sql, err, errlen);
     if (rc >= 0) rc = s_apply(conn, "0000_base_relay", outbox_relay_sql, err, errlen);
     if (rc >= 0) rc = s_apply(conn, "0000_notify_when_idle", outbox_notify_sql, err, errlen);
+    if (rc >= 0) rc = s_apply(conn, "0000_plans_kept", outbox_cached_sql, err, errlen);
     for (const struct migration *m = list; rc >= 0 && m && m->name; m++)
         rc = s_apply(conn, m->name, m->sql, err, errlen);
     char ignored[8];

@@ -37,5 +37,7 @@ extern const char outbox_relay_sql[];
 /* The one after: emit() notifies only when the outbox holds nothing
  * unpublished (see outbox.c). */
 extern const char outbox_notify_sql[];
+/* emit() in plpgsql and rfc3339() STABLE: nothing parsed per call (issue 15) */
+extern const char outbox_cached_sql[];
 
 #endif
