@@ -34,3 +34,22 @@ BEGIN
         format(E'\nDECLARE\n  r bigint;\nBEGIN\n  PERFORM %s;\n  %s INTO r;\n  RETURN r;\nEND\n',
                substr(stmts[1], length('SELECT ') + 1), stmts[2]));
 END $mig$;
+
+-- rfc3339() (shared base migration) is declared IMMUTABLE but its body is
+-- not (to_char is STABLE), so PostgreSQL never inlines it: each of its call
+-- sites in a statement is one more SQL function parsed and planned per
+-- transaction (a create calls it four times: the document and the event's
+-- data, created_at and updated_at). Declared STABLE, as its body is, it is
+-- inlined into project_doc() and every other document. Only if it is still
+-- the shared definition: a migration before this one (0022, the read path)
+-- may have given it another, which then stays.
+DO $mig$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_proc p
+                WHERE p.oid = 'rfc3339(timestamptz)'::regprocedure AND p.provolatile = 'i'
+                  AND p.prolang = (SELECT l.oid FROM pg_language l WHERE l.lanname = 'sql')
+                  AND btrim(p.prosrc) = $src$SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')$src$)
+    THEN
+        ALTER FUNCTION rfc3339(timestamptz) STABLE;
+    END IF;
+END $mig$;
