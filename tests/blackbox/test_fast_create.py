@@ -1,5 +1,6 @@
 """What keeps POST /projects one prepared statement with nothing parsed per
-call (issue 15, projects 0023_fast_create.sql), and the benchmark's pgbench
+call (issue 15: the shared migration 0000_plans_kept, shared/src/outbox.c, gives
+every schema emit() in plpgsql and rfc3339() STABLE), and the benchmark's pgbench
 script of that statement (tests/bench/create_sql.sh) valid against the
 schema. No timing: the speed is measured in tests/bench/, never here."""
 import os
@@ -13,17 +14,19 @@ ORDER = 60
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
-def test_emit_is_plpgsql_and_rfc3339_inlinable():
-    rows = dict(line.split("|", 1) for line in psql(
-        "SELECT p.proname, l.lanname || ' ' || p.provolatile::text FROM pg_proc p "
-        "JOIN pg_language l ON l.oid = p.prolang "
-        "WHERE p.pronamespace = 'projects'::regnamespace "
-        "AND p.proname IN ('emit', 'rfc3339')").splitlines() if line)
-    # plpgsql keeps its plans per session; a SQL function of two statements
-    # is parsed and planned again in every transaction
-    assert rows.get("emit") == "plpgsql v", rows
-    # STABLE like its body (to_char): inlined wherever a document is built
-    assert rows.get("rfc3339") == "sql s", rows
+def test_emit_is_plpgsql_and_rfc3339_inlinable_in_every_schema():
+    rows = psql(
+        "SELECT n.nspname || '.' || p.proname, l.lanname || ' ' || p.provolatile::text FROM pg_proc p "
+        "JOIN pg_language l ON l.oid = p.prolang JOIN pg_namespace n ON n.oid = p.pronamespace "
+        "WHERE n.nspname IN ('accounts', 'projects', 'approvals', 'audit') "
+        "AND p.proname IN ('emit', 'rfc3339')").splitlines()
+    got = dict(line.split("|", 1) for line in rows if line)
+    for schema in ("accounts", "projects", "approvals", "audit"):
+        # plpgsql keeps its plans per session; a SQL function of two statements
+        # is parsed and planned again in every transaction
+        assert got.get(schema + ".emit") == "plpgsql v", got
+        # STABLE like its body (to_char): inlined wherever a document is built
+        assert got.get(schema + ".rfc3339") == "sql s", got
 
 
 def test_create_sql_script_is_the_services_statement_and_runs():

@@ -52,9 +52,9 @@ void projects_create(struct req *r)
     const char *params[] = {
         title, kind, summary ? summary : "", budgets, item, ext ? "true" : "false", dept, uid};
     /* One statement, one round trip: the project, its transitions row and its
-     * event (emit(): plpgsql since 0023, so nothing is parsed per call). The
-     * benchmark's pgbench script is generated from this call and params[]
-     * (tests/bench/create_sql.sh): keep the SQL string literals here. */
+     * event (emit(): plpgsql since the shared migration 0000_plans_kept, so
+     * nothing is parsed per call). The benchmark's pgbench script is generated from this call and
+     * params[] (tests/bench/create_sql.sh): keep the SQL string literals here. */
     db_query(req_service(r)->db,
              "WITH p AS (INSERT INTO projects (title, kind, summary, budget_cents, "
              "plan_item_code, serves_external_units, department_id, applicant_id) "
