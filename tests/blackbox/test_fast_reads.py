@@ -25,7 +25,8 @@ AWKWARD = [
 def test_a_project_read_is_byte_for_byte_project_doc():
     for body in AWKWARD:
         p = create_project(**body)
-        r = expect(http("GET", f"/projects/{p['id']}", token=tok("applicant")), 200)
+        r = http("GET", f"/projects/{p['id']}", token=tok("applicant"))
+        expect(r, 200)
         want = psql(f"SELECT projects.project_doc(p)::text FROM projects.projects p "
                     f"WHERE p.id = {int(p['id'])}").rstrip("\n")
         assert r.text == want, f"GET /projects/{p['id']} differs from project_doc():\n{r.text}\n{want}"
@@ -45,7 +46,8 @@ def test_a_list_page_is_byte_for_byte_the_json_aggregate():
     """GET /projects (DB_PAGE_TEXT_SQL over project_doc_text) against
     DB_PAGE_SQL over project_doc, for the same page the caller sees."""
     for limit in (1, 3, 50):
-        r = expect(http("GET", f"/projects?limit={limit}", token=tok("it")), 200)
+        r = http("GET", f"/projects?limit={limit}", token=tok("it"))
+        expect(r, 200)
         want = psql(
             "SELECT json_build_object('items', coalesce(json_agg(doc ORDER BY id), '[]'::json), "
             f"'next_cursor', CASE WHEN count(*) = {limit} THEN max(id)::text END)::text FROM "
@@ -53,5 +55,6 @@ def test_a_list_page_is_byte_for_byte_the_json_aggregate():
             f"ORDER BY id LIMIT {limit}) page").rstrip("\n")
         assert r.text == want, f"GET /projects?limit={limit} differs from the json_agg page"
     last = psql("SELECT max(id) FROM projects.projects").strip()
-    r = expect(http("GET", f"/projects?limit=5&cursor={last}", token=tok("it")), 200)
+    r = http("GET", f"/projects?limit=5&cursor={last}", token=tok("it"))
+    expect(r, 200)
     assert r.text == '{"items" : [], "next_cursor" : null}', r.text
