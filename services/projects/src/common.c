@@ -39,8 +39,8 @@ void id_query(struct req *r, const char *sql, db_cb cb)
     db_query(req_service(r)->db, sql, 1, params, cb, r);
 }
 
-void project_query(struct req *r, const char *name, const char *sql, const char *const *extra,
-                   int nextra, db_cb cb)
+static void s_project_query(struct req *r, const char *name, const char *sql,
+                            const char *const *extra, int nextra, db_cb cb, bool read)
 {
     long long id;
     if (!req_param_id(r, name, &id)) return;
@@ -51,12 +51,19 @@ void project_query(struct req *r, const char *name, const char *sql, const char 
     int n = 6;
     for (int i = 0; i < nextra && i < PROJECT_MAX_EXTRA; i++)
         params[n++] = extra[i];
-    db_query(req_service(r)->db, sql, n, params, cb, r);
+    (read ? db_read : db_query)(req_service(r)->db, sql, n, params, cb, r);
 }
 
+void project_query(struct req *r, const char *name, const char *sql, const char *const *extra,
+                   int nextra, db_cb cb)
+{
+    s_project_query(r, name, sql, extra, nextra, cb, false);
+}
+
+/* a read: it may share a busy connection (db_read) */
 void project_read(struct req *r, const char *sql, db_cb cb)
 {
-    project_query(r, "id", sql, NULL, 0, cb);
+    s_project_query(r, "id", sql, NULL, 0, cb, true);
 }
 
 void project_page(struct req *r, const char *sql, const char *const *extra, int nextra)

@@ -90,10 +90,10 @@ void projects_list(struct req *r)
     id_text(c, cursor);
     snprintf(l, sizeof l, "%d", limit);
     const char *params[] = {c, l, w.uid, w.dept, w.all, w.applicant, w.expert, state, dept, q};
-    db_query(
+    db_read(
         req_service(r)->db,
-        DB_PAGE_SQL(
-            "SELECT id, project_doc(p) AS doc FROM projects p WHERE id > $1 "
+        DB_PAGE_TEXT_SQL(
+            "SELECT id, project_doc_text(p) AS doc FROM projects p WHERE id > $1 "
             "AND " VISIBLE("3", "4", "5", "6",
                            "7") " "
                                 "AND ($8::text IS NULL OR p.state = $8) "
@@ -106,7 +106,7 @@ void projects_list(struct req *r)
 void projects_get(struct req *r)
 {
     project_read(r,
-                 "SELECT project_doc(p)::text, p.version FROM projects p "
+                 "SELECT project_doc_text(p), p.version FROM projects p "
                  "WHERE p.id = $1 AND " VISIBLE("2", "3", "4", "5", "6"),
                  reply_one_etag);
 }

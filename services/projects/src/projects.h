@@ -162,7 +162,8 @@ void id_query(struct req *r, const char *sql, db_cb cb);
 void project_query(struct req *r, const char *name, const char *sql, const char *const *extra,
                    int nextra, db_cb cb);
 /* project_query on project :id without extra parameters: a read of
- * something of one project the caller may see, e.g. with reply_one_etag. */
+ * something of one project the caller may see, e.g. with reply_one_etag;
+ * sql only reads (it goes through db_read, sharing busy connections). */
 void project_read(struct req *r, const char *sql, db_cb cb);
 
 /* A page of one project's records: inner selects (k, doc) of the project
