@@ -1,28 +1,13 @@
--- issue 15 P1: no SQL is parsed on every read.
---
--- rfc3339() was declared IMMUTABLE, but its body calls to_char(), which is
--- only STABLE. PostgreSQL never inlines a SQL function whose body is more
--- volatile than the function says it is, so every statement calling a
--- document function (project_doc(), transition_doc(), ...: each calls
--- rfc3339() for its instants) ran rfc3339() through the SQL-function
--- executor: its body parsed, analysed and planned again on every execution
--- of the statement (the executor's cache of it lives only as long as that
--- execution), then an executor started for every row. Under wrk that was
--- 30 % of the PostgreSQL backends' samples on GET /api/v1/projects/{id}
--- (base_yyparse, parse analysis, FuncnameGetCandidates, ExecutorStart), and
--- 50 rows of a list page started 100 executors.
---
--- Declared STABLE (what it is: to_char() may depend on settings; this format
--- does not), it is inlined into the calling statement, which is prepared
--- once per connection: the same text, the same answers, byte for byte.
-CREATE OR REPLACE FUNCTION rfc3339(t timestamptz) RETURNS text
-    LANGUAGE sql STABLE AS
-$$ SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') $$;
+-- issue 15 P1: the reads of GET /api/v1/projects/{id} and the list page.
+-- (The first finding, rfc3339() declared IMMUTABLE around the STABLE
+-- to_char() and so never inlined — its body parsed and planned on every
+-- execution, 30 % of the backends' samples — is fixed for every schema by
+-- the shared migration 0000_plans_kept, shared/src/outbox.c.)
 
 -- The same document as project_doc(p)::text, byte for byte, built as text:
 -- json_build_object() looks up the type and output function of each of its
 -- fifteen arguments on every call (37 % of the backends' samples on a list
--- page of 50, after the fix above). Here only the three free-text fields go
+-- page of 50, once rfc3339() was inlined). Here only the three free-text fields go
 -- through to_json() for their escaping; kind, state and suspended_from are
 -- identifiers (their CHECK constraints), numbers and booleans print as
 -- json_build_object prints them. The reads (GET /projects/{id}, the list)
