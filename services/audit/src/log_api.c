@@ -361,9 +361,17 @@ static void s_on_verify_page(void *arg, PGresult *res, struct error *err)
     if (!v->bad_seq && v->seen < v->target)
         s_fail(v, v->seen + 1, "entries %lld..%lld are missing (this service stored them)",
                v->seen + 1, v->target);
+    /* the checkpoints up to what was checked, and any beyond the end of the
+     * log as stored now (a truncated log); those signed meanwhile for
+     * entries stored after the verify fixed its target are the next one's */
+    char seen[24];
+    id_text(seen, v->seen);
+    const char *params[] = {seen};
     db_query(req_service(v->r)->db,
-             "SELECT size, root_hash, time, key_id, signature FROM checkpoints ORDER BY size", 0,
-             NULL, s_on_checkpoints, v);
+             "SELECT size, root_hash, time, key_id, signature FROM checkpoints "
+             "WHERE size <= $1::bigint OR size > (SELECT coalesce(max(seq), 0) FROM entries) "
+             "ORDER BY size",
+             1, params, s_on_checkpoints, v);
 }
 
 static void s_verify_page(struct verify *v)
