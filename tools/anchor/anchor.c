@@ -491,7 +491,8 @@ static int s_verify(const struct opts *o)
     } else {
         cJSON *j = cJSON_Parse(a.body);
         long long seq = 0;
-        if (!anchor_proof_check(j, &key, o->log, seg.sha256, &seq, why, sizeof why)) {
+        struct anchor_claim claim = {o->project_id, o->log, seg.sha256};
+        if (!anchor_proof_check(j, &key, &claim, &seq, why, sizeof why)) {
             printf("INVALID: %s (sha256 %s): %s\n", o->files[0], seg.sha256, why);
             rc = EXIT_NOT_ANCHORED;
         } else {

@@ -138,11 +138,13 @@ static bool s_checkpoint(const cJSON *cp, const struct anchor_pubkey *key, long 
     return true;
 }
 
-/* The entry behind the leaf, when the answer carries it: it must hash to the
- * leaf and be the anchoring of this digest. */
-static bool s_entry(const cJSON *entry, const unsigned char leaf[32], const char *log_name,
-                    const char *sha256_hex, char *why, size_t cap)
+/* The entry behind the leaf: it must hash to the leaf and be the anchoring
+ * of this digest, at seq. */
+static bool s_entry(const cJSON *entry, const unsigned char leaf[32], long long seq,
+                    const struct anchor_claim *claim, char *why, size_t cap)
 {
+    if (!cJSON_IsObject(entry))
+        return s_why(why, cap, "the answer does not show the entry behind the proven leaf");
     const char *prev_hex = s_str(entry, "prev_hash"), *ce = s_str(entry, "cloudevent");
     unsigned char prev[32], hash[32], leaf_in[33], want[32];
     if (!anchor_unhex(prev_hex, prev) || !ce)
@@ -159,15 +161,21 @@ static bool s_entry(const cJSON *entry, const unsigned char leaf[32], const char
         return s_why(why, cap, "the entry does not hash to the proven leaf");
     cJSON *ev = cJSON_Parse(ce);
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(ev, "data");
-    const char *got = s_str(data, "sha256"), *log = s_str(data, "log_name");
-    bool ok = got && strcmp(got, sha256_hex) == 0 && (!log || strcmp(log, log_name) == 0);
+    const char *type = s_str(ev, "type"), *got = s_str(data, "sha256");
+    const char *log = s_str(data, "log_name");
+    bool ok = type && strcmp(type, "itgov.system.log_digest.anchored") == 0 &&
+              s_int(ev, "seq") == seq && s_int(data, "project_id") == claim->project_id && got &&
+              strcmp(got, claim->sha256) == 0 && log && strcmp(log, claim->log_name) == 0;
     cJSON_Delete(ev);
-    if (!ok) return s_why(why, cap, "the proven entry is not the anchoring of this digest");
+    if (!ok)
+        return s_why(
+            why, cap,
+            "the proven entry is not the anchoring of this digest of this log and project");
     return true;
 }
 
-bool anchor_proof_check(const cJSON *answer, const struct anchor_pubkey *key, const char *log_name,
-                        const char *sha256_hex, long long *seq, char *why, size_t cap)
+bool anchor_proof_check(const cJSON *answer, const struct anchor_pubkey *key,
+                        const struct anchor_claim *claim, long long *seq, char *why, size_t cap)
 {
     const cJSON *anchored = cJSON_GetObjectItemCaseSensitive(answer, "anchored");
     if (!cJSON_IsTrue(anchored)) return s_why(why, cap, "the answer does not say anchored");
@@ -206,8 +214,5 @@ bool anchor_proof_check(const cJSON *answer, const struct anchor_pubkey *key, co
         ok = s_why(why, cap, "the audit path does not lead to the signed root");
     free(path);
     if (!ok) return false;
-    const cJSON *entry = cJSON_GetObjectItemCaseSensitive(answer, "entry");
-    if (cJSON_IsObject(entry) && !s_entry(entry, leaf, log_name, sha256_hex, why, cap))
-        return false;
-    return true;
+    return s_entry(cJSON_GetObjectItemCaseSensitive(answer, "entry"), leaf, *seq, claim, why, cap);
 }

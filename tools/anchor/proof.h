@@ -14,9 +14,11 @@
  *     SHA-256(0x00 || entry hash), entry hash = SHA-256(prev_hash bytes ||
  *     CloudEvent bytes); the path is checked with RFC 9162 2.1.3.2
  *     (merkle_verify_inclusion of the audit service's merkle.c).
- * When the answer also carries the entry itself ("entry": {prev_hash, hash,
- * cloudevent}), the leaf is tied to the digest too: the CloudEvent must
- * hash to the leaf and name the digest's sha256. Pure: no I/O.
+ * The answer must also carry the entry itself ("entry": {prev_hash, hash,
+ * cloudevent}), which ties the leaf to the digest: the CloudEvent text must
+ * hash to the leaf, be an itgov.system.log_digest.anchored event with the
+ * answer's seq, and name this project, log and sha256 — else a proof of
+ * some other entry could pass for this one. Pure: no I/O.
  */
 #ifndef ANCHOR_PROOF_H
 #define ANCHOR_PROOF_H
@@ -40,11 +42,16 @@ bool anchor_pubkey_parse(const char *text, struct anchor_pubkey *out, char *why,
 int anchor_checkpoint_message(long long size, const char *root_hex, const char *time, char *buf,
                               size_t cap);
 
-/* Whether the answer of verify proves that the digest sha256_hex (64
- * lowercase hex) is in the log under the checkpoint signed with key: true
+/* Whether the answer of verify proves that the claim (this digest of this
+ * log of this project) is in the log under the checkpoint signed with key: true
  * and *seq set, or false with the reason in why. */
-bool anchor_proof_check(const cJSON *answer, const struct anchor_pubkey *key, const char *log_name,
-                        const char *sha256_hex, long long *seq, char *why, size_t cap);
+struct anchor_claim {
+    long long project_id;
+    const char *log_name;
+    const char *sha256; /* 64 lowercase hex */
+};
+bool anchor_proof_check(const cJSON *answer, const struct anchor_pubkey *key,
+                        const struct anchor_claim *claim, long long *seq, char *why, size_t cap);
 
 /* 64 lowercase hex digits into 32 bytes. */
 bool anchor_unhex(const char *hex, unsigned char out[32]);

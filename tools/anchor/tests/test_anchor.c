@@ -72,7 +72,7 @@ static void s_fixture(struct fixture *f, int n)
         char ce[400];
         snprintf(ce, sizeof ce,
                  "{\"id\":\"e%d\",\"seq\":%d,\"type\":\"itgov.system.log_digest.anchored\","
-                 "\"data\":{\"log_name\":\"access\",\"sha256\":\"%s\"}}",
+                 "\"data\":{\"project_id\":42,\"log_name\":\"access\",\"sha256\":\"%s\"}}",
                  i, i + 1, f->digest[i]);
         f->ce[i] = strdup(ce);
         s_hex(prev, 32, f->prev[i]);
@@ -152,7 +152,8 @@ static bool s_check(const cJSON *a, const struct fixture *f, int index, char *wh
 {
     struct anchor_pubkey k = s_key(f);
     long long seq = 0;
-    bool ok = anchor_proof_check(a, &k, "access", f->digest[index], &seq, why, 300);
+    struct anchor_claim c = {42, "access", f->digest[index]};
+    bool ok = anchor_proof_check(a, &k, &c, &seq, why, 300);
     if (ok) CHECK(seq == index + 1);
     return ok;
 }
@@ -175,7 +176,7 @@ static void test_proof(void)
     /* every leaf of every tree size holds */
     for (int size = 1; size <= 13; size++)
         for (int i = 0; i < size; i++) {
-            cJSON *a = s_answer(&f, i, size, i % 2 == 0);
+            cJSON *a = s_answer(&f, i, size, true);
             bool ok = s_check(a, &f, i, why);
             if (!ok) fprintf(stderr, "leaf %d of %d: %s\n", i, size, why);
             CHECK(ok);
@@ -183,7 +184,7 @@ static void test_proof(void)
         }
 
     /* a forged path: one hash of it changed */
-    cJSON *a = s_answer(&f, 5, 13, false);
+    cJSON *a = s_answer(&f, 5, 13, true);
     cJSON *path = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(a, "inclusion_proof"), "audit_path");
     char *h = strdup(cJSON_GetArrayItem(path, 1)->valuestring);
@@ -195,7 +196,7 @@ static void test_proof(void)
     cJSON_Delete(a);
 
     /* a path one hash short, and one too long */
-    a = s_answer(&f, 5, 13, false);
+    a = s_answer(&f, 5, 13, true);
     path = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(a, "inclusion_proof"),
                                             "audit_path");
     cJSON_DeleteItemFromArray(path, 0);
@@ -206,7 +207,7 @@ static void test_proof(void)
     cJSON_Delete(a);
 
     /* the proof of another leaf passed off as this one */
-    a = s_answer(&f, 4, 13, false);
+    a = s_answer(&f, 4, 13, true);
     cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(a, "seq"), 6);
     CHECK(!s_check(a, &f, 5, why));
     cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(
@@ -217,17 +218,17 @@ static void test_proof(void)
     cJSON_Delete(a);
 
     /* a forged signature, a root that is not the signed one, a changed time */
-    a = s_answer(&f, 5, 13, false);
+    a = s_answer(&f, 5, 13, true);
     cJSON *cp = cJSON_GetObjectItemCaseSensitive(a, "checkpoint");
     s_flip(cp, "signature", 10);
     CHECK(!s_check(a, &f, 5, why));
     CHECK(strstr(why, "signature"));
     cJSON_Delete(a);
-    a = s_answer(&f, 5, 13, false);
+    a = s_answer(&f, 5, 13, true);
     s_flip(cJSON_GetObjectItemCaseSensitive(a, "checkpoint"), "root_hash", 3);
     CHECK(!s_check(a, &f, 5, why));
     cJSON_Delete(a);
-    a = s_answer(&f, 5, 13, false);
+    a = s_answer(&f, 5, 13, true);
     cJSON_SetValuestring(
         cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(a, "checkpoint"), "time"),
         "2026-11-30T14:00:01Z");
@@ -237,7 +238,7 @@ static void test_proof(void)
     /* a checkpoint signed, correctly, by another key */
     struct fixture g;
     s_fixture(&g, 13);
-    a = s_answer(&g, 5, 13, false);
+    a = s_answer(&g, 5, 13, true);
     CHECK(!s_check(a, &f, 5, why));
     CHECK(strstr(why, "another key"));
     cJSON_SetValuestring(cJSON_GetObjectItemCaseSensitive(
@@ -248,31 +249,39 @@ static void test_proof(void)
     s_fixture_free(&g);
 
     /* a proof for another tree size than the checkpoint's */
-    a = s_answer(&f, 5, 13, false);
+    a = s_answer(&f, 5, 13, true);
     cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(
                              cJSON_GetObjectItemCaseSensitive(a, "inclusion_proof"), "tree_size"),
                          12);
     CHECK(!s_check(a, &f, 5, why));
     cJSON_Delete(a);
 
-    /* the entry behind the leaf: another digest's, or altered */
+    /* the entry behind the leaf: another digest's, log's or project's, altered, absent */
     a = s_answer(&f, 5, 13, true);
     struct anchor_pubkey k = s_key(&f);
     long long seq;
-    CHECK(!anchor_proof_check(a, &k, "access", f.digest[6], &seq, why, sizeof why));
-    CHECK(!anchor_proof_check(a, &k, "error", f.digest[5], &seq, why, sizeof why));
-    CHECK(anchor_proof_check(a, &k, "access", f.digest[5], &seq, why, sizeof why));
+    struct anchor_claim good = {42, "access", f.digest[5]}, other_sha = {42, "access", f.digest[6]};
+    struct anchor_claim other_log = {42, "error", f.digest[5]},
+                        other_prj = {43, "access", f.digest[5]};
+    CHECK(anchor_proof_check(a, &k, &good, &seq, why, sizeof why));
+    CHECK(!anchor_proof_check(a, &k, &other_sha, &seq, why, sizeof why));
+    CHECK(!anchor_proof_check(a, &k, &other_log, &seq, why, sizeof why));
+    CHECK(!anchor_proof_check(a, &k, &other_prj, &seq, why, sizeof why));
+    CHECK(strstr(why, "not the anchoring of this digest"));
     cJSON *e = cJSON_GetObjectItemCaseSensitive(a, "entry");
     cJSON_SetValuestring(cJSON_GetObjectItemCaseSensitive(e, "cloudevent"), f.ce[6]);
-    CHECK(!anchor_proof_check(a, &k, "access", f.digest[5], &seq, why, sizeof why));
+    CHECK(!anchor_proof_check(a, &k, &good, &seq, why, sizeof why));
     CHECK(strstr(why, "does not hash to the proven leaf"));
+    cJSON_DeleteItemFromObject(a, "entry");
+    CHECK(!anchor_proof_check(a, &k, &good, &seq, why, sizeof why));
+    CHECK(strstr(why, "does not show the entry"));
     cJSON_Delete(a);
 
     /* not anchored, missing parts */
     a = cJSON_Parse("{\"anchored\":false}");
     CHECK(!s_check(a, &f, 0, why));
     cJSON_Delete(a);
-    a = s_answer(&f, 0, 1, false);
+    a = s_answer(&f, 0, 1, true);
     cJSON_DeleteItemFromObject(a, "checkpoint");
     CHECK(!s_check(a, &f, 0, why));
     cJSON_Delete(a);
