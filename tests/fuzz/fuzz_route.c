@@ -157,6 +157,9 @@ static const char *const s_patterns[] = {
 
     /* issue 14 A: system keys and findings */
     /* issue 14 B: log digests */
+    "/api/v1/systems/:id/log-digests",
+    "/api/v1/log-digests/verify",
+    "/api/v1/log-digests/:id",
     /* issue 14 C: configuration fingerprints */
 
     /* not served today: more than one parameter, and one at the end */

@@ -3,6 +3,7 @@
 #include "log_api.h"
 #include "metrics.h"
 #include "pub.h"
+#include "systems.h"
 #ifdef AUDIT_HAVE_WEBHOOKS
 #include "webhooks.h"
 #endif
@@ -49,6 +50,9 @@ const struct route audit_routes[] = {
 
     /* issue 14 A: system keys and findings */
     /* issue 14 B: log digests */
+    {"POST", "/api/v1/systems/:id/log-digests", log_digests_create, ROLE_SYSTEM},
+    {"POST", "/api/v1/log-digests/verify", log_digests_verify, READERS | ROLE_SYSTEM},
+    {"GET", "/api/v1/log-digests/:id", log_digests_get, READERS | ROLE_SYSTEM},
     /* issue 14 C: configuration fingerprints */
 };
 const size_t audit_nroutes = sizeof audit_routes / sizeof audit_routes[0];

@@ -18,6 +18,14 @@ struct error *system_key_check(const struct principal *u, long long project_id, 
 
 /* issue 14 A: system keys and findings */
 /* issue 14 B: log digests */
+void log_digests_create(struct req *r);
+void log_digests_verify(struct req *r);
+void log_digests_get(struct req *r);
+/* pure, for tests: a log or segment name holds no control character (C0,
+ * DEL, C1) and is not empty; an instant text_is_instant accepts, in
+ * nanoseconds since the epoch (offsets applied) */
+bool log_digest_name_ok(const char *s);
+long long log_digest_instant_ns(const char *s);
 /* issue 14 C: configuration fingerprints */
 
 #endif
