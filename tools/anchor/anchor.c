@@ -9,13 +9,15 @@
  *   itgov-anchor verify      --log NAME --public-key FILE FILE
  *
  * Settings (a flag wins over its variable):
- *   --url URL          ITGOV_ANCHOR_URL        base URL, e.g. http://127.0.0.1:8080
+ *   --url URL          ITGOV_ANCHOR_URL        base URL, e.g. https://itgov.example.edu.cn
  *   --key-file FILE    ITGOV_ANCHOR_KEY        the system key (never a flag)
  *   --project ID       ITGOV_ANCHOR_PROJECT    the project the key is for
  *   --state FILE       ITGOV_ANCHOR_STATE_DIR  default <dir>/<log>.state,
  *                                              dir /var/lib/itgov-anchor
  *   --public-key FILE  ITGOV_ANCHOR_PUBLIC_KEY the audit public key (verify)
  *   --timeout SECONDS  ITGOV_ANCHOR_TIMEOUT_S  per request, default 30
+ *   --ca-file FILE     ITGOV_ANCHOR_CA_FILE    https://: the CAs to trust
+ *                                              (default: the system's)
  *
  * Exit status: 0 done (verify: anchored and proven), 1 not anchored or the
  * proof does not hold, 2 bad usage or a local file that cannot be read or
@@ -44,6 +46,7 @@ enum { EXIT_OK = 0, EXIT_NOT_ANCHORED = 1, EXIT_USAGE = 2, EXIT_SERVER = 3 };
 struct opts {
     const char *cmd;
     const char *url, *key_file, *project, *state, *public_key, *log, *component, *timeout;
+    const char *ca_file;
     char **files;
     int nfiles;
     long long project_id;
@@ -57,13 +60,14 @@ static const char USAGE[] =
     "  itgov-anchor fingerprint --component NAME [options] FILE...\n"
     "  itgov-anchor verify      --log NAME --public-key FILE [options] FILE\n"
     "options (or their variables):\n"
-    "  --url URL          ITGOV_ANCHOR_URL         itgov's base URL (http://host:port)\n"
+    "  --url URL          ITGOV_ANCHOR_URL         itgov's base URL (https://host[:port])\n"
     "  --key-file FILE    ITGOV_ANCHOR_KEY         the system key (the file's first line)\n"
     "  --project ID       ITGOV_ANCHOR_PROJECT     the project of the key\n"
     "  --state FILE       ITGOV_ANCHOR_STATE_DIR   digest: default "
     "/var/lib/itgov-anchor/<log>.state\n"
     "  --public-key FILE  ITGOV_ANCHOR_PUBLIC_KEY  verify: GET /api/v1/audit/public-key, saved\n"
     "  --timeout SECONDS  ITGOV_ANCHOR_TIMEOUT_S   per request (default 30)\n"
+    "  --ca-file FILE     ITGOV_ANCHOR_CA_FILE     https://: CAs to trust (default: the system's)\n"
     "exit: 0 ok, 1 not anchored or proof invalid, 2 usage or local file, 3 server or network\n";
 
 static int s_usage(const char *msg)
@@ -144,6 +148,7 @@ static int s_parse(int argc, char **argv, struct opts *o)
                                              {"component", required_argument, NULL, 'c'},
                                              {"timeout", required_argument, NULL, 't'},
                                              {"key", required_argument, NULL, 'K'},
+                                             {"ca-file", required_argument, NULL, 'C'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
@@ -184,6 +189,9 @@ static int s_parse(int argc, char **argv, struct opts *o)
         case 't':
             o->timeout = optarg;
             break;
+        case 'C':
+            o->ca_file = optarg;
+            break;
         case 'K':
             return s_usage("the key is never given on the command line (other users can read "
                            "it there): use ITGOV_ANCHOR_KEY or --key-file");
@@ -203,6 +211,7 @@ static int s_parse(int argc, char **argv, struct opts *o)
     if (!o->project) o->project = s_env("ITGOV_ANCHOR_PROJECT");
     if (!o->public_key) o->public_key = s_env("ITGOV_ANCHOR_PUBLIC_KEY");
     if (!o->timeout) o->timeout = s_env("ITGOV_ANCHOR_TIMEOUT_S");
+    if (!o->ca_file) o->ca_file = s_env("ITGOV_ANCHOR_CA_FILE");
     bool is_fp = !strcmp(o->cmd, "fingerprint"), is_verify = !strcmp(o->cmd, "verify");
     if (is_fp ? !o->component : !o->log)
         return s_usage(is_fp ? "--component NAME is required" : "--log NAME is required");
@@ -277,7 +286,8 @@ static int s_exchange(const struct opts *o, const char *path, cJSON *body, const
     int rc = EXIT_SERVER;
     for (int attempt = 0; attempt < 4; attempt++) {
         if (attempt > 0) anchor_answer_free(a);
-        if (!anchor_post(o->url, path, o->key, json, o->timeout_s, a, why, sizeof why)) {
+        struct anchor_target t = {o->url, o->key, o->timeout_s, o->ca_file};
+        if (!anchor_post(&t, path, json, a, why, sizeof why)) {
             fprintf(stderr, "itgov-anchor: %s: %s\n", what, why);
             break;
         }

@@ -12,6 +12,12 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include "http.h"
+#ifdef ANCHOR_TLS
+#include <event2/bufferevent_ssl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#endif
 
 #define MAX_ANSWER (8u << 20)
 
@@ -89,8 +95,13 @@ static bool s_parse(const char *url, struct evhttp_uri **uri, char *why, size_t 
     if (!*uri) return s_why(why, cap, "the URL %s is not a URL", url);
     const char *scheme = evhttp_uri_get_scheme(*uri), *host = evhttp_uri_get_host(*uri);
     bool ok = false;
+#ifdef ANCHOR_TLS
+    if (!scheme || (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0))
+        s_why(why, cap, "the URL must start with https:// (or http:// on loopback)");
+#else
     if (!scheme || strcmp(scheme, "http") != 0)
-        s_why(why, cap, "the URL must start with http:// (TLS: through a local gateway or proxy)");
+        s_why(why, cap, "the URL must start with http:// (this build has no TLS)");
+#endif
     else if (!host || !*host)
         s_why(why, cap, "the URL %s names no host", url);
     else if (evhttp_uri_get_query(*uri) || evhttp_uri_get_fragment(*uri) ||
@@ -113,16 +124,74 @@ bool anchor_url_ok(const char *url, char *why, size_t cap)
     return true;
 }
 
-bool anchor_post(const char *url, const char *path, const char *key, const char *json,
-                 int timeout_s, struct anchor_answer *out, char *why, size_t cap)
+#ifdef ANCHOR_TLS
+static char s_tls_failure[200]; /* the first certificate error seen */
+
+static int s_on_verify(int ok, X509_STORE_CTX *ctx)
 {
+    if (!ok && !s_tls_failure[0])
+        snprintf(s_tls_failure, sizeof s_tls_failure,
+                 "the server's certificate does not verify: %s",
+                 X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+    return ok;
+}
+
+/* A TLS connection to host:port whose certificate is checked; NULL with
+ * why. *ctx_out is freed by the caller. */
+static struct evhttp_connection *s_tls_conn(struct event_base *base, const char *host, int port,
+                                            const char *ca_file, SSL_CTX **ctx_out, char *why,
+                                            size_t cap)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    *ctx_out = ctx;
+    if (!ctx) return s_why(why, cap, "cannot set up TLS"), NULL;
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, s_on_verify);
+    if (ca_file ? SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1
+                : SSL_CTX_set_default_verify_paths(ctx) != 1)
+        return s_why(why, cap, "cannot load the CA certificates%s%s", ca_file ? " of " : "",
+                     ca_file ? ca_file : ""),
+               NULL;
+    SSL *ssl = SSL_new(ctx);
+    if (!ssl) return s_why(why, cap, "cannot set up TLS"), NULL;
+    X509_VERIFY_PARAM *param = SSL_get0_param(ssl);
+    if (X509_VERIFY_PARAM_set1_ip_asc(param, host) != 1) { /* a name, not an address */
+        SSL_set_tlsext_host_name(ssl, host);
+        SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        if (SSL_set1_host(ssl, host) != 1) {
+            SSL_free(ssl);
+            return s_why(why, cap, "cannot set up TLS for %s", host), NULL;
+        }
+    }
+    struct bufferevent *bev = bufferevent_openssl_socket_new(
+        base, -1, ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+    if (!bev) {
+        SSL_free(ssl);
+        return s_why(why, cap, "cannot set up TLS"), NULL;
+    }
+    bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+    struct evhttp_connection *conn =
+        evhttp_connection_base_bufferevent_new(base, NULL, bev, host, (unsigned short)port);
+    if (!conn) {
+        bufferevent_free(bev);
+        s_why(why, cap, "cannot set up TLS");
+    }
+    return conn;
+}
+#endif
+
+bool anchor_post(const struct anchor_target *t, const char *path, const char *json,
+                 struct anchor_answer *out, char *why, size_t cap)
+{
+    const char *url = t->url;
     memset(out, 0, sizeof *out);
     out->retry_after = -1;
     struct evhttp_uri *uri;
     if (!s_parse(url, &uri, why, cap)) return false;
     const char *host = evhttp_uri_get_host(uri), *prefix = evhttp_uri_get_path(uri);
+    bool tls = strcmp(evhttp_uri_get_scheme(uri), "https") == 0;
     int port = evhttp_uri_get_port(uri);
-    if (port < 0) port = 80;
+    if (port < 0) port = tls ? 443 : 80;
     if (!prefix) prefix = "";
     size_t plen = strlen(prefix);
     while (plen > 0 && prefix[plen - 1] == '/')
@@ -137,13 +206,23 @@ bool anchor_post(const char *url, const char *path, const char *key, const char 
     struct exchange x = {.out = out};
     x.base = event_base_new();
     if (!x.base) abort();
-    struct evhttp_connection *conn =
-        evhttp_connection_base_new(x.base, NULL, host, (unsigned short)port);
-    if (!conn) {
-        s_why(why, cap, "cannot reach %s", url);
-        goto done;
+    struct evhttp_connection *conn = NULL;
+#ifdef ANCHOR_TLS
+    SSL_CTX *ctx = NULL;
+    s_tls_failure[0] = '\0';
+    if (tls) {
+        conn = s_tls_conn(x.base, host, port, t->ca_file, &ctx, why, cap);
+        if (!conn) goto done;
+    } else
+#endif
+    {
+        conn = evhttp_connection_base_new(x.base, NULL, host, (unsigned short)port);
+        if (!conn) {
+            s_why(why, cap, "cannot reach %s", url);
+            goto done;
+        }
     }
-    evhttp_connection_set_timeout(conn, timeout_s);
+    evhttp_connection_set_timeout(conn, t->timeout_s);
     evhttp_connection_set_retries(conn, 0);
     evhttp_connection_set_max_body_size(conn, MAX_ANSWER);
     struct evhttp_request *req = evhttp_request_new(s_on_done, &x);
@@ -151,7 +230,7 @@ bool anchor_post(const char *url, const char *path, const char *key, const char 
     evhttp_request_set_error_cb(req, s_on_error);
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     char auth[512];
-    snprintf(auth, sizeof auth, "Bearer %s", key);
+    snprintf(auth, sizeof auth, "Bearer %s", t->key);
     evhttp_add_header(h, "Host", host_hdr);
     evhttp_add_header(h, "Content-Type", "application/json");
     evhttp_add_header(h, "Accept", "application/json, application/problem+json");
@@ -165,12 +244,18 @@ bool anchor_post(const char *url, const char *path, const char *key, const char 
         goto done;
     }
     event_base_dispatch(x.base);
-    if (out->status == 0)
-        s_why(why, cap, "%s: %s", url, x.failure ? x.failure : "no answer");
+    if (out->status != 0) ok = true;
+#ifdef ANCHOR_TLS
+    else if (s_tls_failure[0])
+        s_why(why, cap, "%s: %s", url, s_tls_failure);
+#endif
     else
-        ok = true;
+        s_why(why, cap, "%s: %s", url, x.failure ? x.failure : "no answer");
 done:
     if (conn) evhttp_connection_free(conn);
+#ifdef ANCHOR_TLS
+    SSL_CTX_free(ctx);
+#endif
     event_base_free(x.base);
     evhttp_uri_free(uri);
     free(target);
