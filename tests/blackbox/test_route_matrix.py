@@ -191,6 +191,8 @@ MATRIX = {
     ("POST", "/api/v1/log-digests/verify"): ({"it_office", "auditor", "admin"}, None, ""),  # {}: 400
     ("GET", "/api/v1/log-digests/:id"): ({"it_office", "auditor", "admin"}, MISSING, ""),
     # issue 14 C: configuration fingerprints
+    # a system key with the scope config only (test_config_fingerprints.py): every person 403
+    ("POST", "/api/v1/systems/:id/config-fingerprints"): (frozenset(), MISSING, ""),
 
     # approvals
     ("GET", "/api/v1/approvals"): (ANY_ROLE, None, "?limit=1"),

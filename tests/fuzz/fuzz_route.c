@@ -161,6 +161,7 @@ static const char *const s_patterns[] = {
     "/api/v1/log-digests/verify",
     "/api/v1/log-digests/:id",
     /* issue 14 C: configuration fingerprints */
+    "/api/v1/systems/:id/config-fingerprints",
 
     /* not served today: more than one parameter, and one at the end */
     "/api/v1/projects/:id/deliverables/:did",

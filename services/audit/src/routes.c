@@ -54,5 +54,6 @@ const struct route audit_routes[] = {
     {"POST", "/api/v1/log-digests/verify", log_digests_verify, READERS | ROLE_SYSTEM},
     {"GET", "/api/v1/log-digests/:id", log_digests_get, READERS | ROLE_SYSTEM},
     /* issue 14 C: configuration fingerprints */
+    {"POST", "/api/v1/systems/:id/config-fingerprints", config_fingerprints_record, ROLE_SYSTEM},
 };
 const size_t audit_nroutes = sizeof audit_routes / sizeof audit_routes[0];

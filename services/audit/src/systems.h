@@ -27,5 +27,7 @@ void log_digests_get(struct req *r);
 bool log_digest_name_ok(const char *s);
 long long log_digest_instant_ns(const char *s);
 /* issue 14 C: configuration fingerprints */
+/* POST /api/v1/systems/:id/config-fingerprints (a system key with scope config) */
+void config_fingerprints_record(struct req *r);
 
 #endif
