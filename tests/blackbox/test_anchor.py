@@ -243,6 +243,7 @@ def test_a_state_rolled_back_over_a_hidden_segment_breaks_the_chain():
         os.replace(state + ".old", state)
         r = anchor("digest", "--log", "app", "--state", state, a1, a3)
         assert r.rc == 0 and "anchored " + os.path.basename(a3) in r.out, r
+        assert "log_chain_broken" in r.err, r
 
         def broken():
             return [f for f in findings(p["id"], "log_chain_broken") if f["detail"].get("log_name") == "app"]

@@ -381,8 +381,13 @@ static int s_digest(const struct opts *o)
         rc = s_exchange(o, path, b, what, &a);
         if (rc != EXIT_OK) break;
         cJSON *j = a.status == 200 || a.status == 201 ? cJSON_Parse(a.body) : NULL;
-        long long seq = s_member_int(j, "seq");
+        long long seq = s_member_int(j, "seq"), finding = s_member_int(j, "finding_id");
         cJSON_Delete(j);
+        if (seq && finding && a.status == 201)
+            fprintf(stderr,
+                    "itgov-anchor: %s does not follow the last segment anchored for log %s: "
+                    "itgov raised the finding log_chain_broken (id %lld) for the IT office\n",
+                    s->path, o->log, finding);
         if (!seq) {
             s_refused(what, &a);
             rc = EXIT_SERVER;
