@@ -16,7 +16,6 @@ TLS proxy in front of the gateway, with a certificate made for the test)."""
 import base64
 import glob
 import hashlib
-import http.server
 import json
 import os
 import shutil
@@ -27,6 +26,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from client import expect, gateway_root, http, poll
 import projects_flow
@@ -311,7 +311,7 @@ def test_refusals_and_usage():
         shutil.rmtree(d, ignore_errors=True)
 
 
-class _Proxy(http.server.BaseHTTPRequestHandler):
+class _Proxy(BaseHTTPRequestHandler):
     """POST forwarded to the gateway: a TLS front for the test."""
     def do_POST(self):
         n = int(self.headers.get("Content-Length", "0"))
@@ -356,7 +356,7 @@ def test_https_is_verified():
         pk = public_key_file(d)
 
         def serve(cert):
-            srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Proxy)
+            srv = ThreadingHTTPServer(("127.0.0.1", 0), _Proxy)
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(cert[1], cert[0])
             srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
