@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from client import expect, http, poll, problem, sfx, validation
 import projects_flow
-from projects_flow import in_operation_project, open_case, review, tok
+from projects_flow import halted_project, in_operation_project, open_case, review, tok
 from test_changes import change_body, wait_change
 
 ORDER = 66
@@ -221,6 +221,17 @@ def test_parallel_fingerprints_of_a_component_form_one_chain():
     for f in got:
         assert f["previous_sha256"] == by_id[f["previous_id"]]["sha256"], f
         assert f["finding"]["kind"] == "unauthorized_config_change", f
+
+
+def test_a_suspended_systems_fingerprints_are_still_taken():
+    """Evidence, not acts: a suspended project's system still anchors its configuration."""
+    s = live_project("s")
+    _, key = config_key("s")
+    comp = component()
+    assert expect(post(s["id"], body(comp, sha("s1")), key), 201)["finding"] is None
+    halted_project(s)
+    got = expect(post(s["id"], body(comp, sha("s2")), key), 201)
+    assert got["finding"]["kind"] == "unauthorized_config_change", got
 
 
 # ---- refusals ------------------------------------------------------------------------------

@@ -159,7 +159,6 @@ static const char *const s_patterns[] = {
     "/api/v1/projects/:id/system-keys",
     "/api/v1/system-keys/:key_id/revoke",
     "/api/v1/systems/findings",
-    "/api/v1/systems/findings/:id",
     "/api/v1/systems/findings/:id/resolve",
     /* issue 14 B: log digests */
     "/api/v1/systems/:id/log-digests",

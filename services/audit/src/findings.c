@@ -74,16 +74,6 @@ void findings_list(struct req *r)
              5, params, reply_row, r);
 }
 
-void findings_get(struct req *r)
-{
-    long long id;
-    if (!req_param_id(r, "id", &id)) return;
-    const char *params[] = {req_param(r, "id")};
-    db_query(req_service(r)->db,
-             "SELECT system_finding_doc(f)::text FROM system_findings f WHERE f.id = $1::bigint", 1,
-             params, reply_row, r);
-}
-
 /* ---- POST /api/v1/systems/findings/{id}/resolve ---------------------------- */
 
 struct resolve {

@@ -53,7 +53,6 @@ const struct route audit_routes[] = {
     {"GET", "/api/v1/projects/:id/system-keys", system_keys_list, READERS},
     {"POST", "/api/v1/system-keys/:key_id/revoke", system_keys_revoke, ROLE_IT_OFFICE},
     {"GET", "/api/v1/systems/findings", findings_list, READERS},
-    {"GET", "/api/v1/systems/findings/:id", findings_get, READERS},
     {"POST", "/api/v1/systems/findings/:id/resolve", findings_resolve, ROLE_IT_OFFICE},
     /* issue 14 B: log digests */
     {"POST", "/api/v1/systems/:id/log-digests", log_digests_create, ROLE_SYSTEM},

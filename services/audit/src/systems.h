@@ -32,8 +32,6 @@ void system_keys_list(struct req *r);
 void system_keys_revoke(struct req *r);
 /* GET /api/v1/systems/findings?project_id=&kind=&status= */
 void findings_list(struct req *r);
-/* GET /api/v1/systems/findings/{id} */
-void findings_get(struct req *r);
 /* POST /api/v1/systems/findings/{id}/resolve (it_office) {resolution, rectification_id?} */
 void findings_resolve(struct req *r);
 /* ITGOV_ANCHOR_SILENCE_H: hours, a decimal number (fractions allowed: "0.002"),
