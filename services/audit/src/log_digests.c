@@ -42,7 +42,7 @@
 #include "systems.h"
 
 #define NAME_MAX_CHARS 200
-#define MAX_ENTRIES    (1LL << 53) /* exact in JSON */
+#define MAX_ENTRIES    ((1LL << 53) - 1) /* exact in JSON */
 #define RETRY_AFTER_S  2
 
 /* ---- POST /api/v1/systems/{project_id}/log-digests --------------------------- */
@@ -50,31 +50,33 @@
 struct anchor {
     struct req *r;
     bool created;
-    cJSON *doc;
+    char *doc; /* the record's JSON text without its seq (kept as PostgreSQL wrote it) */
+    long long id;
     char event_id[40];
 };
 
 static void s_anchor_free(struct anchor *a)
 {
-    cJSON_Delete(a->doc);
+    free(a->doc);
     free(a);
 }
 
 static void s_anchor_reply(struct anchor *a, long long seq)
 {
     struct req *r = a->r;
-    cJSON_ReplaceItemInObjectCaseSensitive(a->doc, "seq", cJSON_CreateNumber((double)seq));
-    int status = a->created ? 201 : 200;
+    size_t len = strlen(a->doc); /* an object: "{...}" */
+    char *text = malloc(len + 40);
+    if (!text) abort();
+    int n = snprintf(text, len + 40, "%.*s, \"seq\": %lld}", (int)(len - 1), a->doc, seq);
     if (a->created) {
         char location[96];
-        snprintf(location, sizeof location, "/api/v1/log-digests/%.0f",
-                 cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(a->doc, "id")));
+        snprintf(location, sizeof location, "/api/v1/log-digests/%lld", a->id);
         req_add_header(r, "Location", location);
     }
-    cJSON *doc = a->doc;
-    a->doc = NULL;
+    int status = a->created ? 201 : 200;
     s_anchor_free(a);
-    reply_json(r, status, doc);
+    reply_raw(r, status, text, (size_t)n);
+    free(text);
 }
 
 static struct error *s_slow(void)
@@ -110,7 +112,7 @@ static void s_on_stored(void *arg, long long seq)
              s_on_last_look, a);
 }
 
-/* (doc, event id, created, seq or NULL) */
+/* (doc without seq, event id, created, seq or NULL, id) */
 static void s_on_added(void *arg, PGresult *res, struct error *err)
 {
     struct req *r = arg;
@@ -118,8 +120,9 @@ static void s_on_added(void *arg, PGresult *res, struct error *err)
     struct anchor *a = calloc(1, sizeof *a);
     if (!a) abort();
     a->r = r;
-    a->doc = cJSON_Parse(PQgetvalue(res, 0, 0));
+    a->doc = strdup(PQgetvalue(res, 0, 0));
     if (!a->doc) abort();
+    a->id = atoll(PQgetvalue(res, 0, 4));
     snprintf(a->event_id, sizeof a->event_id, "%s", PQgetvalue(res, 0, 1));
     a->created = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
     if (!PQgetisnull(res, 0, 3)) return s_anchor_reply(a, atoll(PQgetvalue(res, 0, 3)));
@@ -187,8 +190,8 @@ void log_digests_create(struct req *r)
         req_param(r, "id"), key,       d.log_name, d.segment, d.first, d.last, entries,
         d.sha256,           d.previous};
     db_query(req_service(r)->db,
-             "SELECT a.doc::text, a.event_id::text, a.created, "
-             "(SELECT e.seq FROM entries e WHERE e.event_id = a.event_id) "
+             "SELECT (a.doc - 'seq')::text, a.event_id::text, a.created, "
+             "(SELECT e.seq FROM entries e WHERE e.event_id = a.event_id), a.doc->>'id' "
              "FROM log_digest_add($1::bigint, $2::bigint, $3, $4, $5::timestamptz, "
              "$6::timestamptz, $7::bigint, $8, $9) a",
              9, params, s_on_added, r);
