@@ -22,6 +22,7 @@ from client import expect, http, poll, problem, sfx, validation
 import projects_flow
 from projects_flow import halted_project, in_operation_project, open_case, review, tok
 from test_changes import change_body, wait_change
+from test_findings import task_of
 
 ORDER = 66
 _cache = {}
@@ -148,6 +149,18 @@ def test_a_baseline_then_a_change_nothing_explains_is_unauthorized():
                          "the finding's itgov.system.finding.raised")
     assert raised["actor_id"] is None and raised["data"]["kind"] == "unauthorized_config_change", raised
     assert raised["data"]["detail"] == f["detail"], raised
+
+    # the findings list: the same finding, its evidence the fingerprint's log entry
+    def listed():
+        b = expect(http("GET", f"/systems/findings?project_id={p['id']}&kind=unauthorized_config_change"
+                                "&limit=200", token=tok("auditor")), 200)
+        mine = [x for x in b["items"] if x["id"] == f["id"]]
+        return mine[0] if mine and mine[0]["evidence_seq"] is not None else None
+    kept = poll(listed, 10, "the finding listed with its evidence_seq", interval=0.1)
+    assert kept["evidence_seq"] == obs["seq"] and kept["detail"] == f["detail"], (kept, obs)
+    # and a task for the IT office
+    t = poll(lambda: task_of(f["id"]), 10, "the IT office's system_finding task", interval=0.1)
+    assert t["project_id"] == p["id"] and "unauthorized_config_change" in t["title"], t
     # changing back is a change too
     back = fingerprint(comp, sha("v1"))
     assert back["finding"] and back["finding"]["kind"] == "unauthorized_config_change", back

@@ -23,7 +23,8 @@ import subprocess
 import time
 
 from client import admin_token, expect, http, poll, problem, psql, validation
-from projects_flow import live_system, rectification, system_key, tok, users
+from projects_flow import (approved_project, audit_knows, halted_project, live_system, rectification, system_key,
+                           tok, users)
 
 ORDER = 67
 WAIT = 15
@@ -140,6 +141,19 @@ def test_no_silence_without_a_live_log_digests_key():
     assert silent_findings(p["id"]) == [], silent_findings(p["id"])
 
 
+def test_a_terminated_project_is_not_silent():
+    p = audit_knows(approved_project())
+    kid, _ = system_key(None, p["id"], ["log_digests"])
+    t, _ = halted_project(p, "terminate")
+    audit_knows(t, "terminated")
+    if THRESHOLD_S <= 20:  # a short threshold may have passed before the termination
+        return
+    make_silent(kid)
+    silent_system()
+    time.sleep(max(2.5 * SCAN_S, 2.5) if SCAN_S <= 5 else 0)
+    assert silent_findings(p["id"]) == [], silent_findings(p["id"])
+
+
 def test_the_it_office_gets_a_task_for_the_finding():
     p, f = silent_system()
     t = poll(lambda: task_of(f["id"]), WAIT, "the IT office's system_finding task", interval=0.1)
@@ -168,11 +182,6 @@ def test_who_reads_findings_and_the_filters():
     validation(http("GET", "/systems/findings?project_id=x&kind=y&status=z&limit=0", token=tok("it")),
                "project_id", "kind", "status", "limit")
     validation(http("GET", "/systems/findings?cursor=x", token=tok("it")), "cursor")
-    # newest first, paged
-    page = findings("?limit=1")
-    assert len(page["items"]) == 1 and page["next_cursor"], page
-    nxt = findings(f"?limit=1&cursor={page['next_cursor']}")
-    assert nxt["items"][0]["id"] < page["items"][0]["id"], (page, nxt)
 
 
 # ---- resolving -------------------------------------------------------------------------
@@ -247,6 +256,17 @@ def test_resolve_without_a_rectification():
     f = wait_finding(p["id"])
     b = expect(resolve(f["id"], {"resolution": "系统已下线维护，已知悉", "rectification_id": None}), 200)
     assert b["status"] == "resolved" and b["rectification_id"] is None, b
+    # newest first, paged (two findings at least by now)
+    first = silent_system()[1]
+    ids, cursor = [], None
+    for _ in range(1000):
+        page = findings("?kind=log_silent&limit=1" + (f"&cursor={cursor}" if cursor else ""), "auditor")
+        assert len(page["items"]) <= 1, page
+        ids += [x["id"] for x in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert ids == sorted(ids, reverse=True) and {f["id"], first["id"]} <= set(ids), ids
 
 
 # ---- the threshold -----------------------------------------------------------------------
@@ -310,3 +330,31 @@ def test_a_digest_anchored_keeps_the_system_from_silence():
     time.sleep(max(2.5 * SCAN_S, 2.5) if SCAN_S <= 5 else 0)
     if THRESHOLD_S > 20:
         assert silent_findings(p["id"]) == [], silent_findings(p["id"])
+
+
+# ---- with configuration fingerprints (issue 14 C) -----------------------------------------
+
+
+def test_an_unauthorized_config_change_is_resolved_with_its_rectification():
+    p = live_system()
+    _, key = system_key(None, p["id"], ["config"])
+    comp = "nginx-" + os.urandom(3).hex()
+
+    def fp(text):
+        b = {"component": comp, "sha256": hashlib.sha256(text.encode()).hexdigest(),
+             "observed_at": "2026-11-30T08:00:00Z"}
+        return expect(http("POST", f"/systems/{p['id']}/config-fingerprints", b, token=key), 201)
+    assert fp("v1")["finding"] is None
+    raised = fp("v2")["finding"]
+    assert raised and raised["kind"] == "unauthorized_config_change", raised
+    f = poll(lambda: next((x for x in findings(f"?project_id={p['id']}&kind=unauthorized_config_change&status=open")
+                           ["items"] if x["id"] == raised["id"] and x["evidence_seq"]), None), WAIT,
+             "the finding listed with its evidence", interval=0.1)
+    poll(lambda: task_of(f["id"]), WAIT, "the IT office's task", interval=0.1)
+    x = rectification(p["id"], issue="未经批准变更系统配置，需说明并恢复")
+    wait_rectification_logged(x["id"])
+    b = expect(resolve(f["id"], {"resolution": "已责令恢复配置并补办变更", "rectification_id": x["id"]}), 200)
+    assert b["status"] == "resolved" and b["rectification_id"] == x["id"] and b["evidence_seq"] == f["evidence_seq"], b
+    poll(lambda: task_of(f["id"]) is None, WAIT, "the task closing", interval=0.1)
+    e = problem(resolve(f["id"], {"resolution": "again"}), 409, "invalid_state")
+    assert e["state"] == "resolved", e

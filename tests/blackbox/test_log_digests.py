@@ -28,7 +28,7 @@ import urllib.parse
 
 import client
 from client import expect, http, poll, problem, validation
-from projects_flow import tok
+from projects_flow import live_system, system_key, tok
 
 ORDER = 66
 _cache = {}
@@ -37,34 +37,17 @@ _cache = {}
 # ---- keys and systems -------------------------------------------------------------
 
 
-def _psql_key(pid, scopes):
-    """A system key straight into audit.system_keys (kept for a stack
-    without part A's route)."""
-    key = "itgk_" + base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
-    client.remember(key, "system key")
-    h = client.remember(hashlib.sha256(key.encode()).hexdigest(), "system key hash")
-    arr = "{" + ",".join(scopes) + "}"
-    client.psql(f"INSERT INTO audit.system_keys (project_id, kind, scopes, key_sha256, issued_by) "
-                f"VALUES ({int(pid)}, 'system', '{arr}', '{h}', 1)")
-    return key
-
-
 def key_for(pid, scopes):
-    import projects_flow
-    if hasattr(projects_flow, "system_key"):
-        return projects_flow.system_key(None, pid, list(scopes))[1]
-    return _psql_key(pid, scopes)
+    return system_key(None, pid, list(scopes))[1]
 
 
 def system(name):
-    """A project with a log_digests key, made once per name."""
+    """A project in operation with a log_digests key, made once per name."""
     if name not in _cache:
-        import projects_flow
-        if hasattr(projects_flow, "live_system"):
-            pid = projects_flow.live_system(None)["id"]
-        else:
-            pid = 900000000 + int.from_bytes(os.urandom(3), "big")
-        _cache[name] = (pid, key_for(pid, ["log_digests"]))
+        pid = live_system()["id"]
+        kid, key = system_key(None, pid, ["log_digests"])
+        _cache[name] = (pid, key)
+        _cache[name + ".kid"] = kid
     return _cache[name]
 
 
@@ -280,6 +263,12 @@ def test_a_skipped_segment_raises_log_chain_broken():
     assert ev["actor_id"] is None and ev["subject"] == f"projects/{pid}", ev
     # the finding's event follows the digest's in the same transaction
     assert ev["seq"] > d3["seq"], (ev, d3)
+    # the findings list names it, its evidence the digest's own log entry
+    listed = poll(lambda: [x for x in expect(http(
+        "GET", f"/systems/findings?project_id={pid}&kind=log_chain_broken", token=tok("auditor")),
+        200)["items"] if x["id"] == d3["finding_id"]], 10, "the finding listed")
+    assert listed[0]["evidence_seq"] == d3["seq"] and listed[0]["status"] == "open", listed
+    assert listed[0]["detail"] == f["detail"], listed
     # the broken digest is anchored all the same, and the chain goes on from it
     check_proof(expect(verify(pid, log, sha(s3), tok("it")), 200), pid, log, sha(s3))
     d4 = anchor(pid, key, body(log, s4, sha(s3)))
@@ -372,6 +361,12 @@ def test_a_key_of_another_project_or_scope_and_a_person_are_refused():
     check_proof(expect(verify(qid, log, sha(data), qkey), 200), qid, log, sha(data))
     problem(http("GET", "/log-digests/999999999", token=tok("it")), 404, "not_found")
     problem(http("POST", "/systems/abc/log-digests", b, token=key), 404)
+    # a revoked key: 401 at once, as an unknown one
+    kid, k = system_key(None, pid, ["log_digests"])
+    anchor(pid, k, body(new_log(), segment_bytes(1), None))
+    expect(http("POST", f"/system-keys/{kid}/revoke", token=tok("it")), 200)
+    problem(post(pid, body(new_log(), segment_bytes(1), None), k), 401)
+    problem(verify(pid, log, sha(data), k), 401)
 
 
 # ---- every bad field ------------------------------------------------------------------------------

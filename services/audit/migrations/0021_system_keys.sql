@@ -46,14 +46,16 @@ CREATE FUNCTION raise_silence(p_threshold interval) RETURNS SETOF bigint LANGUAG
                ORDER BY e.seq DESC LIMIT 1) d ON true
          WHERE NOT EXISTS (SELECT 1 FROM system_findings f
                             WHERE f.project_id = k.project_id AND f.kind = 'log_silent'
-                              AND f.status = 'open')
-           AND coalesce((SELECT state FROM project_fact(k.project_id)), '') <> 'terminated'),
-    due AS (
-        SELECT *, greatest(issued_at, last_digest_at, resolved_at) AS since FROM s)
+                              AND f.status = 'open')),
+    due AS MATERIALIZED (
+        SELECT * FROM (SELECT *, greatest(issued_at, last_digest_at, resolved_at) AS since FROM s) x
+         WHERE since < now() - p_threshold)
     SELECT raise_finding(project_id, 'log_silent',
                jsonb_build_object('silent_since', rfc3339(since),
                    'last_digest_at', rfc3339(last_digest_at),
                    'threshold_hours', round(extract(epoch FROM p_threshold) / 3600.0, 6)),
                last_event)
-      FROM due WHERE since < now() - p_threshold ORDER BY project_id
+      FROM due
+     WHERE coalesce((SELECT state FROM project_fact(due.project_id)), '') <> 'terminated'
+     ORDER BY project_id
 $$;
