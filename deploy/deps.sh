@@ -14,7 +14,8 @@ pkgs=(build-essential cmake pkg-config
       clang libclang-rt-14-dev   # the fuzz targets (tests/fuzz): libFuzzer is clang's
       prometheus   # promtool: tests/blackbox/test_metrics_format.py checks every /metrics
       chromium     # tests/browser: headless, driven by playwright-core
-      fonts-wqy-microhei)  # a Chinese font, so the console's screenshots show its text
+      fonts-wqy-microhei   # a Chinese font, so the console's screenshots show its text
+      libssl-dev openssl)  # itgov-anchor's https:// (libevent_openssl); test_anchor's test certificate
 # The web console's build (services/web): Debian's Node 18 and npm, unless a
 # node and npm are already there (a NodeSource node brings its own npm, which
 # Debian's npm package would fight).
