@@ -65,6 +65,14 @@ export ITGOV_AUDIT_SOURCES=audit=http://127.0.0.1:$ITGOV_AUDIT_PORT
 read -ra PAIR <<<"$(python3 deploy/keygen.py)"
 export ITGOV_EVENT_CLIENT_KEYS=${PAIR[1]}
 trap '"$LOCAL_SH" down --purge >/dev/null 2>&1 || true' EXIT
+if [ "${ITGOV_BENCH_AUDIT_STATS:-0}" = 1 ]; then
+  # pg_stat_statements in this throwaway cluster: PostgreSQL's time per statement
+  "$LOCAL_SH" start postgres >/dev/null
+  read -r PGROOT <"$ITGOV_STATE_DIR/pgroot"
+  /usr/lib/postgresql/15/bin/psql -X -q -h "$PGROOT/sock" -p "$ITGOV_PG_PORT" -U postgres -d itgov \
+    -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'"
+  "$LOCAL_SH" stop postgres >/dev/null
+fi
 "$LOCAL_SH" up >/dev/null
 eval "$("$LOCAL_SH" env)" # the stack's keys (the feed's server key)
 export ITGOV_BENCH_CLIENT_SECRET=${PAIR[0]}

@@ -126,6 +126,31 @@ def wait_count(feed, run, n, timeout):
     return feed.count(run)
 
 
+STATS = os.environ.get("ITGOV_BENCH_AUDIT_STATS") == "1"
+
+
+def stats(psql_cmd, what):
+    """With ITGOV_BENCH_AUDIT_STATS=1 (audit.sh preloads pg_stat_statements):
+    "reset", or print PostgreSQL's time per statement since the reset to
+    stderr under the heading what."""
+    if not STATS:
+        return
+    run = lambda sql: subprocess.run(shlex.split(psql_cmd) + ["-X", "-q", "-At", "-F", " | ", "-c", sql],
+                                     check=True, capture_output=True, text=True).stdout
+    if what == "reset":
+        run("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        run("ALTER SYSTEM SET pg_stat_statements.track = 'all'")  # inside functions too
+        run("SELECT pg_reload_conf()")
+        run("SELECT pg_stat_statements_reset()")
+        return
+    out = run("SELECT round(total_exec_time)::text || ' ms', calls, rows, "
+              "regexp_replace(left(query, 110), '\\s+', ' ', 'g') FROM pg_stat_statements "
+              "ORDER BY total_exec_time DESC LIMIT 12")
+    print(f"bench: PostgreSQL time per statement, {what} (total ms | calls | rows | statement)",
+          file=sys.stderr)
+    print(out, file=sys.stderr)
+
+
 def pct(xs, p):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
@@ -156,6 +181,7 @@ def main():
 
     # 1. burst: one transaction
     burst = f"{tag}-burst"
+    stats(psql_cmd, "reset")
     t0 = time.time_ns()
     db.send(emit_sql(burst, "g", f" FROM generate_series(1, {n}) g"))
     t_sent = time.time_ns()
@@ -164,6 +190,9 @@ def main():
     t_last = max(it[0] for it in items) if items else t_sent
     seqs = [it[2] for it in items]
     burst_rate = stored / ((t_last - t0) / 1e9) if stored else 0.0
+
+    stats(psql_cmd, "burst")
+    stats(psql_cmd, "reset")
 
     # 2. latency at a steady rate
     steady = f"{tag}-steady"
@@ -177,6 +206,7 @@ def main():
         db.send(emit_sql(steady, str(k)))
     got = wait_count(feed, steady, total, 60)
     db.close()
+    stats(psql_cmd, "steady")
     lat = [(it[0] - it[1]) / 1e6 for it in feed.items(steady)]
     published = {it[3]: it[0] for it in broker.items(steady)} if broker else {}
     lat_pub = [(it[0] - published[it[3]]) / 1e6 for it in feed.items(steady) if it[3] in published]
