@@ -697,9 +697,11 @@ void ingest_metrics(void *app, struct evbuffer *out)
         "# HELP itgov_audit_batch_seconds_total Time spent writing batches.\n"
         "# TYPE itgov_audit_batch_seconds_total counter\nitgov_audit_batch_seconds_total %.6f\n"
         "# HELP itgov_audit_render_seconds_total Time spent rendering entries.\n"
-        "# TYPE itgov_audit_render_seconds_total counter\nitgov_audit_render_seconds_total %.6f\n",
+        "# TYPE itgov_audit_render_seconds_total counter\nitgov_audit_render_seconds_total %.6f\n"
+        "# HELP itgov_audit_merkle_bytes Memory of the in-memory Merkle tree's hashes.\n"
+        "# TYPE itgov_audit_merkle_bytes gauge\nitgov_audit_merkle_bytes %lld\n",
         ingest_size(), q_len(), g.batches, g.duplicates, g.dropped, g.batch_seconds,
-        g.render_seconds);
+        g.render_seconds, g.tree ? merkle_bytes(g.tree) : 0LL);
     evbuffer_add_printf(out, "# HELP itgov_audit_source_after Last outbox position read per "
                              "source.\n# TYPE itgov_audit_source_after gauge\n");
     for (int i = 0; i < g.nsrc; i++)
