@@ -108,8 +108,8 @@ def spool_path():
 
 # a webhook secret may appear only in the answer that creates or rotates it
 _SHOWS_WEBHOOK_SECRET = re.compile(r"/subscriptions(/[^/?]+/(rotate|rotate-secret|secret))?$")
-# a system key (issue 12 metrics key) only in the answer that issues it
-_SHOWS_SYSTEM_KEY = re.compile(r"/projects/[^/?]+/metrics-key$")
+# a system key (issue 12 metrics key, issue 14 system keys) only in the answer that issues it
+_SHOWS_SYSTEM_KEY = re.compile(r"/projects/[^/?]+/(metrics-key|system-keys)$")
 
 
 def _register_from(method, full, status, req_body, r):

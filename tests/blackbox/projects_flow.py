@@ -519,3 +519,50 @@ def resume_case(pid, reason="整改已完成，申请恢复"):
         return expect(r, 202)
     req = poll(ask, 5, f"a resume request of projects/{pid}", interval=0.1)
     return req, escalation_of(pid, "resume")
+
+
+# ---- issue 14 A: system keys, systems under watch
+
+
+def _caller_token(c):
+    """c: None (the IT office), a role name of users(), or a token."""
+    if c is None:
+        return tok("it")
+    return tok(c) if c in users() else c
+
+
+def audit_knows(p, state=None, timeout=10):
+    """Waits until audit's log holds project p's newest state (state, or p's own):
+    audit knows a project only from its events. Returns p."""
+    want = state or p["state"]
+
+    def newest():
+        b = expect(http("GET", f"/audit?subject=projects/{p['id']}&type_prefix=itgov.project.&limit=200",
+                        token=tok("it")), 200)
+        states = [e["data"]["state"] for e in b["items"]
+                  if isinstance(e.get("data"), dict) and e["data"].get("id") == p["id"]
+                  and "state" in e["data"] and "department_id" in e["data"]]
+        return states[-1] if states else None
+    poll(lambda: newest() == want, timeout, f"audit knowing project {p['id']} as {want}", interval=0.1)
+    return p
+
+
+def live_system(c=None):
+    """A new project in operation (in_operation_project()) that audit knows as such, so
+    system keys can be issued for it and its system can report. c: unused (the caller
+    of system_key; kept for symmetry)."""
+    return audit_knows(in_operation_project())
+
+
+def issue_system_key(project_id, scopes, c=None):
+    """POST /projects/{id}/system-keys {scopes} as c (default the IT office): the raw response."""
+    return http("POST", f"/projects/{project_id}/system-keys", {"scopes": list(scopes)},
+                token=_caller_token(c))
+
+
+def system_key(c, project_id, scopes):
+    """A new system key of project_id with scopes (a list of metrics, log_digests, config),
+    issued by c (None: the IT office; a role name of users(); or a token). Returns
+    (key_id, key); send the key as the token of http()."""
+    b = expect(issue_system_key(project_id, scopes, c), 201)
+    return b["key_id"], b["key"]

@@ -26,7 +26,7 @@ WAIT = 10  # seconds for an event to reach the log and the read model
 KINDS = {"initiation_review", "initiation_decision", "plan_decision", "contract_review",
          "acceptance_review", "change_review", "change_decision", "escalation_decision",
          "expert_opinion", "project_returned", "rectification", "info_request", "milestone_overdue",
-         "go_live"}
+         "go_live", "system_finding"}
 EVERYONE = ("applicant", "applicant2", "other", "it", "secretary", "auditor", "expert", "expert2")
 
 

@@ -156,8 +156,16 @@ static const char *const s_patterns[] = {
     "/api/v1/me/tasks/summary",
 
     /* issue 14 A: system keys and findings */
+    "/api/v1/projects/:id/system-keys",
+    "/api/v1/system-keys/:key_id/revoke",
+    "/api/v1/systems/findings",
+    "/api/v1/systems/findings/:id/resolve",
     /* issue 14 B: log digests */
+    "/api/v1/systems/:id/log-digests",
+    "/api/v1/log-digests/verify",
+    "/api/v1/log-digests/:id",
     /* issue 14 C: configuration fingerprints */
+    "/api/v1/systems/:id/config-fingerprints",
 
     /* not served today: more than one parameter, and one at the end */
     "/api/v1/projects/:id/deliverables/:did",

@@ -55,6 +55,10 @@ struct audit_config {
     const char *broker_public; /* the broker's CURVE public key */
 
     const char *eval_weights; /* ITGOV_EVAL_WEIGHTS: "usage=20,..." (issue 12 E) */
+
+    /* issue 14 A: the silence rule (findings.c) */
+    const char *silence_h; /* ITGOV_ANCHOR_SILENCE_H: hours without a digest, fractions allowed */
+    long scan_interval_s;  /* ITGOV_SCAN_INTERVAL_S: how often the rule runs */
 };
 extern struct audit_config audit_cfg;
 

@@ -340,6 +340,8 @@ static void s_flush(void)
     db_query(g.svc->db, STORE_SQL, 6, params, s_on_stored, NULL);
 }
 
+static void s_wait_stored(const char *event_id, long long seq);
+
 static void s_commit(size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -351,6 +353,7 @@ static void s_commit(size_t n)
         struct item *it = &g.q[g.qh + i];
         const char *type = s_str_member(it->ev, "type");
         if (it->sseq > g.src[it->src].after) g.src[it->src].after = it->sseq;
+        s_wait_stored(s_str_member(it->ev, "id"), merkle_size(g.tree)); /* issue 14 B */
         if (g.pub) pub_send(g.pub, bus_topic(type), g.ce[i], strlen(g.ce[i]));
         cJSON_Delete(it->ev);
         free(g.ce[i]);
@@ -634,8 +637,11 @@ int ingest_start(struct service *svc)
     return g.follow ? 0 : 1;
 }
 
+static void s_wait_stop(void);
+
 void ingest_stop(void)
 {
+    s_wait_stop();
     g.svc = NULL;
     follow_destroy(&g.follow);
     pub_destroy(&g.pub);
@@ -707,4 +713,85 @@ void ingest_metrics(void *app, struct evbuffer *out)
     for (int i = 0; i < g.nsrc; i++)
         evbuffer_add_printf(out, "itgov_audit_source_after{source=\"%s\"} %lld\n", g.src[i].name,
                             g.src[i].after);
+}
+
+/* ---- issue 14 B: waiting for an event to be stored (ingest_wait) --------- */
+
+#define WAIT_RECENT 1024 /* the ids of the events committed last */
+
+struct waiter {
+    char id[40];
+    ingest_wait_cb cb;
+    void *arg;
+    struct event *timer;
+    struct waiter *next;
+};
+
+static struct {
+    struct waiter *list;
+    struct {
+        char id[40];
+        long long seq;
+    } recent[WAIT_RECENT];
+    size_t next;
+} w;
+
+static void s_wait_stored(const char *event_id, long long seq)
+{
+    if (!event_id) return;
+    snprintf(w.recent[w.next].id, sizeof w.recent[0].id, "%s", event_id);
+    w.recent[w.next].seq = seq;
+    w.next = (w.next + 1) % WAIT_RECENT;
+    for (struct waiter **p = &w.list; *p;) {
+        struct waiter *x = *p;
+        if (strcasecmp(x->id, event_id) != 0) {
+            p = &x->next;
+            continue;
+        }
+        *p = x->next;
+        event_free(x->timer);
+        x->cb(x->arg, seq);
+        free(x);
+    }
+}
+
+static void s_wait_end(struct waiter *x, long long seq)
+{
+    for (struct waiter **p = &w.list; *p; p = &(*p)->next)
+        if (*p == x) {
+            *p = x->next;
+            break;
+        }
+    event_free(x->timer);
+    x->cb(x->arg, seq);
+    free(x);
+}
+
+static void s_on_wait_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    s_wait_end(arg, 0);
+}
+
+void ingest_wait(const char *event_id, ingest_wait_cb cb, void *arg)
+{
+    for (size_t i = 0; i < WAIT_RECENT; i++)
+        if (w.recent[i].seq > 0 && strcasecmp(w.recent[i].id, event_id) == 0)
+            return cb(arg, w.recent[i].seq);
+    if (!g.svc) return cb(arg, -1);
+    struct waiter *x = calloc(1, sizeof *x);
+    if (!x) abort();
+    snprintf(x->id, sizeof x->id, "%s", event_id);
+    x->cb = cb;
+    x->arg = arg;
+    x->timer = evtimer_new(g.svc->base, s_on_wait_timeout, x);
+    struct timeval tv = {INGEST_WAIT_MS / 1000, (INGEST_WAIT_MS % 1000) * 1000};
+    evtimer_add(x->timer, &tv);
+    x->next = w.list;
+    w.list = x;
+}
+
+static void s_wait_stop(void)
+{
+    while (w.list)
+        s_wait_end(w.list, -1);
 }

@@ -37,4 +37,12 @@ const struct merkle *ingest_tree(void);
 
 void ingest_metrics(void *app, struct evbuffer *out);
 
+/* issue 14 B: waiting for an event of audit's own outbox to be in the log.
+ * cb(arg, seq) runs once, on the loop: seq > 0 once the batch holding the
+ * event (by its CloudEvent id) committed (at once if it committed lately),
+ * 0 when INGEST_WAIT_MS passed first, -1 when the service stops. */
+#define INGEST_WAIT_MS 5000
+typedef void (*ingest_wait_cb)(void *arg, long long seq);
+void ingest_wait(const char *event_id, ingest_wait_cb cb, void *arg);
+
 #endif

@@ -11,6 +11,7 @@
 #include "itgov/http.h"
 #include "itgov/service.h"
 #include "pub.h"
+#include "systems.h"
 #ifdef AUDIT_HAVE_WEBHOOKS
 #include "webhooks.h"
 #endif
@@ -39,6 +40,7 @@ static int s_start(struct service *svc)
     if (ingest_start(svc) != 0) return 1;
     checkpoints_start(svc->base, svc->db);
     if (tasks_start(svc) != 0) return 1;
+    if (silence_start(svc) != 0) return 1; /* issue 14 A */
     server_add_metrics_hook(svc->http, s_metrics, NULL);
 #ifdef AUDIT_HAVE_WEBHOOKS
     if (webhooks_start(svc) != 0) return 1;
@@ -52,6 +54,7 @@ static void s_stop(struct service *svc)
     webhooks_stop();
 #endif
     checkpoints_stop();
+    silence_stop();
     tasks_stop();
     ingest_stop();
     pub_auth_stop();
@@ -95,7 +98,20 @@ int main(int argc, char **argv)
         {"ITGOV_BROKER_CURVE_PUBLIC", CFG_STR, &audit_cfg.broker_public, NULL, 0, 0},
         /* issue 12 E: the evaluation weights (evaluations.c); "" = defaults */
         {"ITGOV_EVAL_WEIGHTS", CFG_STR, &audit_cfg.eval_weights, "", 0, 0},
+        /* issue 14 A: the silence rule (log_silent, findings.c) */
+        {"ITGOV_ANCHOR_SILENCE_H", CFG_STR, &audit_cfg.silence_h, "26", 0, 0},
+        {"ITGOV_SCAN_INTERVAL_S", CFG_INT, &audit_cfg.scan_interval_s, "30", 1, 86400},
     };
+    /* issue 14 A: a bad silence threshold stops audit before anything starts */
+    const char *silence = getenv("ITGOV_ANCHOR_SILENCE_H");
+    double seconds;
+    if (silence && !silence_hours_parse(silence, &seconds)) {
+        fprintf(stderr,
+                "ITGOV_ANCHOR_SILENCE_H: must be a number of hours (fractions allowed, e.g. "
+                "0.5), from 1 second to %.0f hours\n",
+                SILENCE_MAX_HOURS);
+        return 1;
+    }
     const struct service_def def = {
         .name = "audit",
         .default_port = ITGOV_DEFAULT_PORT, /* deploy/services */

@@ -3,6 +3,7 @@
 #include "log_api.h"
 #include "metrics.h"
 #include "pub.h"
+#include "systems.h"
 #ifdef AUDIT_HAVE_WEBHOOKS
 #include "webhooks.h"
 #endif
@@ -48,7 +49,16 @@ const struct route audit_routes[] = {
     {"GET", "/api/v1/me/tasks/summary", tasks_summary, ROLE_ANY},
 
     /* issue 14 A: system keys and findings */
+    {"POST", "/api/v1/projects/:id/system-keys", system_keys_issue, ROLE_IT_OFFICE},
+    {"GET", "/api/v1/projects/:id/system-keys", system_keys_list, READERS},
+    {"POST", "/api/v1/system-keys/:key_id/revoke", system_keys_revoke, ROLE_IT_OFFICE},
+    {"GET", "/api/v1/systems/findings", findings_list, READERS},
+    {"POST", "/api/v1/systems/findings/:id/resolve", findings_resolve, ROLE_IT_OFFICE},
     /* issue 14 B: log digests */
+    {"POST", "/api/v1/systems/:id/log-digests", log_digests_create, ROLE_SYSTEM},
+    {"POST", "/api/v1/log-digests/verify", log_digests_verify, READERS | ROLE_SYSTEM},
+    {"GET", "/api/v1/log-digests/:id", log_digests_get, READERS | ROLE_SYSTEM},
     /* issue 14 C: configuration fingerprints */
+    {"POST", "/api/v1/systems/:id/config-fingerprints", config_fingerprints_record, ROLE_SYSTEM},
 };
 const size_t audit_nroutes = sizeof audit_routes / sizeof audit_routes[0];

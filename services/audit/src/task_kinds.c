@@ -84,6 +84,13 @@ const struct task_kind task_kinds[] = {
     {"go_live", "itgov.project.accepted", NULL, "itgov.project.went_live,itgov.project.terminated",
      NULL, NULL, ROLE_APPLICANT, TASK_BY_DEPT, "department_id", "{subject}", "{subject}", "id",
      NULL, NULL, NULL, "已通过验收，办理上线：{title}", "go_live"},
+
+    /* ---- issue 14 A: a finding about a system under watch, for the IT
+     * office (any of them), closed when one resolves it ---- */
+    {"system_finding", "itgov.system.finding.raised", NULL, "itgov.system.finding.resolved", NULL,
+     NULL, ROLE_IT_OFFICE, TASK_BY_ROLE, NULL, "system-findings/{id}", "systems/findings/{id}",
+     "project_id", NULL, NULL, NULL, "处置受监管系统的异常（{kind}）：项目 {project_id}",
+     "resolve"},
 };
 const size_t task_nkinds = sizeof task_kinds / sizeof task_kinds[0];
 

@@ -262,6 +262,33 @@ int main(void)
     CHECK(cJSON_GetArraySize(ops) == 1);
     cJSON_Delete(ops);
 
+    /* issue 14 A: a finding raised opens the IT office's task, resolved closes it */
+    ops = s_ops("itgov.system.finding.raised", "projects/5", 0,
+                "{\"id\":8,\"project_id\":5,\"kind\":\"log_silent\",\"status\":\"open\"}");
+    CHECK(cJSON_GetArraySize(ops) == 1);
+    op = cJSON_GetArrayItem(ops, 0);
+    CHECK(strcmp(s_str(op, "op"), "open") == 0);
+    CHECK(strcmp(s_str(op, "kind"), "system_finding") == 0 && s_num(op, "project_id") == 5);
+    CHECK(strcmp(s_str(op, "key"), "system-findings/8") == 0);
+    CHECK(strcmp(s_str(op, "subject"), "systems/findings/8") == 0);
+    CHECK(strcmp(s_str(op, "title"), "处置受监管系统的异常（log_silent）：项目 5") == 0);
+    CHECK(s_has_role(op, "it_office") && !s_has_role(op, "applicant"));
+    CHECK(!cJSON_GetObjectItemCaseSensitive(op, "aud_dept") &&
+          !cJSON_GetObjectItemCaseSensitive(op, "dept_of_project"));
+    const cJSON *act = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(op, "actions"), 0);
+    CHECK(cJSON_IsString(act) && strcmp(act->valuestring, "resolve") == 0);
+    cJSON_Delete(ops);
+    ops = s_ops("itgov.system.finding.resolved", "projects/5", 6,
+                "{\"id\":8,\"project_id\":5,\"kind\":\"log_silent\",\"status\":\"resolved\"}");
+    CHECK(cJSON_GetArraySize(ops) == 1);
+    op = cJSON_GetArrayItem(ops, 0);
+    CHECK(strcmp(s_str(op, "op"), "close") == 0 &&
+          strcmp(s_str(op, "kind"), "system_finding") == 0);
+    CHECK(strcmp(s_str(op, "key"), "system-findings/8") == 0 && s_num(op, "actor") == 6);
+    cJSON_Delete(ops);
+    CHECK(task_type_relevant("itgov.system.finding.raised") &&
+          task_type_relevant("itgov.system.finding.resolved"));
+
     /* nothing from other events, nor without a subject or time */
     ops = s_ops("itgov.account.user.created", "users/1", 1, "{}");
     CHECK(cJSON_GetArraySize(ops) == 0);

@@ -9,7 +9,10 @@
  * joint_meeting), whose decision approves or rejects it; the review may
  * reclassify a general change as major (it then goes to a meeting too) or
  * reject either. Once approved, the department reports it implemented, with
- * when and the evidence of its tests. Readers: whoever may see the project.
+ * when and the evidence of its tests, and optionally (issue 14 C) the SHA-256
+ * of each configuration component as it is after the change (config_sha256):
+ * the audit service holds the system's next fingerprint of that component to
+ * it. Readers: whoever may see the project.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +24,9 @@
 #include "project_fsm.h"
 #include "projects.h"
 
-#define PLAN_MAX 20000 /* characters of a requirement or test plan */
+#define PLAN_MAX      20000 /* characters of a requirement or test plan */
+#define CONFIG_MAX    50    /* components a report declares */
+#define COMPONENT_MAX 200   /* characters of a component's name */
 
 static const char *const s_levels[] = {"general", "major", NULL};
 
@@ -142,6 +147,64 @@ static void s_on_implemented(void *arg, PGresult *res, struct error *err)
     reply_doc_etag(r, 200, res);
 }
 
+/* A component's name holds no control character (C0, DEL, C1): NULL, or why not. */
+static const char *s_component_bad(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7F || (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F))
+            return "must not hold control characters";
+    return NULL;
+}
+
+/* One item of config_sha256: exactly {component, sha256}, a component named
+ * once in the array (ctx: the array). */
+static cJSON *s_config_item(struct fields *g, const cJSON *item, void *ctx)
+{
+    const cJSON *arr = ctx;
+    const char *component = fields_str(g, "component", F_REQUIRED, 1, COMPONENT_MAX);
+    const char *sha = fields_sha256(g, "sha256", F_REQUIRED);
+    static const char *const known[] = {"component", "sha256", NULL};
+    fields_only(g, known);
+    const char *why = component ? s_component_bad(component) : NULL;
+    if (why) fields_fail(g, "component", why);
+    for (const cJSON *prev = arr->child; component && !why && prev != item; prev = prev->next) {
+        const cJSON *pc =
+            cJSON_IsObject(prev) ? cJSON_GetObjectItemCaseSensitive(prev, "component") : NULL;
+        if (cJSON_IsString(pc) && strcmp(pc->valuestring, component) == 0) {
+            fields_fail(g, "component", "appears twice in config_sha256");
+            break;
+        }
+    }
+    if (g->err) return NULL;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "component", component);
+    cJSON_AddStringToObject(o, "sha256", sha);
+    return o;
+}
+
+/* The optional config_sha256 as a JSON array text (caller frees; "[]" when
+ * absent), or NULL with the bad fields recorded in f. */
+static char *s_config_sha256(struct fields *f)
+{
+    const cJSON *v =
+        cJSON_IsObject(f->obj) ? cJSON_GetObjectItemCaseSensitive(f->obj, "config_sha256") : NULL;
+    const cJSON *arr = fields_array(f, "config_sha256", F_OPTIONAL);
+    if (!arr && v && !cJSON_IsNull(v)) return NULL; /* not an array: named in f */
+    if (arr && cJSON_GetArraySize(arr) > CONFIG_MAX) {
+        fields_fail(f, "config_sha256", "must hold at most 50 components");
+        return NULL;
+    }
+    if (!arr || !arr->child) { /* absent, null or empty: none declared */
+        char *none = strdup("[]");
+        if (!none) abort();
+        return none;
+    }
+    cJSON *out = fields_each(f, "config_sha256", arr, s_config_item, (void *)arr);
+    char *text = out ? cJSON_PrintUnformatted(out) : NULL;
+    cJSON_Delete(out);
+    return text;
+}
+
 /* columns of s_change_load */
 enum { CHANGE_DEPT, CHANGE_STATE, CHANGE_VERSION, CHANGE_VISIBLE };
 
@@ -160,25 +223,33 @@ static void s_on_implement_loaded(void *arg, PGresult *res, struct error *err)
     fields_init(&f, body);
     const char *at = fields_instant(&f, "implemented_at", F_REQUIRED);
     const char *uri = fields_uri(&f, "test_evidence_uri", F_REQUIRED);
-    static const char *const known[] = {"implemented_at", "test_evidence_uri", NULL};
+    char *config = s_config_sha256(&f);
+    static const char *const known[] = {"implemented_at", "test_evidence_uri", "config_sha256",
+                                        NULL};
     fields_only(&f, known);
     struct error *e = fields_done(&f);
-    if (e) return reply_error(r, e);
+    if (e) {
+        free(config);
+        return reply_error(r, e);
+    }
 
     const char *state = PQgetvalue(res, 0, CHANGE_STATE);
-    if (!fsm_next(&change_fsm, state, "implement"))
+    if (!fsm_next(&change_fsm, state, "implement")) {
+        free(config);
         return reply_invalid_state(r, "change", state, "implemented");
+    }
     char from[128], to[128], ids[24], actor[24];
     const char *event = NULL;
     fsm_action_sql(&change_fsm, "implement", from, sizeof from, to, sizeof to, &event);
     id_text(ids, atoll(req_param(r, "id")));
     id_text(actor, r->user->id);
-    const char *params[] = {ids, from, to, at, uri, actor, event};
+    const char *params[] = {ids, from, to, at, uri, actor, event, config};
     db_query(req_service(r)->db,
              "WITH cur AS (SELECT id, state FROM changes WHERE id = $1), "
              "t AS (SELECT * FROM unnest($2::text[], $3::text[]) AS t(f, t)), "
              "c AS (UPDATE changes c SET state = t.t, implemented_at = $4::timestamptz, "
-             "test_evidence_uri = $5, implemented_by = $6::bigint, version = c.version + 1, "
+             "test_evidence_uri = $5, implemented_by = $6::bigint, config_sha256 = $8::jsonb, "
+             "version = c.version + 1, "
              "updated_at = now() FROM t, cur WHERE c.id = cur.id AND c.state = t.f "
              "RETURNING c.*), "
              "h AS (INSERT INTO transitions (subject, from_state, to_state, action, actor_id) "
@@ -187,7 +258,8 @@ static void s_on_implement_loaded(void *arg, PGresult *res, struct error *err)
              "e AS (SELECT emit($7, 'changes/' || c.id, $6::bigint, change_event(c)) AS n FROM c) "
              "SELECT change_doc(c)::text, c.version, (SELECT count(*) FROM h), "
              "(SELECT count(*) FROM e) FROM c",
-             7, params, s_on_implemented, r);
+             8, params, s_on_implemented, r);
+    free(config);
 }
 
 void changes_implemented(struct req *r)
