@@ -120,10 +120,81 @@ def wait_count(feed, run, n, timeout):
             return c
         if c != last:
             last, last_change = c, time.monotonic()
-        elif time.monotonic() - last_change > 10:
-            return c  # nothing more for 10 s: the rest was dropped
+        elif c > 0 and time.monotonic() - last_change > 10:
+            return c  # nothing more for 10 s: the rest was dropped (the
+            # first may take long: a loaded machine writes the burst slowly)
         time.sleep(0.05)
     return feed.count(run)
+
+
+STATS = os.environ.get("ITGOV_BENCH_AUDIT_STATS") == "1"
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_split():
+    """CPU seconds used so far (utime + stime, /proc) by the audit service
+    (ITGOV_BENCH_AUDIT_PID), by PostgreSQL's backends serving it (role
+    audit), and by the rest of the cluster (ITGOV_BENCH_PG_PID, the
+    postmaster: the bench's own psql session, WAL writer, checkpointer,
+    autovacuum; exited children through the postmaster's cutime): CPU per
+    event is what a shared machine's noise does not change much."""
+    def stat(pid):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                v = f.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+            return v, cmd
+        except OSError:
+            return None, ""
+    out = {"audit": 0.0, "pg_audit": 0.0, "pg_other": 0.0}
+    apid, pm = os.environ.get("ITGOV_BENCH_AUDIT_PID"), os.environ.get("ITGOV_BENCH_PG_PID")
+    if apid:
+        v, _ = stat(apid)
+        if v:
+            out["audit"] = (int(v[11]) + int(v[12])) / TICK
+    if pm:
+        v, _ = stat(pm)
+        if v:
+            out["pg_other"] += (int(v[11]) + int(v[12]) + int(v[13]) + int(v[14])) / TICK
+        try:
+            with open(f"/proc/{pm}/task/{pm}/children") as f:
+                kids = f.read().split()
+        except OSError:
+            kids = []
+        for k in kids:
+            v, cmd = stat(k)
+            if v:
+                key = "pg_audit" if cmd.startswith("postgres: audit ") else "pg_other"
+                out[key] += (int(v[11]) + int(v[12])) / TICK
+    return out
+
+
+def cpu_per_event(before, after, n):
+    """Microseconds of CPU per event, by part, between two cpu_split()s."""
+    return {k: round((after[k] - before[k]) / n * 1e6, 1) if n else None for k in before}
+
+
+def stats(psql_cmd, what):
+    """With ITGOV_BENCH_AUDIT_STATS=1 (audit.sh preloads pg_stat_statements):
+    "reset", or print PostgreSQL's time per statement since the reset to
+    stderr under the heading what."""
+    if not STATS:
+        return
+    run = lambda sql: subprocess.run(shlex.split(psql_cmd) + ["-X", "-q", "-At", "-F", " | ", "-c", sql],
+                                     check=True, capture_output=True, text=True).stdout
+    if what == "reset":
+        run("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        run("ALTER SYSTEM SET pg_stat_statements.track = 'all'")  # inside functions too
+        run("SELECT pg_reload_conf()")
+        run("SELECT pg_stat_statements_reset()")
+        return
+    out = run("SELECT round(total_exec_time)::text || ' ms', calls, rows, "
+              "regexp_replace(left(query, 110), '\\s+', ' ', 'g') FROM pg_stat_statements "
+              "ORDER BY total_exec_time DESC LIMIT 12")
+    print(f"bench: PostgreSQL time per statement, {what} (total ms | calls | rows | statement)",
+          file=sys.stderr)
+    print(out, file=sys.stderr)
 
 
 def pct(xs, p):
@@ -156,18 +227,31 @@ def main():
 
     # 1. burst: one transaction
     burst = f"{tag}-burst"
+    stats(psql_cmd, "reset")
+    cpu0 = cpu_split()
     t0 = time.time_ns()
     db.send(emit_sql(burst, "g", f" FROM generate_series(1, {n}) g"))
     t_sent = time.time_ns()
     stored = wait_count(feed, burst, n, 300)
+    cpu_burst = cpu_per_event(cpu0, cpu_split(), stored)
     items = feed.items(burst)
     t_last = max(it[0] for it in items) if items else t_sent
     seqs = [it[2] for it in items]
     burst_rate = stored / ((t_last - t0) / 1e9) if stored else 0.0
+    # the ingest's own rate: from the burst's commit (the last event's
+    # sent_ns, PostgreSQL's clock at its emit(), just before the commit) to
+    # the last entry on the feed; the rate above also counts the source's
+    # own transaction writing the 50,000 rows
+    t_commit = max(it[1] for it in items) if items else t_sent
+    commit_rate = stored / ((t_last - t_commit) / 1e9) if stored and t_last > t_commit else 0.0
+
+    stats(psql_cmd, "burst")
+    stats(psql_cmd, "reset")
 
     # 2. latency at a steady rate
     steady = f"{tag}-steady"
     total = rate * duration
+    cpu0 = cpu_split()
     start = time.monotonic()
     for k in range(total):
         due = start + k / rate
@@ -176,7 +260,9 @@ def main():
             time.sleep(d)
         db.send(emit_sql(steady, str(k)))
     got = wait_count(feed, steady, total, 60)
+    cpu_steady = cpu_per_event(cpu0, cpu_split(), got)
     db.close()
+    stats(psql_cmd, "steady")
     lat = [(it[0] - it[1]) / 1e6 for it in feed.items(steady)]
     published = {it[3]: it[0] for it in broker.items(steady)} if broker else {}
     lat_pub = [(it[0] - published[it[3]]) / 1e6 for it in feed.items(steady) if it[3] in published]
@@ -185,13 +271,16 @@ def main():
         broker.stop = True
     print(json.dumps({
         "burst_events": n, "burst_stored": stored, "burst_publish_s": round((t_sent - t0) / 1e9, 3),
-        "burst_stored_per_s": round(burst_rate), "burst_seq_in_order": seqs == sorted(seqs),
+        "burst_stored_per_s": round(burst_rate),
+        "burst_stored_per_s_from_commit": round(commit_rate),
+        "burst_source_tx_s": round((t_commit - t0) / 1e9, 3) if items else None, "burst_seq_in_order": seqs == sorted(seqs),
         "steady_rate": rate, "steady_events": total, "steady_stored": got,
         "latency_ms_p50": round(pct(lat, 50), 2) if lat else None,
         "latency_ms_p99": round(pct(lat, 99), 2) if lat else None,
         "latency_ms_max": round(max(lat), 2) if lat else None,
         "published_latency_ms_p50": round(pct(lat_pub, 50), 2) if lat_pub else None,
         "published_latency_ms_p99": round(pct(lat_pub, 99), 2) if lat_pub else None,
+        "cpu_us_per_event_burst": cpu_burst, "cpu_us_per_event_steady": cpu_steady,
     }))
 
 

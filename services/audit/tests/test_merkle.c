@@ -194,6 +194,9 @@ static void s_large(void)
     merkle_leaf_hash(&i, sizeof i, h);
     n = merkle_inclusion(a, 77777, 100003, p);
     CHECK(n == 17 && merkle_verify_inclusion(77777, 100003, h, (const merkle_hash *)p, n, ra));
+    /* memory: the hashes of 100003 entries take at most 48 bytes each (and
+     * the few blocks each level starts with); see merkle.c */
+    CHECK(merkle_bytes(a) >= 100003LL * 32 && merkle_bytes(a) <= 100003LL * 48 + 64LL * 64 * 32);
     merkle_destroy(&a);
     merkle_destroy(&b);
 }
