@@ -141,7 +141,8 @@ const char outbox_notify_sql[] =
     "   WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE published_at IS NULL);\n" OUTBOX_INSERT "\n"
     "$$;\n";
 
-/* Issue 15: emit() and rfc3339() as PostgreSQL keeps their plans. A SQL
+/* Issue 15: emit() and rfc3339() as PostgreSQL keeps their plans, and the
+ * relay's look for unsequenced rows without an index-only scan (below). A SQL
  * function that is not inlined has its body parsed, analysed and planned in
  * every transaction that calls it (PostgreSQL 15 keeps it for one
  * transaction only): emit() is two statements, so never inlined, and
@@ -163,7 +164,13 @@ const char outbox_cached_sql[] =
     "   WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE published_at IS NULL);\n" OUTBOX_INSERT
     " INTO r;\n"
     "  RETURN r;\n"
-    "END $$;\n";
+    "END $$;\n"
+    /* outbox_next() finds the unsequenced rows by the partial index
+     * outbox_unsequenced. An index-only scan never marks the entries of rows
+     * it finds dead, so after a burst every cycle read every row sequenced
+     * since the last vacuum: 18.6 ms to find nothing after 50,000 events
+     * (0.2-0.9 ms with a plain index scan, which marks them). */
+    "ALTER FUNCTION outbox_next(int, bigint[]) SET enable_indexonlyscan = off;\n";
 
 /* The looks after a burst, each this long after the one before. */
 static const int FOLLOW_UP_MS[] = {2, 5, 10, 20, 40, 80};

@@ -27,6 +27,14 @@ def test_emit_is_plpgsql_and_rfc3339_inlinable_in_every_schema():
         assert got.get(schema + ".emit") == "plpgsql v", got
         # STABLE like its body (to_char): inlined wherever a document is built
         assert got.get(schema + ".rfc3339") == "sql s", got
+    # the relay's look for unsequenced rows: no index-only scan, which would
+    # read every row sequenced since the last vacuum on every cycle
+    conf = psql("SELECT n.nspname, array_to_string(p.proconfig, ',') FROM pg_proc p "
+                "JOIN pg_namespace n ON n.oid = p.pronamespace "
+                "WHERE n.nspname IN ('accounts', 'projects', 'approvals', 'audit') "
+                "AND p.proname = 'outbox_next' AND p.pronargs = 2").splitlines()
+    assert sorted(conf) == sorted(f"{s}|enable_indexonlyscan=off" for s in
+                                  ("accounts", "projects", "approvals", "audit")), conf
 
 
 def test_create_sql_script_is_the_services_statement_and_runs():
