@@ -108,3 +108,13 @@ bool text_is_instant(const char *s)
     return (*p == '+' || *p == '-') && s_num(p + 1, 2, 0, 14) >= 0 && p[3] == ':' &&
            s_num(p + 4, 2, 0, 59) >= 0 && p[6] == '\0';
 }
+
+long long text_civil_days(long long y, int m, int d)
+{
+    y -= m <= 2;
+    long long era = (y >= 0 ? y : y - 399) / 400;
+    long long yoe = y - era * 400;
+    long long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}

@@ -231,8 +231,7 @@ def test_verify_proves_each_segment_and_a_changed_byte_is_not_anchored():
 
 def test_a_state_rolled_back_over_a_hidden_segment_breaks_the_chain():
     p, _ = system()
-    d = tempfile.mkdtemp(prefix="itgov-anchor-")
-    try:
+    with tempfile.TemporaryDirectory(prefix="itgov-anchor-", ignore_cleanup_errors=True) as d:
         a1, a2, a3 = segments(d, "app.log", 3, start=1796025600 + 10 * 86400)
         s1, s2, s3 = sha_of(a1), sha_of(a2), sha_of(a3)
         state = os.path.join(d, "app.state")
@@ -254,14 +253,11 @@ def test_a_state_rolled_back_over_a_hidden_segment_breaks_the_chain():
         assert det["expected_previous"] == s2 and det["got_previous"] == s1, det
         assert det["sha256"] == s3, det
         assert got[0]["status"] == "open" and got[0]["evidence_seq"] == digest_events(p["id"], "app")[-1]["seq"], got
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
 
 
 def test_a_fingerprint_is_the_files_concatenated():
     p, _ = system()
-    d = tempfile.mkdtemp(prefix="itgov-anchor-")
-    try:
+    with tempfile.TemporaryDirectory(prefix="itgov-anchor-", ignore_cleanup_errors=True) as d:
         f1 = write(os.path.join(d, "nginx.conf"), "worker_processes 2;\n")
         f2 = write(os.path.join(d, "site.conf"), "server { listen 443 ssl; }\n")
         want = hashlib.sha256(b"worker_processes 2;\nserver { listen 443 ssl; }\n").hexdigest()
@@ -273,14 +269,11 @@ def test_a_fingerprint_is_the_files_concatenated():
         # the same files again: the same fingerprint, no finding
         r = anchor("fingerprint", "--component", "nginx", f1, f2)
         assert r.rc == 0 and "finding" not in r.err, r
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
 
 
 def test_refusals_and_usage():
     p, key = system()
-    d = tempfile.mkdtemp(prefix="itgov-anchor-")
-    try:
+    with tempfile.TemporaryDirectory(prefix="itgov-anchor-", ignore_cleanup_errors=True) as d:
         seg = write(os.path.join(d, "x.log-20261201"), "a line\n")
         state = os.path.join(d, "x.state")
         # a key that does not exist: the server's problem+json, exit 3, the state untouched
@@ -308,8 +301,6 @@ def test_refusals_and_usage():
         r = anchor("digest", "--log", "x", "--state", os.path.join(d, "y.state"), seg,
                    url="http://127.0.0.1:9", env={"ITGOV_ANCHOR_TIMEOUT_S": "5"})
         assert r.rc == 3 and "127.0.0.1:9" in r.err, r
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
 
 
 class _Proxy(BaseHTTPRequestHandler):

@@ -3,7 +3,6 @@
  * runs until the answer or the error arrives. The key goes only into the
  * Authorization header; it is never in a message.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include "http.h"
+#include "why.h"
 #ifdef ANCHOR_TLS
 #include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
@@ -20,18 +20,6 @@
 #endif
 
 #define MAX_ANSWER (8u << 20)
-
-static bool s_why(char *why, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static bool s_why(char *why, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, cap, fmt, ap);
-    va_end(ap);
-    return false;
-}
 
 struct exchange {
     struct event_base *base;
@@ -92,21 +80,21 @@ static void s_on_done(struct evhttp_request *req, void *arg)
 static bool s_parse(const char *url, struct evhttp_uri **uri, char *why, size_t cap)
 {
     *uri = evhttp_uri_parse(url);
-    if (!*uri) return s_why(why, cap, "the URL %s is not a URL", url);
+    if (!*uri) return anchor_why(why, cap, "the URL %s is not a URL", url);
     const char *scheme = evhttp_uri_get_scheme(*uri), *host = evhttp_uri_get_host(*uri);
     bool ok = false;
 #ifdef ANCHOR_TLS
     if (!scheme || (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0))
-        s_why(why, cap, "the URL must start with https:// (or http:// on loopback)");
+        anchor_why(why, cap, "the URL must start with https:// (or http:// on loopback)");
 #else
     if (!scheme || strcmp(scheme, "http") != 0)
-        s_why(why, cap, "the URL must start with http:// (this build has no TLS)");
+        anchor_why(why, cap, "the URL must start with http:// (this build has no TLS)");
 #endif
     else if (!host || !*host)
-        s_why(why, cap, "the URL %s names no host", url);
+        anchor_why(why, cap, "the URL %s names no host", url);
     else if (evhttp_uri_get_query(*uri) || evhttp_uri_get_fragment(*uri) ||
              evhttp_uri_get_userinfo(*uri))
-        s_why(why, cap, "the URL must be a base (no user, query or fragment)");
+        anchor_why(why, cap, "the URL must be a base (no user, query or fragment)");
     else
         ok = true;
     if (!ok) {
@@ -144,37 +132,37 @@ static struct evhttp_connection *s_tls_conn(struct event_base *base, const char 
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
     *ctx_out = ctx;
-    if (!ctx) return s_why(why, cap, "cannot set up TLS"), NULL;
+    if (!ctx) return anchor_why(why, cap, "cannot set up TLS"), NULL;
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, s_on_verify);
     if (ca_file ? SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1
                 : SSL_CTX_set_default_verify_paths(ctx) != 1)
-        return s_why(why, cap, "cannot load the CA certificates%s%s", ca_file ? " of " : "",
-                     ca_file ? ca_file : ""),
+        return anchor_why(why, cap, "cannot load the CA certificates%s%s", ca_file ? " of " : "",
+                          ca_file ? ca_file : ""),
                NULL;
     SSL *ssl = SSL_new(ctx);
-    if (!ssl) return s_why(why, cap, "cannot set up TLS"), NULL;
+    if (!ssl) return anchor_why(why, cap, "cannot set up TLS"), NULL;
     X509_VERIFY_PARAM *param = SSL_get0_param(ssl);
     if (X509_VERIFY_PARAM_set1_ip_asc(param, host) != 1) { /* a name, not an address */
         SSL_set_tlsext_host_name(ssl, host);
         SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
         if (SSL_set1_host(ssl, host) != 1) {
             SSL_free(ssl);
-            return s_why(why, cap, "cannot set up TLS for %s", host), NULL;
+            return anchor_why(why, cap, "cannot set up TLS for %s", host), NULL;
         }
     }
     struct bufferevent *bev = bufferevent_openssl_socket_new(
         base, -1, ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
     if (!bev) {
         SSL_free(ssl);
-        return s_why(why, cap, "cannot set up TLS"), NULL;
+        return anchor_why(why, cap, "cannot set up TLS"), NULL;
     }
     bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
     struct evhttp_connection *conn =
         evhttp_connection_base_bufferevent_new(base, NULL, bev, host, (unsigned short)port);
     if (!conn) {
         bufferevent_free(bev);
-        s_why(why, cap, "cannot set up TLS");
+        anchor_why(why, cap, "cannot set up TLS");
     }
     return conn;
 }
@@ -218,7 +206,7 @@ bool anchor_post(const struct anchor_target *t, const char *path, const char *js
     {
         conn = evhttp_connection_base_new(x.base, NULL, host, (unsigned short)port);
         if (!conn) {
-            s_why(why, cap, "cannot reach %s", url);
+            anchor_why(why, cap, "cannot reach %s", url);
             goto done;
         }
     }
@@ -240,17 +228,17 @@ bool anchor_post(const struct anchor_target *t, const char *path, const char *js
     memset(auth, 0, sizeof auth);
     evbuffer_add(evhttp_request_get_output_buffer(req), json, strlen(json));
     if (evhttp_make_request(conn, req, EVHTTP_REQ_POST, target) != 0) { /* req is freed */
-        s_why(why, cap, "cannot send the request to %s", url);
+        anchor_why(why, cap, "cannot send the request to %s", url);
         goto done;
     }
     event_base_dispatch(x.base);
     if (out->status != 0) ok = true;
 #ifdef ANCHOR_TLS
     else if (s_tls_failure[0])
-        s_why(why, cap, "%s: %s", url, s_tls_failure);
+        anchor_why(why, cap, "%s: %s", url, s_tls_failure);
 #endif
     else
-        s_why(why, cap, "%s: %s", url, x.failure ? x.failure : "no answer");
+        anchor_why(why, cap, "%s: %s", url, x.failure ? x.failure : "no answer");
 done:
     if (conn) evhttp_connection_free(conn);
 #ifdef ANCHOR_TLS

@@ -4,25 +4,13 @@
  * the leaf to the signed root, then (when the answer carries it) the entry
  * behind the leaf.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
 #include "merkle.h"
 #include "proof.h"
-
-static bool s_why(char *why, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static bool s_why(char *why, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, cap, fmt, ap);
-    va_end(ap);
-    return false;
-}
+#include "why.h"
 
 bool anchor_unhex(const char *hex, unsigned char out[32])
 {
@@ -73,18 +61,18 @@ bool anchor_pubkey_parse(const char *text, struct anchor_pubkey *out, char *why,
         text++;
     if (*text == '{') {
         cJSON *j = cJSON_Parse(text);
-        if (!j) return s_why(why, cap, "the public key file is not JSON");
+        if (!j) return anchor_why(why, cap, "the public key file is not JSON");
         const char *alg = s_str(j, "algorithm"), *b64 = s_str(j, "public_key");
         const char *kid = s_str(j, "key_id");
         bool ok = false;
         if (!alg || strcmp(alg, "ed25519") != 0)
-            s_why(why, cap, "the public key's algorithm is not ed25519");
+            anchor_why(why, cap, "the public key's algorithm is not ed25519");
         else if (!s_unb64(b64, out->pk, sizeof out->pk))
-            s_why(why, cap, "public_key is not 32 bytes of standard base64");
+            anchor_why(why, cap, "public_key is not 32 bytes of standard base64");
         else {
             s_key_id(out->pk, out->key_id);
             if (!kid || strcmp(kid, out->key_id) != 0)
-                s_why(why, cap, "key_id is not the SHA-256 prefix of the public key");
+                anchor_why(why, cap, "key_id is not the SHA-256 prefix of the public key");
             else
                 ok = true;
         }
@@ -93,13 +81,13 @@ bool anchor_pubkey_parse(const char *text, struct anchor_pubkey *out, char *why,
     }
     char line[128];
     size_t n = strcspn(text, "\r\n");
-    if (n >= sizeof line) return s_why(why, cap, "the public key file holds no base64 key");
+    if (n >= sizeof line) return anchor_why(why, cap, "the public key file holds no base64 key");
     memcpy(line, text, n);
     line[n] = '\0';
     while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t'))
         line[--n] = '\0';
     if (!s_unb64(line, out->pk, sizeof out->pk))
-        return s_why(why, cap, "the public key file holds no 32-byte base64 key");
+        return anchor_why(why, cap, "the public key file holds no 32-byte base64 key");
     s_key_id(out->pk, out->key_id);
     return true;
 }
@@ -115,26 +103,27 @@ int anchor_checkpoint_message(long long size, const char *root_hex, const char *
 static bool s_checkpoint(const cJSON *cp, const struct anchor_pubkey *key, long long *size,
                          unsigned char root[32], char *why, size_t cap)
 {
-    if (!cJSON_IsObject(cp)) return s_why(why, cap, "the answer holds no checkpoint");
+    if (!cJSON_IsObject(cp)) return anchor_why(why, cap, "the answer holds no checkpoint");
     const char *root_hex = s_str(cp, "root_hash"), *time = s_str(cp, "time");
     const char *kid = s_str(cp, "key_id"), *sig_b64 = s_str(cp, "signature");
     *size = s_int(cp, "size");
-    if (*size < 1) return s_why(why, cap, "the checkpoint's size is not a positive integer");
+    if (*size < 1) return anchor_why(why, cap, "the checkpoint's size is not a positive integer");
     if (!anchor_unhex(root_hex, root))
-        return s_why(why, cap, "the checkpoint's root_hash is not 64 lowercase hex digits");
-    if (!time || strlen(time) > 40) return s_why(why, cap, "the checkpoint has no time");
+        return anchor_why(why, cap, "the checkpoint's root_hash is not 64 lowercase hex digits");
+    if (!time || strlen(time) > 40) return anchor_why(why, cap, "the checkpoint has no time");
     if (!kid || strcmp(kid, key->key_id) != 0)
-        return s_why(why, cap, "the checkpoint was signed by another key (%.20s, not %s)",
-                     kid ? kid : "none", key->key_id);
+        return anchor_why(why, cap, "the checkpoint was signed by another key (%.20s, not %s)",
+                          kid ? kid : "none", key->key_id);
     unsigned char sig[crypto_sign_BYTES];
     if (!s_unb64(sig_b64, sig, sizeof sig))
-        return s_why(why, cap, "the checkpoint's signature is not 64 bytes of base64");
+        return anchor_why(why, cap, "the checkpoint's signature is not 64 bytes of base64");
     char msg[256];
     int len = anchor_checkpoint_message(*size, root_hex, time, msg, sizeof msg);
-    if (len < 0) return s_why(why, cap, "the checkpoint's fields are too long");
+    if (len < 0) return anchor_why(why, cap, "the checkpoint's fields are too long");
     if (crypto_sign_verify_detached(sig, (const unsigned char *)msg, (unsigned long long)len,
                                     key->pk) != 0)
-        return s_why(why, cap, "the checkpoint's signature does not verify with the audit key");
+        return anchor_why(why, cap,
+                          "the checkpoint's signature does not verify with the audit key");
     return true;
 }
 
@@ -144,11 +133,11 @@ static bool s_entry(const cJSON *entry, const unsigned char leaf[32], long long 
                     const struct anchor_claim *claim, char *why, size_t cap)
 {
     if (!cJSON_IsObject(entry))
-        return s_why(why, cap, "the answer does not show the entry behind the proven leaf");
+        return anchor_why(why, cap, "the answer does not show the entry behind the proven leaf");
     const char *prev_hex = s_str(entry, "prev_hash"), *ce = s_str(entry, "cloudevent");
     unsigned char prev[32], hash[32], leaf_in[33], want[32];
     if (!anchor_unhex(prev_hex, prev) || !ce)
-        return s_why(why, cap, "the entry lacks prev_hash or its cloudevent text");
+        return anchor_why(why, cap, "the entry lacks prev_hash or its cloudevent text");
     crypto_hash_sha256_state st;
     crypto_hash_sha256_init(&st);
     crypto_hash_sha256_update(&st, prev, sizeof prev);
@@ -158,7 +147,7 @@ static bool s_entry(const cJSON *entry, const unsigned char leaf[32], long long 
     memcpy(leaf_in + 1, hash, 32);
     crypto_hash_sha256(want, leaf_in, sizeof leaf_in);
     if (sodium_memcmp(want, leaf, 32) != 0)
-        return s_why(why, cap, "the entry does not hash to the proven leaf");
+        return anchor_why(why, cap, "the entry does not hash to the proven leaf");
     cJSON *ev = cJSON_Parse(ce);
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(ev, "data");
     const char *type = s_str(ev, "type"), *got = s_str(data, "sha256");
@@ -168,7 +157,7 @@ static bool s_entry(const cJSON *entry, const unsigned char leaf[32], long long 
               strcmp(got, claim->sha256) == 0 && log && strcmp(log, claim->log_name) == 0;
     cJSON_Delete(ev);
     if (!ok)
-        return s_why(
+        return anchor_why(
             why, cap,
             "the proven entry is not the anchoring of this digest of this log and project");
     return true;
@@ -178,29 +167,29 @@ bool anchor_proof_check(const cJSON *answer, const struct anchor_pubkey *key,
                         const struct anchor_claim *claim, long long *seq, char *why, size_t cap)
 {
     const cJSON *anchored = cJSON_GetObjectItemCaseSensitive(answer, "anchored");
-    if (!cJSON_IsTrue(anchored)) return s_why(why, cap, "the answer does not say anchored");
+    if (!cJSON_IsTrue(anchored)) return anchor_why(why, cap, "the answer does not say anchored");
     *seq = s_int(answer, "seq");
-    if (*seq < 1) return s_why(why, cap, "the answer's seq is not a positive integer");
+    if (*seq < 1) return anchor_why(why, cap, "the answer's seq is not a positive integer");
     long long size;
     merkle_hash root, leaf;
     if (!s_checkpoint(cJSON_GetObjectItemCaseSensitive(answer, "checkpoint"), key, &size, root, why,
                       cap))
         return false;
     const cJSON *pr = cJSON_GetObjectItemCaseSensitive(answer, "inclusion_proof");
-    if (!cJSON_IsObject(pr)) return s_why(why, cap, "the answer holds no inclusion_proof");
+    if (!cJSON_IsObject(pr)) return anchor_why(why, cap, "the answer holds no inclusion_proof");
     long long index = s_int(pr, "leaf_index"), tree = s_int(pr, "tree_size");
     if (index != *seq - 1)
-        return s_why(why, cap, "the proof is for leaf %lld, not for entry %lld", index, *seq);
+        return anchor_why(why, cap, "the proof is for leaf %lld, not for entry %lld", index, *seq);
     if (tree != size)
-        return s_why(why, cap, "the proof is for a tree of size %lld, the checkpoint's is %lld",
-                     tree, size);
+        return anchor_why(
+            why, cap, "the proof is for a tree of size %lld, the checkpoint's is %lld", tree, size);
     if (!anchor_unhex(s_str(pr, "leaf_hash"), leaf))
-        return s_why(why, cap, "the proof's leaf_hash is not 64 lowercase hex digits");
+        return anchor_why(why, cap, "the proof's leaf_hash is not 64 lowercase hex digits");
     const cJSON *arr = cJSON_GetObjectItemCaseSensitive(pr, "audit_path");
     int n = cJSON_IsArray(arr) ? cJSON_GetArraySize(arr) : -1;
     if (n < 0 || n > MERKLE_MAX_PROOF)
-        return s_why(why, cap, "the proof's audit_path is not a list of at most %d hashes",
-                     MERKLE_MAX_PROOF);
+        return anchor_why(why, cap, "the proof's audit_path is not a list of at most %d hashes",
+                          MERKLE_MAX_PROOF);
     merkle_hash *path = calloc((size_t)n + 1, sizeof *path);
     if (!path) abort();
     bool ok = true;
@@ -209,9 +198,9 @@ bool anchor_proof_check(const cJSON *answer, const struct anchor_pubkey *key,
         ok = cJSON_IsString(h) && anchor_unhex(h->valuestring, path[i]);
     }
     if (!ok)
-        s_why(why, cap, "the proof's audit_path holds something other than hashes");
+        anchor_why(why, cap, "the proof's audit_path holds something other than hashes");
     else if (!merkle_verify_inclusion(index, size, leaf, (const merkle_hash *)path, n, root))
-        ok = s_why(why, cap, "the audit path does not lead to the signed root");
+        ok = anchor_why(why, cap, "the audit path does not lead to the signed root");
     free(path);
     if (!ok) return false;
     return s_entry(cJSON_GetObjectItemCaseSensitive(answer, "entry"), leaf, *seq, claim, why, cap);

@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,20 +12,9 @@
 #include <unistd.h>
 #include <sodium.h>
 #include "segment.h"
+#include "why.h"
 
 #define HEAD 512 /* bytes of a line kept for its time */
-
-static bool s_why(char *why, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static bool s_why(char *why, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, cap, fmt, ap);
-    va_end(ap);
-    return false;
-}
 
 /* n decimal digits at s. */
 static bool s_digits(const char *s, size_t avail, int n, int *out)
@@ -171,19 +159,47 @@ static void s_keep(struct head *h, const char *p, size_t len)
     h->n += take;
 }
 
+/* Opens path, a regular file, with its stat in *st: the descriptor, or -1
+ * and why. */
+static int s_open_regular(const char *path, struct stat *st, char *why, size_t cap)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        anchor_why(why, cap, "cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+        close(fd);
+        anchor_why(why, cap, "%s is not a regular file", path);
+        return -1;
+    }
+    return fd;
+}
+
+/* One read of path's fd past EINTR: the bytes read, 0 at the end, or -1
+ * with fd closed and why. */
+static ssize_t s_read(int fd, char *buf, size_t n, const char *path, char *why, size_t cap)
+{
+    for (;;) {
+        ssize_t r = read(fd, buf, n);
+        if (r >= 0) return r;
+        if (errno == EINTR) continue;
+        int e = errno;
+        close(fd);
+        anchor_why(why, cap, "cannot read %s: %s", path, strerror(e));
+        return -1;
+    }
+}
+
 bool anchor_segment_scan(const char *path, struct anchor_segment *seg, char *why, size_t cap)
 {
     memset(seg, 0, sizeof *seg);
     seg->path = path;
     const char *slash = strrchr(path, '/');
     seg->name = slash ? slash + 1 : path;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return s_why(why, cap, "cannot open %s: %s", path, strerror(errno));
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return s_why(why, cap, "%s is not a regular file", path);
-    }
+    int fd = s_open_regular(path, &st, why, cap);
+    if (fd < 0) return false;
     seg->mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
     crypto_hash_sha256_state sh;
     crypto_hash_sha256_init(&sh);
@@ -192,13 +208,7 @@ bool anchor_segment_scan(const char *path, struct anchor_segment *seg, char *why
     bool have_first = false;
     long long lines = 0;
     ssize_t r;
-    while ((r = read(fd, buf, sizeof buf)) != 0) {
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            int e = errno;
-            close(fd);
-            return s_why(why, cap, "cannot read %s: %s", path, strerror(e));
-        }
+    while ((r = s_read(fd, buf, sizeof buf, path, why, cap)) > 0) {
         crypto_hash_sha256_update(&sh, (const unsigned char *)buf, (unsigned long long)r);
         const char *p = buf, *end = buf + r, *nl;
         while ((nl = memchr(p, '\n', (size_t)(end - p)))) {
@@ -216,6 +226,7 @@ bool anchor_segment_scan(const char *path, struct anchor_segment *seg, char *why
         }
         s_keep(&cur, p, (size_t)(end - p));
     }
+    if (r < 0) return false;
     close(fd);
     if (cur.any) { /* a last line without a newline */
         lines++;
@@ -244,23 +255,13 @@ bool anchor_files_sha256(const char *const *paths, size_t n, char out[65], char 
     crypto_hash_sha256_init(&sh);
     static char buf[1 << 16];
     for (size_t i = 0; i < n; i++) {
-        int fd = open(paths[i], O_RDONLY | O_CLOEXEC);
-        if (fd < 0) return s_why(why, cap, "cannot open %s: %s", paths[i], strerror(errno));
         struct stat st;
-        if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-            close(fd);
-            return s_why(why, cap, "%s is not a regular file", paths[i]);
-        }
+        int fd = s_open_regular(paths[i], &st, why, cap);
+        if (fd < 0) return false;
         ssize_t r;
-        while ((r = read(fd, buf, sizeof buf)) != 0) {
-            if (r < 0) {
-                if (errno == EINTR) continue;
-                int e = errno;
-                close(fd);
-                return s_why(why, cap, "cannot read %s: %s", paths[i], strerror(e));
-            }
+        while ((r = s_read(fd, buf, sizeof buf, paths[i], why, cap)) > 0)
             crypto_hash_sha256_update(&sh, (const unsigned char *)buf, (unsigned long long)r);
-        }
+        if (r < 0) return false;
         close(fd);
     }
     unsigned char h[32];

@@ -6,27 +6,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "state.h"
+#include "why.h"
 
 #define MAGIC "itgov-anchor-state v1"
-
-static bool s_why(char *why, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static bool s_why(char *why, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, cap, fmt, ap);
-    va_end(ap);
-    return false;
-}
 
 bool anchor_name_ok(const char *name)
 {
@@ -85,52 +73,55 @@ static bool s_line(char *line, int no, struct anchor_state *out, bool *have_log,
                    size_t cap)
 {
     if (no == 1) {
-        if (strcmp(line, MAGIC) != 0) return s_why(why, cap, "line 1 is not \"" MAGIC "\"");
+        if (strcmp(line, MAGIC) != 0) return anchor_why(why, cap, "line 1 is not \"" MAGIC "\"");
         return true;
     }
     if (strncmp(line, "log ", 4) == 0) {
-        if (*have_log) return s_why(why, cap, "line %d: a second log line", no);
+        if (*have_log) return anchor_why(why, cap, "line %d: a second log line", no);
         if (strcmp(line + 4, out->log) != 0)
-            return s_why(why, cap, "it is the state of another log (%.200s)", line + 4);
+            return anchor_why(why, cap, "it is the state of another log (%.200s)", line + 4);
         *have_log = true;
         return true;
     }
     if (strncmp(line, "last ", 5) == 0) {
         if (!s_hex64(line + 5) || out->last[0])
-            return s_why(why, cap, "line %d: a bad or second last line", no);
+            return anchor_why(why, cap, "line %d: a bad or second last line", no);
         snprintf(out->last, sizeof out->last, "%s", line + 5);
         return true;
     }
     if (strncmp(line, "posted ", 7) == 0) {
         char *sha = line + 7, *sp = strchr(sha, ' ');
-        if (!sp) return s_why(why, cap, "line %d: a posted line needs sha256, seq, segment", no);
+        if (!sp)
+            return anchor_why(why, cap, "line %d: a posted line needs sha256, seq, segment", no);
         *sp = '\0';
         char *seq_s = sp + 1, *sp2 = strchr(seq_s, ' ');
-        if (!sp2) return s_why(why, cap, "line %d: a posted line needs sha256, seq, segment", no);
+        if (!sp2)
+            return anchor_why(why, cap, "line %d: a posted line needs sha256, seq, segment", no);
         *sp2 = '\0';
         char *end = NULL;
         errno = 0;
         long long seq = strtoll(seq_s, &end, 10);
         if (!s_hex64(sha) || errno || end == seq_s || *end || seq < 1 || seq_s[0] == '0' ||
             !anchor_name_ok(sp2 + 1))
-            return s_why(why, cap, "line %d: a malformed posted line", no);
+            return anchor_why(why, cap, "line %d: a malformed posted line", no);
         if (anchor_state_has(out, sha))
-            return s_why(why, cap, "line %d: a segment posted twice", no);
+            return anchor_why(why, cap, "line %d: a segment posted twice", no);
         char last[65];
         memcpy(last, out->last, sizeof last);
         anchor_state_add(out, sha, seq, sp2 + 1);
         memcpy(out->last, last, sizeof last); /* the last line says which is last */
         return true;
     }
-    return s_why(why, cap, "line %d is not understood", no);
+    return anchor_why(why, cap, "line %d is not understood", no);
 }
 
 bool anchor_state_parse(const char *text, size_t len, const char *log, struct anchor_state *out,
                         char *why, size_t cap)
 {
     anchor_state_init(out, log);
-    if (memchr(text, '\0', len)) return s_why(why, cap, "it holds a NUL byte");
-    if (len == 0 || text[len - 1] != '\n') return s_why(why, cap, "it does not end with a newline");
+    if (memchr(text, '\0', len)) return anchor_why(why, cap, "it holds a NUL byte");
+    if (len == 0 || text[len - 1] != '\n')
+        return anchor_why(why, cap, "it does not end with a newline");
     char *copy = malloc(len + 1);
     if (!copy) abort();
     memcpy(copy, text, len);
@@ -142,11 +133,11 @@ bool anchor_state_parse(const char *text, size_t len, const char *log, struct an
         ok = s_line(line, ++no, out, &have_log, why, cap);
     }
     free(copy);
-    if (ok && !have_log) ok = s_why(why, cap, "it has no log line");
+    if (ok && !have_log) ok = anchor_why(why, cap, "it has no log line");
     if (ok && out->n > 0 && !out->last[0])
-        ok = s_why(why, cap, "segments were posted but no last line says which is last");
+        ok = anchor_why(why, cap, "segments were posted but no last line says which is last");
     if (ok && out->last[0] && !anchor_state_has(out, out->last))
-        ok = s_why(why, cap, "the last sha256 is not among the posted segments");
+        ok = anchor_why(why, cap, "the last sha256 is not among the posted segments");
     if (!ok) anchor_state_free(out);
     return ok;
 }
@@ -171,7 +162,7 @@ bool anchor_state_load(const char *path, const char *log, struct anchor_state *o
     FILE *f = fopen(path, "rb");
     if (!f) {
         if (errno == ENOENT) return true;
-        return s_why(why, cap, "cannot read the state file %s: %s", path, strerror(errno));
+        return anchor_why(why, cap, "cannot read the state file %s: %s", path, strerror(errno));
     }
     size_t len = 0, size = 4096, n;
     char *buf = malloc(size);
@@ -193,9 +184,9 @@ bool anchor_state_load(const char *path, const char *log, struct anchor_state *o
     bool ok;
     char inner[300];
     if (err || big)
-        ok = s_why(why, cap, "cannot read the state file %s (an error, or over 64 MiB)", path);
+        ok = anchor_why(why, cap, "cannot read the state file %s (an error, or over 64 MiB)", path);
     else if (!(ok = anchor_state_parse(buf, len, log, out, inner, sizeof inner)))
-        s_why(why, cap, "the state file %s is damaged: %s", path, inner);
+        anchor_why(why, cap, "the state file %s is damaged: %s", path, inner);
     free(buf);
     return ok;
 }
@@ -211,7 +202,7 @@ bool anchor_state_save(const char *path, const struct anchor_state *s, char *why
     bool ok = false;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
-        s_why(why, cap, "cannot write the state file %s: %s", tmp, strerror(errno));
+        anchor_why(why, cap, "cannot write the state file %s: %s", tmp, strerror(errno));
         goto done;
     }
     size_t off = 0;
@@ -222,13 +213,13 @@ bool anchor_state_save(const char *path, const struct anchor_state *s, char *why
         off += (size_t)w;
     }
     if (off != len || fsync(fd) != 0) {
-        s_why(why, cap, "cannot write the state file %s: %s", tmp, strerror(errno));
+        anchor_why(why, cap, "cannot write the state file %s: %s", tmp, strerror(errno));
         close(fd);
         unlink(tmp);
         goto done;
     }
     if (close(fd) != 0 || rename(tmp, path) != 0) {
-        s_why(why, cap, "cannot replace the state file %s: %s", path, strerror(errno));
+        anchor_why(why, cap, "cannot replace the state file %s: %s", path, strerror(errno));
         unlink(tmp);
         goto done;
     }

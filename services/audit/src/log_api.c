@@ -136,17 +136,6 @@ static void s_verify_free(struct verify *v)
     free(v);
 }
 
-/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
-static long long s_days(int y, int m, int d)
-{
-    y -= m <= 2;
-    long long era = (y >= 0 ? y : y - 399) / 400;
-    long long yoe = y - era * 400;
-    long long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 /* An RFC 3339 instant (chain_is_rfc3339) in microseconds since the epoch,
  * rounded as PostgreSQL rounds it. */
 static bool s_instant_us(const char *s, long long *out)
@@ -172,7 +161,7 @@ static bool s_instant_us(const char *s, long long *out)
     long long off = 0;
     if (*p == '+' || *p == '-')
         off = (*p == '-' ? -1 : 1) * (atoi(p + 1) * 3600 + atoi(p + 4) * 60);
-    long long secs = s_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
+    long long secs = text_civil_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
     *out = secs * 1000000 + frac_us;
     return true;
 }

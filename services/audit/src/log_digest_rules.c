@@ -5,6 +5,7 @@
  * before anything reaches the database. Unit tests: tests/test_log_digest_rules.c.
  */
 #include <stdbool.h>
+#include "itgov/text.h"
 #include "systems.h"
 
 bool log_digest_name_ok(const char *s)
@@ -18,16 +19,6 @@ bool log_digest_name_ok(const char *s)
     return true;
 }
 
-static long long s_days(long long y, int m, int d)
-{
-    y -= m <= 2;
-    long long era = (y >= 0 ? y : y - 399) / 400;
-    long long yoe = y - era * 400;
-    long long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 static int s_num(const char *s, int n)
 {
     int v = 0;
@@ -39,7 +30,7 @@ static int s_num(const char *s, int n)
 long long log_digest_instant_ns(const char *s)
 {
     /* YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|±HH:MM), as text_is_instant accepts */
-    long long days = s_days(s_num(s, 4), s_num(s + 5, 2), s_num(s + 8, 2));
+    long long days = text_civil_days(s_num(s, 4), s_num(s + 5, 2), s_num(s + 8, 2));
     long long secs =
         days * 86400 + s_num(s + 11, 2) * 3600LL + s_num(s + 14, 2) * 60LL + s_num(s + 17, 2);
     const char *p = s + 19;

@@ -38,6 +38,7 @@
 #include "itgov/session.h"
 #include "itgov/syskey.h"
 #include "itgov/text.h"
+#include "log_api.h"
 #include "merkle.h"
 #include "systems.h"
 
@@ -207,17 +208,6 @@ static struct error *s_not_anchored(void)
     return e;
 }
 
-static cJSON *s_hashes(merkle_hash *h, int n)
-{
-    cJSON *a = cJSON_CreateArray();
-    for (int i = 0; i < n; i++) {
-        char hex[65];
-        hex_encode(h[i], MERKLE_HASH, hex);
-        cJSON_AddItemToArray(a, cJSON_CreateString(hex));
-    }
-    return a;
-}
-
 /* (seq, anchored_at, cloudevent, prev_hash, hash) of the digest's entry */
 static void s_on_found(void *arg, PGresult *res, struct error *err)
 {
@@ -243,7 +233,7 @@ static void s_on_found(void *arg, PGresult *res, struct error *err)
     cJSON_AddNumberToObject(proof, "leaf_index", (double)(seq - 1));
     cJSON_AddNumberToObject(proof, "tree_size", (double)cp->size);
     cJSON_AddStringToObject(proof, "leaf_hash", leaf);
-    cJSON_AddItemToObject(proof, "audit_path", s_hashes(path, n));
+    cJSON_AddItemToObject(proof, "audit_path", proof_hashes_json(path, n));
     cJSON *entry = cJSON_CreateObject();
     cJSON_AddNumberToObject(entry, "seq", (double)seq);
     cJSON_AddStringToObject(entry, "prev_hash", PQgetvalue(res, 0, 3));

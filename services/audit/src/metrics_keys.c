@@ -22,6 +22,7 @@
 #include "itgov/session.h"
 #include "itgov/syskey.h"
 #include "metrics.h"
+#include "systems.h"
 
 /* a lost race with a parallel issue (the one-live-key index): try again */
 #define ISSUE_TRIES 5
@@ -80,18 +81,10 @@ static void s_on_issued(void *arg, PGresult *res, struct error *err)
         s_issue_free(c);
         return reply_error(r, e);
     }
-    cJSON *doc = cJSON_Parse(PQgetvalue(res, 0, 0));
-    if (!doc) abort();
-    cJSON_AddStringToObject(doc, "key", c->key);
     char location[96];
     snprintf(location, sizeof location, "/api/v1/projects/%lld/metrics-key", c->project_id);
-    req_add_header(r, "Location", location);
+    key_issued_reply(r, PQgetvalue(res, 0, 0), c->key, location);
     s_issue_free(c);
-    char *text = cJSON_PrintUnformatted(doc);
-    cJSON_Delete(doc);
-    reply_raw(r, 201, text, strlen(text));
-    sodium_memzero(text, strlen(text));
-    free(text);
 }
 
 static void s_issue_run(struct issue *c)

@@ -39,7 +39,7 @@ static void s_param(struct req *r, const char *name, long long min, long long ma
     error_add_field(*e, name, msg);
 }
 
-static cJSON *s_hashes(merkle_hash *h, int n)
+cJSON *proof_hashes_json(merkle_hash *h, int n)
 {
     cJSON *a = cJSON_CreateArray();
     for (int i = 0; i < n; i++) {
@@ -99,7 +99,7 @@ void audit_inclusion(struct req *r)
     cJSON_AddNumberToObject(o, "leaf_index", (double)(seq - 1));
     cJSON_AddNumberToObject(o, "tree_size", (double)tree_size);
     cJSON_AddStringToObject(o, "leaf_hash", leaf);
-    cJSON_AddItemToObject(o, "audit_path", s_hashes(path, n));
+    cJSON_AddItemToObject(o, "audit_path", proof_hashes_json(path, n));
     reply_json(r, 200, o);
 }
 
@@ -122,6 +122,6 @@ void audit_consistency(struct req *r)
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "first", (double)first);
     cJSON_AddNumberToObject(o, "second", (double)second);
-    cJSON_AddItemToObject(o, "proof", s_hashes(proof, n));
+    cJSON_AddItemToObject(o, "proof", proof_hashes_json(proof, n));
     reply_json(r, 200, o);
 }

@@ -100,6 +100,20 @@ static void s_issue_free(struct issue *c)
     free(c);
 }
 
+void key_issued_reply(struct req *r, const char *record, const char *key, const char *location)
+{
+    cJSON *doc = cJSON_Parse(record);
+    if (!doc) abort();
+    cJSON_AddStringToObject(doc, "key", key);
+    req_add_header(r, "Location", location);
+    char *text = cJSON_PrintUnformatted(doc);
+    cJSON_Delete(doc);
+    if (!text) abort();
+    reply_raw(r, 201, text, strlen(text));
+    sodium_memzero(text, strlen(text));
+    free(text);
+}
+
 /* (key record JSON or NULL, the project's state or NULL: unknown, events) */
 static void s_on_issued(void *arg, PGresult *res, struct error *err)
 {
@@ -126,19 +140,10 @@ static void s_on_issued(void *arg, PGresult *res, struct error *err)
         s_issue_free(c);
         return reply_error(r, e);
     }
-    cJSON *doc = cJSON_Parse(PQgetvalue(res, 0, 0));
-    if (!doc) abort();
-    cJSON_AddStringToObject(doc, "key", c->key);
     char location[96];
     snprintf(location, sizeof location, "/api/v1/projects/%lld/system-keys", c->project_id);
-    req_add_header(r, "Location", location);
+    key_issued_reply(r, PQgetvalue(res, 0, 0), c->key, location);
     s_issue_free(c);
-    char *text = cJSON_PrintUnformatted(doc);
-    cJSON_Delete(doc);
-    if (!text) abort();
-    reply_raw(r, 201, text, strlen(text));
-    sodium_memzero(text, strlen(text));
-    free(text);
 }
 
 void system_keys_issue(struct req *r)

@@ -24,6 +24,10 @@ struct service;
  * a non-empty array of known names, none twice, no other member; else 0
  * and *e the 400 naming every bad field. */
 unsigned system_key_scopes_read(const struct cJSON *body, struct error **e);
+/* The 201 of a key just issued (system or metrics key): the key record
+ * (JSON text) with "key" added once, Location set; the reply's text is
+ * wiped after it is sent. */
+void key_issued_reply(struct req *r, const char *record, const char *key, const char *location);
 /* POST /api/v1/projects/{id}/system-keys (it_office) {scopes} -> 201 with the key */
 void system_keys_issue(struct req *r);
 /* GET /api/v1/projects/{id}/system-keys: every key's record, never a key */

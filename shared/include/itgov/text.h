@@ -32,4 +32,7 @@ bool text_is_date(const char *s);
  * date as text_is_date. */
 bool text_is_instant(const char *s);
 
+/* Days since 1970-01-01 of the civil date y-m-d (proleptic Gregorian). */
+long long text_civil_days(long long y, int m, int d);
+
 #endif
