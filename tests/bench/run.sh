@@ -30,8 +30,8 @@
 #        - pgbench on the same PostgreSQL, one-row INSERT transactions at the
 #          same concurrency, as the superuser over the cluster's unix socket
 #        - pgbench running the statements of one create, the script printed by
-#          tests/bench/create_sql.sh (skipped, with a note, where it is absent;
-#          it gets ITGOV_BENCH_DEPT_ID and ITGOV_BENCH_USER_ID, the applicant's)
+#          tests/bench/create_sql.sh (skipped, with a note, where it is absent),
+#          as the projects role over TCP, prepared, as the service runs them
 #        - GET /api/v1/projects?limit=50 directly on the projects port (a full
 #          page, after the creates), and the bare handler serving that very page
 #   6. prints a Markdown table (median requests/s, median of the runs' p99
@@ -279,11 +279,14 @@ INSERT INTO bench_scratch.t (n, title) VALUES (:n, 'bench row');
 EOF
 }
 
-# bench_pgbench NAME SCRIPT — pgbench -f SCRIPT, warm-up and RUNS runs, at
-# wrk's concurrency, as the superuser over the cluster's unix socket.
+# bench_pgbench NAME SCRIPT [pgbench connection options] — pgbench -f SCRIPT,
+# warm-up and RUNS runs, at wrk's concurrency; by default as the superuser over
+# the cluster's unix socket.
 bench_pgbench() {
   local name=$1 script=$2 i tps lat tpss=() lats=()
+  shift 2
   pg_conn
+  [ "$#" -gt 0 ] && PG_CONN=("$@")
   say "$name: warm-up ${WARMUP}s, then $RUNS × ${DURATION}s (pgbench -c $CONNS -j $THREADS)"
   if [ "$WARMUP" -gt 0 ]; then
     "$PGBENCH" -n -c "$CONNS" -j "$THREADS" -T "$WARMUP" -f "$script" "${PG_CONN[@]}" itgov \
@@ -338,14 +341,17 @@ start_bare_gateway() {
 
 # --- memory (RSS of each process, as tests/bench/memory.sh takes it) ---------
 
-declare -A RSS
+declare -A RSS ANON # VmRSS, and its anonymous part (the rest: mapped files, the libraries)
 # VmRSS or VmHWM of a component, in KiB
 kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$(cat "$ITGOV_STATE_DIR/$1.pid")/status"; }
 mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
 rss_snapshot() { # rss_snapshot COLUMN: after 5 s of quiet
   local p
   sleep 5
-  for p in "${PROCS[@]}"; do RSS[$p,$1]=$(kib "$p" VmRSS); done
+  for p in "${PROCS[@]}"; do
+    RSS[$p,$1]=$(kib "$p" VmRSS)
+    ANON[$p,$1]=$(kib "$p" RssAnon)
+  done
 }
 
 # MEM_REQUESTS requests through the gateway, cycling through 20 slots:
@@ -401,17 +407,20 @@ EOF
   [ "$n" -ge "$MEM_REQUESTS" ] || die "wrk sent $n requests, not $MEM_REQUESTS"
 }
 
+pct_growth() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%+.0f", 100 * (b - a) / a}'; }
+
 memory_table() {
-  local p idle one end g
-  echo "| process | idle (MiB) | after $MEM_REQUESTS requests | growth | after the whole benchmark | peak (VmHWM) | aim: < 20 MB idle, growth < 10 % |"
-  echo "|---|---:|---:|---:|---:|---:|---|"
+  local p idle one end g ok
+  echo "| process | idle | after $MEM_REQUESTS requests | growth | at the end | growth since $MEM_REQUESTS | peak (VmHWM) | anonymous: idle → $MEM_REQUESTS → end | aim: < 20 MB idle, growth < 10 % |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---|---|"
   for p in "${PROCS[@]}"; do
     idle=${RSS[$p,0]} one=${RSS[$p,1]} end=${RSS[$p,2]}
-    g=$(awk -v a="$idle" -v b="$one" 'BEGIN {printf "%+.0f", 100 * (b - a) / a}')
-    local ok="met"
+    g=$(pct_growth "$idle" "$one")
+    ok="met"
     if [ "$idle" -ge $((20 * 1000 * 1000 / 1024)) ] || [ "${g#+}" -ge 10 ]; then ok="**not met**"; fi
-    printf '| %s | %s | %s | %s %% | %s | %s | %s |\n' "$p" "$(mib "$idle")" "$(mib "$one")" "$g" \
-      "$(mib "$end")" "$(mib "$(kib "$p" VmHWM)")" "$ok"
+    printf '| %s | %s | %s | %s %% | %s | %s %% | %s | %s → %s → %s | %s |\n' "$p" "$(mib "$idle")" "$(mib "$one")" \
+      "$g" "$(mib "$end")" "$(pct_growth "$one" "$end")" "$(mib "$(kib "$p" VmHWM)")" \
+      "$(mib "${ANON[$p,0]}")" "$(mib "${ANON[$p,1]}")" "$(mib "${ANON[$p,2]}")" "$ok"
   done
 }
 
@@ -467,7 +476,10 @@ report() {
     echo "VmRSS of each process 5 s after the stack started (idle, before any request), 5 s after"
     echo "$MEM_REQUESTS requests through the gateway (35 % GET /me, 30 % GET /projects/{id}, 10 %"
     echo "GET /approvals, 10 % GET /audit, 15 % POST /projects; growth is from idle), and after"
-    echo "every wrk run above. Peak: VmHWM at the end. MiB (the aim's 20 MB is 19.1 MiB)."
+    echo "every wrk run above (\"at the end\": millions of requests more). Peak: VmHWM at the end."
+    echo "MiB (the aim's 20 MB is 19.1 MiB). Anonymous: RssAnon, the process's own memory; the"
+    echo "rest of the RSS is mapped files, mostly the shared libraries (libpq, libcrypto, libzmq...),"
+    echo "which every service maps and counts in full."
     echo
     memory_table
   } >"$RESULTS_MD"
@@ -510,7 +522,6 @@ make_user() { # make_user NAME ROLE → token
 }
 APPLICANT_TOKEN=$(make_user bench_applicant applicant)
 AUDITOR_TOKEN=$(make_user bench_auditor auditor)
-APPLICANT_ID=$(api GET "$ACCOUNTS/api/v1/me" "$APPLICANT_TOKEN" | jget id)
 PROJECT_BODY='{"title":"Benchmark project","kind":"new_system","summary":"created by tests/bench/run.sh","budget_cents":100000,"serves_external_units":false}'
 PROJECT_ID=$(api POST "$PROJECTS/api/v1/projects" "$APPLICANT_TOKEN" "$PROJECT_BODY" | jget id)
 api GET "$PROJECTS/api/v1/projects/$PROJECT_ID" "$APPLICANT_TOKEN" >/dev/null
@@ -563,9 +574,15 @@ INSERT_I=$(last)
 CREATE_SQL=$ROOT/tests/bench/create_sql.sh
 CREATE_I=
 if [ -x "$CREATE_SQL" ]; then
-  ITGOV_BENCH_DEPT_ID=$DEPT_ID ITGOV_BENCH_USER_ID=$APPLICANT_ID "$CREATE_SQL" >"$WORK/create.sql" ||
-    die "tests/bench/create_sql.sh failed"
-  bench_pgbench "pgbench: the statements of one create (tests/bench/create_sql.sh)" "$WORK/create.sql"
+  "$CREATE_SQL" >"$WORK/create.sql" || die "tests/bench/create_sql.sh failed"
+  # the way the service runs it (create_sql.sh's header): as the projects
+  # role, over TCP, prepared
+  PGPASSWORD=$(awk -F= '$1 == "PW_projects" {print substr($0, length($1) + 2)}' "$ITGOV_STATE_DIR/secrets.env")
+  [ -n "$PGPASSWORD" ] || die "no PW_projects in $ITGOV_STATE_DIR/secrets.env"
+  export PGPASSWORD
+  bench_pgbench "pgbench: the statements of one create (tests/bench/create_sql.sh, as projects, TCP, prepared)" \
+    "$WORK/create.sql" -M prepared -h 127.0.0.1 -p "$ITGOV_PG_PORT" -U projects
+  unset PGPASSWORD
   CREATE_I=$(last)
 else
   NOTES+="POST /api/v1/projects vs pgbench running the statements of one create: skipped, tests/bench/create_sql.sh is not in this checkout."$'\n'
