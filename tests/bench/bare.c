@@ -11,10 +11,12 @@
  * (default 127.0.0.1). ITGOV_BENCH_USER_JSON, if set, is the document to
  * serve (run.sh passes the body the real GET /api/v1/me answered, so both
  * send the same bytes); otherwise a built-in one shaped like the admin user.
- * ITGOV_BENCH_LIST_FILE, if set, names a file holding a JSON document served,
- * the same way (a cJSON tree printed per request), at GET /api/v1/projects
- * whatever the query string (run.sh: the very page GET /api/v1/projects?limit=50
- * answered). Anything else gets 404. SIGTERM/SIGINT stop it.
+ * ITGOV_BENCH_LIST_FILE, if set, names a file holding a JSON document served
+ * byte for byte (copied into each answer, never re-printed: cJSON would print
+ * other bytes than PostgreSQL's jsonb text the service sends) at GET
+ * /api/v1/projects whatever the query string (run.sh: the very page GET
+ * /api/v1/projects?limit=50 answered). Anything else gets 404. SIGTERM/SIGINT
+ * stop it.
  */
 #include <signal.h>
 #include <stdbool.h>
@@ -34,7 +36,8 @@ static const char s_default_user[] =
     "\"last_login_at\":\"2025-01-01T00:00:00Z\"}";
 
 static cJSON *s_user;
-static cJSON *s_list; /* NULL: no list document */
+static char *s_list; /* NULL: no list document */
+static size_t s_list_len;
 
 static void s_send(struct evhttp_request *req, const cJSON *doc)
 {
@@ -51,7 +54,17 @@ static void s_send(struct evhttp_request *req, const cJSON *doc)
     evbuffer_free(body);
 }
 
-static cJSON *s_read_json_file(const char *path)
+static void s_send_bytes(struct evhttp_request *req, const char *bytes, size_t len)
+{
+    struct evbuffer *body = evbuffer_new();
+    evbuffer_add(body, bytes, len);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
+    evhttp_send_reply(req, 200, "OK", body);
+    evbuffer_free(body);
+}
+
+/* The file's bytes, NUL-terminated, if they are a JSON document. */
+static char *s_read_json_file(const char *path, size_t *out_len)
 {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
@@ -71,8 +84,13 @@ static cJSON *s_read_json_file(const char *path)
     if (!buf) return NULL;
     buf[len] = '\0';
     cJSON *doc = cJSON_Parse(buf);
-    free(buf);
-    return doc;
+    if (!doc) {
+        free(buf);
+        return NULL;
+    }
+    cJSON_Delete(doc);
+    *out_len = len;
+    return buf;
 }
 
 static void s_on_request(struct evhttp_request *req, void *arg)
@@ -80,7 +98,8 @@ static void s_on_request(struct evhttp_request *req, void *arg)
     const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
     bool get = evhttp_request_get_command(req) == EVHTTP_REQ_GET && path;
     if (get && strcmp(path, "/api/v1/me") == 0) return s_send(req, s_user);
-    if (get && s_list && strcmp(path, "/api/v1/projects") == 0) return s_send(req, s_list);
+    if (get && s_list && strcmp(path, "/api/v1/projects") == 0)
+        return s_send_bytes(req, s_list, s_list_len);
     evhttp_send_error(req, 404, "Not Found");
 }
 
@@ -114,7 +133,7 @@ int main(int argc, char **argv)
     }
 
     const char *list = getenv("ITGOV_BENCH_LIST_FILE");
-    if (list && *list && !(s_list = s_read_json_file(list))) {
+    if (list && *list && !(s_list = s_read_json_file(list, &s_list_len))) {
         fprintf(stderr, "itgov-bench-bare: ITGOV_BENCH_LIST_FILE is not a readable JSON file\n");
         return 2;
     }
@@ -143,6 +162,6 @@ int main(int argc, char **argv)
     evhttp_free(http);
     event_base_free(base);
     cJSON_Delete(s_user);
-    cJSON_Delete(s_list);
+    free(s_list);
     return 0;
 }

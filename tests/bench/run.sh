@@ -33,7 +33,8 @@
 #          tests/bench/create_sql.sh (skipped, with a note, where it is absent),
 #          as the projects role over TCP, prepared, as the service runs them
 #        - GET /api/v1/projects?limit=50 directly on the projects port (a full
-#          page, after the creates), and the bare handler serving that very page
+#          page, after the creates), and the bare handler serving that very
+#          page byte for byte (PostgreSQL's jsonb text, copied per answer)
 #   6. prints a Markdown table (median requests/s, median of the runs' p99
 #      latencies, ratios and issue 15's aims) and the memory table, and writes
 #      them to build-bench/bench-results.md
@@ -593,12 +594,14 @@ set_ratio "$POST_I" "$INSERT_I" "pgbench one-row insert" 35
 # a full page (the creates above made thousands), and the bare handler serving
 # the very bytes of that page
 LIST_URL="$PROJECTS/api/v1/projects?limit=50"
-api GET "$LIST_URL" "$APPLICANT_TOKEN" >"$WORK/list.json"
+curl -fsS -m 10 -H "Authorization: Bearer $APPLICANT_TOKEN" -o "$WORK/list.json" "$LIST_URL" ||
+  die "GET /api/v1/projects?limit=50 failed"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["items"]) == 50, len(d["items"])' \
   "$WORK/list.json" || die "GET /api/v1/projects?limit=50 did not answer a full page"
 start_bare "$ME_JSON" "$WORK/list.json"
-BARE_LIST=$(curl -fsS "http://127.0.0.1:$BARE_PORT/api/v1/projects?limit=50")
-say "the list page is $(wc -c <"$WORK/list.json") bytes, the bare handler serves ${#BARE_LIST}"
+curl -fsS -o "$WORK/bare-list.json" "http://127.0.0.1:$BARE_PORT/api/v1/projects?limit=50"
+cmp -s "$WORK/list.json" "$WORK/bare-list.json" || die "the bare handler does not serve the list page's very bytes"
+say "the list page is $(wc -c <"$WORK/list.json") bytes; the bare handler serves the same bytes"
 bench_wrk "bare evhttp + cJSON handler (the same list page)" "http://127.0.0.1:$BARE_PORT/api/v1/projects?limit=50"
 BARE_LIST_I=$(last)
 bench_wrk "GET /api/v1/projects?limit=50 (projects, direct)" "$LIST_URL" "${APP_AUTH[@]}"
