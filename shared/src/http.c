@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -978,11 +980,21 @@ struct server *server_new(struct event_base *base, const struct server_config *c
     evhttp_set_max_headers_size(s->http, HTTP_MAX_HEADERS_HARD);
     evhttp_set_timeout(s->http, 65); /* above the gateway's 30 s keepalive */
     evhttp_set_gencb(s->http, s_on_request, s);
-    if (!evhttp_bind_socket_with_handle(s->http, cfg->bind, (ev_uint16_t)cfg->port)) {
+    struct evhttp_bound_socket *listener =
+        evhttp_bind_socket_with_handle(s->http, cfg->bind, (ev_uint16_t)cfg->port);
+    if (!listener) {
         log_error("cannot listen on %s:%d", cfg->bind, cfg->port);
         server_destroy(&s);
         return NULL;
     }
+    /* No Nagle: libevent writes at most 16 KiB at a time, so a larger answer
+     * (a list page) leaves in two writes, and the second waited for the
+     * client's delayed ACK, 40 ms, on every such answer. Accepted
+     * connections inherit the option from the listening socket. */
+    int one = 1;
+    if (setsockopt(evhttp_bound_socket_get_fd(listener), IPPROTO_TCP, TCP_NODELAY, &one,
+                   sizeof one) != 0)
+        log_warn("cannot set TCP_NODELAY on %s:%d: %s", cfg->bind, cfg->port, strerror(errno));
     return s;
 }
 

@@ -23,6 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <cjson/cJSON.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -146,10 +149,16 @@ int main(int argc, char **argv)
         return 1;
     }
     evhttp_set_gencb(http, s_on_request, NULL);
-    if (!evhttp_bind_socket_with_handle(http, bind, (ev_uint16_t)port)) {
+    struct evhttp_bound_socket *listener =
+        evhttp_bind_socket_with_handle(http, bind, (ev_uint16_t)port);
+    if (!listener) {
         fprintf(stderr, "itgov-bench-bare: cannot listen on %s:%d\n", bind, port);
         return 1;
     }
+    /* as the services (shared/src/http.c): no Nagle wait on an answer that
+     * leaves in two writes (libevent writes at most 16 KiB at a time) */
+    int one = 1;
+    setsockopt(evhttp_bound_socket_get_fd(listener), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     struct event *term = evsignal_new(base, SIGTERM, s_on_signal, base);
     struct event *intr = evsignal_new(base, SIGINT, s_on_signal, base);
     event_add(term, NULL);
