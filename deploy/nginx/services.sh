@@ -36,6 +36,7 @@ while read -r name port prefixes; do
       printf '        server %s max_fails=0;\n' "${!var}"
       printf '        keepalive 32;\n'
       printf '        keepalive_timeout 30s;\n'
+      printf '        keepalive_requests 100000;\n'
       printf '    }\n'
       ;;
     locations)

@@ -143,6 +143,115 @@ struct error *session_store_error(const redisReply *reply)
     return error_new(ERR_UNAVAILABLE, "the session store failed");
 }
 
+/* ---- the principal cache ----------------------------------------------- */
+
+/* What the token check computes from a session record — its MAC verified,
+ * its user JSON parsed into a principal — is a pure function of the record's
+ * bytes (the MAC key is fixed at start). So each record that passed is kept
+ * here, keyed by its token hash, with the very fields the MAC covers and the
+ * MAC itself: a later HMGET that returns the same bytes, compared in full,
+ * skips the HMAC and the JSON parse and copies the principal. Nothing else
+ * is skipped: the record is still read from Redis on every request (a
+ * logout, an ended or refreshed session, a role change, a disabled user, a
+ * password change — every one changes or deletes the record — applies to the
+ * very next request), and the expiry is checked against this second each
+ * time. Bounded: CACHE_SLOTS entries, direct-mapped on the token hash (a
+ * SHA-256, uniform), user JSON up to CACHE_MAX_JSON bytes; a collision just
+ * replaces the entry. Used from the event loop's thread only. */
+#define CACHE_SLOTS    512
+#define CACHE_MAX_JSON 4096
+
+struct cached {
+    char token_hash[65];
+    char mac[65];
+    char *fields; /* sid, uid, user JSON and expires_at, each NUL-terminated */
+    size_t len;
+    struct principal p; /* user_json NULL: principal_copy() sets it */
+};
+static struct cached *s_cache; /* CACHE_SLOTS entries, allocated at first use */
+
+static size_t s_fields_len(const struct session_record *rec)
+{
+    return strlen(rec->sid) + strlen(rec->uid) + strlen(rec->user_json) + strlen(rec->expires_at) +
+           4;
+}
+
+static void s_fields_put(char *out, const struct session_record *rec)
+{
+    const char *f[] = {rec->sid, rec->uid, rec->user_json, rec->expires_at};
+    for (size_t i = 0; i < 4; i++) {
+        size_t n = strlen(f[i]) + 1;
+        memcpy(out, f[i], n);
+        out += n;
+    }
+}
+
+static bool s_fields_same(const struct cached *c, const struct session_record *rec)
+{
+    const char *f[] = {rec->sid, rec->uid, rec->user_json, rec->expires_at};
+    const char *at = c->fields;
+    size_t left = c->len;
+    for (size_t i = 0; i < 4; i++) {
+        size_t n = strlen(f[i]) + 1;
+        if (n > left || memcmp(at, f[i], n) != 0) return false;
+        at += n;
+        left -= n;
+    }
+    return left == 0;
+}
+
+static struct cached *s_slot(const char *token_hash)
+{
+    if (!s_cache && !(s_cache = calloc(CACHE_SLOTS, sizeof *s_cache))) abort();
+    unsigned h = 0;
+    for (int i = 0; i < 8; i++)
+        h = h * 16 +
+            (unsigned)(token_hash[i] <= '9' ? token_hash[i] - '0' : token_hash[i] - 'a' + 10);
+    return &s_cache[h % CACHE_SLOTS];
+}
+
+static struct principal *s_principal_copy(const struct principal *from, const char *user_json)
+{
+    struct principal *p = malloc(sizeof *p);
+    if (!p) abort();
+    *p = *from;
+    if (!(p->user_json = strdup(user_json))) abort();
+    return p;
+}
+
+/* The entry of a record whose bytes and MAC are exactly the entry's, or NULL. */
+static const struct cached *s_cache_get(const struct session_record *rec, const char *mac)
+{
+    const struct cached *c = s_slot(rec->token_hash);
+    if (!c->fields || !mac || strcmp(c->token_hash, rec->token_hash) != 0 ||
+        strcmp(c->mac, mac) != 0 || !s_fields_same(c, rec))
+        return NULL;
+    return c;
+}
+
+static void s_cache_put(const struct session_record *rec, const char *mac,
+                        const struct principal *p)
+{
+    if (strlen(rec->user_json) > CACHE_MAX_JSON || strlen(mac) != 64) return;
+    struct cached *c = s_slot(rec->token_hash);
+    free(c->fields);
+    c->len = s_fields_len(rec);
+    if (!(c->fields = malloc(c->len))) abort();
+    s_fields_put(c->fields, rec);
+    memcpy(c->token_hash, rec->token_hash, 65);
+    memcpy(c->mac, mac, 65);
+    c->p = *p;
+    c->p.user_json = NULL;
+}
+
+void session_cache_clear(void)
+{
+    for (size_t i = 0; s_cache && i < CACHE_SLOTS; i++)
+        free(s_cache[i].fields);
+    free(s_cache);
+    s_cache = NULL;
+}
+
 /* ---- auth -------------------------------------------------------------- */
 
 struct call {
@@ -177,12 +286,17 @@ static void s_on_auth(void *arg, redisReply *reply)
             .expires_at = s_is_string(e[3]) ? e[3]->str : NULL,
         };
         bool whole = rec.uid && rec.user_json && rec.expires_at;
-        if (!whole || !session_mac_ok(s_mac_key, &rec, s_is_string(e[4]) ? e[4]->str : NULL)) {
+        const char *mac = s_is_string(e[4]) ? e[4]->str : NULL;
+        const struct cached *hit = whole ? s_cache_get(&rec, mac) : NULL;
+        if (hit) { /* the very bytes of a record already verified and parsed */
+            if (strcmp(rec.expires_at, c->now) > 0) p = s_principal_copy(&hit->p, rec.user_json);
+        } else if (!whole || !session_mac_ok(s_mac_key, &rec, mac)) {
             bool numeric = strspn(rec.sid, "0123456789") == strlen(rec.sid) && strlen(rec.sid) < 20;
             log_warn("session: refused a session record whose MAC is missing or wrong (sid %s)",
                      numeric ? rec.sid : "?");
-        } else if (strcmp(rec.expires_at, c->now) > 0) {
-            p = principal_from_json(rec.sid, rec.user_json);
+        } else if (strcmp(rec.expires_at, c->now) > 0 &&
+                   (p = principal_from_json(rec.sid, rec.user_json))) {
+            s_cache_put(&rec, mac, p);
         }
         const redisReply *seen = e[5];
         if (p && s_on_seen && (!s_is_string(seen) || strcmp(seen->str, c->now) != 0))

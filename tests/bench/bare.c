@@ -11,12 +11,21 @@
  * (default 127.0.0.1). ITGOV_BENCH_USER_JSON, if set, is the document to
  * serve (run.sh passes the body the real GET /api/v1/me answered, so both
  * send the same bytes); otherwise a built-in one shaped like the admin user.
- * Anything but GET /api/v1/me gets 404. SIGTERM/SIGINT stop it.
+ * ITGOV_BENCH_LIST_FILE, if set, names a file holding a JSON document served
+ * byte for byte (copied into each answer, never re-printed: cJSON would print
+ * other bytes than PostgreSQL's jsonb text the service sends) at GET
+ * /api/v1/projects whatever the query string (run.sh: the very page GET
+ * /api/v1/projects?limit=50 answered). Anything else gets 404. SIGTERM/SIGINT
+ * stop it.
  */
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <cjson/cJSON.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -30,16 +39,12 @@ static const char s_default_user[] =
     "\"last_login_at\":\"2025-01-01T00:00:00Z\"}";
 
 static cJSON *s_user;
+static char *s_list; /* NULL: no list document */
+static size_t s_list_len;
 
-static void s_on_request(struct evhttp_request *req, void *arg)
+static void s_send(struct evhttp_request *req, const cJSON *doc)
 {
-    const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
-    if (evhttp_request_get_command(req) != EVHTTP_REQ_GET || !path ||
-        strcmp(path, "/api/v1/me") != 0) {
-        evhttp_send_error(req, 404, "Not Found");
-        return;
-    }
-    char *text = cJSON_PrintUnformatted(s_user);
+    char *text = cJSON_PrintUnformatted(doc);
     if (!text) {
         evhttp_send_error(req, 500, "Internal Server Error");
         return;
@@ -50,6 +55,55 @@ static void s_on_request(struct evhttp_request *req, void *arg)
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
     evhttp_send_reply(req, 200, "OK", body);
     evbuffer_free(body);
+}
+
+static void s_send_bytes(struct evhttp_request *req, const char *bytes, size_t len)
+{
+    struct evbuffer *body = evbuffer_new();
+    evbuffer_add(body, bytes, len);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
+    evhttp_send_reply(req, 200, "OK", body);
+    evbuffer_free(body);
+}
+
+/* The file's bytes, NUL-terminated, if they are a JSON document. */
+static char *s_read_json_file(const char *path, size_t *out_len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = NULL;
+    size_t len = 0, cap = 0, n;
+    do {
+        if (len + 65536 + 1 > cap) {
+            cap = 2 * cap + 65536 + 1;
+            char *more = realloc(buf, cap);
+            if (!more) break;
+            buf = more;
+        }
+        n = fread(buf + len, 1, cap - len - 1, f);
+        len += n;
+    } while (n > 0);
+    fclose(f);
+    if (!buf) return NULL;
+    buf[len] = '\0';
+    cJSON *doc = cJSON_Parse(buf);
+    if (!doc) {
+        free(buf);
+        return NULL;
+    }
+    cJSON_Delete(doc);
+    *out_len = len;
+    return buf;
+}
+
+static void s_on_request(struct evhttp_request *req, void *arg)
+{
+    const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+    bool get = evhttp_request_get_command(req) == EVHTTP_REQ_GET && path;
+    if (get && strcmp(path, "/api/v1/me") == 0) return s_send(req, s_user);
+    if (get && s_list && strcmp(path, "/api/v1/projects") == 0)
+        return s_send_bytes(req, s_list, s_list_len);
+    evhttp_send_error(req, 404, "Not Found");
 }
 
 static void s_on_signal(evutil_socket_t sig, short what, void *base)
@@ -81,6 +135,12 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    const char *list = getenv("ITGOV_BENCH_LIST_FILE");
+    if (list && *list && !(s_list = s_read_json_file(list, &s_list_len))) {
+        fprintf(stderr, "itgov-bench-bare: ITGOV_BENCH_LIST_FILE is not a readable JSON file\n");
+        return 2;
+    }
+
     signal(SIGPIPE, SIG_IGN);
     struct event_base *base = event_base_new();
     struct evhttp *http = base ? evhttp_new(base) : NULL;
@@ -89,10 +149,16 @@ int main(int argc, char **argv)
         return 1;
     }
     evhttp_set_gencb(http, s_on_request, NULL);
-    if (!evhttp_bind_socket_with_handle(http, bind, (ev_uint16_t)port)) {
+    struct evhttp_bound_socket *listener =
+        evhttp_bind_socket_with_handle(http, bind, (ev_uint16_t)port);
+    if (!listener) {
         fprintf(stderr, "itgov-bench-bare: cannot listen on %s:%d\n", bind, port);
         return 1;
     }
+    /* as the services (shared/src/http.c): no Nagle wait on an answer that
+     * leaves in two writes (libevent writes at most 16 KiB at a time) */
+    int one = 1;
+    setsockopt(evhttp_bound_socket_get_fd(listener), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     struct event *term = evsignal_new(base, SIGTERM, s_on_signal, base);
     struct event *intr = evsignal_new(base, SIGINT, s_on_signal, base);
     event_add(term, NULL);
@@ -105,5 +171,6 @@ int main(int argc, char **argv)
     evhttp_free(http);
     event_base_free(base);
     cJSON_Delete(s_user);
+    free(s_list);
     return 0;
 }

@@ -1,32 +1,43 @@
 #!/usr/bin/env bash
-# The itgov benchmark (issues 2 and 4): requests/s of the real endpoints next
-# to a bare evhttp handler, with wrk. Not a timed test and not part of
-# tests/run.sh; run it by hand on an otherwise idle machine:
+# The itgov benchmark (issues 2, 4 and 15): every row of issue 15's aims
+# table in one run — requests/s of the real endpoints next to what they are
+# compared with, measured with the same settings one after the other, and the
+# services' memory. Not a timed test and not part of tests/run.sh; run it by
+# hand on an otherwise idle machine (about 8 minutes at the defaults):
 #
 #   tests/bench/run.sh
 #
 #   1. deploy/deps.sh (installs wrk and the rest if missing)
-#   2. a Release build (no sanitizers) into build-bench/ of what is measured:
-#      the broker, accounts, projects (if it is in the build yet) and
-#      itgov-bench-bare (tests/bench/bare.c: plain libevent + cJSON)
+#   2. a Release build (no sanitizers) into build-bench/ of the broker, every
+#      service and itgov-bench-bare (tests/bench/bare.c: plain libevent + cJSON)
 #   3. an isolated stack with deploy/local.sh on free ports, its own state dir
 #      and PostgreSQL cluster under /tmp (so it runs next to another stack),
 #      a random admin password; an EXIT trap stops and deletes it
-#   4. logs in as admin, starts the bare server serving the very body
-#      GET /api/v1/me answered, and runs wrk (a warm-up run, then
-#      ITGOV_BENCH_RUNS runs, same settings for every target) against
-#        - the bare handler
+#   4. memory: the RSS (VmRSS) of the broker and every service idle, before
+#      any request; then ITGOV_BENCH_MEM_REQUESTS requests through the gateway
+#      (a mix: GET /me, GET /projects/{id}, GET /approvals, GET /audit,
+#      POST /projects) and their RSS again; and once more after all the wrk
+#      runs below
+#   5. wrk (a warm-up run, then ITGOV_BENCH_RUNS runs, same settings for every
+#      target) against
+#        - the bare handler, serving the very body GET /api/v1/me answered
 #        - GET /api/v1/me directly on the accounts port
-#        - GET /api/v1/me through the nginx gateway
-#      and, when the projects service is built and running:
-#        - GET /api/v1/projects/{id} and POST /api/v1/projects directly on the
-#          projects port (an applicant, its department and a project are
-#          created through the API first)
+#        - nginx with the gateway's own rendered configuration in front of the
+#          bare handler (the accounts upstream pointed at it), GET /api/v1/me
+#        - GET /api/v1/me through the gateway
+#        - GET /api/v1/projects/{id} directly on the projects port
+#        - POST /api/v1/projects directly on the projects port
 #        - pgbench on the same PostgreSQL, one-row INSERT transactions at the
 #          same concurrency, as the superuser over the cluster's unix socket
-#   5. prints a Markdown table (median requests/s, median of the runs' p99
-#      latencies, ratio to the bare handler, or to pgbench for creates) and
-#      writes it to build-bench/bench-results.md
+#        - pgbench running the statements of one create, the script printed by
+#          tests/bench/create_sql.sh (skipped, with a note, where it is absent),
+#          as the projects role over TCP, prepared, as the service runs them
+#        - GET /api/v1/projects?limit=50 directly on the projects port (a full
+#          page, after the creates), and the bare handler serving that very
+#          page byte for byte (PostgreSQL's jsonb text, copied per answer)
+#   6. prints a Markdown table (median requests/s, median of the runs' p99
+#      latencies, ratios and issue 15's aims) and the memory table, and writes
+#      them to build-bench/bench-results.md
 #
 # Settings (environment):
 #   ITGOV_BENCH_THREADS      wrk threads, and pgbench -j        (default 2)
@@ -34,6 +45,7 @@
 #   ITGOV_BENCH_DURATION_S   seconds per measured run           (default 10)
 #   ITGOV_BENCH_WARMUP_S     seconds of the discarded warm-up   (default 3)
 #   ITGOV_BENCH_RUNS         measured runs per target           (default 3)
+#   ITGOV_BENCH_MEM_REQUESTS requests of the memory round       (default 100000)
 # Any other ITGOV_* (e.g. ITGOV_LOG_LEVEL=warn) passes through to the services.
 #
 # wrk, the servers, Redis, PostgreSQL and nginx all share this machine's
@@ -54,6 +66,8 @@ CONNS=${ITGOV_BENCH_CONNECTIONS:-50}
 DURATION=${ITGOV_BENCH_DURATION_S:-10}
 WARMUP=${ITGOV_BENCH_WARMUP_S:-3}
 RUNS=${ITGOV_BENCH_RUNS:-3}
+MEM_REQUESTS=${ITGOV_BENCH_MEM_REQUESTS:-100000}
+PROCS=(broker accounts projects approvals audit)
 
 say() { printf 'bench: %s\n' "$*"; }
 die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
@@ -62,6 +76,8 @@ banner() { printf '\n==== %s ====\n' "$*"; }
 for v in THREADS CONNS DURATION RUNS; do
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "ITGOV_BENCH_${v/CONNS/CONNECTIONS} must be a positive integer"
 done
+[[ $MEM_REQUESTS =~ ^[1-9][0-9]*$ ]] && [ $((MEM_REQUESTS % THREADS)) -eq 0 ] ||
+  die "ITGOV_BENCH_MEM_REQUESTS must be a positive multiple of ITGOV_BENCH_THREADS"
 [[ $WARMUP =~ ^[0-9]+$ ]] || die "ITGOV_BENCH_WARMUP_S must be a number of seconds"
 [ "$CONNS" -ge "$THREADS" ] || die "ITGOV_BENCH_CONNECTIONS must be at least ITGOV_BENCH_THREADS"
 
@@ -69,11 +85,16 @@ done
 
 STACK_UP=0
 BARE_PID=
+BARE_GW_UP=0
 WORK=$(mktemp -d /tmp/itgov-bench-work.XXXXXX)
 
 cleanup() {
   local rc=$?
   trap '' INT TERM
+  if [ "$BARE_GW_UP" = 1 ]; then
+    nginx -p "$WORK/bare-gw" -c "$WORK/bare-gw/nginx.conf" -e "$WORK/bare-gw/error.log" -s quit \
+      2>/dev/null || true
+  fi
   if [ -n "$BARE_PID" ]; then
     kill -TERM "$BARE_PID" 2>/dev/null || true
     wait "$BARE_PID" 2>/dev/null || true
@@ -99,13 +120,13 @@ free_ports() { python3 "$ROOT/tests/free-ports.py" "$1"; }
 
 start_stack() {
   local ports
-  read -ra ports <<<"$(free_ports 11)"
-  [ "${#ports[@]}" -eq 11 ] || die "could not find 11 free ports"
+  read -ra ports <<<"$(free_ports 12)"
+  [ "${#ports[@]}" -eq 12 ] || die "could not find 12 free ports"
   export ITGOV_GATEWAY_PORT=${ports[0]} ITGOV_ACCOUNTS_PORT=${ports[1]} ITGOV_PROJECTS_PORT=${ports[2]}
   export ITGOV_APPROVALS_PORT=${ports[3]} ITGOV_AUDIT_PORT=${ports[4]}
   export ITGOV_BROKER_XSUB_PORT=${ports[5]} ITGOV_BROKER_XPUB_PORT=${ports[6]}
   export ITGOV_AUDIT_PUB_PORT=${ports[7]} ITGOV_PG_PORT=${ports[8]} ITGOV_REDIS_PORT=${ports[9]}
-  BARE_PORT=${ports[10]}
+  BARE_PORT=${ports[10]} BARE_GW_PORT=${ports[11]}
   ITGOV_STATE_DIR=$(mktemp -d /tmp/itgov-bench.XXXXXX)
   export ITGOV_STATE_DIR ITGOV_BUILD_DIR=$BUILD_DIR ITGOV_SKIP_BUILD=1
   ITGOV_ADMIN_PASSWORD=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
@@ -117,9 +138,14 @@ start_stack() {
 }
 
 start_bare() {
-  local doc=$1 i
-  ITGOV_BENCH_USER_JSON=$doc "$ROOT/$BUILD_DIR/bin/itgov-bench-bare" "$BARE_PORT" \
-    >"$WORK/bare.log" 2>&1 &
+  local doc=$1 list=${2:-} i
+  if [ -n "$BARE_PID" ]; then # a restart, with another list page
+    kill -TERM "$BARE_PID" 2>/dev/null || true
+    wait "$BARE_PID" 2>/dev/null || true
+    BARE_PID=
+  fi
+  ITGOV_BENCH_USER_JSON=$doc ITGOV_BENCH_LIST_FILE=$list "$ROOT/$BUILD_DIR/bin/itgov-bench-bare" \
+    "$BARE_PORT" >"$WORK/bare.log" 2>&1 &
   BARE_PID=$!
   for ((i = 0; i < 50; i++)); do
     curl -fsS -o /dev/null -m 1 "http://127.0.0.1:$BARE_PORT/api/v1/me" 2>/dev/null && return 0
@@ -216,14 +242,15 @@ record() {
 
 pct_of() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.0f", 100 * a / b}'; }
 
-# set_ratio INDEX REFERENCE_INDEX REFERENCE_LABEL [AIM_PERCENT]: the first ratio
-# given is the one the aim is about; a second one is appended.
+# set_ratio INDEX REFERENCE_INDEX REFERENCE_LABEL [AIM_PERCENT]: ratios and
+# aims are appended in the order given.
 set_ratio() {
-  local pct
+  local pct aim
   pct=$(pct_of "${R_RPS[$1]}" "${R_RPS[$2]}")
   R_RATIO[$1]="${R_RATIO[$1]:+${R_RATIO[$1]}; }$pct % of $3"
   if [ -n "${4:-}" ]; then
-    if [ "$pct" -ge "$4" ]; then R_AIM[$1]="≥ $4 % of $3: met"; else R_AIM[$1]="≥ $4 % of $3: **not met**"; fi
+    if [ "$pct" -ge "$4" ]; then aim="≥ $4 % of $3: met"; else aim="≥ $4 % of $3: **not met**"; fi
+    R_AIM[$1]="${R_AIM[$1]:+${R_AIM[$1]}; }$aim"
   fi
 }
 
@@ -231,11 +258,12 @@ set_ratio() {
 
 pg_socket() { echo "$(cat "$ITGOV_STATE_DIR/pgroot")/sock"; }
 
-bench_pgbench() {
-  local name=$1 sock i out tps lat tpss=() lats=()
-  sock=$(pg_socket)
-  local conn=(-h "$sock" -p "$ITGOV_PG_PORT" -U postgres)
-  "$PSQL" -X -q -v ON_ERROR_STOP=1 "${conn[@]}" -d itgov >/dev/null <<'EOF'
+pg_conn() { PG_CONN=(-h "$(pg_socket)" -p "$ITGOV_PG_PORT" -U postgres); }
+
+# The table of the one-row INSERT, and its pgbench script ($WORK/insert.sql).
+pgbench_insert_setup() {
+  pg_conn
+  "$PSQL" -X -q -v ON_ERROR_STOP=1 "${PG_CONN[@]}" -d itgov >/dev/null <<'EOF'
 SET client_min_messages = warning;
 DROP SCHEMA IF EXISTS bench_scratch CASCADE;
 CREATE SCHEMA bench_scratch;
@@ -250,13 +278,23 @@ EOF
 \set n random(1, 1000000000)
 INSERT INTO bench_scratch.t (n, title) VALUES (:n, 'bench row');
 EOF
+}
+
+# bench_pgbench NAME SCRIPT [pgbench connection options] — pgbench -f SCRIPT,
+# warm-up and RUNS runs, at wrk's concurrency; by default as the superuser over
+# the cluster's unix socket.
+bench_pgbench() {
+  local name=$1 script=$2 i tps lat tpss=() lats=()
+  shift 2
+  pg_conn
+  [ "$#" -gt 0 ] && PG_CONN=("$@")
   say "$name: warm-up ${WARMUP}s, then $RUNS × ${DURATION}s (pgbench -c $CONNS -j $THREADS)"
   if [ "$WARMUP" -gt 0 ]; then
-    "$PGBENCH" -n -c "$CONNS" -j "$THREADS" -T "$WARMUP" -f "$WORK/insert.sql" "${conn[@]}" itgov \
+    "$PGBENCH" -n -c "$CONNS" -j "$THREADS" -T "$WARMUP" -f "$script" "${PG_CONN[@]}" itgov \
       >"$WORK/pgbench.out" 2>&1 || { cat "$WORK/pgbench.out" >&2; return 1; }
   fi
   for ((i = 1; i <= RUNS; i++)); do
-    "$PGBENCH" -n -c "$CONNS" -j "$THREADS" -T "$DURATION" -f "$WORK/insert.sql" "${conn[@]}" itgov \
+    "$PGBENCH" -n -c "$CONNS" -j "$THREADS" -T "$DURATION" -f "$script" "${PG_CONN[@]}" itgov \
       >"$WORK/pgbench.out" 2>&1 || { cat "$WORK/pgbench.out" >&2; return 1; }
     tps=$(awk '/^tps = / {print $3}' "$WORK/pgbench.out")
     lat=$(awk '/^latency average = / {print $4}' "$WORK/pgbench.out")
@@ -267,6 +305,124 @@ EOF
   done
   record "$name" "$(median "${tpss[@]}")" "$(median "${lats[@]}")" "$(printf '%.0f ' "${tpss[@]}")" \
     "tx/s; latency is pgbench's average, not p99"
+}
+
+# The index of the last recorded target.
+last() { echo $((${#R_NAME[@]} - 1)); }
+
+# --- nginx with the gateway's configuration in front of the bare handler -----
+
+# The configuration the stack's gateway runs (deploy/nginx/gateway.conf.in as
+# deploy/local.sh rendered it), with its own port, pid and logs, and the
+# accounts upstream pointed at the bare handler: the same nginx work per
+# request (maps, JSON access log, proxy headers, upstream keepalive).
+start_bare_gateway() {
+  local conf=$ITGOV_STATE_DIR/nginx/nginx.conf dir=$WORK/bare-gw i
+  mkdir -p "$dir"
+  [ -r "$conf" ] || die "no rendered gateway configuration at $conf"
+  local up="127.0.0.1:$ITGOV_ACCOUNTS_PORT"
+  grep -q "server $up " "$conf" || die "the gateway configuration has no upstream server $up"
+  sed -e "s|server $up |server 127.0.0.1:$BARE_PORT |" \
+    -e "s|listen 127.0.0.1:$ITGOV_GATEWAY_PORT;|listen 127.0.0.1:$BARE_GW_PORT;|" \
+    -e "s|^pid .*|pid $dir/nginx.pid;|" \
+    -e "s|$ITGOV_STATE_DIR/gateway.error.log|$dir/error.log|" \
+    -e "s|$ITGOV_STATE_DIR/gateway.access.log|$dir/access.log|" \
+    "$conf" >"$dir/nginx.conf"
+  grep -q "listen 127.0.0.1:$BARE_GW_PORT;" "$dir/nginx.conf" || die "could not re-port the gateway configuration"
+  nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" </dev/null ||
+    { cat "$dir/error.log" >&2; die "nginx in front of the bare handler did not start"; }
+  BARE_GW_UP=1
+  for ((i = 0; i < 50; i++)); do
+    curl -fsS -o /dev/null -m 1 "http://127.0.0.1:$BARE_GW_PORT/api/v1/me" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  cat "$dir/error.log" >&2
+  die "nginx in front of the bare handler does not answer"
+}
+
+# --- memory (RSS of each process, as tests/bench/memory.sh takes it) ---------
+
+declare -A RSS ANON # VmRSS, and its anonymous part (the rest: mapped files, the libraries)
+# VmRSS or VmHWM of a component, in KiB
+kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$(cat "$ITGOV_STATE_DIR/$1.pid")/status"; }
+mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
+rss_snapshot() { # rss_snapshot COLUMN: after 5 s of quiet
+  local p
+  sleep 5
+  for p in "${PROCS[@]}"; do
+    RSS[$p,$1]=$(kib "$p" VmRSS)
+    ANON[$p,$1]=$(kib "$p" RssAnon)
+  done
+}
+
+# MEM_REQUESTS requests through the gateway, cycling through 20 slots:
+# 7 × GET /me, 6 × GET /projects/{id}, 2 × GET /approvals, 2 × GET /audit,
+# 3 × POST /projects (each also reaches the audit log through the outbox).
+memory_round() {
+  local project_body='{"title":"内存测试项目","kind":"upgrade","summary":"tests/bench/run.sh","budget_cents":100000,"serves_external_units":false}'
+  cat >"$WORK/mix.lua" <<EOF
+local app = {["Authorization"] = "Bearer $APPLICANT_TOKEN"}
+local aud = {["Authorization"] = "Bearer $AUDITOR_TOKEN"}
+local post = {["Authorization"] = "Bearer $APPLICANT_TOKEN", ["Content-Type"] = "application/json"}
+local me, pr = {"GET", "/api/v1/me", app}, {"GET", "/api/v1/projects/$PROJECT_ID", app}
+local ap, au = {"GET", "/api/v1/approvals?limit=10", app}, {"GET", "/api/v1/audit?limit=10", aud}
+local po = {"POST", "/api/v1/projects", post, '$project_body'}
+local slots = {me, pr, me, po, pr, ap, me, pr, au, me, po, pr, me, ap, pr, au, me, po, pr, me}
+local limit = $((MEM_REQUESTS / THREADS))
+local sent, got = 0, 0
+-- wrk waits out -d even when every thread stopped: each thread leaves a
+-- file when it has its share of answers, and the script interrupts wrk
+local n = 0
+function setup(thread)
+  n = n + 1
+  thread:set("id", n)
+end
+function request()
+  sent = sent + 1
+  local s = slots[(sent % #slots) + 1]
+  return wrk.format(s[1], s[2], s[3], s[4])
+end
+function response(status)
+  got = got + 1
+  if got == limit then
+    io.open("$WORK/done." .. id, "w"):close()
+    wrk.thread:stop()
+  end
+end
+EOF
+  say "memory: $MEM_REQUESTS requests through the gateway (wrk -t$THREADS -c16, a mix)"
+  rm -f "$WORK"/done.*
+  wrk -t"$THREADS" -c16 -d3600s -s "$WORK/mix.lua" "$GATEWAY" >"$WORK/mix.out" 2>&1 &
+  local pid=$! n
+  while kill -0 "$pid" 2>/dev/null && [ "$(find "$WORK" -name 'done.*' | wc -l)" -lt "$THREADS" ]; do
+    sleep 0.2
+  done
+  kill -INT "$pid" 2>/dev/null || true # prints its summary and exits
+  wait "$pid" || { cat "$WORK/mix.out" >&2; die "wrk failed"; }
+  n=$(awk '/requests in/ {print $1}' "$WORK/mix.out")
+  grep -E 'requests in|Requests/sec' "$WORK/mix.out" | sed 's/^ */  /'
+  if grep -qE 'Non-2xx|Socket errors' "$WORK/mix.out"; then
+    cat "$WORK/mix.out" >&2
+    die "some requests of the memory round failed"
+  fi
+  [ "$n" -ge "$MEM_REQUESTS" ] || die "wrk sent $n requests, not $MEM_REQUESTS"
+}
+
+pct_growth() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%+.0f", 100 * (b - a) / a}'; }
+
+memory_table() {
+  local p idle one end g ok
+  echo "| process | idle | after $MEM_REQUESTS requests | growth | at the end | growth since $MEM_REQUESTS | peak (VmHWM) | anonymous: idle → $MEM_REQUESTS → end | aim: < 20 MB idle, growth < 10 % |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---|---|"
+  for p in "${PROCS[@]}"; do
+    idle=${RSS[$p,0]} one=${RSS[$p,1]} end=${RSS[$p,2]}
+    g=$(pct_growth "$idle" "$one")
+    ok="met"
+    if [ "$idle" -ge $((20 * 1000 * 1000 / 1024)) ] || [ "${g#+}" -ge 10 ]; then ok="**not met**"; fi
+    printf '| %s | %s | %s | %s %% | %s | %s %% | %s | %s → %s → %s | %s |\n' "$p" "$(mib "$idle")" "$(mib "$one")" \
+      "$g" "$(mib "$end")" "$(pct_growth "$one" "$end")" "$(mib "$(kib "$p" VmHWM)")" \
+      "$(mib "${ANON[$p,0]}")" "$(mib "${ANON[$p,1]}")" "$(mib "${ANON[$p,2]}")" "$ok"
+  done
 }
 
 # Percent of all CPUs busy over one second (nothing of ours runs then, so it
@@ -314,7 +470,19 @@ report() {
       [ "$BUSY_BEFORE" -gt 10 ] && echo " (**the figures are disturbed**)")."
     echo
     table
-    if [ -n "${SKIPPED:-}" ]; then echo; echo "$SKIPPED"; fi
+    if [ -n "${NOTES:-}" ]; then echo; printf '%s\n' "$NOTES"; fi
+    echo
+    echo "### Memory (RSS)"
+    echo
+    echo "VmRSS of each process 5 s after the stack started (idle, before any request), 5 s after"
+    echo "$MEM_REQUESTS requests through the gateway (35 % GET /me, 30 % GET /projects/{id}, 10 %"
+    echo "GET /approvals, 10 % GET /audit, 15 % POST /projects; growth is from idle), and after"
+    echo "every wrk run above (\"at the end\": millions of requests more). Peak: VmHWM at the end."
+    echo "MiB (the aim's 20 MB is 19.1 MiB). Anonymous: RssAnon, the process's own memory; the"
+    echo "rest of the RSS is mapped files, mostly the shared libraries (libpq, libcrypto, libzmq...),"
+    echo "which every service maps and counts in full."
+    echo
+    memory_table
   } >"$RESULTS_MD"
   banner results
   cat "$RESULTS_MD"
@@ -328,32 +496,45 @@ banner "dependencies and Release build"
 "$ROOT/deploy/deps.sh"
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DITGOV_SANITIZE=OFF -DITGOV_WERROR=OFF >"$WORK/cmake.log" 2>&1 ||
   { cat "$WORK/cmake.log" >&2; die "cmake failed"; }
-# Only what is measured: another service's build is not the benchmark's business.
-cmake --build "$BUILD_DIR" -j2 --target itgov-broker itgov-accounts itgov-bench-bare \
+cmake --build "$BUILD_DIR" -j2 --target "${PROCS[@]/#/itgov-}" itgov-bench-bare \
   >"$WORK/build.log" 2>&1 || { tail -n 60 "$WORK/build.log" >&2; die "build failed"; }
-PROJECTS_BUILD=absent
-if [[ $'\n'$(cmake --build "$BUILD_DIR" --target help 2>/dev/null)$'\n' == *' itgov-projects'$'\n'* ]]; then
-  if cmake --build "$BUILD_DIR" -j2 --target itgov-projects >"$WORK/build-projects.log" 2>&1; then
-    PROJECTS_BUILD=built
-  else
-    tail -n 30 "$WORK/build-projects.log" >&2
-    say "warning: the projects service does not build; its part is skipped"
-    PROJECTS_BUILD=failed
-    rm -f "$BUILD_DIR/bin/itgov-projects" # never measure a stale binary
-  fi
-fi
-say "built into $BUILD_DIR/bin (projects service: $PROJECTS_BUILD)"
+say "built into $BUILD_DIR/bin"
 
 banner "stack"
 start_stack
+for p in "${PROCS[@]}"; do [ -s "$ITGOV_STATE_DIR/$p.pid" ] || die "$p is not running"; done
 GATEWAY=http://127.0.0.1:$ITGOV_GATEWAY_PORT
 ACCOUNTS=http://127.0.0.1:$ITGOV_ACCOUNTS_PORT
 PROJECTS=http://127.0.0.1:$ITGOV_PROJECTS_PORT
+rss_snapshot 0 # idle: before any request
+
 ADMIN_TOKEN=$(login admin "$ITGOV_ADMIN_PASSWORD")
 ME_JSON=$(api GET "$ACCOUNTS/api/v1/me" "$ADMIN_TOKEN")
+say "setting up a department, an applicant, an auditor and a project"
+DEPT_ID=$(api POST "$GATEWAY/api/v1/departments" "$ADMIN_TOKEN" \
+  '{"code":"BENCH","name":"Benchmark department","kind":"department"}' | jget id)
+make_user() { # make_user NAME ROLE → token
+  local pw
+  pw=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
+  api POST "$GATEWAY/api/v1/users" "$ADMIN_TOKEN" \
+    "{\"username\":\"$1\",\"display_name\":\"$1\",\"employee_id\":\"BENCH-$1\",\"department_id\":$DEPT_ID,\"roles\":[\"$2\"],\"password\":\"$pw\"}" \
+    >/dev/null
+  login "$1" "$pw"
+}
+APPLICANT_TOKEN=$(make_user bench_applicant applicant)
+AUDITOR_TOKEN=$(make_user bench_auditor auditor)
+PROJECT_BODY='{"title":"Benchmark project","kind":"new_system","summary":"created by tests/bench/run.sh","budget_cents":100000,"serves_external_units":false}'
+PROJECT_ID=$(api POST "$PROJECTS/api/v1/projects" "$APPLICANT_TOKEN" "$PROJECT_BODY" | jget id)
+api GET "$PROJECTS/api/v1/projects/$PROJECT_ID" "$APPLICANT_TOKEN" >/dev/null
+
+banner "memory"
+memory_round
+rss_snapshot 1
+
 start_bare "$ME_JSON"
 BARE_JSON=$(curl -fsS "http://127.0.0.1:$BARE_PORT/api/v1/me")
 say "GET /api/v1/me answers ${#ME_JSON} bytes of JSON, the bare handler ${#BARE_JSON}"
+start_bare_gateway
 
 BUSY_BEFORE=$(cpu_busy)
 if [ "$BUSY_BEFORE" -gt 10 ]; then
@@ -362,52 +543,70 @@ fi
 
 banner "measuring (wrk -t$THREADS -c$CONNS -d${DURATION}s; wrk and the servers share $(nproc) cores)"
 AUTH=(-H "Authorization: Bearer $ADMIN_TOKEN")
-bench_wrk "bare evhttp + cJSON handler" "http://127.0.0.1:$BARE_PORT/api/v1/me"
-BARE_I=0
+APP_AUTH=(-H "Authorization: Bearer $APPLICANT_TOKEN")
+NOTES=
+
+bench_wrk "bare evhttp + cJSON handler (GET /api/v1/me's body)" "http://127.0.0.1:$BARE_PORT/api/v1/me"
+BARE_I=$(last)
 bench_wrk "GET /api/v1/me (accounts, direct)" "$ACCOUNTS/api/v1/me" "${AUTH[@]}"
-set_ratio 1 "$BARE_I" bare 60
+set_ratio "$(last)" "$BARE_I" bare 75
+bench_wrk "nginx (the gateway's configuration) in front of the bare handler" \
+  "http://127.0.0.1:$BARE_GW_PORT/api/v1/me" "${AUTH[@]}"
+BARE_GW_I=$(last)
+set_ratio "$BARE_GW_I" "$BARE_I" bare
 bench_wrk "GET /api/v1/me (through the gateway)" "$GATEWAY/api/v1/me" "${AUTH[@]}"
-set_ratio 2 "$BARE_I" bare 60
+set_ratio "$(last)" "$BARE_GW_I" "nginx + bare" 80
+set_ratio "$(last)" "$BARE_I" bare
 
-SKIPPED=
-if [ "$PROJECTS_BUILD" = absent ]; then
-  SKIPPED="Projects service not in the build yet: GET/POST /api/v1/projects and pgbench were skipped."
-elif [ "$PROJECTS_BUILD" = failed ]; then
-  SKIPPED="Projects service failed to build: GET/POST /api/v1/projects and pgbench were skipped."
-elif ! grep -Eq '^projects +running' <<<"$("$LOCAL_SH" status)"; then
-  SKIPPED="Projects service built but not running: GET/POST /api/v1/projects and pgbench were skipped."
-fi
+bench_wrk "GET /api/v1/projects/{id} (projects, direct)" "$PROJECTS/api/v1/projects/$PROJECT_ID" "${APP_AUTH[@]}"
+set_ratio "$(last)" "$BARE_I" bare 45
 
-if [ -n "$SKIPPED" ]; then
-  say "$SKIPPED"
-else
-  say "setting up an applicant and a project"
-  DEPT_ID=$(api POST "$GATEWAY/api/v1/departments" "$ADMIN_TOKEN" \
-    '{"code":"BENCH","name":"Benchmark department","kind":"department"}' | jget id)
-  APPLICANT_PW=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
-  api POST "$GATEWAY/api/v1/users" "$ADMIN_TOKEN" \
-    "{\"username\":\"bench_applicant\",\"display_name\":\"Bench applicant\",\"employee_id\":\"BENCH-1\",\"department_id\":$DEPT_ID,\"roles\":[\"applicant\"],\"password\":\"$APPLICANT_PW\"}" \
-    >/dev/null
-  APPLICANT_TOKEN=$(login bench_applicant "$APPLICANT_PW")
-  PROJECT_BODY='{"title":"Benchmark project","kind":"new_system","summary":"created by tests/bench/run.sh","budget_cents":100000,"serves_external_units":false}'
-  PROJECT_ID=$(api POST "$PROJECTS/api/v1/projects" "$APPLICANT_TOKEN" "$PROJECT_BODY" | jget id)
-  api GET "$PROJECTS/api/v1/projects/$PROJECT_ID" "$APPLICANT_TOKEN" >/dev/null
-  cat >"$WORK/post.lua" <<EOF
+cat >"$WORK/post.lua" <<EOF
 wrk.method = "POST"
 wrk.body = '$PROJECT_BODY'
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer $APPLICANT_TOKEN"
 EOF
-
-  bench_wrk "GET /api/v1/projects/{id} (projects, direct)" "$PROJECTS/api/v1/projects/$PROJECT_ID" \
-    -H "Authorization: Bearer $APPLICANT_TOKEN"
-  set_ratio 3 "$BARE_I" bare 40
-  bench_wrk "POST /api/v1/projects (projects, direct)" "$PROJECTS/api/v1/projects" -s "$WORK/post.lua"
-  bench_pgbench "pgbench: one-row INSERT transaction (same PostgreSQL)"
-  set_ratio 4 5 pgbench 50
-  set_ratio 4 "$BARE_I" bare
-  set_ratio 5 "$BARE_I" bare
+bench_wrk "POST /api/v1/projects (projects, direct)" "$PROJECTS/api/v1/projects" -s "$WORK/post.lua"
+POST_I=$(last)
+pgbench_insert_setup
+bench_pgbench "pgbench: one-row INSERT transaction (same PostgreSQL)" "$WORK/insert.sql"
+INSERT_I=$(last)
+CREATE_SQL=$ROOT/tests/bench/create_sql.sh
+CREATE_I=
+if [ -x "$CREATE_SQL" ]; then
+  "$CREATE_SQL" >"$WORK/create.sql" || die "tests/bench/create_sql.sh failed"
+  # the way the service runs it (create_sql.sh's header): as the projects
+  # role, over TCP, prepared
+  PGPASSWORD=$(awk -F= '$1 == "PW_projects" {print substr($0, length($1) + 2)}' "$ITGOV_STATE_DIR/secrets.env")
+  [ -n "$PGPASSWORD" ] || die "no PW_projects in $ITGOV_STATE_DIR/secrets.env"
+  export PGPASSWORD
+  bench_pgbench "pgbench: the statements of one create (tests/bench/create_sql.sh, as projects, TCP, prepared)" \
+    "$WORK/create.sql" -M prepared -h 127.0.0.1 -p "$ITGOV_PG_PORT" -U projects
+  unset PGPASSWORD
+  CREATE_I=$(last)
+else
+  NOTES+="POST /api/v1/projects vs pgbench running the statements of one create: skipped, tests/bench/create_sql.sh is not in this checkout."$'\n'
 fi
+if [ -n "$CREATE_I" ]; then set_ratio "$POST_I" "$CREATE_I" "pgbench, same statements" 70; fi
+set_ratio "$POST_I" "$INSERT_I" "pgbench one-row insert" 35
 
+# a full page (the creates above made thousands), and the bare handler serving
+# the very bytes of that page
+LIST_URL="$PROJECTS/api/v1/projects?limit=50"
+curl -fsS -m 10 -H "Authorization: Bearer $APPLICANT_TOKEN" -o "$WORK/list.json" "$LIST_URL" ||
+  die "GET /api/v1/projects?limit=50 failed"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["items"]) == 50, len(d["items"])' \
+  "$WORK/list.json" || die "GET /api/v1/projects?limit=50 did not answer a full page"
+start_bare "$ME_JSON" "$WORK/list.json"
+curl -fsS -o "$WORK/bare-list.json" "http://127.0.0.1:$BARE_PORT/api/v1/projects?limit=50"
+cmp -s "$WORK/list.json" "$WORK/bare-list.json" || die "the bare handler does not serve the list page's very bytes"
+say "the list page is $(wc -c <"$WORK/list.json") bytes; the bare handler serves the same bytes"
+bench_wrk "bare evhttp + cJSON handler (the same list page)" "http://127.0.0.1:$BARE_PORT/api/v1/projects?limit=50"
+BARE_LIST_I=$(last)
+bench_wrk "GET /api/v1/projects?limit=50 (projects, direct)" "$LIST_URL" "${APP_AUTH[@]}"
+set_ratio "$(last)" "$BARE_LIST_I" "bare, same page" 30
+
+rss_snapshot 2
 report
 if [ "$ERRORS" -gt 0 ]; then die "$ERRORS target(s) answered non-2xx or had socket errors: see above"; fi

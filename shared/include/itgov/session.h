@@ -106,6 +106,11 @@ struct error *session_store_error(const redisReply *reply);
 /* t as an RFC 3339 UTC instant, as session records keep them. */
 void session_time_text(time_t t, char out[32]);
 
+/* Forgets the records session_auth keeps verified and parsed (session.c:
+ * the principal cache; each is still read from Redis on every request and
+ * used only while its bytes and MAC are unchanged). Frees its memory. */
+void session_cache_clear(void);
+
 typedef void (*session_auth_cb)(void *arg, struct principal *p, struct error *err);
 /* p: the session's user (caller owns it), NULL if no such live session, the
  * record's MAC is missing or wrong (logged), it has expired or the user is
