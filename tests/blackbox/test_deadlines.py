@@ -185,11 +185,14 @@ def test_verify_of_a_long_log_keeps_the_audit_service_answering():
     print(f"3 verifies of {log_size()} entries: {got['secs']:.1f} s; meanwhile {len(lat)} requests, "
           f"p50 {lat[len(lat) // 2] * 1000:.1f} ms, p99 {lat[int(len(lat) * 0.99)] * 1000:.1f} ms, "
           f"max {worst * 1000:.1f} ms")
-    # sanitizer build on shared cores: looser than the Release aim (p99 < 20 ms,
-    # tests/bench/verify.sh); 5,000 entries per loop turn gave p99 83 ms here
-    p99 = lat[int(len(lat) * 0.99)]
-    assert p99 < 0.06, (f"p99 {p99 * 1000:.0f} ms during the verify "
-                        f"(p50 {lat[len(lat) // 2] * 1000:.1f} ms, {len(lat)} requests)")
+    # Not a speed goal (those are in tests/bench/verify.sh: p99 < 20 ms in
+    # Release): a loop that sat through a verify, or a large slice of one,
+    # would make the answers around it wait about as long as that slice. So
+    # the bound is relative to one verify's own duration, which a loaded
+    # machine stretches alike: 99 % of the answers within a fifth of it.
+    p99, one_verify = lat[int(len(lat) * 0.99)], got["secs"] / 3
+    assert p99 < one_verify / 5, (f"p99 {p99 * 1000:.0f} ms during verifies of {one_verify:.2f} s each "
+                                  f"(p50 {lat[len(lat) // 2] * 1000:.1f} ms, {len(lat)} requests)")
 
 
 def test_a_frozen_redis_gives_503_within_the_command_timeout_and_recovers():
