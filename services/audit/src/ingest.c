@@ -9,6 +9,7 @@
  * the one-by-one probing after a data error all start from the same state:
  * what is committed (size, head, tree) and what is queued.
  */
+#include <malloc.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -31,6 +32,7 @@
 #include "pub.h"
 
 #define QUEUE_MAX   200000
+#define TRIM_EVERY  20000 /* events stored between two malloc_trim()s, at a drain */
 #define PAGE        1000
 #define MAX_SOURCES 16
 #define LOAD_PAGE   "50000"
@@ -72,6 +74,7 @@ static struct {
     char (*hash)[65];
     size_t batch_cap;
     long long stored, batches, dropped, duplicates, retries;
+    long long trimmed; /* stored at the last malloc_trim() */
     double batch_started, batch_seconds, render_seconds;
     struct strbuf a_ce, a_ph, a_h, a_src, a_after;
 } g;
@@ -342,6 +345,17 @@ static void s_flush(void)
 
 static void s_wait_stored(const char *event_id, long long seq);
 
+/* The queue is empty. After a burst (TRIM_EVERY events stored since the
+ * last time), glibc is asked to give back the heap the burst's events,
+ * pages and batches held: it keeps freed memory in its arenas otherwise. */
+static void s_queue_drained(void)
+{
+    g.qh = g.qt = 0;
+    if (g.stored - g.trimmed < TRIM_EVERY) return;
+    g.trimmed = g.stored;
+    malloc_trim(0);
+}
+
 static void s_commit(size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -361,8 +375,8 @@ static void s_commit(size_t n)
     }
     memcpy(g.head, g.hash[n - 1], 65);
     g.qh += n;
-    if (g.qh == g.qt) g.qh = g.qt = 0;
     g.stored += (long long)n;
+    if (g.qh == g.qt) s_queue_drained();
     g.batches++;
 #ifdef AUDIT_HAVE_WEBHOOKS
     webhooks_notify(merkle_size(g.tree));
