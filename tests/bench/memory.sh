@@ -31,6 +31,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
+. "$ROOT/tests/bench/mix.sh"
 BUILD_DIR=build-bench
 LOCAL_SH=$ROOT/deploy/local.sh
 RESULTS_MD=$ROOT/$BUILD_DIR/memory-results.md
@@ -116,41 +117,6 @@ snapshot() { # snapshot COLUMN
   for p in "${PROCS[@]}"; do RSS[$p,$1]=$(kib "$p" VmRSS); done
 }
 
-write_lua() {
-  local project_body='{"title":"内存测试项目","kind":"upgrade","summary":"tests/bench/memory.sh","budget_cents":100000,"serves_external_units":false}'
-  cat >"$WORK/mix.lua" <<EOF
--- 20 slots: 7 GET /me, 6 GET /projects/{id}, 2 GET /approvals, 2 GET /audit, 3 POST /projects
-local app = {["Authorization"] = "Bearer $APPLICANT"}
-local aud = {["Authorization"] = "Bearer $AUDITOR"}
-local post = {["Authorization"] = "Bearer $APPLICANT", ["Content-Type"] = "application/json"}
-local me, pr = {"GET", "/api/v1/me", app}, {"GET", "/api/v1/projects/$PROJECT_ID", app}
-local ap, au = {"GET", "/api/v1/approvals?limit=10", app}, {"GET", "/api/v1/audit?limit=10", aud}
-local po = {"POST", "/api/v1/projects", post, '$project_body'}
-local slots = {me, pr, me, po, pr, ap, me, pr, au, me, po, pr, me, ap, pr, au, me, po, pr, me}
-local limit = $((REQUESTS / THREADS))
-local sent, got = 0, 0
--- wrk waits out -d even when every thread stopped: each thread leaves a
--- file when it has its share of answers, and the script interrupts wrk
-local n = 0
-function setup(thread)
-  n = n + 1
-  thread:set("id", n)
-end
-function request()
-  sent = sent + 1
-  local s = slots[(sent % #slots) + 1]
-  return wrk.format(s[1], s[2], s[3], s[4])
-end
-function response(status)
-  got = got + 1
-  if got == limit then
-    io.open("$WORK/done." .. id, "w"):close()
-    wrk.thread:stop()
-  end
-end
-EOF
-}
-
 # one_round N → runs REQUESTS requests, checks they all succeeded
 one_round() {
   say "round $1: $REQUESTS requests (wrk -t$THREADS -c$CONNS)"
@@ -217,7 +183,7 @@ APPLICANT=$(make_user mem_applicant applicant "$DEPT")
 AUDITOR=$(make_user mem_auditor auditor "$DEPT")
 PROJECT_ID=$(api POST /projects "$APPLICANT" \
   '{"title":"内存测试","kind":"upgrade","summary":"x","budget_cents":1,"serves_external_units":false}' | jget id)
-write_lua
+write_mix_lua "$WORK/mix.lua" "$APPLICANT" "$AUDITOR" "$PROJECT_ID" "$((REQUESTS / THREADS))" tests/bench/memory.sh
 
 banner measuring
 for ((r = 1; r <= ROUNDS; r++)); do

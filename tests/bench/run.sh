@@ -55,6 +55,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
+. "$ROOT/tests/bench/mix.sh"
 BUILD_DIR=build-bench
 LOCAL_SH=$ROOT/deploy/local.sh
 RESULTS_MD=$ROOT/$BUILD_DIR/bench-results.md
@@ -355,41 +356,9 @@ rss_snapshot() { # rss_snapshot COLUMN: after 5 s of quiet
   done
 }
 
-# MEM_REQUESTS requests through the gateway, cycling through 20 slots:
-# 7 × GET /me, 6 × GET /projects/{id}, 2 × GET /approvals, 2 × GET /audit,
-# 3 × POST /projects (each also reaches the audit log through the outbox).
+# MEM_REQUESTS requests through the gateway, the mix of tests/bench/mix.sh.
 memory_round() {
-  local project_body='{"title":"内存测试项目","kind":"upgrade","summary":"tests/bench/run.sh","budget_cents":100000,"serves_external_units":false}'
-  cat >"$WORK/mix.lua" <<EOF
-local app = {["Authorization"] = "Bearer $APPLICANT_TOKEN"}
-local aud = {["Authorization"] = "Bearer $AUDITOR_TOKEN"}
-local post = {["Authorization"] = "Bearer $APPLICANT_TOKEN", ["Content-Type"] = "application/json"}
-local me, pr = {"GET", "/api/v1/me", app}, {"GET", "/api/v1/projects/$PROJECT_ID", app}
-local ap, au = {"GET", "/api/v1/approvals?limit=10", app}, {"GET", "/api/v1/audit?limit=10", aud}
-local po = {"POST", "/api/v1/projects", post, '$project_body'}
-local slots = {me, pr, me, po, pr, ap, me, pr, au, me, po, pr, me, ap, pr, au, me, po, pr, me}
-local limit = $((MEM_REQUESTS / THREADS))
-local sent, got = 0, 0
--- wrk waits out -d even when every thread stopped: each thread leaves a
--- file when it has its share of answers, and the script interrupts wrk
-local n = 0
-function setup(thread)
-  n = n + 1
-  thread:set("id", n)
-end
-function request()
-  sent = sent + 1
-  local s = slots[(sent % #slots) + 1]
-  return wrk.format(s[1], s[2], s[3], s[4])
-end
-function response(status)
-  got = got + 1
-  if got == limit then
-    io.open("$WORK/done." .. id, "w"):close()
-    wrk.thread:stop()
-  end
-end
-EOF
+  write_mix_lua "$WORK/mix.lua" "$APPLICANT_TOKEN" "$AUDITOR_TOKEN" "$PROJECT_ID" "$((MEM_REQUESTS / THREADS))" tests/bench/run.sh
   say "memory: $MEM_REQUESTS requests through the gateway (wrk -t$THREADS -c16, a mix)"
   rm -f "$WORK"/done.*
   wrk -t"$THREADS" -c16 -d3600s -s "$WORK/mix.lua" "$GATEWAY" >"$WORK/mix.out" 2>&1 &
