@@ -120,22 +120,7 @@ snapshot() { # snapshot COLUMN
 # one_round N → runs REQUESTS requests, checks they all succeeded
 one_round() {
   say "round $1: $REQUESTS requests (wrk -t$THREADS -c$CONNS)"
-  rm -f "$WORK"/done.*
-  wrk -t"$THREADS" -c"$CONNS" -d3600s -s "$WORK/mix.lua" "$GATEWAY" >"$WORK/wrk.out" 2>&1 &
-  local pid=$! n
-  while kill -0 "$pid" 2>/dev/null && [ "$(find "$WORK" -name 'done.*' | wc -l)" -lt "$THREADS" ]; do
-    sleep 0.2
-  done
-  kill -INT "$pid" 2>/dev/null || true # prints its summary and exits
-  wait "$pid" || { cat "$WORK/wrk.out" >&2; die "wrk failed"; }
-  n=$(awk '/requests in/ {print $1}' "$WORK/wrk.out")
-  grep -E 'requests in|Requests/sec' "$WORK/wrk.out" | sed 's/^ */  /'
-  if grep -qE 'Non-2xx|Socket errors' "$WORK/wrk.out"; then
-    cat "$WORK/wrk.out" >&2
-    die "some requests failed"
-  fi
-  # wrk counts the requests in flight when a thread stops too
-  [ "$n" -ge "$REQUESTS" ] || die "wrk sent $n requests, not $REQUESTS"
+  run_mix "$WORK/mix.lua" "$GATEWAY" "$THREADS" "$CONNS" "$REQUESTS" "$WORK/wrk.out"
 }
 
 report() {

@@ -1,5 +1,5 @@
-# The request mix of the memory rounds (tests/bench/run.sh, memory.sh),
-# sourced by both: write_mix_lua FILE APP_TOKEN AUDITOR_TOKEN PROJECT_ID
+# The request mix of the memory rounds and its run (tests/bench/run.sh,
+# memory.sh), sourced by both: write_mix_lua FILE APP_TOKEN AUDITOR_TOKEN PROJECT_ID
 # PER_THREAD SUMMARY writes a wrk script cycling through 20 slots — 7 × GET
 # /me, 6 × GET /projects/{id}, 2 × GET /approvals, 2 × GET /audit, 3 × POST
 # /projects (each also reaches the audit log through the outbox) — whose
@@ -37,4 +37,28 @@ function response(status)
   end
 end
 EOF
+}
+
+# run_mix SCRIPT URL THREADS CONNS REQUESTS OUT: runs wrk with the script
+# until every thread left its done file, keeps wrk's summary in OUT, prints
+# its two lines; fails (die) when wrk failed, an answer was not 2xx or fewer
+# than REQUESTS were sent (wrk counts those in flight when a thread stops too).
+run_mix() {
+  local script=$1 url=$2 threads=$3 conns=$4 requests=$5 out=$6 dir pid n
+  dir=$(dirname "$script")
+  rm -f "$dir"/done.*
+  wrk -t"$threads" -c"$conns" -d3600s -s "$script" "$url" >"$out" 2>&1 &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null && [ "$(find "$dir" -name 'done.*' | wc -l)" -lt "$threads" ]; do
+    sleep 0.2
+  done
+  kill -INT "$pid" 2>/dev/null || true # prints its summary and exits
+  wait "$pid" || { cat "$out" >&2; die "wrk failed"; }
+  n=$(awk '/requests in/ {print $1}' "$out")
+  grep -E 'requests in|Requests/sec' "$out" | sed 's/^ */  /'
+  if grep -qE 'Non-2xx|Socket errors' "$out"; then
+    cat "$out" >&2
+    die "some requests of the mix failed"
+  fi
+  [ "$n" -ge "$requests" ] || die "wrk sent $n requests, not $requests"
 }

@@ -360,21 +360,7 @@ rss_snapshot() { # rss_snapshot COLUMN: after 5 s of quiet
 memory_round() {
   write_mix_lua "$WORK/mix.lua" "$APPLICANT_TOKEN" "$AUDITOR_TOKEN" "$PROJECT_ID" "$((MEM_REQUESTS / THREADS))" tests/bench/run.sh
   say "memory: $MEM_REQUESTS requests through the gateway (wrk -t$THREADS -c16, a mix)"
-  rm -f "$WORK"/done.*
-  wrk -t"$THREADS" -c16 -d3600s -s "$WORK/mix.lua" "$GATEWAY" >"$WORK/mix.out" 2>&1 &
-  local pid=$! n
-  while kill -0 "$pid" 2>/dev/null && [ "$(find "$WORK" -name 'done.*' | wc -l)" -lt "$THREADS" ]; do
-    sleep 0.2
-  done
-  kill -INT "$pid" 2>/dev/null || true # prints its summary and exits
-  wait "$pid" || { cat "$WORK/mix.out" >&2; die "wrk failed"; }
-  n=$(awk '/requests in/ {print $1}' "$WORK/mix.out")
-  grep -E 'requests in|Requests/sec' "$WORK/mix.out" | sed 's/^ */  /'
-  if grep -qE 'Non-2xx|Socket errors' "$WORK/mix.out"; then
-    cat "$WORK/mix.out" >&2
-    die "some requests of the memory round failed"
-  fi
-  [ "$n" -ge "$MEM_REQUESTS" ] || die "wrk sent $n requests, not $MEM_REQUESTS"
+  run_mix "$WORK/mix.lua" "$GATEWAY" "$THREADS" 16 "$MEM_REQUESTS" "$WORK/mix.out"
 }
 
 pct_growth() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%+.0f", 100 * (b - a) / a}'; }

@@ -14,7 +14,6 @@ concatenated; refusals carry the server's problem+json; the key is given
 by environment or file only, never printed; https:// is verified (through a
 TLS proxy in front of the gateway, with a certificate made for the test)."""
 import base64
-import glob
 import hashlib
 import json
 import os
@@ -29,23 +28,19 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from client import expect, gateway_root, http, poll
+from instance import binary
 import projects_flow
 from projects_flow import in_operation_project, tok
 
 ORDER = 67
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 _cache = {}
 
 
 def anchor_bin():
     """The itgov-anchor of the build the stack runs."""
-    build = os.environ.get("ITGOV_BUILD_DIR", "build-test")
-    cands = [os.path.join(build if os.path.isabs(build) else os.path.join(ROOT, build), "bin", "itgov-anchor")]
-    cands += sorted(glob.glob(os.path.join(ROOT, "build*", "bin", "itgov-anchor")))
-    for c in cands:
-        if os.access(c, os.X_OK):
-            return c
-    raise AssertionError(f"itgov-anchor not built (looked at {cands[0]})")
+    exe = binary("anchor")
+    assert os.access(exe, os.X_OK), f"itgov-anchor not built: {exe}"
+    return exe
 
 
 def audit_items(query):

@@ -23,6 +23,7 @@ import subprocess
 import time
 
 from client import admin_token, expect, http, poll, problem, psql, validation
+from instance import binary
 from projects_flow import (approved_project, audit_knows, halted_project, live_system, rectification, system_key,
                            tok, users)
 
@@ -273,9 +274,7 @@ def test_resolve_without_a_rectification():
 
 
 def test_a_bad_threshold_stops_audit_before_it_starts():
-    root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-    build = os.environ.get("ITGOV_BUILD_DIR") or "build-test"
-    exe = os.path.join(build if os.path.isabs(build) else os.path.join(root, build), "bin", "itgov-audit")
+    exe = binary("audit")
     assert os.access(exe, os.X_OK), exe
     env = {k: v for k, v in os.environ.items() if not k.startswith("ITGOV_")}
     for bad in ("abc", "0", "-1", "1e3", "0.0001", "9000"):

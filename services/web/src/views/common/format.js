@@ -69,6 +69,13 @@ export function yuan(cents) {
   return `${neg ? '-' : ''}${whole}.${frac} 元`
 }
 
+/** Integer cents as the amount typed in a form, "1234.50" (no grouping, no unit). */
+export function centsToYuan(c) {
+  if (c === null || c === undefined) return ''
+  const n = BigInt(c)
+  return `${n / 100n}.${(n % 100n).toString().padStart(2, '0')}`
+}
+
 /** "1234.5" (元) as integer cents, or null when it is not an amount with at most two decimals. */
 export function parseYuan(s) {
   const t = String(s ?? '').replace(/[,，\s]/g, '').replace(/元$/, '')
@@ -87,14 +94,14 @@ export const ROLES = {
 }
 export const roleLabel = labeller(ROLES)
 
-export const projectStateLabel = labeller({
+export const PROJECT_STATES = {
   draft: '草稿', under_review: '审核中', returned: '已退回', awaiting_decision: '待会议决策',
   approved: '已立项', rejected: '未通过', implementing: '实施中', acceptance_review: '验收审核中',
   accepted: '已验收', in_operation: '运行中', suspended: '已暂停', terminated: '已终止',
-})
-export const projectKindLabel = labeller({
-  new_system: '新建系统', upgrade: '升级改造', hardware: '硬件购置', procurement: '采购',
-})
+}
+export const projectStateLabel = labeller(PROJECT_STATES)
+export const PROJECT_KINDS = { new_system: '新建系统', upgrade: '升级改造', hardware: '硬件购置', procurement: '采购' }
+export const projectKindLabel = labeller(PROJECT_KINDS)
 export const caseKindLabel = labeller({
   initiation: '立项', plan: '年度计划', contract: '合同', acceptance: '验收', change: '变更', escalation: '升级处理',
 })
